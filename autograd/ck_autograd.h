@@ -1,0 +1,141 @@
+/* ck_autograd.h - reverse-mode automatic differentiation.
+ *
+ * Define-by-run, like PyTorch: calling an op computes its value at once and,
+ * when gradients are on, records the new node on a tape. The tape's order is
+ * creation order, which is already a topological order, so backward is one
+ * reverse sweep over it. Every op is ONE entry in one table (ck_ops[], see
+ * ops.c): name, shape rule, forward kernel and backward kernel side by side.
+ *
+ * Memory: parameters are heap nodes owned by whoever made them (a layer);
+ * every other node, value and gradient of a step lives in the tape's arena
+ * and is forgotten by ck_tape_reset() at the end of the step.
+ *
+ * Errors: an op given a NULL input returns NULL and keeps the first message
+ * (see ck_error.h), so one check at the end of building a graph is enough. */
+#ifndef CK_AUTOGRAD_H
+#define CK_AUTOGRAD_H
+
+#include "ck_tensor.h"
+
+typedef struct ck_node ck_node;
+typedef struct ck_tape ck_tape;
+
+/* Per-op settings, set by the op's constructor and read by its kernels. */
+typedef struct ck_op_args {
+    int axis;          /* sum, mean, concat, masked_mean (normalised to >= 0) */
+    int keepdims;      /* sum, mean, masked_mean */
+    float alpha;       /* scale */
+    ck_shape shape;    /* reshape target */
+    void *user;        /* user-defined ops: anything they need */
+} ck_op_args;
+
+/* One row of the op table. */
+typedef struct ck_op {
+    const char *name;
+    /* Check the inputs and set n->value.dtype and n->value.shape. Return 0,
+     * or -1 after ck_fail("name: ...") naming the shapes involved. */
+    int (*shape)(ck_node *n);
+    /* Compute n->value from the inputs' values. n->value is allocated (and
+     * zeroed) before the call; op-private data for backward may be taken
+     * from ck_tape_alloc() and kept in n->saved. Return 0 or -1 (message). */
+    int (*forward)(ck_tape *t, ck_node *n);
+    /* Accumulate (+=) n->grad into the grad of every input whose grad is not
+     * NULL. NULL for ops that are not differentiable. */
+    void (*backward)(ck_node *n);
+} ck_op;
+
+struct ck_node {
+    const ck_op *op;        /* NULL for leaves (parameters and constants) */
+    ck_node **in;           /* inputs, n_in of them */
+    int n_in;
+    ck_op_args args;
+    ck_tensor value;        /* F32 values, or I32 ids for id constants */
+    float *grad;            /* d loss / d value, same size; NULL: no gradient */
+    const char *name;       /* parameters: "dense/kernel"; NULL otherwise */
+    void *saved;            /* op-private data kept from forward for backward */
+    int is_param;           /* heap-owned leaf (ck_param) */
+};
+
+/* ---- tape ---- */
+ck_tape *ck_tape_new(void);
+void     ck_tape_free(ck_tape *t);
+/* End of step: forget all nodes and free-for-reuse all their memory. */
+void     ck_tape_reset(ck_tape *t);
+/* Gradients on (default) or off (inference: nothing is recorded, no grad
+ * buffers). Returns the previous setting. */
+int      ck_tape_set_grad(ck_tape *t, int enabled);
+int      ck_tape_grad_enabled(const ck_tape *t);
+/* Scratch memory that lives until the next reset (zeroed, 64-byte aligned). */
+void    *ck_tape_alloc(ck_tape *t, size_t bytes);
+/* The arena behind the tape (for tests and statistics). */
+const ck_arena *ck_tape_arena(const ck_tape *t);
+int      ck_tape_size(const ck_tape *t);      /* nodes recorded since the reset */
+
+/* ---- leaves ---- */
+/* A trainable parameter: takes ownership of `value` (F32), allocates a zero
+ * gradient. Lives until ck_param_free. */
+ck_node *ck_param(ck_tensor *value, const char *name);
+void     ck_param_free(ck_node *p);
+/* A constant for this step: views t's data (no copy), never has a gradient.
+ * Used for inputs, targets and ids (I32). */
+ck_node *ck_const(ck_tape *tp, const ck_tensor *t);
+/* Zero the gradients of n parameters. */
+void     ck_zero_grad(ck_node *const *params, int n);
+
+/* ---- backward ---- */
+/* root must have one element: its gradient is seeded with 1, every other
+ * gradient on the tape is zeroed, then each recorded node's backward runs in
+ * reverse creation order. Parameter gradients ACCUMULATE across calls (as in
+ * PyTorch): zero them with ck_zero_grad between steps. */
+int ck_backward(ck_tape *t, ck_node *root);
+/* Same, seeding root's gradient with `seed` (root->value.size floats). */
+int ck_backward_seed(ck_tape *t, ck_node *root, const float *seed);
+
+/* ---- ops (shapes: B = batch, any leading dims written ...) ---- */
+/* Generic entry point: also how user code adds its own ops (see
+ * examples/custom_op.c). Copies `in`; `args` may be NULL. */
+ck_node *ck_apply(ck_tape *t, const ck_op *op, ck_node *const *in, int n_in,
+                  const ck_op_args *args);
+
+/* Elementwise with numpy broadcasting (shapes aligned from the right, a dim
+ * of 1 stretches): (B, n) + (n), (B, n) * (B, 1), (B, n) - (), ... */
+ck_node *ck_add(ck_tape *t, ck_node *a, ck_node *b);
+ck_node *ck_sub(ck_tape *t, ck_node *a, ck_node *b);
+ck_node *ck_mul(ck_tape *t, ck_node *a, ck_node *b);
+ck_node *ck_scale(ck_tape *t, ck_node *x, float alpha);          /* alpha * x */
+/* (..., k) @ (k, n) -> (..., n): leading dims of a are rows. */
+ck_node *ck_matmul(ck_tape *t, ck_node *a, ck_node *b);
+/* Reduce one axis (negative counts from the end). */
+ck_node *ck_sum(ck_tape *t, ck_node *x, int axis, int keepdims);
+ck_node *ck_mean(ck_tape *t, ck_node *x, int axis, int keepdims);
+ck_node *ck_square(ck_tape *t, ck_node *x);
+/* Same data, new shape; one dim may be -1. */
+ck_node *ck_reshape(ck_tape *t, ck_node *x, ck_shape s);
+/* All dims but `axis` must agree. */
+ck_node *ck_concat(ck_tape *t, ck_node *const *xs, int n, int axis);
+/* Embedding lookup: table (V, D) F32, ids (...) I32 in [0, V) -> (..., D).
+ * Backward scatter-adds into the table's gradient. */
+ck_node *ck_gather(ck_tape *t, ck_node *table, ck_node *ids);
+/* Mask from ids: 1.0f where id != 0, else 0.0f; same shape; no gradient. */
+ck_node *ck_mask_nonzero(ck_tape *t, ck_node *ids);
+/* Mean over `axis` of x counting only positions whose mask is 1. mask has
+ * the shape of x's dims up to and including `axis`, e.g. x (B, L, D), mask
+ * (B, L), axis 1 -> (B, D). A row with no 1 in its mask gives 0 (not NaN). */
+ck_node *ck_masked_mean(ck_tape *t, ck_node *x, ck_node *mask, int axis, int keepdims);
+ck_node *ck_relu(ck_tape *t, ck_node *x);
+ck_node *ck_sigmoid(ck_tape *t, ck_node *x);
+ck_node *ck_tanh(ck_tape *t, ck_node *x);
+/* Mean squared error over all elements: () scalar. Shapes must match. */
+ck_node *ck_mse(ck_tape *t, ck_node *pred, ck_node *target);
+
+/* The built-in op table, one row per op, in this order. */
+typedef enum ck_op_id {
+    CK_OP_ADD, CK_OP_SUB, CK_OP_MUL, CK_OP_SCALE, CK_OP_MATMUL,
+    CK_OP_SUM, CK_OP_MEAN, CK_OP_SQUARE, CK_OP_RESHAPE, CK_OP_CONCAT,
+    CK_OP_GATHER, CK_OP_MASK_NONZERO, CK_OP_MASKED_MEAN,
+    CK_OP_RELU, CK_OP_SIGMOID, CK_OP_TANH, CK_OP_MSE,
+    CK_OP_COUNT
+} ck_op_id;
+extern const ck_op ck_ops[CK_OP_COUNT];
+
+#endif

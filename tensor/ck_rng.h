@@ -1,0 +1,19 @@
+/* ck_rng.h - the library's own reproducible PRNG (PCG32), so weights and
+ * shuffles are the same on every platform and never depend on libc's rand. */
+#ifndef CK_RNG_H
+#define CK_RNG_H
+
+#include <stdint.h>
+
+typedef struct ck_rng { uint64_t state, inc; } ck_rng;
+
+void     ck_rng_seed(ck_rng *r, uint64_t seed);
+uint32_t ck_rng_u32(ck_rng *r);
+/* Uniform integer in [0, n), unbiased. n must be > 0. */
+uint32_t ck_rng_below(ck_rng *r, uint32_t n);
+/* Uniform float in [0, 1). */
+float    ck_rng_uniform(ck_rng *r);
+/* Standard normal (Box-Muller). */
+float    ck_rng_normal(ck_rng *r);
+
+#endif
