@@ -1,0 +1,255 @@
+/* tape.c - the tape, leaves, ck_apply and backward (see ck_autograd.h). */
+#include "ck_autograd.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct ck_tape {
+    ck_arena arena;     /* every node, value and gradient of the step */
+    ck_node **nodes;    /* recorded nodes in creation order */
+    int n_nodes;
+    int capacity;       /* kept across resets: no realloc after warm-up */
+    int grad_enabled;
+};
+
+static int record(ck_tape *t, ck_node *n)
+{
+    if (t->n_nodes == t->capacity) {
+        int capacity = t->capacity ? 2 * t->capacity : 256;
+        ck_node **grown = realloc(t->nodes, (size_t)capacity * sizeof *grown);
+        if (!grown) return ck_fail("tape: out of memory recording node %d", t->n_nodes);
+        t->nodes = grown;
+        t->capacity = capacity;
+    }
+    t->nodes[t->n_nodes++] = n;
+    return 0;
+}
+
+/* ---- tape ---- */
+
+ck_tape *ck_tape_new(void)
+{
+    ck_tape *t = calloc(1, sizeof *t);
+    if (!t) {
+        ck_fail("tape_new: out of memory");
+        return NULL;
+    }
+    ck_arena_init(&t->arena);
+    t->grad_enabled = 1;
+    return t;
+}
+
+void ck_tape_free(ck_tape *t)
+{
+    if (!t) return;
+    free(t->nodes);
+    ck_arena_free(&t->arena);
+    free(t);
+}
+
+void ck_tape_reset(ck_tape *t)
+{
+    if (!t) return;
+    t->n_nodes = 0;
+    ck_arena_reset(&t->arena);
+}
+
+int ck_tape_set_grad(ck_tape *t, int enabled)
+{
+    if (!t) return 0;
+    int previous = t->grad_enabled;
+    t->grad_enabled = enabled != 0;
+    return previous;
+}
+
+int ck_tape_grad_enabled(const ck_tape *t) { return t ? t->grad_enabled : 0; }
+
+void *ck_tape_alloc(ck_tape *t, size_t bytes)
+{
+    if (!t) {
+        ck_fail("tape_alloc: tape is NULL");
+        return NULL;
+    }
+    return ck_arena_calloc(&t->arena, bytes);
+}
+
+const ck_arena *ck_tape_arena(const ck_tape *t) { return t ? &t->arena : NULL; }
+
+int ck_tape_size(const ck_tape *t) { return t ? t->n_nodes : 0; }
+
+/* ---- leaves ---- */
+
+ck_node *ck_param(ck_tensor *value, const char *name)
+{
+    if (!value) {
+        ck_fail("param '%s': value is NULL", name ? name : "");
+        return NULL;
+    }
+    if (value->dtype != CK_F32) {
+        ck_fail("param '%s': value must be float32", name ? name : "");
+        ck_tensor_free(value); /* ownership was handed over */
+        return NULL;
+    }
+    ck_node *p = calloc(1, sizeof *p);
+    float *grad = calloc(value->size > 0 ? (size_t)value->size : 1, sizeof(float));
+    char *name_copy = NULL;
+    if (name) {
+        name_copy = malloc(strlen(name) + 1);
+        if (name_copy) strcpy(name_copy, name);
+    }
+    if (!p || !grad || (name && !name_copy)) {
+        free(p);
+        free(grad);
+        free(name_copy);
+        ck_tensor_free(value);
+        ck_fail("param '%s': out of memory", name ? name : "");
+        return NULL;
+    }
+    p->value = *value;      /* the node now owns the data (if the tensor did) */
+    free(value);            /* ... and the tensor's shell is no longer needed */
+    p->grad = grad;
+    p->name = name_copy;
+    p->is_param = 1;
+    return p;
+}
+
+void ck_param_free(ck_node *p)
+{
+    if (!p) return;
+    if (p->value.owns) free(p->value.data);
+    free(p->grad);
+    free((char *)p->name);
+    free(p);
+}
+
+ck_node *ck_const(ck_tape *tp, const ck_tensor *t)
+{
+    if (!tp) {
+        ck_fail("const: tape is NULL");
+        return NULL;
+    }
+    if (!t) {
+        ck_fail("const: tensor is NULL");
+        return NULL;
+    }
+    ck_node *n = ck_tape_alloc(tp, sizeof *n);
+    if (!n) return NULL;
+    n->value = *t;
+    n->value.owns = 0;  /* a view: the caller keeps the data */
+    return n;
+}
+
+void ck_zero_grad(ck_node *const *params, int n)
+{
+    if (!params) return;
+    for (int k = 0; k < n; k++)
+        if (params[k] && params[k]->grad)
+            memset(params[k]->grad, 0, (size_t)params[k]->value.size * sizeof(float));
+}
+
+/* ---- ck_apply ---- */
+
+ck_node *ck_apply(ck_tape *t, const ck_op *op, ck_node *const *in, int n_in,
+                  const ck_op_args *args)
+{
+    const char *name = op && op->name ? op->name : "op";
+    if (!t) {
+        ck_fail("%s: tape is NULL", name);
+        return NULL;
+    }
+    if (!op || !op->shape || !op->forward) {
+        ck_fail("%s: op has no shape or forward function", name);
+        return NULL;
+    }
+    if (n_in < 0 || (n_in > 0 && !in)) {
+        ck_fail("%s: bad input list (%d inputs)", name, n_in);
+        return NULL;
+    }
+    int needs_grad = 0;
+    for (int k = 0; k < n_in; k++) {
+        if (!in[k]) {
+            /* An earlier failure: keep its message (ck_fail does not overwrite). */
+            ck_fail("%s: input %d is NULL", name, k);
+            return NULL;
+        }
+        if (in[k]->grad) needs_grad = 1;
+    }
+    needs_grad = needs_grad && t->grad_enabled && op->backward;
+
+    ck_node *n = ck_tape_alloc(t, sizeof *n);
+    ck_node **inputs = ck_tape_alloc(t, sizeof *inputs * (size_t)(n_in > 0 ? n_in : 1));
+    if (!n || !inputs) return NULL;
+    if (n_in > 0) memcpy(inputs, in, sizeof *inputs * (size_t)n_in);
+    n->op = op;
+    n->in = inputs;
+    n->n_in = n_in;
+    if (args) n->args = *args;
+
+    if (op->shape(n) < 0) {
+        ck_fail("%s: shape rule failed", name);
+        return NULL;
+    }
+    if (ck_shape_check(n->value.shape, 0, name) < 0) return NULL;
+    if (ck_tensor_arena(&t->arena, n->value.dtype, n->value.shape, &n->value) < 0) return NULL;
+
+    if (op->forward(t, n) < 0) {
+        ck_fail("%s: forward failed", name);
+        return NULL;
+    }
+    if (needs_grad) {
+        n->grad = ck_tape_alloc(t, (size_t)n->value.size * sizeof(float));
+        if (!n->grad) return NULL;
+        if (record(t, n) < 0) return NULL;
+    }
+    return n;
+}
+
+/* ---- backward ---- */
+
+int ck_backward_seed(ck_tape *t, ck_node *root, const float *seed)
+{
+    if (!t) return ck_fail("backward: tape is NULL");
+    if (!root) return ck_fail("backward: root is NULL");
+    if (!seed) return ck_fail("backward: seed is NULL");
+    if (!root->grad)
+        return ck_fail("backward: root has no gradient (no input needs one, or gradients are off)");
+    int64_t size = root->value.size;
+
+    if (root->is_param) { /* nothing recorded leads to a leaf */
+        for (int64_t k = 0; k < size; k++) root->grad[k] += seed[k];
+        return 0;
+    }
+    int n_nodes = t->n_nodes;
+    int root_index = -1;
+    for (int k = n_nodes - 1; k >= 0; k--)
+        if (t->nodes[k] == root) {
+            root_index = k;
+            break;
+        }
+    if (root_index < 0) return ck_fail("backward: root is not on this tape");
+
+    /* Intermediate gradients restart from zero on every call, so calling
+     * backward twice gives the same values; parameters accumulate. */
+    for (int k = 0; k <= root_index; k++) {
+        ck_node *n = t->nodes[k];
+        memset(n->grad, 0, (size_t)n->value.size * sizeof(float));
+    }
+    memcpy(root->grad, seed, (size_t)size * sizeof(float));
+    for (int k = root_index; k >= 0; k--) {
+        ck_node *n = t->nodes[k];
+        n->op->backward(n);
+    }
+    return 0;
+}
+
+int ck_backward(ck_tape *t, ck_node *root)
+{
+    if (!root) return ck_fail("backward: root is NULL");
+    if (root->value.size != 1) {
+        char buf[64];
+        return ck_fail("backward: root must have 1 element, got shape %s (%lld elements)",
+                       ck_shape_str(root->value.shape, buf, sizeof buf), (long long)root->value.size);
+    }
+    const float one = 1.0f;
+    return ck_backward_seed(t, root, &one);
+}

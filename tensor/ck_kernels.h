@@ -1,0 +1,80 @@
+/* ck_kernels.h - the plain float32 loops behind the autograd ops.
+ *
+ * No shapes, no tensors, no errors: pointers and sizes only, so each loop is
+ * easy to read, to test and to vectorise (restrict pointers, unit strides,
+ * no calls inside the loops). Backward kernels ACCUMULATE (+=) into their
+ * gradient outputs. Sizes are element counts. */
+#ifndef CK_KERNELS_H
+#define CK_KERNELS_H
+
+#include <stdint.h>
+
+#include "ck_tensor.h"
+
+/* ---- broadcasting elementwise ops ---- */
+typedef enum ck_binop { CK_BIN_ADD, CK_BIN_SUB, CK_BIN_MUL } ck_binop;
+
+/* How two inputs broadcast to one output, simplified for fast loops: the
+ * output is walked as 4 nested dims d[0..3] (leading dims 1 when unused) and
+ * each input steps by its stride per dim, 0 where it is stretched.
+ * Neighbouring dims are merged when both inputs allow it, so same-shape and
+ * scalar cases become one flat loop and (B, n) + (n) a loop over rows. */
+typedef struct ck_bcast {
+    int64_t d[CK_MAX_DIMS];
+    int64_t stride_a[CK_MAX_DIMS];
+    int64_t stride_b[CK_MAX_DIMS];
+} ck_bcast;
+
+/* numpy rule: shapes aligned from the right, each pair of dims equal or one
+ * of them 1. Returns 0 and fills *out (may be NULL) and *plan, or -1 (no
+ * message: the caller names the op). */
+int ck_bcast_plan(ck_shape a, ck_shape b, ck_shape *out, ck_bcast *plan);
+
+/* out = a op b (out must not alias a or b). */
+void ck_k_binary(ck_binop op, const ck_bcast *p, const float *a, const float *b, float *out);
+/* grad_a += d(out)/da * g, grad_b += d(out)/db * g, summed over stretched
+ * dims. Either gradient may be NULL (skipped). */
+void ck_k_binary_backward(ck_binop op, const ck_bcast *p, const float *a, const float *b,
+                          const float *g, float *grad_a, float *grad_b);
+
+/* ---- simple elementwise ---- */
+void ck_k_fill(float *restrict x, int64_t n, float value);
+/* y += alpha * x */
+void ck_k_axpy(float *restrict y, const float *restrict x, int64_t n, float alpha);
+/* y = alpha * x */
+void ck_k_scale(float *restrict y, const float *restrict x, int64_t n, float alpha);
+void ck_k_square(float *restrict y, const float *restrict x, int64_t n);
+/* gx += 2 x g */
+void ck_k_square_backward(float *restrict gx, const float *restrict x, const float *restrict g, int64_t n);
+void ck_k_relu(float *restrict y, const float *restrict x, int64_t n);
+/* gx += g where y > 0 (y is relu's output) */
+void ck_k_relu_backward(float *restrict gx, const float *restrict y, const float *restrict g, int64_t n);
+void ck_k_sigmoid(float *restrict y, const float *restrict x, int64_t n);
+/* gx += g y (1 - y) */
+void ck_k_sigmoid_backward(float *restrict gx, const float *restrict y, const float *restrict g, int64_t n);
+void ck_k_tanh(float *restrict y, const float *restrict x, int64_t n);
+/* gx += g (1 - y^2) */
+void ck_k_tanh_backward(float *restrict gx, const float *restrict y, const float *restrict g, int64_t n);
+
+/* ---- reductions: x viewed as (outer, len, inner), reduce the middle ---- */
+/* out (outer, inner) += scale * sum over len of x */
+void ck_k_sum_axis(float *restrict out, const float *restrict x, int64_t outer, int64_t len,
+                   int64_t inner, float scale);
+/* gx (outer, len, inner) += scale * g (outer, inner) */
+void ck_k_sum_axis_backward(float *restrict gx, const float *restrict g, int64_t outer,
+                            int64_t len, int64_t inner, float scale);
+
+/* ---- matrix products, row-major ---- */
+/* c (m, n) += a (m, k) @ b (k, n) */
+void ck_k_matmul(float *restrict c, const float *restrict a, const float *restrict b,
+                 int64_t m, int64_t k, int64_t n);
+/* da (m, k) += dc (m, n) @ b^T, given bt = b^T (n, k) */
+void ck_k_matmul_backward_a(float *restrict da, const float *restrict dc, const float *restrict bt,
+                            int64_t m, int64_t k, int64_t n);
+/* db (k, n) += a^T (k, m) @ dc (m, n) */
+void ck_k_matmul_backward_b(float *restrict db, const float *restrict a, const float *restrict dc,
+                            int64_t m, int64_t k, int64_t n);
+/* dst (cols, rows) = src (rows, cols)^T */
+void ck_k_transpose(float *restrict dst, const float *restrict src, int64_t rows, int64_t cols);
+
+#endif

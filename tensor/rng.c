@@ -1,0 +1,55 @@
+/* rng.c - PCG32 (O'Neill, "PCG: A Family of Simple Fast Space-Efficient
+ * Statistically Good Algorithms for Random Number Generation", 2014):
+ * a 64-bit LCG whose output is permuted by xorshift + random rotation. */
+#include "ck_rng.h"
+
+#include <math.h>
+
+#define PCG32_MULTIPLIER 6364136223846793005ULL
+/* Every ck_rng uses the same stream; the seed picks the position in it. */
+#define CK_RNG_STREAM 54u
+
+void ck_rng_seed(ck_rng *r, uint64_t seed)
+{
+    r->state = 0;
+    r->inc = ((uint64_t)CK_RNG_STREAM << 1) | 1u;
+    ck_rng_u32(r);
+    r->state += seed;
+    ck_rng_u32(r);
+}
+
+uint32_t ck_rng_u32(ck_rng *r)
+{
+    uint64_t old = r->state;
+    r->state = old * PCG32_MULTIPLIER + r->inc;
+    uint32_t xorshifted = (uint32_t)(((old >> 18) ^ old) >> 27);
+    uint32_t rot = (uint32_t)(old >> 59);
+    return (xorshifted >> rot) | (xorshifted << ((32u - rot) & 31u));
+}
+
+uint32_t ck_rng_below(ck_rng *r, uint32_t n)
+{
+    if (n == 0) return 0;
+    /* Reject the few lowest values so that every residue is equally likely:
+     * 2^32 mod n values would otherwise land on the small residues once more. */
+    uint32_t threshold = (uint32_t)(-n) % n;
+    for (;;) {
+        uint32_t x = ck_rng_u32(r);
+        if (x >= threshold) return x % n;
+    }
+}
+
+float ck_rng_uniform(ck_rng *r)
+{
+    /* 24 random bits: every value is exactly representable and < 1. */
+    return (float)(ck_rng_u32(r) >> 8) * (1.0f / 16777216.0f);
+}
+
+float ck_rng_normal(ck_rng *r)
+{
+    /* Box-Muller; u1 in (0, 1] so the log is finite. */
+    double u1 = 1.0 - (double)ck_rng_uniform(r);
+    double u2 = (double)ck_rng_uniform(r);
+    const double two_pi = 6.283185307179586476925;
+    return (float)(sqrt(-2.0 * log(u1)) * cos(two_pi * u2));
+}
