@@ -1,0 +1,26 @@
+/* fm_cli.h - command-line options of the fm_movielens example, parsed
+ * without side effects so the parser can be tested and fuzzed on its own. */
+#ifndef FM_CLI_H
+#define FM_CLI_H
+
+#include <stdint.h>
+
+typedef enum fm_command { FM_TRAIN, FM_RECOMMEND, FM_HELP } fm_command;
+
+typedef struct fm_options {
+    fm_command command;
+    const char *data_dir;        /* NULL: built-in generated data */
+    int epochs, batch, k, patience, top, threads;
+    long user;                   /* recommend: the user id (-1: not given) */
+    double lr, val_split;
+    uint32_t seed;
+    int genre_pool_notebook;     /* 0 masked (default), 1 notebook */
+    const char *checkpoint, *history, *plot, *graph;
+    int summary_only, quiet;
+} fm_options;
+
+/* Fills *o from argv. Returns 0, or -1 with a one-line reason in err. */
+int fm_parse_args(int argc, char **argv, fm_options *o, char *err, int err_size);
+extern const char fm_usage[];
+
+#endif

@@ -1,0 +1,288 @@
+/* fm_movielens - the Keras notebook "Factorization Machines with Keras", in C.
+ *
+ *   fm_movielens [train] [--data DIR] ...      train, checkpoint the best weights
+ *   fm_movielens recommend --user UID ...       top-N unrated movies for a user
+ *
+ * The notebook's cells, in order: load and merge the data, tokenize and pad
+ * the genres, split 80/20, build fm_model from layers, summary, compile with
+ * MSE + Adam, fit with ModelCheckpoint + EarlyStopping. See
+ * docs/fm-under-the-hood.md for the walk-through. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ck_fm.h"
+#include "ck_movielens.h"
+#include "ck_plot.h"
+#include "fm_cli.h"
+
+enum { EXIT_OK = 0, EXIT_FAILURE_ = 1, EXIT_BAD_INPUT = 2 };
+
+/* The built-in default: a MovieLens-like dataset generated in memory. */
+enum { SYNTH_USERS = 2000, SYNTH_MOVIES = 1500, SYNTH_RATINGS = 200000 };
+
+static int report(int status, const char *what)
+{
+    fprintf(stderr, "fm_movielens: %s%s%s\n", what, ck_error() ? ": " : "",
+            ck_error() ? ck_error() : "");
+    ck_error_clear();
+    return status;
+}
+
+static int load_data(const fm_options *o, ck_movielens *d)
+{
+    if (o->data_dir) {
+        if (ck_movielens_load(o->data_dir, d) < 0) return -1;
+        if (!o->quiet)
+            printf("data: %s (%s): %lld ratings, %lld users, %lld movies; n_uid %d, n_mid %d\n",
+                   o->data_dir, d->format, (long long)d->n, (long long)d->n_users,
+                   (long long)d->n_movies, d->n_uid, d->n_mid);
+        return 0;
+    }
+    if (ck_movielens_synthetic(o->seed, SYNTH_USERS, SYNTH_MOVIES, SYNTH_RATINGS, d) < 0) return -1;
+    if (!o->quiet)
+        printf("data: no --data given, so training on a MovieLens-like dataset generated in memory\n"
+               "      (%d users, %d movies, %d ratings; seed %u). For the real thing, download\n"
+               "      https://files.grouplens.org/datasets/movielens/ml-1m.zip, unzip it and run\n"
+               "      fm_movielens --data ml-1m\n",
+               SYNTH_USERS, SYNTH_MOVIES, SYNTH_RATINGS, (unsigned)o->seed);
+    return 0;
+}
+
+static ck_fm_config fm_config(const fm_options *o, const ck_movielens *d)
+{
+    return (ck_fm_config){
+        .n_uid = d->n_uid, .n_mid = d->n_mid, .n_genre = d->n_genre, .k = o->k,
+        .genre_pool = o->genre_pool_notebook ? CK_GENRE_POOL_NOTEBOOK : CK_GENRE_POOL_MASKED,
+    };
+}
+
+/* mkdir of the checkpoint's parent directory (one level, like the notebook's ./model). */
+static int ensure_parent_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path) return 0;
+    char dir[4096];
+    size_t n = (size_t)(slash - path);
+    if (n >= sizeof dir) return ck_fail("checkpoint path too long: %s", path);
+    memcpy(dir, path, n);
+    dir[n] = 0;
+    if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+        return ck_fail("cannot create directory '%s': %s", dir, strerror(errno));
+    return 0;
+}
+
+/* A user callback: the history CSV, one line per epoch, flushed as it goes
+ * so a killed run keeps what it did. */
+typedef struct history_csv { FILE *f; const char *path; } history_csv;
+
+static int history_epoch_end(ck_callback *cb, ck_model *m, const ck_epoch_log *e)
+{
+    (void)m;
+    history_csv *h = cb->state;
+    if (fprintf(h->f, "%d,%.6f,%.6f,%.4f\n", e->epoch, e->loss, e->val_loss, e->train_seconds) < 0 ||
+        fflush(h->f) != 0)
+        return ck_fail("history: cannot write '%s'", h->path);
+    return 0;
+}
+
+static int train(const fm_options *o)
+{
+    ck_movielens data = {0};
+    ck_movielens_batch train_rows = {0}, val_rows = {0};
+    int64_t *tr = NULL, *va = NULL, n_tr = 0, n_va = 0;
+    ck_session *s = NULL;
+    ck_history *hist = NULL;
+    ck_callback *ckpt = NULL, *early = NULL;
+    history_csv hcsv = {0};
+    ck_callback hist_cb = {.name = "history_csv", .state = &hcsv, .on_epoch_end = history_epoch_end};
+    int status = EXIT_FAILURE_;
+
+    /* ratings = merge(merge(ratings, users), movies); genres tokenized and padded */
+    if (load_data(o, &data) < 0) { status = report(EXIT_BAD_INPUT, "cannot load the data"); goto done; }
+    /* train_test_split(test_size=0.2, random_state=7) */
+    if (ck_movielens_split(data.n, o->val_split, o->seed, &tr, &n_tr, &va, &n_va) < 0 ||
+        ck_movielens_gather(&data, tr, n_tr, &train_rows) < 0 ||
+        ck_movielens_gather(&data, va, n_va, &val_rows) < 0) {
+        status = report(EXIT_BAD_INPUT, "cannot split the data");
+        goto done;
+    }
+    if (!o->quiet)
+        printf("split: %lld training rows, %lld validation rows (seed %u)\n",
+               (long long)n_tr, (long long)n_va, (unsigned)o->seed);
+
+    /* fm_model_1d, fm_model_2d, fm_model = fm_model(n_uid, n_mid, n_genre, k) */
+    ck_fm fm;
+    ck_fm_config cfg = fm_config(o, &data);
+    s = ck_session_new(o->seed);
+    if (!s || ck_fm_model(s, &cfg, &fm) < 0) { status = report(EXIT_FAILURE_, "cannot build the model"); goto done; }
+    if (!o->quiet) {
+        printf("genre pooling: %s\n", ck_genre_pool_name(cfg.genre_pool));
+        ck_summary(fm.fm_model, stdout);
+    }
+    if (o->graph && ck_plot_model(fm.fm_model, o->graph) < 0) {
+        status = report(EXIT_FAILURE_, "cannot write the graph");
+        goto done;
+    }
+    if (o->summary_only) { status = EXIT_OK; goto done; }
+
+    /* fm_model.compile(loss='MSE', optimizer=Adam(lr)) */
+    if (ck_compile(fm.fm_model, "mse", ck_Adam((float)o->lr), NULL, 0) < 0) {
+        status = report(EXIT_FAILURE_, "compile failed");
+        goto done;
+    }
+    /* ModelCheckpoint(save_best_only=True, save_weights_only=True), EarlyStopping(patience) */
+    if (ensure_parent_dir(o->checkpoint) < 0) { status = report(EXIT_BAD_INPUT, "bad --checkpoint"); goto done; }
+    ckpt = ck_ModelCheckpoint(o->checkpoint, "val_loss", 1, 1, !o->quiet);
+    early = ck_EarlyStopping("val_loss", o->patience, 0.0, 0);
+    ck_callback *cbs[3] = {ckpt, early, &hist_cb};
+    int n_cbs = 2;
+    if (o->history) {
+        hcsv.path = o->history;
+        hcsv.f = fopen(o->history, "w");
+        if (!hcsv.f) {
+            ck_fail("cannot open '%s' for writing: %s", o->history, strerror(errno));
+            status = report(EXIT_BAD_INPUT, "bad --history");
+            goto done;
+        }
+        fprintf(hcsv.f, "epoch,loss,val_loss,train_seconds\n");
+        n_cbs = 3;
+    }
+    if (!ckpt || !early) { status = report(EXIT_FAILURE_, "cannot make the callbacks"); goto done; }
+
+    /* fm_model.fit(train_x, train_y, epochs, batch_size, validation_data, callbacks) */
+    hist = ck_fit(fm.fm_model, train_rows.x, CK_ML_N_INPUTS, &train_rows.y, &(ck_fit_args){
+        .epochs = o->epochs, .batch_size = o->batch, .shuffle = 1,
+        .val_x = val_rows.x, .val_y = &val_rows.y,
+        .callbacks = cbs, .n_callbacks = n_cbs, .verbose = !o->quiet});
+    if (!hist) { status = report(EXIT_FAILURE_, "training failed"); goto done; }
+
+    int best = -1;
+    for (int e = 0; e < hist->n_epochs; e++)
+        if (best < 0 || hist->epochs[e].val_loss < hist->epochs[best].val_loss) best = e;
+    if (o->plot) {
+        double loss[hist->n_epochs > 0 ? hist->n_epochs : 1], val[hist->n_epochs > 0 ? hist->n_epochs : 1];
+        for (int e = 0; e < hist->n_epochs; e++) { loss[e] = hist->epochs[e].loss; val[e] = hist->epochs[e].val_loss; }
+        if (ck_plot_learning_curve(o->plot, loss, val, hist->n_epochs, "FM on MovieLens: MSE per epoch") < 0) {
+            status = report(EXIT_FAILURE_, "cannot write the plot");
+            goto done;
+        }
+    }
+    if (best < 0 || !isfinite(hist->epochs[best].val_loss)) {
+        fprintf(stderr, "fm_movielens: training produced no finite val_loss\n");
+        goto done;
+    }
+    printf("best val_loss: %.4f (RMSE %.4f) at epoch %d/%d\n", hist->epochs[best].val_loss,
+           sqrt(hist->epochs[best].val_loss), hist->epochs[best].epoch, hist->n_epochs);
+    status = EXIT_OK;
+
+done:
+    if (hcsv.f) fclose(hcsv.f);
+    ck_history_free(hist);
+    ck_callback_free(ckpt);
+    ck_callback_free(early);
+    ck_session_free(s);
+    ck_movielens_batch_free(&train_rows);
+    ck_movielens_batch_free(&val_rows);
+    free(tr);
+    free(va);
+    ck_movielens_free(&data);
+    return status;
+}
+
+typedef struct scored { int mid; float rating; } scored;
+
+static int by_rating_desc(const void *a, const void *b)
+{
+    const scored *x = a, *y = b;
+    if (x->rating != y->rating) return x->rating < y->rating ? 1 : -1;
+    return x->mid - y->mid;
+}
+
+static int recommend(const fm_options *o)
+{
+    ck_movielens data = {0};
+    ck_session *s = NULL;
+    ck_tensor *pred = NULL;
+    float *occ = NULL;
+    int32_t *uid = NULL, *mid = NULL, *genre = NULL;
+    char *seen = NULL;
+    scored *cand = NULL;
+    int status = EXIT_FAILURE_;
+
+    if (load_data(o, &data) < 0) { status = report(EXIT_BAD_INPUT, "cannot load the data"); goto done; }
+    if (o->user > data.n_uid || !data.user_present[o->user]) {
+        fprintf(stderr, "fm_movielens: user %ld is not in the data (user ids 1..%d)\n", o->user, data.n_uid);
+        status = EXIT_BAD_INPUT;
+        goto done;
+    }
+    ck_fm fm;
+    ck_fm_config cfg = fm_config(o, &data);
+    s = ck_session_new(o->seed);
+    if (!s || ck_fm_model(s, &cfg, &fm) < 0) { status = report(EXIT_FAILURE_, "cannot build the model"); goto done; }
+    if (ck_load_weights(fm.fm_model, o->checkpoint) < 0) {
+        status = report(EXIT_BAD_INPUT, "cannot load the checkpoint");
+        goto done;
+    }
+
+    /* Candidates: movies in the movies table the user has not rated. */
+    int n_mid = data.n_mid, L = data.maxlen, n = 0;
+    seen = calloc((size_t)n_mid + 1, 1);
+    occ = malloc(sizeof *occ * ((size_t)n_mid + 1));
+    uid = malloc(sizeof *uid * ((size_t)n_mid + 1));
+    mid = malloc(sizeof *mid * ((size_t)n_mid + 1));
+    genre = malloc(sizeof *genre * ((size_t)n_mid + 1) * (size_t)L);
+    cand = malloc(sizeof *cand * ((size_t)n_mid + 1));
+    if (!seen || !occ || !uid || !mid || !genre || !cand) { ck_fail("out of memory"); status = report(EXIT_FAILURE_, "recommend"); goto done; }
+    for (int64_t r = 0; r < data.n; r++)
+        if (data.uid[r] == o->user) seen[data.mid[r]] = 1;
+    for (int m = 1; m <= n_mid; m++) {
+        if (!data.movie_present[m] || seen[m]) continue;
+        occ[n] = data.user_occupation[o->user];
+        uid[n] = (int32_t)o->user;
+        mid[n] = m;
+        memcpy(genre + (size_t)n * L, data.movie_genre + (size_t)m * L, sizeof *genre * (size_t)L);
+        n++;
+    }
+    if (n == 0) { printf("user %ld has rated every movie\n", o->user); status = EXIT_OK; goto done; }
+    ck_tensor x[CK_ML_N_INPUTS] = {
+        ck_tensor_view(CK_F32, ck_shape_of(2, n, 1), occ),
+        ck_tensor_view(CK_I32, ck_shape_of(2, n, 1), uid),
+        ck_tensor_view(CK_I32, ck_shape_of(2, n, 1), mid),
+        ck_tensor_view(CK_I32, ck_shape_of(2, n, L), genre),
+    };
+    /* fm_model.predict(x) */
+    pred = ck_predict(fm.fm_model, x, CK_ML_N_INPUTS, 2048);
+    if (!pred) { status = report(EXIT_FAILURE_, "predict failed"); goto done; }
+    for (int i = 0; i < n; i++) cand[i] = (scored){mid[i], pred->f[i]};
+    qsort(cand, (size_t)n, sizeof *cand, by_rating_desc);
+    int top = o->top < n ? o->top : n;
+    printf("top %d movies for user %ld (not yet rated), by predicted rating:\n", top, o->user);
+    for (int i = 0; i < top; i++)
+        printf("%3d. %5.2f  %s  [%s]\n", i + 1, cand[i].rating,
+               data.title[cand[i].mid] ? data.title[cand[i].mid] : "?",
+               data.movie_genres_text[cand[i].mid] ? data.movie_genres_text[cand[i].mid] : "");
+    status = EXIT_OK;
+
+done:
+    ck_tensor_free(pred);
+    free(seen); free(occ); free(uid); free(mid); free(genre); free(cand);
+    ck_session_free(s);
+    ck_movielens_free(&data);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    fm_options o;
+    char err[512];
+    if (fm_parse_args(argc, argv, &o, err, sizeof err) < 0) {
+        fprintf(stderr, "fm_movielens: %s\n%s", err, fm_usage);
+        return EXIT_BAD_INPUT;
+    }
+    if (o.command == FM_HELP) { fputs(fm_usage, stdout); return EXIT_OK; }
+    return o.command == FM_RECOMMEND ? recommend(&o) : train(&o);
+}
