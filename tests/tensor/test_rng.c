@@ -1,0 +1,122 @@
+/* PCG32: fixed sequences, ranges, and the distribution of normals. */
+#include <criterion/criterion.h>
+#include <math.h>
+
+#include "ck_rng.h"
+
+/* The PCG32 reference (pcg32_srandom_r / pcg32_random_r), written out
+ * independently here from the paper's description: state advances by an
+ * LCG, output = xorshift-high-bits rotated by the top 5 bits. */
+typedef struct { uint64_t state, inc; } ref_pcg;
+
+static uint32_t ref_next(ref_pcg *r)
+{
+    uint64_t s = r->state;
+    r->state = s * 6364136223846793005ULL + r->inc;
+    uint32_t x = (uint32_t)(((s >> 18) ^ s) >> 27);
+    unsigned rot = (unsigned)(s >> 59);
+    return rot ? (x >> rot) | (x << (32 - rot)) : x;
+}
+
+static void ref_seed(ref_pcg *r, uint64_t initstate, uint64_t initseq)
+{
+    r->state = 0;
+    r->inc = (initseq << 1) | 1;
+    ref_next(r);
+    r->state += initstate;
+    ref_next(r);
+}
+
+Test(rng, matches_published_pcg32_demo_values)
+{
+    /* pcg32-demo output for seed 42, stream 54 (the library's stream). */
+    const uint32_t expected[6] = {0xa15c02b7u, 0x7b47f409u, 0xba1d3330u,
+                                  0x83d2f293u, 0xbfa4784bu, 0xcbed606eu};
+    ck_rng r;
+    ck_rng_seed(&r, 42);
+    for (int k = 0; k < 6; k++) cr_expect_eq(ck_rng_u32(&r), expected[k], "value %d", k);
+}
+
+Test(rng, matches_reference_for_other_seeds)
+{
+    const uint64_t seeds[] = {0, 1, 7, 123456789, 0xffffffffffffffffULL};
+    for (int s = 0; s < 5; s++) {
+        ck_rng r;
+        ref_pcg ref;
+        ck_rng_seed(&r, seeds[s]);
+        ref_seed(&ref, seeds[s], 54);
+        for (int k = 0; k < 1000; k++) cr_assert_eq(ck_rng_u32(&r), ref_next(&ref));
+    }
+}
+
+Test(rng, same_seed_same_sequence_different_seed_different)
+{
+    ck_rng a, b, c;
+    ck_rng_seed(&a, 7);
+    ck_rng_seed(&b, 7);
+    ck_rng_seed(&c, 8);
+    int differ = 0;
+    for (int k = 0; k < 100; k++) {
+        uint32_t x = ck_rng_u32(&a);
+        cr_assert_eq(x, ck_rng_u32(&b));
+        differ += x != ck_rng_u32(&c);
+    }
+    cr_expect_gt(differ, 90);
+}
+
+Test(rng, uniform_in_range_and_mean_half)
+{
+    ck_rng r;
+    ck_rng_seed(&r, 3);
+    double total = 0;
+    const int n = 100000;
+    for (int k = 0; k < n; k++) {
+        float u = ck_rng_uniform(&r);
+        cr_assert(u >= 0.0f && u < 1.0f, "u = %g", (double)u);
+        total += u;
+    }
+    cr_expect(fabs(total / n - 0.5) < 0.01, "mean %g", total / n);
+}
+
+Test(rng, uniform_is_top_24_bits)
+{
+    ck_rng r;
+    ref_pcg ref;
+    ck_rng_seed(&r, 11);
+    ref_seed(&ref, 11, 54);
+    for (int k = 0; k < 100; k++) {
+        float expected = (float)(ref_next(&ref) >> 8) / 16777216.0f;
+        cr_assert_eq(ck_rng_uniform(&r), expected);
+    }
+}
+
+Test(rng, below_stays_below_and_covers)
+{
+    ck_rng r;
+    ck_rng_seed(&r, 5);
+    int counts[7] = {0};
+    for (int k = 0; k < 70000; k++) {
+        uint32_t v = ck_rng_below(&r, 7);
+        cr_assert_lt(v, 7u);
+        counts[v]++;
+    }
+    for (int v = 0; v < 7; v++) cr_expect(abs(counts[v] - 10000) < 500, "count[%d] = %d", v, counts[v]);
+    cr_expect_eq(ck_rng_below(&r, 1), 0u);
+}
+
+Test(rng, normal_mean_and_std)
+{
+    ck_rng r;
+    ck_rng_seed(&r, 2024);
+    const int n = 100000;
+    double sum = 0, sum_sq = 0;
+    for (int k = 0; k < n; k++) {
+        double z = ck_rng_normal(&r);
+        cr_assert(isfinite(z));
+        sum += z;
+        sum_sq += z * z;
+    }
+    double mean = sum / n, std = sqrt(sum_sq / n - mean * mean);
+    cr_expect(fabs(mean) < 0.02, "mean %g", mean);
+    cr_expect(fabs(std - 1.0) < 0.02, "std %g", std);
+}
