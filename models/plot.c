@@ -1,0 +1,184 @@
+/* plot.c - the SVG learning curve of ck_plot.h. */
+#include "ck_plot.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ck_error.h"
+
+/* canvas and plot area, in SVG user units */
+#define WIDTH 640.0
+#define HEIGHT 400.0
+#define LEFT 70.0
+#define RIGHT 20.0
+#define TOP 40.0
+#define BOTTOM 50.0
+
+#define TRAIN_COLOR "#1f77b4"
+#define VAL_COLOR "#ff7f0e"
+
+/* A tick step of 1, 2 or 5 times a power of ten giving about `target` ticks. */
+static double nice_step(double span, int target)
+{
+    double raw = span / target;
+    double power = pow(10.0, floor(log10(raw)));
+    double f = raw / power;
+    return (f < 1.5 ? 1.0 : f < 3.5 ? 2.0 : f < 7.5 ? 5.0 : 10.0) * power;
+}
+
+/* Text with XML's special characters escaped. */
+static void put_escaped(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default:
+            /* control characters are not allowed in XML 1.0 text */
+            fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
+        }
+    }
+}
+
+typedef struct axes { double x0, x1, y0, y1; } axes;   /* data ranges */
+
+static double px(const axes *a, double x) { return LEFT + (x - a->x0) / (a->x1 - a->x0) * (WIDTH - LEFT - RIGHT); }
+static double py(const axes *a, double y) { return HEIGHT - BOTTOM - (y - a->y0) / (a->y1 - a->y0) * (HEIGHT - TOP - BOTTOM); }
+
+/* One series: a polyline per run of finite values, and a dot per point. */
+static void put_series(FILE *f, const axes *a, const double *v, int n, const char *color,
+                       const char *name)
+{
+    fprintf(f, "<g class=\"series\" id=\"%s\">\n", name);
+    int open = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isfinite(v[i])) {
+            if (open)
+                fputs("\"/>\n", f);
+            open = 0;
+            continue;
+        }
+        if (!open)
+            fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", color);
+        else
+            fputc(' ', f);
+        fprintf(f, "%.2f,%.2f", px(a, i + 1), py(a, v[i]));
+        open = 1;
+    }
+    if (open)
+        fputs("\"/>\n", f);
+    for (int i = 0; i < n; i++)
+        if (isfinite(v[i]))
+            fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3\" fill=\"%s\"/>\n", px(a, i + 1),
+                    py(a, v[i]), color);
+    fputs("</g>\n", f);
+}
+
+static int write_svg(FILE *f, const double *loss, const double *val_loss, int n,
+                     const char *title, const axes *a)
+{
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+               "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+               "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n",
+            WIDTH, HEIGHT, WIDTH, HEIGHT);
+    fprintf(f, "<rect width=\"%.0f\" height=\"%.0f\" fill=\"white\"/>\n", WIDTH, HEIGHT);
+    if (title && *title) {
+        fprintf(f, "<text x=\"%.1f\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">",
+                WIDTH / 2);
+        put_escaped(f, title);
+        fputs("</text>\n", f);
+    }
+
+    /* axes, ticks, grid */
+    double bottom = HEIGHT - BOTTOM, right = WIDTH - RIGHT;
+    fputs("<g class=\"axes\" stroke=\"black\" stroke-width=\"1\">\n", f);
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", LEFT, bottom, right, bottom);
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", LEFT, TOP, LEFT, bottom);
+    fputs("</g>\n<g class=\"ticks\">\n", f);
+    double xstep = n <= 10 ? 1.0 : ceil(nice_step(n - 1.0, 8));
+    for (double x = 1; x <= n + 1e-9; x += xstep)
+        fprintf(f, "<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" stroke=\"black\"/>"
+                   "<text x=\"%.2f\" y=\"%.1f\" text-anchor=\"middle\">%.0f</text>\n",
+                px(a, x), bottom, px(a, x), bottom + 5, px(a, x), bottom + 18, x);
+    double ystep = nice_step(a->y1 - a->y0, 6);
+    int decimals = ystep >= 1 ? 0 : (int)ceil(-log10(ystep) - 1e-9);
+    for (double y = ceil(a->y0 / ystep) * ystep; y <= a->y1 + ystep * 1e-9; y += ystep)
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"#dddddd\"/>"
+                   "<text x=\"%.1f\" y=\"%.2f\" text-anchor=\"end\">%.*f</text>\n",
+                LEFT, py(a, y), right, py(a, y), LEFT - 6, py(a, y) + 4, decimals, y);
+    fputs("</g>\n", f);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">epoch</text>\n",
+            (LEFT + right) / 2, HEIGHT - 12);
+    fprintf(f, "<text x=\"16\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 16 %.1f)\">"
+               "loss (MSE)</text>\n", (TOP + bottom) / 2, (TOP + bottom) / 2);
+
+    put_series(f, a, loss, n, TRAIN_COLOR, "loss");
+    if (val_loss)
+        put_series(f, a, val_loss, n, VAL_COLOR, "val_loss");
+
+    /* legend, top right */
+    double lx = right - 130, ly = TOP + 10;
+    fputs("<g class=\"legend\">\n", f);
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"/>"
+               "<text x=\"%.1f\" y=\"%.1f\">training loss</text>\n",
+            lx, ly, lx + 24, ly, TRAIN_COLOR, lx + 30, ly + 4);
+    if (val_loss)
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"/>"
+                   "<text x=\"%.1f\" y=\"%.1f\">validation loss</text>\n",
+                lx, ly + 18, lx + 24, ly + 18, VAL_COLOR, lx + 30, ly + 22);
+    fputs("</g>\n</svg>\n", f);
+    return ferror(f) ? -1 : 0;
+}
+
+int ck_plot_learning_curve(const char *path, const double *loss, const double *val_loss,
+                           int n_epochs, const char *title)
+{
+    if (!path || !loss)
+        return ck_fail("plot_learning_curve: path or loss is NULL");
+    if (n_epochs < 1)
+        return ck_fail("plot_learning_curve: n_epochs = %d, need at least 1", n_epochs);
+
+    /* data ranges: every finite value, padded by 5% */
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < n_epochs; i++) {
+        const double v[2] = {loss[i], val_loss ? val_loss[i] : NAN};
+        for (int k = 0; k < 2; k++)
+            if (isfinite(v[k])) {
+                lo = fmin(lo, v[k]);
+                hi = fmax(hi, v[k]);
+            }
+    }
+    if (!(lo <= hi))
+        return ck_fail("plot_learning_curve: no finite loss value to plot");
+    double pad = hi > lo ? 0.05 * (hi - lo) : (fabs(lo) > 0 ? 0.05 * fabs(lo) : 0.5);
+    axes a = {n_epochs > 1 ? 1.0 : 0.5, n_epochs > 1 ? (double)n_epochs : 1.5, lo - pad, hi + pad};
+
+    size_t len = strlen(path);
+    char *tmp = malloc(len + 5);
+    if (!tmp)
+        return ck_fail("plot_learning_curve: out of memory");
+    memcpy(tmp, path, len);
+    memcpy(tmp + len, ".tmp", 5);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        int e = errno;
+        free(tmp);
+        return ck_fail("plot_learning_curve: cannot write %s.tmp: %s", path, strerror(e));
+    }
+    int bad = write_svg(f, loss, val_loss, n_epochs, title, &a);
+    if (fclose(f) != 0)
+        bad = -1;
+    if (bad < 0 || rename(tmp, path) != 0) {
+        int e = errno;
+        remove(tmp);
+        free(tmp);
+        return ck_fail("plot_learning_curve: cannot write %s: %s", path, strerror(e));
+    }
+    free(tmp);
+    return 0;
+}
