@@ -52,6 +52,10 @@ const char *ck_layer_type(const ck_layer *l);   /* "Dense", "Embedding", ... */
 int         ck_layer_n_weights(const ck_layer *l);
 ck_node    *ck_layer_weight(const ck_layer *l, int i);
 long        ck_layer_count_params(const ck_layer *l);
+/* How many times the layer has been called (Keras's inbound nodes). */
+int         ck_layer_n_calls(const ck_layer *l);
+/* The layer of that name in the session (Keras's get_layer), or NULL. */
+ck_layer   *ck_session_layer(ck_session *s, const char *name);
 
 /* ---- layers; name NULL gives the Keras default ("dense", "dense_1") ---- */
 /* activation: NULL or "linear", "relu", "sigmoid", "tanh".

@@ -32,6 +32,14 @@ long  ck_count_params(const ck_model *m);
 int   ck_plot_model(const ck_model *m, const char *dot_path);
 int   ck_model_n_weights(const ck_model *m);
 ck_node *ck_model_weight(const ck_model *m, int i);
+const char *ck_model_name(const ck_model *m);
+/* model.layers in Keras's order (the summary's rows). */
+int   ck_model_n_layers(const ck_model *m);
+ck_layer *ck_model_layer(const ck_model *m, int i);
+/* All weights as one flat float array of ck_count_params(m) values, in
+ * ck_model_weight order (Keras's get_weights / set_weights). */
+int   ck_model_get_weights(const ck_model *m, float *dst);
+int   ck_model_set_weights(ck_model *m, const float *src);
 
 /* ---- optimizers (owned by the model after compile) ---- */
 /* Keras Adam: beta1 0.9, beta2 0.999, epsilon 1e-7 outside the bias
@@ -39,6 +47,9 @@ ck_node *ck_model_weight(const ck_model *m, int i);
 ck_optimizer *ck_Adam(float learning_rate);
 ck_optimizer *ck_Adam_ex(float learning_rate, float beta_1, float beta_2, float epsilon);
 ck_optimizer *ck_SGD(float learning_rate, float momentum);
+/* Only for an optimizer never given to ck_compile (compile always takes
+ * ownership, even when it fails). */
+void ck_optimizer_free(ck_optimizer *opt);
 
 /* loss: "mse". metrics: "mae", "mse" (may be NULL, 0). */
 int ck_compile(ck_model *m, const char *loss, ck_optimizer *opt,
@@ -75,13 +86,22 @@ struct ck_callback {
 /* A hook returns 0, or -1 to abort fit with an error (message set). To stop
  * training cleanly, call ck_model_stop_training(m). */
 void ck_model_stop_training(ck_model *m);
+int  ck_model_stop_requested(const ck_model *m);
+/* A logged value by its Keras key: "loss", "val_loss", a metric name as
+ * given to compile ("mae") or "val_" + it. -1 (message) if the log has no
+ * such key (val_* without validation data). */
+int  ck_log_value(const ck_model *m, const ck_epoch_log *log, const char *key, double *out);
 
 ck_callback *ck_EarlyStopping(const char *monitor, int patience, double min_delta,
                               int restore_best_weights);
+/* path may hold {epoch}, {epoch:02d} or {val_loss:.4f}-style fields, as in
+ * Keras. Only weights can be saved: save_weights_only 0 also saves weights. */
 ck_callback *ck_ModelCheckpoint(const char *path, const char *monitor,
                                  int save_best_only, int save_weights_only, int verbose);
 ck_callback *ck_CSVLogger(const char *path);
 ck_callback *ck_TerminateOnNaN(void);
+/* Calls cb->free (if set), then free(cb): for callbacks made by the
+ * constructors above, or user callbacks allocated with malloc. */
 void ck_callback_free(ck_callback *cb);
 
 /* ---- fit / evaluate / predict ---- */

@@ -1,0 +1,50 @@
+/* ck_safetensors.h - read and write the safetensors format, so weights can
+ * be opened from Python (safetensors, numpy) and PyTorch.
+ *
+ * The file is: 8 bytes little-endian u64 N, then N bytes of JSON
+ *     {"__metadata__": {...},
+ *      "dense/kernel": {"dtype": "F32", "shape": [3, 4], "data_offsets": [0, 48]}, ...}
+ * then the raw little-endian data; offsets count from the end of the header.
+ *
+ * The reader treats the file as hostile: every length, offset, dim and JSON
+ * token is bounds-checked, data ranges must tile the data block exactly (no
+ * overlap, no hole), and any violation is an error with a message, never a
+ * crash. Only F32 and I32 tensors of at most CK_MAX_DIMS dims are accepted. */
+#ifndef CK_SAFETENSORS_H
+#define CK_SAFETENSORS_H
+
+#include "ck_tensor.h"
+
+typedef struct ck_st_entry {
+    char *name;
+    ck_dtype dtype;
+    ck_shape shape;
+    uint64_t offset;           /* into data */
+    uint64_t nbytes;
+} ck_st_entry;
+
+typedef struct ck_safetensors {
+    int n;
+    ck_st_entry *entries;      /* in file order */
+    unsigned char *bytes;      /* the whole file (owned) */
+    const unsigned char *data; /* the data block inside bytes */
+    uint64_t data_size;
+} ck_safetensors;
+
+/* Parse a file held in memory (copied). NULL with a message on any error. */
+ck_safetensors *ck_safetensors_parse(const void *bytes, size_t n);
+/* Read and parse a file. */
+ck_safetensors *ck_safetensors_load(const char *path);
+void            ck_safetensors_free(ck_safetensors *st);
+/* Index of the tensor called name, or -1. */
+int             ck_safetensors_find(const ck_safetensors *st, const char *name);
+/* Copy entry i into dst (which holds the entry's element count), converting
+ * from little-endian. */
+int             ck_safetensors_copy(const ck_safetensors *st, int i, void *dst);
+
+/* Write n named tensors (F32 or I32). Writes path.tmp, fsyncs it, then
+ * renames it over path, so a crash leaves either the old or the new file. */
+int ck_safetensors_save(const char *path, const char *const *names,
+                        const ck_tensor *const *tensors, int n);
+
+#endif

@@ -1,0 +1,543 @@
+/* safetensors.c - a bounds-checked safetensors reader and an atomic writer.
+ *
+ * The JSON header is parsed by a small recursive-descent parser over a
+ * (pointer, end) pair: every read checks `p < end` first, nesting depth is
+ * limited, numbers are unsigned integers with overflow checks. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ck_safetensors.h"
+
+enum { MAX_DEPTH = 32 };
+#define MAX_HEADER ((uint64_t)100 * 1024 * 1024)   /* as the reference implementation */
+
+typedef struct json {
+    const char *p, *end;
+} json;
+
+static void skip_ws(json *j)
+{
+    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')) j->p++;
+}
+
+static long pos(const json *j, const char *start) { return (long)(j->p - start); }
+
+static int expect(json *j, char c)
+{
+    skip_ws(j);
+    if (j->p >= j->end || *j->p != c) return -1;
+    j->p++;
+    return 0;
+}
+
+static int hex4(const char *p, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
+        else return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* A JSON string into a fresh heap C string (out may be NULL: skip). Rejects
+ * control characters, bad escapes, lone surrogates and embedded NUL. */
+static int parse_string(json *j, char **out)
+{
+    skip_ws(j);
+    if (j->p >= j->end || *j->p != '"') return -1;
+    j->p++;
+    size_t cap = (size_t)(j->end - j->p) + 1;    /* decoded text is never longer */
+    char *s = out ? malloc(cap) : NULL;
+    if (out && !s) return -1;
+    size_t n = 0;
+    while (1) {
+        if (j->p >= j->end) goto bad;
+        unsigned char c = (unsigned char)*j->p++;
+        if (c == '"') break;
+        if (c < 0x20) goto bad;
+        if (c != '\\') { if (s) s[n] = (char)c; n++; continue; }
+        if (j->p >= j->end) goto bad;
+        char e = *j->p++;
+        unsigned cp;
+        switch (e) {
+        case '"': cp = '"'; break;
+        case '\\': cp = '\\'; break;
+        case '/': cp = '/'; break;
+        case 'b': cp = '\b'; break;
+        case 'f': cp = '\f'; break;
+        case 'n': cp = '\n'; break;
+        case 'r': cp = '\r'; break;
+        case 't': cp = '\t'; break;
+        case 'u':
+            if (j->end - j->p < 4 || hex4(j->p, &cp)) goto bad;
+            j->p += 4;
+            if (cp >= 0xDC00 && cp <= 0xDFFF) goto bad;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                unsigned lo;
+                if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u' || hex4(j->p + 2, &lo) ||
+                    lo < 0xDC00 || lo > 0xDFFF)
+                    goto bad;
+                j->p += 6;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            }
+            break;
+        default: goto bad;
+        }
+        if (cp == 0) goto bad;
+        /* UTF-8 encoding: at most 4 bytes, never longer than the 6-12 byte escape */
+        unsigned char u[4];
+        int len;
+        if (cp < 0x80) { u[0] = (unsigned char)cp; len = 1; }
+        else if (cp < 0x800) { u[0] = (unsigned char)(0xC0 | (cp >> 6)); u[1] = (unsigned char)(0x80 | (cp & 0x3F)); len = 2; }
+        else if (cp < 0x10000) {
+            u[0] = (unsigned char)(0xE0 | (cp >> 12)); u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+            u[2] = (unsigned char)(0x80 | (cp & 0x3F)); len = 3;
+        } else {
+            u[0] = (unsigned char)(0xF0 | (cp >> 18)); u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+            u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F)); u[3] = (unsigned char)(0x80 | (cp & 0x3F)); len = 4;
+        }
+        if (s) memcpy(s + n, u, (size_t)len);
+        n += (size_t)len;
+    }
+    if (s) { s[n] = 0; *out = s; }
+    return 0;
+bad:
+    free(s);
+    return -1;
+}
+
+/* An unsigned integer without sign, fraction or exponent. */
+static int parse_uint(json *j, uint64_t *out)
+{
+    skip_ws(j);
+    if (j->p >= j->end || *j->p < '0' || *j->p > '9') return -1;
+    uint64_t v = 0;
+    while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
+        uint64_t d = (uint64_t)(*j->p - '0');
+        if (v > (UINT64_MAX - d) / 10) return -1;
+        v = v * 10 + d;
+        j->p++;
+    }
+    if (j->p < j->end && (*j->p == '.' || *j->p == 'e' || *j->p == 'E')) return -1;
+    *out = v;
+    return 0;
+}
+
+/* Skip any JSON value (for __metadata__ and unknown fields). */
+static int skip_value(json *j, int depth)
+{
+    if (depth > MAX_DEPTH) return -1;
+    skip_ws(j);
+    if (j->p >= j->end) return -1;
+    char c = *j->p;
+    if (c == '"') return parse_string(j, NULL);
+    if (c == '{' || c == '[') {
+        char close = c == '{' ? '}' : ']';
+        j->p++;
+        skip_ws(j);
+        if (j->p < j->end && *j->p == close) { j->p++; return 0; }
+        while (1) {
+            if (c == '{') {
+                if (parse_string(j, NULL) || expect(j, ':')) return -1;
+            }
+            if (skip_value(j, depth + 1)) return -1;
+            skip_ws(j);
+            if (j->p >= j->end) return -1;
+            if (*j->p == ',') { j->p++; continue; }
+            if (*j->p == close) { j->p++; return 0; }
+            return -1;
+        }
+    }
+    const char *lits[] = { "true", "false", "null" };
+    for (int i = 0; i < 3; i++) {
+        size_t n = strlen(lits[i]);
+        if ((size_t)(j->end - j->p) >= n && !memcmp(j->p, lits[i], n)) { j->p += n; return 0; }
+    }
+    if (c == '-') j->p++;
+    uint64_t ignored;
+    if (parse_uint(j, &ignored)) return -1;
+    return 0;
+}
+
+/* [a, b, ...] of unsigned ints, at most max_n. */
+static int parse_uint_array(json *j, uint64_t *vals, int max_n, int *n)
+{
+    *n = 0;
+    if (expect(j, '[')) return -1;
+    skip_ws(j);
+    if (j->p < j->end && *j->p == ']') { j->p++; return 0; }
+    while (1) {
+        if (*n >= max_n) return -1;
+        if (parse_uint(j, &vals[*n])) return -1;
+        (*n)++;
+        skip_ws(j);
+        if (j->p >= j->end) return -1;
+        if (*j->p == ',') { j->p++; continue; }
+        if (*j->p == ']') { j->p++; return 0; }
+        return -1;
+    }
+}
+
+void ck_safetensors_free(ck_safetensors *st)
+{
+    if (!st) return;
+    for (int i = 0; i < st->n; i++) free(st->entries[i].name);
+    free(st->entries);
+    free(st->bytes);
+    free(st);
+}
+
+int ck_safetensors_find(const ck_safetensors *st, const char *name)
+{
+    if (!st || !name) return -1;
+    for (int i = 0; i < st->n; i++)
+        if (!strcmp(st->entries[i].name, name)) return i;
+    return -1;
+}
+
+/* One tensor's description: {"dtype": ..., "shape": [...], "data_offsets": [b, e]} */
+static int parse_entry(json *j, ck_st_entry *e, const char *start)
+{
+    int have_dtype = 0, have_shape = 0, have_offsets = 0;
+    if (expect(j, '{'))
+        return ck_fail("safetensors: tensor '%s': expected an object at byte %ld", e->name, pos(j, start));
+    skip_ws(j);
+    if (j->p < j->end && *j->p == '}') j->p++;
+    else while (1) {
+        char *key = NULL;
+        if (parse_string(j, &key) || expect(j, ':')) {
+            free(key);
+            return ck_fail("safetensors: tensor '%s': bad field at byte %ld", e->name, pos(j, start));
+        }
+        int rc = 0;
+        if (!strcmp(key, "dtype")) {
+            char *dt = NULL;
+            if (parse_string(j, &dt)) rc = ck_fail("safetensors: tensor '%s': dtype is not a string", e->name);
+            else if (!strcmp(dt, "F32")) e->dtype = CK_F32;
+            else if (!strcmp(dt, "I32")) e->dtype = CK_I32;
+            else rc = ck_fail("safetensors: tensor '%s': dtype %.16s is not supported (F32, I32)", e->name, dt);
+            free(dt);
+            have_dtype = 1;
+        } else if (!strcmp(key, "shape")) {
+            uint64_t dims[CK_MAX_DIMS];
+            int nd;
+            if (parse_uint_array(j, dims, CK_MAX_DIMS, &nd))
+                rc = ck_fail("safetensors: tensor '%s': shape must be at most %d non-negative integers",
+                             e->name, CK_MAX_DIMS);
+            e->shape.ndim = nd;
+            for (int d = 0; !rc && d < nd; d++) {
+                if (dims[d] > INT_MAX) rc = ck_fail("safetensors: tensor '%s': dim %d is too large", e->name, d);
+                else e->shape.d[d] = (int)dims[d];
+            }
+            have_shape = 1;
+        } else if (!strcmp(key, "data_offsets")) {
+            uint64_t off[2];
+            int n;
+            if (parse_uint_array(j, off, 2, &n) || n != 2 || off[1] < off[0])
+                rc = ck_fail("safetensors: tensor '%s': data_offsets must be [begin, end] with begin <= end",
+                             e->name);
+            else { e->offset = off[0]; e->nbytes = off[1] - off[0]; }
+            have_offsets = 1;
+        } else if (skip_value(j, 1)) {
+            rc = ck_fail("safetensors: tensor '%s': bad value for field '%.32s'", e->name, key);
+        }
+        free(key);
+        if (rc) return -1;
+        skip_ws(j);
+        if (j->p >= j->end) return ck_fail("safetensors: tensor '%s': header ends inside the entry", e->name);
+        if (*j->p == ',') { j->p++; continue; }
+        if (*j->p == '}') { j->p++; break; }
+        return ck_fail("safetensors: tensor '%s': expected ',' or '}' at byte %ld", e->name, pos(j, start));
+    }
+    if (!have_dtype || !have_shape || !have_offsets)
+        return ck_fail("safetensors: tensor '%s': needs dtype, shape and data_offsets", e->name);
+    /* element count * 4 bytes, without overflow */
+    uint64_t count = 1;
+    for (int d = 0; d < e->shape.ndim; d++) {
+        uint64_t dim = (uint64_t)e->shape.d[d];
+        if (dim && count > UINT64_MAX / 4 / dim)
+            return ck_fail("safetensors: tensor '%s': shape is too large", e->name);
+        count *= dim;
+    }
+    if (count * 4 != e->nbytes)
+        return ck_fail("safetensors: tensor '%s': data_offsets cover %llu bytes, shape needs %llu",
+                       e->name, (unsigned long long)e->nbytes, (unsigned long long)(count * 4));
+    return 0;
+}
+
+static int by_offset(const void *a, const void *b)
+{
+    const ck_st_entry *x = *(const ck_st_entry *const *)a, *y = *(const ck_st_entry *const *)b;
+    if (x->offset != y->offset) return x->offset < y->offset ? -1 : 1;
+    return x->nbytes < y->nbytes ? -1 : x->nbytes > y->nbytes;
+}
+
+static int parse_header(ck_safetensors *st, const char *h, size_t n)
+{
+    json j = { h, h + n };
+    if (expect(&j, '{')) return ck_fail("safetensors: header does not start with '{'");
+    int cap = 0;
+    skip_ws(&j);
+    if (j.p < j.end && *j.p == '}') j.p++;
+    else while (1) {
+        char *name = NULL;
+        if (parse_string(&j, &name) || expect(&j, ':')) {
+            free(name);
+            return ck_fail("safetensors: bad tensor name at byte %ld of the header", pos(&j, h));
+        }
+        if (!strcmp(name, "__metadata__")) {
+            free(name);
+            if (skip_value(&j, 1)) return ck_fail("safetensors: bad __metadata__");
+        } else {
+            if (ck_safetensors_find(st, name) >= 0) {
+                ck_fail("safetensors: tensor '%s' appears twice", name);
+                free(name);
+                return -1;
+            }
+            if (st->n == cap) {
+                int ncap = cap ? cap * 2 : 8;
+                ck_st_entry *grown = realloc(st->entries, sizeof *grown * (size_t)ncap);
+                if (!grown) { free(name); return ck_fail("safetensors: out of memory"); }
+                st->entries = grown;
+                cap = ncap;
+            }
+            ck_st_entry *e = &st->entries[st->n++];
+            memset(e, 0, sizeof *e);
+            e->name = name;
+            if (parse_entry(&j, e, h)) return -1;
+        }
+        skip_ws(&j);
+        if (j.p >= j.end) return ck_fail("safetensors: header ends before its closing '}'");
+        if (*j.p == ',') { j.p++; continue; }
+        if (*j.p == '}') { j.p++; break; }
+        return ck_fail("safetensors: expected ',' or '}' at byte %ld of the header", pos(&j, h));
+    }
+    skip_ws(&j);
+    if (j.p != j.end) return ck_fail("safetensors: unexpected bytes after the header's closing '}'");
+    return 0;
+}
+
+/* The data ranges must tile [0, data_size) exactly. */
+static int check_ranges(ck_safetensors *st)
+{
+    if (st->n == 0) {
+        if (st->data_size) return ck_fail("safetensors: %llu data bytes but no tensors",
+                                          (unsigned long long)st->data_size);
+        return 0;
+    }
+    const ck_st_entry **order = malloc(sizeof *order * (size_t)st->n);
+    if (!order) return ck_fail("safetensors: out of memory");
+    for (int i = 0; i < st->n; i++) order[i] = &st->entries[i];
+    qsort(order, (size_t)st->n, sizeof *order, by_offset);
+    uint64_t at = 0;
+    int rc = 0;
+    for (int i = 0; i < st->n && !rc; i++) {
+        if (order[i]->offset != at)
+            rc = ck_fail("safetensors: tensor '%s' starts at byte %llu of the data, expected %llu "
+                         "(ranges overlap or leave a hole)", order[i]->name,
+                         (unsigned long long)order[i]->offset, (unsigned long long)at);
+        else if (order[i]->nbytes > st->data_size - at)
+            rc = ck_fail("safetensors: tensor '%s' ends at byte %llu but the data has %llu bytes "
+                         "(truncated file?)", order[i]->name,
+                         (unsigned long long)(order[i]->offset + order[i]->nbytes),
+                         (unsigned long long)st->data_size);
+        else at += order[i]->nbytes;
+    }
+    if (!rc && at != st->data_size)
+        rc = ck_fail("safetensors: the tensors cover %llu data bytes but the file holds %llu",
+                     (unsigned long long)at, (unsigned long long)st->data_size);
+    free(order);
+    return rc;
+}
+
+ck_safetensors *ck_safetensors_parse(const void *bytes, size_t n)
+{
+    if (!bytes && n) { ck_fail("safetensors: bytes is NULL"); return NULL; }
+    if (n < 8) { ck_fail("safetensors: %zu bytes is too short for the 8-byte header length", n); return NULL; }
+    const unsigned char *b = bytes;
+    uint64_t header_len = 0;
+    for (int i = 7; i >= 0; i--) header_len = header_len << 8 | b[i];
+    if (header_len > MAX_HEADER || header_len > n - 8) {
+        ck_fail("safetensors: header length %llu does not fit in a file of %zu bytes",
+                (unsigned long long)header_len, n);
+        return NULL;
+    }
+    ck_safetensors *st = calloc(1, sizeof *st);
+    if (!st || !(st->bytes = malloc(n))) { free(st); ck_fail("safetensors: out of memory"); return NULL; }
+    memcpy(st->bytes, bytes, n);
+    st->data = st->bytes + 8 + header_len;
+    st->data_size = n - 8 - header_len;
+    if (parse_header(st, (const char *)st->bytes + 8, (size_t)header_len) || check_ranges(st)) {
+        ck_safetensors_free(st);
+        return NULL;
+    }
+    return st;
+}
+
+ck_safetensors *ck_safetensors_load(const char *path)
+{
+    if (!path) { ck_fail("safetensors: path is NULL"); return NULL; }
+    FILE *f = fopen(path, "rb");
+    if (!f) { ck_fail("safetensors: cannot open '%s': %s", path, strerror(errno)); return NULL; }
+    unsigned char *buf = NULL;
+    size_t n = 0, cap = 0;
+    while (1) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 1 << 16;
+            unsigned char *grown = realloc(buf, cap);
+            if (!grown) { free(buf); fclose(f); ck_fail("safetensors: out of memory reading '%s'", path); return NULL; }
+            buf = grown;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) break;
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (err) { free(buf); ck_fail("safetensors: read error on '%s'", path); return NULL; }
+    ck_safetensors *st = ck_safetensors_parse(buf, n);
+    free(buf);
+    if (!st) ck_error_prefix("'%s': ", path);
+    return st;
+}
+
+static int host_is_little_endian(void)
+{
+    const uint16_t one = 1;
+    return *(const unsigned char *)&one == 1;
+}
+
+int ck_safetensors_copy(const ck_safetensors *st, int i, void *dst)
+{
+    if (!st || i < 0 || i >= st->n || !dst) return ck_fail("safetensors_copy: bad arguments");
+    const ck_st_entry *e = &st->entries[i];
+    const unsigned char *src = st->data + e->offset;
+    if (host_is_little_endian()) memcpy(dst, src, (size_t)e->nbytes);
+    else
+        for (uint64_t k = 0; k < e->nbytes; k += 4) {
+            unsigned char *d = (unsigned char *)dst + k;
+            d[0] = src[k + 3]; d[1] = src[k + 2]; d[2] = src[k + 1]; d[3] = src[k];
+        }
+    return 0;
+}
+
+/* ---- writer ---- */
+
+typedef struct strbuf { char *s; size_t n, cap; int oom; } strbuf;
+
+static void sb_put(strbuf *b, const char *s, size_t n)
+{
+    if (b->oom) return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = (b->cap ? b->cap * 2 : 256) + n;
+        char *grown = realloc(b->s, cap);
+        if (!grown) { b->oom = 1; return; }
+        b->s = grown;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->n, s, n);
+    b->n += n;
+    b->s[b->n] = 0;
+}
+
+static void sb_printf(strbuf *b, const char *fmt, unsigned long long v)
+{
+    char tmp[64];
+    int n = snprintf(tmp, sizeof tmp, fmt, v);
+    sb_put(b, tmp, (size_t)n);
+}
+
+static void sb_json_string(strbuf *b, const char *s)
+{
+    sb_put(b, "\"", 1);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') { char e[2] = { '\\', (char)c }; sb_put(b, e, 2); }
+        else if (c < 0x20) sb_printf(b, "\\u%04llx", c);
+        else sb_put(b, (const char *)&c, 1);
+    }
+    sb_put(b, "\"", 1);
+}
+
+static int write_all(FILE *f, const void *p, size_t n) { return fwrite(p, 1, n, f) == n ? 0 : -1; }
+
+static int write_tensor_data(FILE *f, const ck_tensor *t)
+{
+    size_t nbytes = (size_t)t->size * 4;
+    if (host_is_little_endian()) return write_all(f, t->data, nbytes);
+    const unsigned char *src = t->data;
+    for (size_t k = 0; k < nbytes; k += 4) {
+        unsigned char d[4] = { src[k + 3], src[k + 2], src[k + 1], src[k] };
+        if (write_all(f, d, 4)) return -1;
+    }
+    return 0;
+}
+
+int ck_safetensors_save(const char *path, const char *const *names, const ck_tensor *const *tensors, int n)
+{
+    if (!path || (n > 0 && (!names || !tensors)) || n < 0) return ck_fail("safetensors_save: NULL argument");
+    strbuf h = { 0 };
+    const char *meta = "{\"__metadata__\":{\"format\":\"pt\",\"writer\":\"ckeras\"}";
+    sb_put(&h, meta, strlen(meta));
+    uint64_t offset = 0;
+    for (int i = 0; i < n; i++) {
+        const ck_tensor *t = tensors[i];
+        if (!names[i] || !t || !t->data) { free(h.s); return ck_fail("safetensors_save: tensor %d is NULL", i); }
+        sb_put(&h, ",", 1);
+        sb_json_string(&h, names[i]);
+        sb_put(&h, ":{\"dtype\":\"", 11);
+        sb_put(&h, t->dtype == CK_I32 ? "I32" : "F32", 3);
+        sb_put(&h, "\",\"shape\":[", 11);
+        for (int d = 0; d < t->shape.ndim; d++) sb_printf(&h, d ? ",%llu" : "%llu", (unsigned long long)t->shape.d[d]);
+        sb_printf(&h, "],\"data_offsets\":[%llu,", offset);
+        offset += (uint64_t)t->size * 4;
+        sb_printf(&h, "%llu]}", offset);
+    }
+    sb_put(&h, "}", 1);
+    while (h.n % 8) sb_put(&h, " ", 1);   /* the data block starts 8-aligned */
+    if (h.oom) { free(h.s); return ck_fail("safetensors_save: out of memory"); }
+
+    size_t tmp_len = strlen(path) + 5;
+    char *tmp = malloc(tmp_len);
+    if (!tmp) { free(h.s); return ck_fail("safetensors_save: out of memory"); }
+    snprintf(tmp, tmp_len, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        ck_fail("safetensors_save: cannot create '%s': %s", tmp, strerror(errno));
+        free(tmp); free(h.s);
+        return -1;
+    }
+    unsigned char len_le[8];
+    for (int i = 0; i < 8; i++) len_le[i] = (unsigned char)((uint64_t)h.n >> (8 * i));
+    int rc = write_all(f, len_le, 8) || write_all(f, h.s, h.n);
+    for (int i = 0; i < n && !rc; i++) rc = write_tensor_data(f, tensors[i]);
+    if (!rc) rc = fflush(f) != 0 || fsync(fileno(f)) != 0;
+    if (fclose(f) != 0) rc = 1;
+    if (!rc && rename(tmp, path) != 0) rc = 1;
+    if (rc) {
+        ck_fail("safetensors_save: writing '%s' failed: %s", path, strerror(errno));
+        remove(tmp);
+    } else {
+        /* make the rename itself durable */
+        char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
+        if (dir) {
+            if (slash) *(slash == dir ? slash + 1 : slash) = 0;
+            int fd = open(slash ? dir : ".", O_RDONLY);
+            if (fd >= 0) { fsync(fd); close(fd); }
+            free(dir);
+        }
+    }
+    free(tmp);
+    free(h.s);
+    return rc ? -1 : 0;
+}
