@@ -263,7 +263,7 @@ static int csv_epoch_end(ck_callback *cb, ck_model *m, const ck_epoch_log *log)
         c->n_keys = 0;
         snprintf(c->keys[c->n_keys++], 32, "loss");
         for (int k = 0; k < m->n_metrics; k++) snprintf(c->keys[c->n_keys++], 32, "%s", m->metric_names[k]);
-        if (m->has_validation) {
+        if (m->has_validation || !isnan(log->val_loss)) {
             snprintf(c->keys[c->n_keys++], 32, "val_loss");
             for (int k = 0; k < m->n_metrics; k++) snprintf(c->keys[c->n_keys++], 32, "val_%s", m->metric_names[k]);
         }

@@ -431,7 +431,8 @@ int ck_log_value(const ck_model *m, const ck_epoch_log *log, const char *key, do
     if (!m || !log || !key || !out) return ck_fail("log_value: NULL argument");
     int val = !strncmp(key, "val_", 4);
     const char *base = val ? key + 4 : key;
-    if (val && !m->has_validation)
+    /* val_* exist in fit with validation data, or in a log that has them */
+    if (val && !m->has_validation && isnan(log->val_loss))
         return ck_fail("'%s' is not logged: fit has no validation data", key);
     if (!strcmp(base, "loss")) { *out = val ? log->val_loss : log->loss; return 0; }
     for (int k = 0; k < m->n_metrics; k++)
@@ -439,7 +440,7 @@ int ck_log_value(const ck_model *m, const ck_epoch_log *log, const char *key, do
     char avail[128] = "loss";
     size_t used = 4;
     for (int k = 0; k < m->n_metrics; k++) used += (size_t)snprintf(avail + used, sizeof avail - used, ", %s", m->metric_names[k]);
-    if (m->has_validation) {
+    if (m->has_validation || !isnan(log->val_loss)) {
         used += (size_t)snprintf(avail + used, sizeof avail - used, ", val_loss");
         for (int k = 0; k < m->n_metrics; k++) used += (size_t)snprintf(avail + used, sizeof avail - used, ", val_%s", m->metric_names[k]);
     }
