@@ -1,0 +1,163 @@
+/* The SVG learning curve: well-formed, both series present with one point
+ * per epoch, placed consistently with the values. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ck_error.h"
+#include "ck_plot.h"
+
+static char *read_all(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot read %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
+    s[n] = '\0';
+    fclose(f);
+    return s;
+}
+
+static int count(const char *s, const char *what)
+{
+    int n = 0;
+    for (const char *p = s; (p = strstr(p, what)) != NULL; p += strlen(what))
+        n++;
+    return n;
+}
+
+/* Element nesting: every <x ...> is closed by </x> or is self-closing "/>".
+ * Returns the depth reached at the end (0 when balanced), -1 on a stray close. */
+static int tag_balance(const char *s)
+{
+    int depth = 0;
+    for (const char *p = s; (p = strchr(p, '<')) != NULL; p++) {
+        if (p[1] == '?' || p[1] == '!')
+            continue;
+        const char *end = strchr(p, '>');
+        cr_assert_not_null(end, "unterminated tag");
+        if (p[1] == '/') {
+            if (--depth < 0)
+                return -1;
+        } else if (end[-1] != '/') {
+            depth++;
+        }
+    }
+    return depth;
+}
+
+/* The points of the polyline inside <g ... id="NAME">. */
+static int series_points(const char *svg, const char *name, double *xs, double *ys, int max)
+{
+    char key[64];
+    snprintf(key, sizeof key, "id=\"%s\"", name);
+    const char *g = strstr(svg, key);
+    cr_assert_not_null(g, "no series %s", name);
+    const char *pts = strstr(g, "points=\"");
+    cr_assert_not_null(pts);
+    pts += 8;
+    int n = 0;
+    double x, y;
+    int used;
+    while (n < max && sscanf(pts, "%lf,%lf%n", &x, &y, &used) == 2) {
+        xs[n] = x;
+        ys[n] = y;
+        n++;
+        pts += used;
+    }
+    cr_assert_eq(*pts, '"', "points end with '%c'", *pts);
+    return n;
+}
+
+Test(plot, two_series_well_formed)
+{
+    char path[] = "/tmp/ck_plot_XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    const double loss[] = {1.30, 0.95, 0.86, 0.82, 0.80, 0.79};
+    const double val[] = {1.00, 0.90, 0.87, 0.86, 0.865, 0.87};
+    cr_assert_eq(ck_plot_learning_curve(path, loss, val, 6, "FM <ml-1m> & co"), 0, "%s", ck_error());
+    char *svg = read_all(path);
+    cr_expect(strncmp(svg, "<?xml", 5) == 0);
+    cr_expect_not_null(strstr(svg, "<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    cr_expect_eq(strcmp(svg + strlen(svg) - 7, "</svg>\n"), 0);
+    cr_expect_eq(tag_balance(svg), 0);
+    cr_expect_not_null(strstr(svg, ">epoch</text>"));
+    cr_expect_not_null(strstr(svg, ">loss (MSE)</text>"));
+    cr_expect_not_null(strstr(svg, "FM &lt;ml-1m&gt; &amp; co"));   /* escaped title */
+    cr_expect_not_null(strstr(svg, ">training loss</text>"));
+    cr_expect_not_null(strstr(svg, ">validation loss</text>"));
+    cr_expect_eq(count(svg, "<polyline"), 2);
+    cr_expect_eq(count(svg, "<circle"), 12);
+
+    double tx[16], ty[16], vx[16], vy[16];
+    cr_assert_eq(series_points(svg, "loss", tx, ty, 16), 6);
+    cr_assert_eq(series_points(svg, "val_loss", vx, vy, 16), 6);
+    /* x: epochs 1..6 equally spaced, the same for both; y: SVG y grows
+     * downwards, so y = a - b * value with one (a, b) for both series */
+    double step = tx[1] - tx[0];
+    cr_expect_gt(step, 0);
+    double b = (ty[5] - ty[0]) / (loss[0] - loss[5]);
+    double a = ty[0] + b * loss[0];
+    cr_expect_gt(b, 0);
+    for (int i = 0; i < 6; i++) {
+        cr_expect(fabs(tx[i] - (tx[0] + i * step)) < 0.02, "x[%d] = %g", i, tx[i]);
+        cr_expect(fabs(vx[i] - tx[i]) < 0.005);
+        cr_expect(fabs(ty[i] - (a - b * loss[i])) < 0.05, "loss y[%d] = %g", i, ty[i]);
+        cr_expect(fabs(vy[i] - (a - b * val[i])) < 0.05, "val y[%d] = %g", i, vy[i]);
+        cr_expect(ty[i] >= 0 && ty[i] <= 400 && tx[i] >= 0 && tx[i] <= 640);
+    }
+    free(svg);
+    /* nothing left behind but the plot */
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    cr_expect_neq(access(tmp, F_OK), 0);
+    unlink(path);
+}
+
+Test(plot, single_epoch_and_missing_values)
+{
+    char path[] = "/tmp/ck_plot_XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    const double one[] = {0.9};
+    cr_assert_eq(ck_plot_learning_curve(path, one, NULL, 1, NULL), 0, "%s", ck_error());
+    char *svg = read_all(path);
+    cr_expect_eq(count(svg, "<polyline"), 1);
+    cr_expect_null(strstr(svg, "val_loss"));
+    cr_expect_eq(tag_balance(svg), 0);
+    free(svg);
+
+    /* a NaN breaks the line into two pieces; its dot is left out */
+    const double loss[] = {1.0, NAN, 0.8, 0.7}, val[] = {1.1, 1.0, 0.9, INFINITY};
+    cr_assert_eq(ck_plot_learning_curve(path, loss, val, 4, "t"), 0, "%s", ck_error());
+    svg = read_all(path);
+    cr_expect_eq(count(svg, "<polyline"), 3);
+    cr_expect_eq(count(svg, "<circle"), 6);
+    cr_expect_eq(tag_balance(svg), 0);
+    free(svg);
+    unlink(path);
+}
+
+Test(plot, errors)
+{
+    const double loss[] = {NAN, NAN};
+    cr_expect_eq(ck_plot_learning_curve("/tmp/x.svg", loss, NULL, 2, NULL), -1);
+    cr_expect_str_eq(ck_error(), "plot_learning_curve: no finite loss value to plot");
+    ck_error_clear();
+    cr_expect_eq(ck_plot_learning_curve("/tmp/x.svg", loss, NULL, 0, NULL), -1);
+    cr_expect_str_eq(ck_error(), "plot_learning_curve: n_epochs = 0, need at least 1");
+    ck_error_clear();
+    const double ok[] = {1.0};
+    cr_expect_eq(ck_plot_learning_curve("/nonexistent/dir/x.svg", ok, NULL, 1, NULL), -1);
+    cr_expect_str_eq(ck_error(), "plot_learning_curve: cannot write /nonexistent/dir/x.svg.tmp: "
+                                 "No such file or directory");
+    ck_error_clear();
+}

@@ -1,0 +1,186 @@
+/* MT19937 and the sklearn-compatible split, against numpy's own output
+ * (fixtures/split_golden.txt, made once by fixtures/gen_split_golden.py). */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ck_error.h"
+#include "ck_movielens.h"
+#include "ck_mt19937.h"
+
+Test(mt19937, reference_outputs)
+{
+    /* The generator's published checks: with init_genrand(5489) the first
+     * output is 3499211612 and the 10000th is 4123659995 (C++11 mt19937). */
+    ck_mt19937 r;
+    ck_mt19937_seed(&r, 5489);
+    cr_expect_eq(ck_mt19937_u32(&r), 3499211612u);
+    for (int i = 2; i < 10000; i++)
+        ck_mt19937_u32(&r);
+    cr_expect_eq(ck_mt19937_u32(&r), 4123659995u);
+}
+
+Test(mt19937, interval_stays_in_range)
+{
+    ck_mt19937 r;
+    ck_mt19937_seed(&r, 1);
+    const uint64_t maxes[] = {0, 1, 2, 5, 255, 256, 1000, 0xffffffffu, 0x100000000ull, 0x123456789ull};
+    for (size_t k = 0; k < sizeof maxes / sizeof *maxes; k++)
+        for (int i = 0; i < 200; i++)
+            cr_assert_leq(ck_mt19937_interval(&r, maxes[k]), maxes[k]);
+}
+
+/* ---- the golden file ---- */
+
+typedef struct golden_line { char kind[8]; int64_t n; uint32_t seed; int64_t *v; int count; } golden_line;
+
+static FILE *open_golden(void)
+{
+    const char *root = getenv("CK_TEST_DATA");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/models/fixtures/split_golden.txt", root ? root : "tests");
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "cannot open %s", path);
+    return f;
+}
+
+/* Reads the next data line; returns 0 at the end. */
+static int read_golden(FILE *f, golden_line *g)
+{
+    static char line[1 << 16];
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#')
+            continue;
+        char *p = line;
+        long long n;
+        unsigned long long seed;
+        int used;
+        cr_assert_eq(sscanf(p, "%7s %lld %llu%n", g->kind, &n, &seed, &used), 3);
+        g->n = n;
+        g->seed = (uint32_t)seed;
+        p += used;
+        g->count = 0;
+        g->v = NULL;
+        char *end;
+        for (;;) {
+            unsigned long long x = strtoull(p, &end, 10);
+            if (end == p)
+                break;
+            g->v = realloc(g->v, (size_t)(g->count + 1) * sizeof *g->v);
+            g->v[g->count++] = (int64_t)x;
+            p = end;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+Test(split, permutation_matches_numpy)
+{
+    FILE *f = open_golden();
+    golden_line g;
+    int checked = 0;
+    int64_t *perm = NULL, perm_n = -1;
+    uint32_t perm_seed = 0;
+    while (read_golden(f, &g)) {
+        if (g.n != perm_n || g.seed != perm_seed) {
+            perm = realloc(perm, (size_t)g.n * sizeof *perm);
+            cr_assert_eq(ck_numpy_permutation(g.n, g.seed, perm), 0);
+            perm_n = g.n;
+            perm_seed = g.seed;
+        }
+        if (!strcmp(g.kind, "full")) {
+            cr_assert_eq(g.count, g.n);
+            for (int64_t i = 0; i < g.n; i++)
+                cr_assert_eq(perm[i], g.v[i], "n %lld seed %u [%lld]", (long long)g.n, g.seed,
+                             (long long)i);
+        } else if (!strcmp(g.kind, "head") || !strcmp(g.kind, "tail")) {
+            cr_assert_eq(g.count, 50);
+            int64_t at = g.kind[0] == 'h' ? 0 : g.n - 50;
+            for (int i = 0; i < 50; i++)
+                cr_assert_eq(perm[at + i], g.v[i], "%s n %lld seed %u [%d]", g.kind,
+                             (long long)g.n, g.seed, i);
+        } else {
+            cr_assert_str_eq(g.kind, "sum");
+            uint64_t sum = 0;
+            for (int64_t i = 0; i < g.n; i++)
+                sum += (uint64_t)(i + 1) * (uint64_t)perm[i];
+            cr_assert_eq(sum, (uint64_t)g.v[0], "checksum n %lld seed %u", (long long)g.n, g.seed);
+        }
+        free(g.v);
+        checked++;
+    }
+    fclose(f);
+    free(perm);
+    cr_expect_eq(checked, 17);
+}
+
+Test(split, sklearn_train_test_split_rows)
+{
+    /* full 1000 7 from the golden file: validation = first ceil(0.2 * 1000) */
+    FILE *f = open_golden();
+    golden_line g = {0};
+    int found = 0;
+    while (!found && read_golden(f, &g)) {
+        if (!strcmp(g.kind, "full") && g.n == 1000 && g.seed == 7)
+            found = 1;
+        else
+            free(g.v);
+    }
+    fclose(f);
+    cr_assert(found);
+    int64_t *tr, *va, n_tr, n_va;
+    cr_assert_eq(ck_movielens_split(1000, 0.2, 7, &tr, &n_tr, &va, &n_va), 0);
+    cr_assert_eq(n_va, 200);
+    cr_assert_eq(n_tr, 800);
+    for (int i = 0; i < 200; i++)
+        cr_assert_eq(va[i], g.v[i]);
+    for (int i = 0; i < 800; i++)
+        cr_assert_eq(tr[i], g.v[200 + i]);
+    free(tr);
+    free(va);
+    free(g.v);
+}
+
+Test(split, sizes_use_ceil_of_fraction)
+{
+    struct { int64_t n; double frac; int64_t want_val; } cases[] = {
+        {10, 0.2, 2}, {11, 0.2, 3}, {1000209, 0.2, 200042}, {100000, 0.2, 20000},
+        {7, 0.5, 4}, {5, 0.0, 0}, {3, 0.01, 1}};
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        int64_t *tr, *va, n_tr, n_va;
+        cr_assert_eq(ck_movielens_split(cases[k].n, cases[k].frac, 3, &tr, &n_tr, &va, &n_va), 0);
+        cr_expect_eq(n_va, cases[k].want_val, "n %lld frac %g", (long long)cases[k].n, cases[k].frac);
+        cr_expect_eq(n_tr + n_va, cases[k].n);
+        /* together a permutation of 0..n-1 */
+        char *seen = calloc((size_t)cases[k].n, 1);
+        for (int64_t i = 0; i < n_tr; i++) seen[tr[i]]++;
+        for (int64_t i = 0; i < n_va; i++) seen[va[i]]++;
+        for (int64_t i = 0; i < cases[k].n; i++) cr_assert_eq(seen[i], 1);
+        free(seen);
+        free(tr);
+        free(va);
+    }
+}
+
+Test(split, errors)
+{
+    int64_t *tr, *va, n_tr, n_va;
+    cr_expect_eq(ck_movielens_split(10, 1.0, 7, &tr, &n_tr, &va, &n_va), -1);
+    cr_expect_str_eq(ck_error(), "movielens_split: val_fraction = 1, must be in [0, 1)");
+    cr_expect_null(tr);
+    ck_error_clear();
+    cr_expect_eq(ck_movielens_split(10, NAN, 7, &tr, &n_tr, &va, &n_va), -1);
+    ck_error_clear();
+    cr_expect_eq(ck_movielens_split(1, 0.5, 7, &tr, &n_tr, &va, &n_va), -1);
+    cr_expect_str_eq(ck_error(), "movielens_split: val_fraction = 0.5 leaves no training rows of 1");
+    ck_error_clear();
+    cr_expect_eq(ck_movielens_split(0, 0.2, 7, &tr, &n_tr, &va, &n_va), -1);
+    cr_expect_str_eq(ck_error(), "movielens_split: n = 0, need at least 1 row");
+    ck_error_clear();
+    cr_expect_eq(ck_numpy_permutation(-1, 7, NULL), -1);
+    cr_expect_str_eq(ck_error(), "numpy_permutation: n = -1 is negative");
+    ck_error_clear();
+}
