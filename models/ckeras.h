@@ -1,0 +1,28 @@
+/* ckeras.h - the whole public API in one include.
+ *
+ * Layers of the design, each depending only on those above it here:
+ *   tensor   ck_error.h ck_arena.h ck_rng.h ck_tensor.h ck_kernels.h ck_safetensors.h
+ *   autograd ck_autograd.h ck_gradcheck.h
+ *   layers   ck_layers.h
+ *   models   ck_model.h ck_text.h ck_movielens.h ck_mt19937.h ck_plot.h ck_fm.h
+ * Build flags: pkg-config --cflags --libs ckeras */
+#ifndef CKERAS_H
+#define CKERAS_H
+
+#include "ck_error.h"
+#include "ck_arena.h"
+#include "ck_rng.h"
+#include "ck_tensor.h"
+#include "ck_kernels.h"
+#include "ck_safetensors.h"
+#include "ck_autograd.h"
+#include "ck_gradcheck.h"
+#include "ck_layers.h"
+#include "ck_model.h"
+#include "ck_text.h"
+#include "ck_movielens.h"
+#include "ck_mt19937.h"
+#include "ck_plot.h"
+#include "ck_fm.h"
+
+#endif
