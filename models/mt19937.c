@@ -82,12 +82,26 @@ int ck_numpy_permutation(int64_t n, uint32_t seed, int64_t *out)
         out[i] = i;
     ck_mt19937 r;
     ck_mt19937_seed(&r, seed);
-    /* numpy's shuffle: Fisher-Yates from the end, partner j in [0, i] */
-    for (int64_t i = n - 1; i >= 1; i--) {
-        int64_t j = (int64_t)ck_mt19937_interval(&r, (uint64_t)i);
-        int64_t t = out[i];
-        out[i] = out[j];
-        out[j] = t;
+    /* numpy's shuffle: Fisher-Yates from the end, partner j in [0, i].
+     * The partners do not depend on the array, so they are drawn a batch
+     * ahead and their cache lines requested before the swaps (same result,
+     * far fewer stalls on a large array). */
+    enum { BATCH = 64 };
+    int64_t partner[BATCH];
+    for (int64_t top = n - 1; top >= 1; top -= BATCH) {
+        int count = top >= BATCH ? BATCH : (int)top;   /* i = top .. top - count + 1 */
+        for (int k = 0; k < count; k++) {
+            partner[k] = (int64_t)ck_mt19937_interval(&r, (uint64_t)(top - k));
+#if defined(__GNUC__)
+            __builtin_prefetch(&out[partner[k]]);
+#endif
+        }
+        for (int k = 0; k < count; k++) {
+            int64_t i = top - k, j = partner[k];
+            int64_t t = out[i];
+            out[i] = out[j];
+            out[j] = t;
+        }
     }
     return 0;
 }

@@ -107,10 +107,14 @@ static int write_svg(FILE *f, const double *loss, const double *val_loss, int n,
                 px(a, x), bottom, px(a, x), bottom + 5, px(a, x), bottom + 18, x);
     double ystep = nice_step(a->y1 - a->y0, 6);
     int decimals = ystep >= 1 ? 0 : (int)ceil(-log10(ystep) - 1e-9);
-    for (double y = ceil(a->y0 / ystep) * ystep; y <= a->y1 + ystep * 1e-9; y += ystep)
+    /* ticks at whole multiples of the step, counted as integers so no
+     * rounding error piles up (and no "-0" label) */
+    for (long k = (long)ceil(a->y0 / ystep - 1e-9); k <= (long)floor(a->y1 / ystep + 1e-9); k++) {
+        double y = k == 0 ? 0.0 : (double)k * ystep;
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"#dddddd\"/>"
                    "<text x=\"%.1f\" y=\"%.2f\" text-anchor=\"end\">%.*f</text>\n",
                 LEFT, py(a, y), right, py(a, y), LEFT - 6, py(a, y) + 4, decimals, y);
+    }
     fputs("</g>\n", f);
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">epoch</text>\n",
             (LEFT + right) / 2, HEIGHT - 12);
@@ -124,6 +128,8 @@ static int write_svg(FILE *f, const double *loss, const double *val_loss, int n,
     /* legend, top right */
     double lx = right - 130, ly = TOP + 10;
     fputs("<g class=\"legend\">\n", f);
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"136\" height=\"%d\" fill=\"white\" "
+               "fill-opacity=\"0.85\" stroke=\"#999999\"/>\n", lx - 6, ly - 10, val_loss ? 38 : 20);
     fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"/>"
                "<text x=\"%.1f\" y=\"%.1f\">training loss</text>\n",
             lx, ly, lx + 24, ly, TRAIN_COLOR, lx + 30, ly + 4);
