@@ -20,7 +20,8 @@
  *  - texts_to_sequences drops words not in word_index and, when num_words > 0,
  *    words whose index is >= num_words (so at most num_words - 1 survive).
  * Differences from Keras: lower-casing is ASCII only (bytes >= 0x80 are kept
- * as they are), there is no oov_token and no char_level mode. */
+ * as they are), there is no oov_token and no char_level mode.
+ * A tokenizer keeps scratch state: use one from one thread at a time. */
 #ifndef CK_TEXT_H
 #define CK_TEXT_H
 

@@ -4,6 +4,9 @@
  * Every loader fills the same raw tables (ratings, users, movies); one
  * function, prepare(), then does what the notebook does with pandas and
  * Keras: tokenize the genres, merge, and lay out the rows. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L   /* fileno, fstat */
+#endif
 #include "ck_movielens.h"
 
 #include <errno.h>

@@ -187,6 +187,74 @@ Test(ml1m, long_title_is_kept_whole)
     free(movies);
 }
 
+/* pandas' (< 2.2) inner-merge order, the slow obvious way: for each key in
+ * order of first appearance, the rows with that key in their order. */
+static int reference_merge(const int *key, const int *rows, int n, const char *present, int *out)
+{
+    int kept = 0;
+    char *done = calloc(1000, 1);
+    for (int i = 0; i < n; i++) {
+        int k = key[rows[i]];
+        if (!present[k] || done[k])
+            continue;
+        done[k] = 1;
+        for (int j = i; j < n; j++)
+            if (key[rows[j]] == k)
+                out[kept++] = rows[j];
+    }
+    free(done);
+    return kept;
+}
+
+Test(ml1m, merge_order_matches_reference_loop)
+{
+    enum { N = 3000 };
+    static int uid[N], mid[N], stars[N], rows[N], once[N], twice[N];
+    char user_present[1000] = {0}, movie_present[1000] = {0};
+    unsigned state = 12345;   /* a small LCG, so the data are the same every run */
+#define NEXT(m) ((state = state * 1103515245u + 12345u) >> 16) % (m)
+    char *ratings = malloc(N * 32), *p = ratings;
+    for (int i = 0; i < N; i++) {
+        uid[i] = 1 + (int)NEXT(60);
+        mid[i] = 1 + (int)NEXT(80);
+        stars[i] = 1 + (int)NEXT(5);
+        p += sprintf(p, "%d::%d::%d::97830%04d\n", uid[i], mid[i], stars[i], i);
+    }
+    char users[4096] = "", movies[8192] = "";
+    for (int u = 60; u >= 1; u--)           /* every 7th user is missing; file order reversed */
+        if (u % 7) {
+            user_present[u] = 1;
+            sprintf(users + strlen(users), "%d::M::25::%d::00000\n", u, u % 21);
+        }
+    for (int m = 1; m <= 80; m++)
+        if (m % 9) {
+            movie_present[m] = 1;
+            sprintf(movies + strlen(movies), "%d::Movie %d (1999)::Drama\n", m, m);
+        }
+    write_text("ratings.dat", ratings);
+    write_text("users.dat", users);
+    write_text("movies.dat", movies);
+    free(ratings);
+    for (int i = 0; i < N; i++)
+        rows[i] = i;
+    int n1 = reference_merge(uid, rows, N, user_present, once);
+    int n2 = reference_merge(mid, once, n1, movie_present, twice);
+
+    ck_movielens d;
+    cr_assert_eq(ck_movielens_load(dir, &d), 0, "%s", ck_error());
+    cr_assert_eq(d.n, n2);
+    cr_assert_lt(n2, N);   /* some rows were dropped */
+    for (int i = 0; i < n2; i++) {
+        int r = twice[i];
+        cr_assert_eq(d.uid[i], uid[r], "row %d", i);
+        cr_assert_eq(d.mid[i], mid[r], "row %d", i);
+        cr_assert_eq(d.rating[i], (float)stars[r], "row %d", i);
+        cr_assert_eq(d.occupation[i], (float)(uid[r] % 21), "row %d", i);
+    }
+    ck_movielens_free(&d);
+#undef NEXT
+}
+
 /* ---- ml-100k ---- */
 
 static void write_ml100k(void)
