@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# kill_checkpoint.sh FM_MOVIELENS [KILLS]: SIGKILL training runs at random
+# moments (many of them while ModelCheckpoint is writing, since a small
+# dataset improves almost every epoch) and check each time that the
+# checkpoint file is still a complete, loadable set of weights: the
+# example's `recommend` must load it (exit 0). A torn file would be refused
+# (exit 2) by the safetensors reader's checks.
+set -u
+bin=$1 kills=${2:-60}
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d) || exit 1
+trap 'rm -rf "$work"' EXIT
+bash "$here/make_small_ml1m.sh" "$work/data" 120 60 || exit 1
+ckpt="$work/model/fm.safetensors"
+common=(--data "$work/data" --k 4 --seed 3)
+
+# a first, complete run: the "previous best checkpoint"
+"$bin" train "${common[@]}" --epochs 3 --batch 256 --quiet --checkpoint "$ckpt" >/dev/null 2>&1 ||
+  { echo "FAIL: the first training run failed"; exit 1; }
+RANDOM=12345
+changed=0 failed=0
+for ((i = 1; i <= kills; i++)); do
+  before=$(cksum < "$ckpt")
+  "$bin" train "${common[@]}" --epochs 100000 --patience 100000 --batch 256 --lr 0.0005 \
+    --quiet --checkpoint "$ckpt" >/dev/null 2>&1 &
+  pid=$!
+  # 5..300 ms: kills land before, between and during checkpoint writes
+  sleep "0.$(printf '%03d' $((5 + RANDOM % 296)))"
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  [ "$(cksum < "$ckpt")" != "$before" ] && changed=$((changed + 1))
+  if ! "$bin" recommend "${common[@]}" --user 1 --top 3 --checkpoint "$ckpt" > "$work/rec" 2>&1; then
+    echo "FAIL: kill $i left a checkpoint that does not load: $(head -c 300 "$work/rec")"
+    failed=$((failed + 1))
+  fi
+done
+echo "$kills kills, the checkpoint changed in $changed of them, $failed unloadable"
+# the runs must really have been writing checkpoints when killed
+[ "$changed" -gt 0 ] || { echo "FAIL: no run got as far as a checkpoint; the test proves nothing"; exit 1; }
+[ "$failed" -eq 0 ]
