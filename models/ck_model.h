@@ -41,6 +41,12 @@ ck_layer *ck_model_layer(const ck_model *m, int i);
 int   ck_model_get_weights(const ck_model *m, float *dst);
 int   ck_model_set_weights(ck_model *m, const float *src);
 
+/* Keras's model(x, training=...): run the model's layers on input nodes
+ * (one per model input, batch first) recording on tape t, and return the
+ * first output's node. Differentiable end to end: use it inside a bigger
+ * graph, a Lambda, or ck_gradcheck. */
+ck_node *ck_model_call(ck_model *m, ck_tape *t, ck_node *const *inputs, int n, int training);
+
 /* ---- optimizers (owned by the model after compile) ---- */
 /* Keras Adam: beta1 0.9, beta2 0.999, epsilon 1e-7 outside the bias
  * correction; dense: every moment decays every step. */

@@ -274,9 +274,11 @@ ck_model *ck_Model(ck_session *s, ck_sym *const *inputs, int n_in, ck_sym *const
     return m;
 }
 
-int ck_model_forward(ck_model *m, int training)
+/* Run the model's calls in order on the values bound to its input slots,
+ * recording on tape t. */
+static int run_calls(ck_model *m, ck_tape *t, int training)
 {
-    ck_call_ctx ctx = { m->tape, training, &m->rng };
+    ck_call_ctx ctx = { t, training, &m->rng };
     for (int i = 0; i < m->n_steps; i++) {
         const ck_step *st = &m->steps[i];
         for (int k = 0; k < st->n_in; k++) {
@@ -293,6 +295,27 @@ int ck_model_forward(ck_model *m, int training)
         m->masks[st->out_slot] = mask;
     }
     return 0;
+}
+
+int ck_model_forward(ck_model *m, int training) { return run_calls(m, m->tape, training); }
+
+ck_node *ck_model_call(ck_model *m, ck_tape *t, ck_node *const *inputs, int n, int training)
+{
+    if (!m || !t || !inputs) {
+        ck_fail("model_call: NULL %s", !m ? "model" : !t ? "tape" : "inputs");
+        return NULL;
+    }
+    if (n != m->n_in) {
+        ck_fail("model_call: model '%s' takes %d inputs, got %d", m->name, m->n_in, n);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        if (!inputs[i]) return NULL;              /* keep the first message */
+        m->values[m->input_slots[i]] = inputs[i];
+        m->masks[m->input_slots[i]] = NULL;
+    }
+    if (run_calls(m, t, training)) return NULL;
+    return m->values[m->output_slots[0]];
 }
 
 /* ---- queries ---- */
