@@ -96,7 +96,7 @@ static int train(const fm_options *o)
     int64_t *tr = NULL, *va = NULL, n_tr = 0, n_va = 0;
     ck_session *s = NULL;
     ck_history *hist = NULL;
-    ck_callback *ckpt = NULL, *early = NULL;
+    ck_callback *ckpt = NULL, *early = NULL, *nan_stop = NULL;
     history_csv hcsv = {0};
     ck_callback hist_cb = {.name = "history_csv", .state = &hcsv, .on_epoch_end = history_epoch_end};
     int status = EXIT_FAILURE_;
@@ -138,8 +138,11 @@ static int train(const fm_options *o)
     if (ensure_parent_dir(o->checkpoint) < 0) { status = report(EXIT_BAD_INPUT, "bad --checkpoint"); goto done; }
     ckpt = ck_ModelCheckpoint(o->checkpoint, "val_loss", 1, 1, !o->quiet);
     early = ck_EarlyStopping("val_loss", o->patience, 0.0, 0);
-    ck_callback *cbs[3] = {ckpt, early, &hist_cb};
-    int n_cbs = 2;
+    /* TerminateOnNaN: a diverged run (e.g. --lr 1e6) stops at its first NaN/Inf
+     * batch; ModelCheckpoint never saves a NaN val_loss, so the best stays. */
+    nan_stop = ck_TerminateOnNaN();
+    ck_callback *cbs[4] = {nan_stop, ckpt, early, &hist_cb};
+    int n_cbs = 3;
     if (o->history) {
         hcsv.path = o->history;
         hcsv.f = fopen(o->history, "w");
@@ -149,9 +152,9 @@ static int train(const fm_options *o)
             goto done;
         }
         fprintf(hcsv.f, "epoch,loss,val_loss,train_seconds\n");
-        n_cbs = 3;
+        n_cbs = 4;
     }
-    if (!ckpt || !early) { status = report(EXIT_FAILURE_, "cannot make the callbacks"); goto done; }
+    if (!ckpt || !early || !nan_stop) { status = report(EXIT_FAILURE_, "cannot make the callbacks"); goto done; }
 
     /* fm_model.fit(train_x, train_y, epochs, batch_size, validation_data, callbacks) */
     hist = ck_fit(fm.fm_model, train_rows.x, CK_ML_N_INPUTS, &train_rows.y, &(ck_fit_args){
@@ -162,7 +165,8 @@ static int train(const fm_options *o)
 
     int best = -1;
     for (int e = 0; e < hist->n_epochs; e++)
-        if (best < 0 || hist->epochs[e].val_loss < hist->epochs[best].val_loss) best = e;
+        if (isfinite(hist->epochs[e].val_loss) &&
+            (best < 0 || hist->epochs[e].val_loss < hist->epochs[best].val_loss)) best = e;
     if (o->plot) {
         double loss[hist->n_epochs > 0 ? hist->n_epochs : 1], val[hist->n_epochs > 0 ? hist->n_epochs : 1];
         for (int e = 0; e < hist->n_epochs; e++) { loss[e] = hist->epochs[e].loss; val[e] = hist->epochs[e].val_loss; }
@@ -170,6 +174,19 @@ static int train(const fm_options *o)
             status = report(EXIT_FAILURE_, "cannot write the plot");
             goto done;
         }
+    }
+    const ck_epoch_log *last = hist->n_epochs > 0 ? &hist->epochs[hist->n_epochs - 1] : NULL;
+    if (last && !isfinite(last->loss)) {
+        fprintf(stderr, "fm_movielens: the training loss became %s in epoch %d (learning rate %g too "
+                        "large?); training stopped (TerminateOnNaN)", isnan(last->loss) ? "NaN" : "infinite",
+                last->epoch, o->lr);
+        if (best >= 0 && isfinite(hist->epochs[best].val_loss))
+            fprintf(stderr, "; %s keeps the best weights, from epoch %d (val_loss %.4f)\n", o->checkpoint,
+                    hist->epochs[best].epoch, hist->epochs[best].val_loss);
+        else
+            fprintf(stderr, "; this run saved no checkpoint (an existing %s is left as it was)\n",
+                    o->checkpoint);
+        goto done;
     }
     if (best < 0 || !isfinite(hist->epochs[best].val_loss)) {
         fprintf(stderr, "fm_movielens: training produced no finite val_loss\n");
@@ -184,6 +201,7 @@ done:
     ck_history_free(hist);
     ck_callback_free(ckpt);
     ck_callback_free(early);
+    ck_callback_free(nan_stop);
     ck_session_free(s);
     ck_movielens_batch_free(&train_rows);
     ck_movielens_batch_free(&val_rows);
