@@ -98,7 +98,8 @@ int  ck_movielens_load(const char *dir, ck_movielens *out);
  * and genre effects, a rank-4 user x movie interaction, noise). Each user
  * rates a movie at most once. It then goes through the same tokenizer and
  * merge as real data. Sizes: n_users >= 1, n_movies >= 1,
- * 1 <= n_ratings <= n_users * n_movies. The example's default is
+ * 1 <= n_ratings <= min(n_users * n_movies, 2^31 - 1); rating mean about
+ * 3.57 (ml-1m: 3.58). The example's default is
  * (seed, 2000, 1500, 200000). */
 int  ck_movielens_synthetic(uint64_t seed, int n_users, int n_movies, int64_t n_ratings,
                             ck_movielens *out);
