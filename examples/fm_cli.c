@@ -73,6 +73,13 @@ int fm_parse_args(int argc, char **argv, fm_options *o, char *err, int err_size)
         if (!strcmp(a, "--quiet")) { o->quiet = 1; continue; }
         if (strncmp(a, "--", 2) != 0)
             return fail(err, err_size, "unexpected argument '%s'", a);
+        static const char *const valued[] = {
+            "--data", "--epochs", "--batch", "--k", "--lr", "--patience", "--seed", "--val-split",
+            "--genre-pool", "--checkpoint", "--history", "--plot", "--graph", "--threads",
+            "--user", "--top"};
+        int known = 0;
+        for (size_t j = 0; j < sizeof valued / sizeof *valued; j++) known |= !strcmp(a, valued[j]);
+        if (!known) return fail(err, err_size, "unknown option '%s' (see --help)", a);
         if (i + 1 >= argc || !argv[i + 1])
             return fail(err, err_size, "option %s needs a value", a);
         const char *v = argv[++i];
@@ -123,8 +130,7 @@ int fm_parse_args(int argc, char **argv, fm_options *o, char *err, int err_size)
         if (!strcmp(a, "--checkpoint")) { o->checkpoint = v; continue; }
         if (!strcmp(a, "--history")) { o->history = v; continue; }
         if (!strcmp(a, "--plot")) { o->plot = v; continue; }
-        if (!strcmp(a, "--graph")) { o->graph = v; continue; }
-        return fail(err, err_size, "unknown option '%s' (see --help)", a);
+        o->graph = v;   /* the last of the valued options */
     }
     if (o->command == FM_RECOMMEND && o->user < 0)
         return fail(err, err_size, "recommend needs --user UID");
