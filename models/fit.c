@@ -320,7 +320,8 @@ int ck_evaluate(ck_model *m, const ck_tensor *x, int n_x, const ck_tensor *y, in
     if (!m) return ck_fail("evaluate: model is NULL");
     if (!m->compiled) return ck_fail("evaluate: model '%s' is not compiled; call ck_compile first", m->name);
     if (!y || !out) return ck_fail("evaluate: %s is NULL", !y ? "y" : "out");
-    if (batch_size <= 0) batch_size = 32;
+    if (batch_size < 0) return ck_fail("evaluate: batch_size = %d must be >= 1 (0 for 32)", batch_size);
+    if (batch_size == 0) batch_size = 32;
     if (check_data(m, x, n_x, y, "evaluate", &n)) return -1;
     return evaluate_data(m, x, y, n, batch_size, &out[0], out + 1);
 }
@@ -329,7 +330,8 @@ ck_tensor *ck_predict(ck_model *m, const ck_tensor *x, int n_x, int batch_size)
 {
     int64_t n;
     if (!m) { ck_fail("predict: model is NULL"); return NULL; }
-    if (batch_size <= 0) batch_size = 32;
+    if (batch_size < 0) { ck_fail("predict: batch_size = %d must be >= 1 (0 for 32)", batch_size); return NULL; }
+    if (batch_size == 0) batch_size = 32;
     if (check_data(m, x, n_x, NULL, "predict", &n)) return NULL;
     ck_shape s = m->outputs[0]->shape;
     s.d[0] = (int)n;
@@ -494,6 +496,11 @@ ck_history *ck_fit(ck_model *m, const ck_tensor *x, int n_x, const ck_tensor *y,
     }
     for (int i = 0; i < args->n_callbacks; i++)
         if (!args->callbacks[i]) { ck_fail("fit: callback %d is NULL", i); return NULL; }
+    if (args->epochs < 0 || args->batch_size < 0) {
+        ck_fail("fit: epochs = %d and batch_size = %d must be >= 1 (0 for the default)", args->epochs,
+                args->batch_size);
+        return NULL;
+    }
     int epochs = args->epochs > 0 ? args->epochs : 1;
     int batch_size = args->batch_size > 0 ? args->batch_size : 32;
     if (n > (int64_t)UINT32_MAX) { ck_fail("fit: too many samples"); return NULL; }
