@@ -57,7 +57,9 @@ struct ck_node {
 };
 
 /* ---- tape ---- */
+/* An empty tape with gradients on; NULL (message) if out of memory. */
 ck_tape *ck_tape_new(void);
+/* Frees the tape and its arena (not the parameters). NULL is ignored. */
 void     ck_tape_free(ck_tape *t);
 /* End of step: forget all nodes and free-for-reuse all their memory. */
 void     ck_tape_reset(ck_tape *t);
@@ -93,7 +95,11 @@ int ck_backward_seed(ck_tape *t, ck_node *root, const float *seed);
 
 /* ---- ops (shapes: B = batch, any leading dims written ...) ---- */
 /* Generic entry point: also how user code adds its own ops (see
- * examples/custom_op.c). Copies `in`; `args` may be NULL. */
+ * examples/custom_op.c and docs/autograd.md). Checks the inputs (a NULL
+ * input returns NULL, keeping the first message), runs op->shape, allocates
+ * the value in the tape's arena, runs op->forward. The node is recorded for
+ * backward only when some input has a gradient, gradients are on and the op
+ * has a backward. Copies `in`; `args` may be NULL. */
 ck_node *ck_apply(ck_tape *t, const ck_op *op, ck_node *const *in, int n_in,
                   const ck_op_args *args);
 

@@ -28,8 +28,12 @@ typedef struct ck_session ck_session;
 typedef struct ck_layer ck_layer;
 typedef struct ck_sym ck_sym;
 
+/* seed: every weight initialiser draws from the session's PRNG, so the same
+ * seed and the same sequence of calls give the same weights. */
 ck_session *ck_session_new(uint64_t seed);
+/* Frees every layer, weight, symbolic tensor and model made in s. */
 void        ck_session_free(ck_session *s);
+/* The initialisers' PRNG (for user layers that need the same stream). */
 ck_rng     *ck_session_rng(ck_session *s);
 
 /* Symbolic input, shape WITHOUT the batch dim (Keras Input(shape=(3,))). */
@@ -73,19 +77,28 @@ typedef enum ck_pool_mode {
 /* Mean over `axis` (counting the batch dim as axis 0, as Keras does). */
 ck_layer *ck_MeanPool(ck_session *s, int axis, int keepdims, ck_pool_mode mode,
                       const char *name);
+/* Joins 1..64 inputs along axis (all other dims equal); masks are dropped. */
 ck_layer *ck_Concatenate(ck_session *s, int axis, const char *name);
+/* Elementwise merges (Add: 2..64 inputs, Subtract: exactly 2, Multiply:
+ * 2..64); a dim of 1 broadcasts. The output mask is the AND of the inputs'. */
 ck_layer *ck_Add(ck_session *s, const char *name);
 ck_layer *ck_Subtract(ck_session *s, const char *name);
 ck_layer *ck_Multiply(ck_session *s, const char *name);
-/* target shape without the batch dim; one entry may be -1. */
+/* target shape without the batch dim; one entry may be -1. Ids may be
+ * reshaped too; masks are dropped. */
 ck_layer *ck_Reshape(ck_session *s, ck_shape target_shape, const char *name);
-/* Lambda: any function built from autograd ops. in[] are the call's input
- * values for this batch. Output shape is inferred by running fn on a
- * one-row batch. Masks are dropped, as Keras's Lambda does. */
+/* Lambda: any function built from autograd ops (built-in or your own, see
+ * examples/custom_op.c). in[] are the call's input values for this batch;
+ * the result must keep the batch dim first. The output shape is inferred
+ * when the layer is called, by running fn once on a 2-row batch of zeros.
+ * Masks are dropped, as Keras's Lambda does. */
 typedef ck_node *(*ck_lambda_fn)(ck_tape *t, ck_node *const *in, int n, void *user);
 ck_layer *ck_Lambda(ck_session *s, ck_lambda_fn fn, void *user, const char *name);
+/* activation as for Dense; the mask passes through. */
 ck_layer *ck_Activation(ck_session *s, const char *activation, const char *name);
-/* Inverted dropout, active only in training (fit), identity otherwise. */
+/* Inverted dropout: in training (fit) each value is zeroed with probability
+ * rate and the kept ones are scaled by 1 / (1 - rate), so the mean is
+ * unchanged; identity in evaluate and predict. rate in [0, 1). */
 ck_layer *ck_Dropout(ck_session *s, float rate, const char *name);
 
 /* Optional settings, before the layer's first call. */

@@ -18,12 +18,15 @@ typedef struct ck_arena {
     size_t n_mallocs;       /* malloc calls made so far (tests check it stops growing) */
 } ck_arena;
 
+/* An empty arena: the first allocation mallocs the first block. */
 void ck_arena_init(ck_arena *a);
 /* 64-byte aligned, uninitialised; NULL (with message) if out of memory. */
 void *ck_arena_alloc(ck_arena *a, size_t bytes);
+/* Same, zero-filled. */
 void *ck_arena_calloc(ck_arena *a, size_t bytes);
 /* Forget everything allocated; keep (and, if chained, merge) the memory. */
 void ck_arena_reset(ck_arena *a);
+/* Give every block back to the system; the arena is empty (reusable). */
 void ck_arena_free(ck_arena *a);
 
 #endif
