@@ -1,6 +1,7 @@
 /* tape.c - the tape, leaves, ck_apply and backward (see ck_autograd.h). */
 #include "ck_autograd.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,6 +150,12 @@ void ck_zero_grad(ck_node *const *params, int n)
 
 /* ---- ck_apply ---- */
 
+static int is_builtin(const ck_op *op)
+{
+    uintptr_t p = (uintptr_t)op, first = (uintptr_t)&ck_ops[0], end = (uintptr_t)&ck_ops[CK_OP_COUNT];
+    return p >= first && p < end;
+}
+
 ck_node *ck_apply(ck_tape *t, const ck_op *op, ck_node *const *in, int n_in,
                   const ck_op_args *args)
 {
@@ -190,14 +197,29 @@ ck_node *ck_apply(ck_tape *t, const ck_op *op, ck_node *const *in, int n_in,
         return NULL;
     }
     if (ck_shape_check(n->value.shape, 0, name) < 0) return NULL;
-    if (ck_tensor_arena(&t->arena, n->value.dtype, n->value.shape, &n->value) < 0) return NULL;
+    if (op == &ck_ops[CK_OP_RESHAPE]) {
+        /* A view: same data, and the same gradient buffer unless the input
+         * is a parameter (whose gradient outlives the step and must not be
+         * zeroed by backward). Accumulating into a shared buffer is exactly
+         * what the copy's backward would do. */
+        n->value = ck_tensor_view(n->value.dtype, n->value.shape, in[0]->value.data);
+        if (needs_grad && !in[0]->is_param) n->grad = in[0]->grad;
+    } else if (is_builtin(op)) {
+        /* Built-in forwards write every element: no zeroing pass. */
+        void *data = ck_arena_alloc(&t->arena, (size_t)ck_shape_size(n->value.shape) * 4);
+        if (!data) return NULL;
+        n->value = ck_tensor_view(n->value.dtype, n->value.shape, data);
+    } else if (ck_tensor_arena(&t->arena, n->value.dtype, n->value.shape, &n->value) < 0) {
+        return NULL;
+    }
 
     if (op->forward(t, n) < 0) {
         ck_fail("%s: forward failed", name);
         return NULL;
     }
     if (needs_grad) {
-        n->grad = ck_tape_alloc(t, (size_t)n->value.size * sizeof(float));
+        /* Not zeroed here: backward zeroes every recorded gradient first. */
+        if (!n->grad) n->grad = ck_arena_alloc(&t->arena, (size_t)n->value.size * sizeof(float));
         if (!n->grad) return NULL;
         if (record(t, n) < 0) return NULL;
     }
@@ -229,9 +251,11 @@ int ck_backward_seed(ck_tape *t, ck_node *root, const float *seed)
     if (root_index < 0) return ck_fail("backward: root is not on this tape");
 
     /* Intermediate gradients restart from zero on every call, so calling
-     * backward twice gives the same values; parameters accumulate. */
-    for (int k = 0; k <= root_index; k++) {
+     * backward twice gives the same values; parameters accumulate. (All
+     * recorded nodes: the tape hands out gradient buffers unzeroed.) */
+    for (int k = 0; k < n_nodes; k++) {
         ck_node *n = t->nodes[k];
+        if (n->n_in == 1 && n->grad == n->in[0]->grad) continue; /* a view's shared buffer */
         memset(n->grad, 0, (size_t)n->value.size * sizeof(float));
     }
     memcpy(root->grad, seed, (size_t)size * sizeof(float));

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ck_kernels.h"
 #include "ck_model_internal.h"
 
 /* ---- optimizers ---- */
@@ -77,44 +78,30 @@ static int optimizer_attach(ck_optimizer *o, ck_node *const *params, int n)
 
 /* Keras's Adam: the bias correction folds into the step size once per
  * step, and epsilon stays outside it:
- *   lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t);  w -= lr_t * m / (sqrt(v) + eps) */
+ *   lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t);  w -= lr_t * m / (sqrt(v) + eps)
+ * Dense like Keras: every row's moments decay every step, touched or not.
+ * The kernel also zeroes each gradient as it reads it, which saves a
+ * separate zero_grad pass over all the weights before the next backward. */
 static void adam_step(ck_optimizer *o, ck_node *const *params)
 {
     o->iterations++;
     double t = (double)o->iterations;
     float lr_t = (float)(o->learning_rate * sqrt(1.0 - pow(o->beta_2, t)) / (1.0 - pow(o->beta_1, t)));
-    float b1 = o->beta_1, b2 = o->beta_2, eps = o->epsilon;
-    for (int i = 0; i < o->n; i++) {
-        float *w = params[i]->value.f, *m = o->m[i], *v = o->v[i];
-        const float *g = params[i]->grad;
-        int64_t size = params[i]->value.size;
-        if (!g) continue;
-        for (int64_t k = 0; k < size; k++) {
-            m[k] = b1 * m[k] + (1.0f - b1) * g[k];
-            v[k] = b2 * v[k] + (1.0f - b2) * g[k] * g[k];
-            w[k] -= lr_t * m[k] / (sqrtf(v[k]) + eps);
-        }
-    }
+    for (int i = 0; i < o->n; i++)
+        if (params[i]->grad)
+            ck_k_adam(params[i]->value.f, o->m[i], o->v[i], params[i]->grad, params[i]->value.size, lr_t,
+                      o->beta_1, o->beta_2, o->epsilon);
 }
 
-/* Keras's SGD: velocity = momentum * velocity - lr * g; w += velocity. */
+/* Keras's SGD: velocity = momentum * velocity - lr * g; w += velocity.
+ * Also zeroes the gradients, like adam_step. */
 static void sgd_step(ck_optimizer *o, ck_node *const *params)
 {
     o->iterations++;
-    float lr = o->learning_rate, mu = o->momentum;
-    for (int i = 0; i < o->n; i++) {
-        float *w = params[i]->value.f, *vel = o->m[i];
-        const float *g = params[i]->grad;
-        int64_t size = params[i]->value.size;
-        if (!g) continue;
-        if (mu == 0.0f)
-            for (int64_t k = 0; k < size; k++) w[k] -= lr * g[k];
-        else
-            for (int64_t k = 0; k < size; k++) {
-                vel[k] = mu * vel[k] - lr * g[k];
-                w[k] += vel[k];
-            }
-    }
+    for (int i = 0; i < o->n; i++)
+        if (params[i]->grad)
+            ck_k_sgd(params[i]->value.f, o->m[i], params[i]->grad, params[i]->value.size, o->learning_rate,
+                     o->momentum);
 }
 
 /* ---- compile ---- */
@@ -208,7 +195,16 @@ static int batch_rows(ck_tape *tape, const ck_tensor *t, const int64_t *idx, int
     char *dst = ck_tape_alloc(tape, row_bytes * (size_t)count + 1);
     if (!dst) return -1;
     const char *src = t->data;
-    for (int64_t r = 0; r < count; r++) memcpy(dst + (size_t)r * row_bytes, src + (size_t)idx[start + r] * row_bytes, row_bytes);
+    if (row_bytes == sizeof(float) && t->dtype == CK_F32) {   /* one value per row: no memcpy calls */
+        float *to = (float *)dst;
+        for (int64_t r = 0; r < count; r++) to[r] = t->f[idx[start + r]];
+    } else if (row_bytes == sizeof(int32_t) && t->dtype == CK_I32) {
+        int32_t *to = (int32_t *)dst;
+        for (int64_t r = 0; r < count; r++) to[r] = t->i[idx[start + r]];
+    } else {
+        for (int64_t r = 0; r < count; r++)
+            memcpy(dst + (size_t)r * row_bytes, src + (size_t)idx[start + r] * row_bytes, row_bytes);
+    }
     ck_shape s = t->shape;
     s.d[0] = (int)count;
     *out = ck_tensor_view(t->dtype, s, dst);
@@ -278,7 +274,8 @@ static int train_step(ck_model *m, const ck_tensor *x, const ck_tensor *y, const
     ck_node *mse = ck_mse(m->tape, pred, target);
     if (!mse) return -1;
     batch_metrics(m, pred->value.f, target->value.f, pred->value.size, metrics);
-    ck_zero_grad(m->params, m->n_params);
+    /* The gradients are zero here: ck_fit zeroes them once, then every
+     * optimizer step consumes (zeroes) them. */
     if (ck_backward(m->tape, mse)) return -1;
     *loss = (double)mse->value.f[0] + l2_penalty(m, 1);
     if (m->opt->kind == CK_OPT_ADAM) adam_step(m->opt, m->params);
@@ -514,6 +511,7 @@ ck_history *ck_fit(ck_model *m, const ck_tensor *x, int n_x, const ck_tensor *y,
         return NULL;
     }
     if (idx) for (int64_t i = 0; i < n; i++) idx[i] = i;
+    ck_zero_grad(m->params, m->n_params);  /* from here on the optimizer steps keep them zeroed */
     h->n_metrics = m->n_metrics;
     for (int k = 0; k < m->n_metrics; k++) h->metric_names[k] = m->metric_names[k];
     m->stop_training = 0;

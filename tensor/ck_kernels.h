@@ -57,7 +57,7 @@ void ck_k_tanh(float *restrict y, const float *restrict x, int64_t n);
 void ck_k_tanh_backward(float *restrict gx, const float *restrict y, const float *restrict g, int64_t n);
 
 /* ---- reductions: x viewed as (outer, len, inner), reduce the middle ---- */
-/* out (outer, inner) += scale * sum over len of x */
+/* out (outer, inner) = scale * sum over len of x (assigns, unlike backward) */
 void ck_k_sum_axis(float *restrict out, const float *restrict x, int64_t outer, int64_t len,
                    int64_t inner, float scale);
 /* gx (outer, len, inner) += scale * g (outer, inner) */
@@ -65,7 +65,7 @@ void ck_k_sum_axis_backward(float *restrict gx, const float *restrict g, int64_t
                             int64_t len, int64_t inner, float scale);
 
 /* ---- matrix products, row-major ---- */
-/* c (m, n) += a (m, k) @ b (k, n) */
+/* c (m, n) = a (m, k) @ b (k, n) (assigns, unlike backward) */
 void ck_k_matmul(float *restrict c, const float *restrict a, const float *restrict b,
                  int64_t m, int64_t k, int64_t n);
 /* da (m, k) += dc (m, n) @ b^T, given bt = b^T (n, k) */
@@ -76,5 +76,34 @@ void ck_k_matmul_backward_b(float *restrict db, const float *restrict a, const f
                             int64_t m, int64_t k, int64_t n);
 /* dst (cols, rows) = src (rows, cols)^T */
 void ck_k_transpose(float *restrict dst, const float *restrict src, int64_t rows, int64_t cols);
+
+/* ---- rows ---- */
+/* out (n, dim) = table[ids] (ids already checked to be in range) */
+void ck_k_gather_rows(float *restrict out, const float *restrict table, const int32_t *restrict ids,
+                      int64_t n, int64_t dim);
+/* grad_table[ids[r]] += g[r] for r in order */
+void ck_k_scatter_add_rows(float *restrict grad_table, const float *restrict g, const int32_t *restrict ids,
+                           int64_t n, int64_t dim);
+/* dst[r * dst_stride + j] = (or +=) src[r * src_stride + j], j < cols */
+void ck_k_copy_rows(float *restrict dst, int64_t dst_stride, const float *restrict src, int64_t src_stride,
+                    int64_t rows, int64_t cols);
+void ck_k_add_rows(float *restrict dst, int64_t dst_stride, const float *restrict src, int64_t src_stride,
+                   int64_t rows, int64_t cols);
+
+/* ---- optimizers: one parameter tensor; each CONSUMES its gradient (sets g to 0) ---- */
+/* Keras's Adam with the bias correction folded into lr_t:
+ *   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  w -= lr_t m / (sqrt(v) + eps) */
+void ck_k_adam(float *restrict w, float *restrict m, float *restrict v, float *restrict g, int64_t n,
+               float lr_t, float b1, float b2, float eps);
+/* Keras's SGD: velocity = momentum velocity - lr g; w += velocity (w -= lr g without momentum) */
+void ck_k_sgd(float *restrict w, float *restrict velocity, float *restrict g, int64_t n, float lr,
+              float momentum);
+
+/* ---- threads ---- */
+/* Threads for the loops that use several (OpenMP builds; 1 otherwise).
+ * n = 0 restores the build's default. Results do not depend on the count:
+ * only elementwise loops are split. Returns 0, or -1 if n < 0. */
+int ck_set_num_threads(int n);
+int ck_get_num_threads(void);
 
 #endif

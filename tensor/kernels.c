@@ -5,6 +5,39 @@
 #include <math.h>
 #include <string.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* ---- threads ---- */
+
+/* Loops shorter than this stay on one thread: waking the team costs more. */
+#define CK_PARALLEL_MIN 32768
+
+static int num_threads = 0; /* 0: not set, use CK_DEFAULT_THREADS */
+
+#ifndef CK_DEFAULT_THREADS
+#define CK_DEFAULT_THREADS 1
+#endif
+
+int ck_set_num_threads(int n)
+{
+    if (n < 0) return -1;
+    num_threads = n;
+    return 0;
+}
+
+int ck_get_num_threads(void)
+{
+#ifdef _OPENMP
+    int n = num_threads > 0 ? num_threads : CK_DEFAULT_THREADS;
+    int max = omp_get_num_procs();
+    return n < max ? n : max;
+#else
+    return 1;
+#endif
+}
+
 /* ---- broadcasting ---- */
 
 int ck_bcast_plan(ck_shape a, ck_shape b, ck_shape *out, ck_bcast *plan)
@@ -213,8 +246,18 @@ void ck_k_tanh_backward(float *restrict gx, const float *restrict y, const float
 void ck_k_sum_axis(float *restrict out, const float *restrict x, int64_t outer, int64_t len,
                    int64_t inner, float scale)
 {
+    if (inner == 1) { /* reduce the last axis: one short sum per output */
+        for (int64_t o = 0; o < outer; o++) {
+            const float *restrict x_row = x + o * len;
+            float total = 0.0f;
+            for (int64_t l = 0; l < len; l++) total += scale * x_row[l];
+            out[o] = total;
+        }
+        return;
+    }
     for (int64_t o = 0; o < outer; o++) {
         float *restrict out_row = out + o * inner;
+        for (int64_t i = 0; i < inner; i++) out_row[i] = 0.0f;
         for (int64_t l = 0; l < len; l++) {
             const float *restrict x_row = x + (o * len + l) * inner;
             for (int64_t i = 0; i < inner; i++) out_row[i] += scale * x_row[i];
@@ -225,6 +268,14 @@ void ck_k_sum_axis(float *restrict out, const float *restrict x, int64_t outer, 
 void ck_k_sum_axis_backward(float *restrict gx, const float *restrict g, int64_t outer,
                             int64_t len, int64_t inner, float scale)
 {
+    if (inner == 1) {
+        for (int64_t o = 0; o < outer; o++) {
+            const float s = scale * g[o];
+            float *restrict gx_row = gx + o * len;
+            for (int64_t l = 0; l < len; l++) gx_row[l] += s;
+        }
+        return;
+    }
     for (int64_t o = 0; o < outer; o++) {
         const float *restrict g_row = g + o * inner;
         for (int64_t l = 0; l < len; l++) {
@@ -240,17 +291,23 @@ void ck_k_matmul(float *restrict c, const float *restrict a, const float *restri
                  int64_t m, int64_t k, int64_t n)
 {
     if (n == 1) { /* matrix @ vector: one dot product per row */
+        if (k == 1) { /* (m, 1) @ (1, 1): a scaling */
+            const float b0 = b[0];
+            for (int64_t i = 0; i < m; i++) c[i] = a[i] * b0;
+            return;
+        }
         for (int64_t i = 0; i < m; i++) {
             const float *restrict a_row = a + i * k;
             float dot = 0.0f;
             for (int64_t p = 0; p < k; p++) dot += a_row[p] * b[p];
-            c[i] += dot;
+            c[i] = dot;
         }
         return;
     }
     /* i-k-j: the inner loop runs along rows of b and c, unit stride. */
     for (int64_t i = 0; i < m; i++) {
         float *restrict c_row = c + i * n;
+        for (int64_t j = 0; j < n; j++) c_row[j] = 0.0f;
         const float *restrict a_row = a + i * k;
         for (int64_t p = 0; p < k; p++) {
             const float a_ip = a_row[p];
@@ -294,4 +351,116 @@ void ck_k_transpose(float *restrict dst, const float *restrict src, int64_t rows
 {
     for (int64_t r = 0; r < rows; r++)
         for (int64_t c = 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c];
+}
+
+/* ---- rows: gather, scatter-add, strided copies ----
+ * Rows here are short (an embedding of 1 to a few dozen floats), so the
+ * copies are inline loops, not a memcpy call per row. */
+
+void ck_k_gather_rows(float *restrict out, const float *restrict table, const int32_t *restrict ids,
+                      int64_t n, int64_t dim)
+{
+    if (dim == 1) {
+        for (int64_t r = 0; r < n; r++) out[r] = table[ids[r]];
+        return;
+    }
+    for (int64_t r = 0; r < n; r++) {
+        const float *restrict src = table + (int64_t)ids[r] * dim;
+        float *restrict dst = out + r * dim;
+        for (int64_t j = 0; j < dim; j++) dst[j] = src[j];
+    }
+}
+
+void ck_k_scatter_add_rows(float *restrict grad_table, const float *restrict g, const int32_t *restrict ids,
+                           int64_t n, int64_t dim)
+{
+    /* In row order, so a repeated id sums its rows in a fixed order. */
+    if (dim == 1) {
+        for (int64_t r = 0; r < n; r++) grad_table[ids[r]] += g[r];
+        return;
+    }
+    for (int64_t r = 0; r < n; r++) {
+        float *restrict dst = grad_table + (int64_t)ids[r] * dim;
+        const float *restrict src = g + r * dim;
+        for (int64_t j = 0; j < dim; j++) dst[j] += src[j];
+    }
+}
+
+void ck_k_copy_rows(float *restrict dst, int64_t dst_stride, const float *restrict src, int64_t src_stride,
+                    int64_t rows, int64_t cols)
+{
+    if (cols == 1) {
+        for (int64_t r = 0; r < rows; r++) dst[r * dst_stride] = src[r * src_stride];
+        return;
+    }
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t j = 0; j < cols; j++) dst[r * dst_stride + j] = src[r * src_stride + j];
+}
+
+void ck_k_add_rows(float *restrict dst, int64_t dst_stride, const float *restrict src, int64_t src_stride,
+                   int64_t rows, int64_t cols)
+{
+    if (cols == 1) {
+        for (int64_t r = 0; r < rows; r++) dst[r * dst_stride] += src[r * src_stride];
+        return;
+    }
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t j = 0; j < cols; j++) dst[r * dst_stride + j] += src[r * src_stride + j];
+}
+
+/* ---- optimizers ---- */
+
+/* One stretch of Keras's dense Adam. sqrtf vectorises only when the
+ * compiler need not set errno (the build adds -fno-math-errno; v >= 0, so
+ * errno could never be set anyway). */
+static void adam_span(float *restrict w, float *restrict m, float *restrict v, float *restrict g,
+                      int64_t n, float lr_t, float b1, float b2, float eps)
+{
+    for (int64_t k = 0; k < n; k++) {
+        const float gk = g[k];
+        g[k] = 0.0f;
+        m[k] = b1 * m[k] + (1.0f - b1) * gk;
+        v[k] = b2 * v[k] + (1.0f - b2) * gk * gk;
+        w[k] -= lr_t * m[k] / (sqrtf(v[k]) + eps);
+    }
+}
+
+void ck_k_adam(float *restrict w, float *restrict m, float *restrict v, float *restrict g, int64_t n,
+               float lr_t, float b1, float b2, float eps)
+{
+#ifdef _OPENMP
+    int threads = ck_get_num_threads();
+    if (threads > 1 && n >= CK_PARALLEL_MIN) {
+        /* Elementwise: each thread owns a fixed slice, so the result does
+         * not depend on the thread count. Slices are multiples of 16
+         * floats (one cache line). */
+        int64_t chunk = ((n + threads - 1) / threads + 15) & ~(int64_t)15;
+#pragma omp parallel num_threads(threads)
+        {
+            int64_t start = (int64_t)omp_get_thread_num() * chunk;
+            int64_t count = start < n ? (n - start < chunk ? n - start : chunk) : 0;
+            if (count > 0)
+                adam_span(w + start, m + start, v + start, g + start, count, lr_t, b1, b2, eps);
+        }
+        return;
+    }
+#endif
+    adam_span(w, m, v, g, n, lr_t, b1, b2, eps);
+}
+
+void ck_k_sgd(float *restrict w, float *restrict velocity, float *restrict g, int64_t n, float lr,
+              float momentum)
+{
+    if (momentum == 0.0f) {
+        for (int64_t k = 0; k < n; k++) {
+            w[k] -= lr * g[k];
+            g[k] = 0.0f;
+        }
+        return;
+    }
+    for (int64_t k = 0; k < n; k++) {
+        velocity[k] = momentum * velocity[k] - lr * g[k];
+        g[k] = 0.0f;
+        w[k] += velocity[k];
+    }
 }
