@@ -57,7 +57,8 @@ ck_tensor *ck_tensor_from_data(ck_shape s, const float *data);   /* copies */
 ck_tensor *ck_tensor_from_ids(ck_shape s, const int32_t *ids);   /* copies */
 ck_tensor *ck_tensor_uniform(ck_shape s, float lo, float hi, ck_rng *r);
 ck_tensor *ck_tensor_normal(ck_shape s, float mean, float std, ck_rng *r);
-ck_tensor *ck_tensor_copy(const ck_tensor *t);
+ck_tensor *ck_tensor_copy(const ck_tensor *t);                   /* deep copy, owns its data */
+/* Frees t and, if it owns it, its data. NULL is ignored. */
 void       ck_tensor_free(ck_tensor *t);
 
 /* ---- views (no copy, do not own) ---- */
@@ -71,6 +72,8 @@ ck_tensor  ck_tensor_rows(const ck_tensor *t, int64_t start, int64_t count);
 int        ck_tensor_arena(ck_arena *a, ck_dtype dt, ck_shape s, ck_tensor *out);
 
 /* ---- printing ---- */
+/* "name float32 (2, 3):" then the values, one line per last-axis row; only
+ * the first 64 values of a longer tensor. f NULL: stdout. */
 void ck_tensor_print(const ck_tensor *t, const char *name, FILE *f);
 
 #endif
