@@ -98,10 +98,18 @@ int  ck_model_stop_requested(const ck_model *m);
  * such key (val_* without validation data). */
 int  ck_log_value(const ck_model *m, const ck_epoch_log *log, const char *key, double *out);
 
+/* Keras's rule: an epoch improves when monitor < best - |min_delta| (">"
+ * plus, for monitors containing "acc"); the first epoch always does.
+ * Otherwise wait += 1, and training stops when wait >= patience. With
+ * restore_best_weights the best epoch's weights are put back at the stop.
+ * monitor NULL: "val_loss". */
 ck_callback *ck_EarlyStopping(const char *monitor, int patience, double min_delta,
                               int restore_best_weights);
 /* path may hold {epoch}, {epoch:02d} or {val_loss:.4f}-style fields, as in
- * Keras. Only weights can be saved: save_weights_only 0 also saves weights. */
+ * Keras. save_best_only: save only after an epoch whose monitor is strictly
+ * better than every earlier one (so always after the first); otherwise after
+ * every epoch. Only weights can be saved: save_weights_only 0 also saves
+ * weights. verbose: print "Epoch N: val_loss improved from X to Y, ...". */
 ck_callback *ck_ModelCheckpoint(const char *path, const char *monitor,
                                  int save_best_only, int save_weights_only, int verbose);
 ck_callback *ck_CSVLogger(const char *path);
