@@ -98,8 +98,9 @@ int  ck_model_stop_requested(const ck_model *m);
  * such key (val_* without validation data). */
 int  ck_log_value(const ck_model *m, const ck_epoch_log *log, const char *key, double *out);
 
-/* Keras's rule: an epoch improves when monitor < best - |min_delta| (">"
- * plus, for monitors containing "acc"); the first epoch always does.
+/* Keras's rule: an epoch improves when monitor < best - |min_delta| (or
+ * monitor > best + |min_delta| for monitors containing "acc"); the first
+ * epoch always does.
  * Otherwise wait += 1, and training stops when wait >= patience. With
  * restore_best_weights the best epoch's weights are put back at the stop.
  * monitor NULL: "val_loss". */
