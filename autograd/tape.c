@@ -228,6 +228,37 @@ ck_node *ck_apply(ck_tape *t, const ck_op *op, ck_node *const *in, int n_in,
 
 /* ---- backward ---- */
 
+/* The gradient buffers zeroed so far in one backward sweep: a small open
+ * addressing set of pointers (a reshape shares its input's buffer, so the
+ * buffer, not the node, is the key). */
+typedef struct grad_set {
+    const float **slots;
+    size_t mask;
+} grad_set;
+
+static int grad_set_init(ck_tape *t, grad_set *set, int n_nodes)
+{
+    size_t cap = 16;
+    while (cap < 2 * (size_t)n_nodes + 2) cap *= 2;
+    set->slots = ck_tape_alloc(t, cap * sizeof *set->slots); /* zeroed: all empty */
+    set->mask = cap - 1;
+    return set->slots ? 0 : -1;
+}
+
+/* Zero grad (size floats) unless this sweep already did. */
+static void zero_once(grad_set *set, float *grad, int64_t size)
+{
+    size_t h = ((uintptr_t)grad >> 6) * 0x9E3779B97F4A7C15u;
+    for (size_t i = (h >> 20) & set->mask;; i = (i + 1) & set->mask) {
+        if (set->slots[i] == grad) return;
+        if (!set->slots[i]) {
+            set->slots[i] = grad;
+            memset(grad, 0, (size_t)size * sizeof(float));
+            return;
+        }
+    }
+}
+
 int ck_backward_seed(ck_tape *t, ck_node *root, const float *seed)
 {
     if (!t) return ck_fail("backward: tape is NULL");
@@ -251,16 +282,23 @@ int ck_backward_seed(ck_tape *t, ck_node *root, const float *seed)
     if (root_index < 0) return ck_fail("backward: root is not on this tape");
 
     /* Intermediate gradients restart from zero on every call, so calling
-     * backward twice gives the same values; parameters accumulate. (All
-     * recorded nodes: the tape hands out gradient buffers unzeroed.) */
-    for (int k = 0; k < n_nodes; k++) {
-        ck_node *n = t->nodes[k];
-        if (n->n_in == 1 && n->grad == n->in[0]->grad) continue; /* a view's shared buffer */
-        memset(n->grad, 0, (size_t)n->value.size * sizeof(float));
-    }
+     * backward twice gives the same values; parameters accumulate. The
+     * tape hands out gradient buffers unzeroed, and each is zeroed just
+     * before its first use in this sweep (by its last consumer, or by the
+     * node itself if nothing consumed it): memory still in cache, instead
+     * of one pass over every gradient up front. */
+    grad_set zeroed;
+    if (grad_set_init(t, &zeroed, n_nodes) < 0) return -1;
+    for (int k = n_nodes - 1; k > root_index; k--) /* not reached: plain zeros */
+        zero_once(&zeroed, t->nodes[k]->grad, t->nodes[k]->value.size);
+    zero_once(&zeroed, root->grad, size);
     memcpy(root->grad, seed, (size_t)size * sizeof(float));
     for (int k = root_index; k >= 0; k--) {
         ck_node *n = t->nodes[k];
+        zero_once(&zeroed, n->grad, n->value.size);
+        for (int i = 0; i < n->n_in; i++)
+            if (n->in[i]->grad && !n->in[i]->is_param)
+                zero_once(&zeroed, n->in[i]->grad, n->in[i]->value.size);
         n->op->backward(n);
     }
     return 0;

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "ck_fm.h"
+#include "ck_kernels.h"
 #include "ck_movielens.h"
 #include "ck_plot.h"
 #include "fm_cli.h"
@@ -302,5 +303,7 @@ int main(int argc, char **argv)
         return EXIT_BAD_INPUT;
     }
     if (o.command == FM_HELP) { fputs(fm_usage, stdout); return EXIT_OK; }
+    /* --threads N: threads for the library's parallel loops (0: the build's default) */
+    ck_set_num_threads(o.threads);
     return o.command == FM_RECOMMEND ? recommend(&o) : train(&o);
 }
