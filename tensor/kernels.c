@@ -38,6 +38,40 @@ int ck_get_num_threads(void)
 #endif
 }
 
+#ifdef _OPENMP
+/* Threads for a loop over `work` floats: 1 unless it is long enough. The
+ * loops split this way are elementwise or write disjoint rows, so every
+ * element is computed by the same operations whatever the count. */
+static int threads_for(int64_t work)
+{
+    return work >= CK_PARALLEL_MIN ? ck_get_num_threads() : 1;
+}
+#endif
+
+/* Run RANGE(begin, end) over [0, count): in equal contiguous parts, one per
+ * thread, when several threads pay off; else one call on this thread,
+ * without entering OpenMP at all (whose pool would be started for nothing). */
+#ifdef _OPENMP
+#define SPLIT_RANGE(count, work, RANGE) do { \
+        const int64_t count_ = (count); \
+        const int threads_ = threads_for(work); \
+        if (threads_ > 1) { \
+            _Pragma("omp parallel num_threads(threads_)") \
+            { \
+                const int64_t parts_ = omp_get_num_threads(); \
+                const int64_t per_ = (count_ + parts_ - 1) / parts_; \
+                const int64_t begin_ = per_ * omp_get_thread_num(); \
+                const int64_t end_ = begin_ + per_ < count_ ? begin_ + per_ : count_; \
+                if (begin_ < end_) RANGE(begin_, end_); \
+            } \
+        } else { \
+            RANGE(0, count_); \
+        } \
+    } while (0)
+#else
+#define SPLIT_RANGE(count, work, RANGE) RANGE(0, (count))
+#endif
+
 /* ---- short rows ----
  * Most rows here are short (an embedding of k = 20 floats, a bias): there
  * gcc's loop vectoriser spends more on run-time checks and remainders than
@@ -267,12 +301,16 @@ void ck_k_scale(float *restrict y, const float *restrict x, int64_t n, float alp
 
 void ck_k_square(float *restrict y, const float *restrict x, int64_t n)
 {
-    for (int64_t j = 0; j < n; j++) y[j] = x[j] * x[j];
+#define SQUARE_RANGE(begin, end) for (int64_t j = begin; j < end; j++) y[j] = x[j] * x[j]
+    SPLIT_RANGE(n, n, SQUARE_RANGE);
+#undef SQUARE_RANGE
 }
 
 void ck_k_square_backward(float *restrict gx, const float *restrict x, const float *restrict g, int64_t n)
 {
-    for (int64_t j = 0; j < n; j++) gx[j] += 2.0f * x[j] * g[j];
+#define SQUARE_BACKWARD_RANGE(begin, end) for (int64_t j = begin; j < end; j++) gx[j] += 2.0f * x[j] * g[j]
+    SPLIT_RANGE(n, n, SQUARE_BACKWARD_RANGE);
+#undef SQUARE_BACKWARD_RANGE
 }
 
 void ck_k_relu(float *restrict y, const float *restrict x, int64_t n)
@@ -319,13 +357,16 @@ void ck_k_sum_axis(float *restrict out, const float *restrict x, int64_t outer, 
         }
         return;
     }
-    for (int64_t o = 0; o < outer; o++) {
-        float *restrict out_row = out + o * inner;
-        const float *restrict x_rows = x + o * len * inner;
-        if (len == 0) { ck_k_fill(out_row, inner, 0.0f); continue; }
-        row_scale(out_row, x_rows, inner, scale);  /* 0 + s x is s x */
-        for (int64_t l = 1; l < len; l++) row_axpy(out_row, x_rows + l * inner, inner, scale);
+    if (len == 0) { ck_k_fill(out, outer * inner, 0.0f); return; }
+#define SUM_RANGE(begin, end) \
+    for (int64_t o = begin; o < end; o++) { \
+        float *restrict out_row = out + o * inner; \
+        const float *restrict x_rows = x + o * len * inner; \
+        row_scale(out_row, x_rows, inner, scale);  /* 0 + s x is s x */ \
+        for (int64_t l = 1; l < len; l++) row_axpy(out_row, x_rows + l * inner, inner, scale); \
     }
+    SPLIT_RANGE(outer, outer * len * inner, SUM_RANGE);
+#undef SUM_RANGE
 }
 
 void ck_k_sum_axis_backward(float *restrict gx, const float *restrict g, int64_t outer,
@@ -339,10 +380,11 @@ void ck_k_sum_axis_backward(float *restrict gx, const float *restrict g, int64_t
         }
         return;
     }
-    for (int64_t o = 0; o < outer; o++) {
-        const float *restrict g_row = g + o * inner;
-        for (int64_t l = 0; l < len; l++) row_axpy(gx + (o * len + l) * inner, g_row, inner, scale);
-    }
+#define SUM_BACKWARD_RANGE(begin, end) \
+    for (int64_t o = begin; o < end; o++) \
+        for (int64_t l = 0; l < len; l++) row_axpy(gx + (o * len + l) * inner, g + o * inner, inner, scale)
+    SPLIT_RANGE(outer, outer * len * inner, SUM_BACKWARD_RANGE);
+#undef SUM_BACKWARD_RANGE
 }
 
 /* ---- matrix products ---- */
@@ -412,7 +454,10 @@ void ck_k_gather_rows(float *restrict out, const float *restrict table, const in
         for (int64_t r = 0; r < n; r++) out[r] = table[ids[r]];
         return;
     }
-    for (int64_t r = 0; r < n; r++) row_copy(out + r * dim, table + (int64_t)ids[r] * dim, dim);
+#define GATHER_RANGE(begin, end) \
+    for (int64_t r = begin; r < end; r++) row_copy(out + r * dim, table + (int64_t)ids[r] * dim, dim)
+    SPLIT_RANGE(n, n * dim, GATHER_RANGE);
+#undef GATHER_RANGE
 }
 
 void ck_k_scatter_add_rows(float *restrict grad_table, const float *restrict g, const int32_t *restrict ids,
@@ -433,7 +478,10 @@ void ck_k_copy_rows(float *restrict dst, int64_t dst_stride, const float *restri
         for (int64_t r = 0; r < rows; r++) dst[r * dst_stride] = src[r * src_stride];
         return;
     }
-    for (int64_t r = 0; r < rows; r++) row_copy(dst + r * dst_stride, src + r * src_stride, cols);
+#define COPY_RANGE(begin, end) \
+    for (int64_t r = begin; r < end; r++) row_copy(dst + r * dst_stride, src + r * src_stride, cols)
+    SPLIT_RANGE(rows, rows * cols, COPY_RANGE);
+#undef COPY_RANGE
 }
 
 void ck_k_add_rows(float *restrict dst, int64_t dst_stride, const float *restrict src, int64_t src_stride,
@@ -443,7 +491,10 @@ void ck_k_add_rows(float *restrict dst, int64_t dst_stride, const float *restric
         for (int64_t r = 0; r < rows; r++) dst[r * dst_stride] += src[r * src_stride];
         return;
     }
-    for (int64_t r = 0; r < rows; r++) row_add(dst + r * dst_stride, src + r * src_stride, cols);
+#define ADD_RANGE(begin, end) \
+    for (int64_t r = begin; r < end; r++) row_add(dst + r * dst_stride, src + r * src_stride, cols)
+    SPLIT_RANGE(rows, rows * cols, ADD_RANGE);
+#undef ADD_RANGE
 }
 
 /* ---- optimizers ---- */
@@ -466,24 +517,12 @@ static void adam_span(float *restrict w, float *restrict m, float *restrict v, f
 void ck_k_adam(float *restrict w, float *restrict m, float *restrict v, float *restrict g, int64_t n,
                float lr_t, float b1, float b2, float eps)
 {
-#ifdef _OPENMP
-    int threads = ck_get_num_threads();
-    if (threads > 1 && n >= CK_PARALLEL_MIN) {
-        /* Elementwise: each thread owns a fixed slice, so the result does
-         * not depend on the thread count. Slices are multiples of 16
-         * floats (one cache line). */
-        int64_t chunk = ((n + threads - 1) / threads + 15) & ~(int64_t)15;
-#pragma omp parallel num_threads(threads)
-        {
-            int64_t start = (int64_t)omp_get_thread_num() * chunk;
-            int64_t count = start < n ? (n - start < chunk ? n - start : chunk) : 0;
-            if (count > 0)
-                adam_span(w + start, m + start, v + start, g + start, count, lr_t, b1, b2, eps);
-        }
-        return;
-    }
-#endif
-    adam_span(w, m, v, g, n, lr_t, b1, b2, eps);
+    /* Elementwise: each thread owns a fixed slice, so the result does not
+     * depend on the thread count. */
+#define ADAM_RANGE(begin, end) \
+    adam_span(w + begin, m + begin, v + begin, g + begin, end - begin, lr_t, b1, b2, eps)
+    SPLIT_RANGE(n, n, ADAM_RANGE);
+#undef ADAM_RANGE
 }
 
 void ck_k_sgd(float *restrict w, float *restrict velocity, float *restrict g, int64_t n, float lr,
