@@ -402,9 +402,9 @@ ck_safetensors *ck_safetensors_load(const char *path)
         n += got;
         if (got == 0) break;
     }
-    int err = ferror(f);
+    int err = ferror(f) ? (errno ? errno : EIO) : 0;   /* e.g. EISDIR for a directory */
     fclose(f);
-    if (err) { free(buf); ck_fail("safetensors: read error on '%s'", path); return NULL; }
+    if (err) { free(buf); ck_fail("safetensors: cannot read '%s': %s", path, strerror(err)); return NULL; }
     ck_safetensors *st = ck_safetensors_parse(buf, n);
     free(buf);
     if (!st) ck_error_prefix("'%s': ", path);
