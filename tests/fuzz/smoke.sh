@@ -3,7 +3,7 @@
 # and the regression inputs, new inputs going to a scratch directory (never
 # into the source tree). Fails if libFuzzer finds a crash, leak or timeout.
 set -u
-fuzzer=$1 seconds=$2 corpus=$3 regressions=$4
+fuzzer=$(realpath "$1") seconds=$2 corpus=$(realpath "$3") regressions=$(realpath "$4")
 work=$(mktemp -d) || exit 1
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
