@@ -111,7 +111,6 @@ static int train(const fm_options *o)
 {
     ck_movielens data = {0};
     ck_movielens_batch train_rows = {0}, val_rows = {0};
-    int64_t *tr = NULL, *va = NULL, n_tr = 0, n_va = 0;
     ck_session *s = NULL;
     ck_history *hist = NULL;
     ck_callback *ckpt = NULL, *early = NULL, *csv = NULL;
@@ -121,9 +120,8 @@ static int train(const fm_options *o)
                                                                           : "models/deepfm.safetensors";
 
     if (load_data(o, &data) < 0) { status = report(EXIT_BAD_INPUT, "cannot load the data"); goto done; }
-    if (ck_movielens_split(data.n, o->val_split, o->seed, &tr, &n_tr, &va, &n_va) < 0 ||
-        ck_movielens_gather(&data, tr, n_tr, &train_rows) < 0 ||
-        ck_movielens_gather(&data, va, n_va, &val_rows) < 0) {
+    /* the split reorders data's rows in place; train_rows and val_rows are views into data */
+    if (ck_movielens_split_rows(&data, o->val_split, o->seed, &train_rows, &val_rows) < 0) {
         status = report(EXIT_BAD_INPUT, "cannot split the data");
         goto done;
     }
@@ -198,8 +196,6 @@ done:
     ck_session_free(s);
     ck_movielens_batch_free(&train_rows);
     ck_movielens_batch_free(&val_rows);
-    free(tr);
-    free(va);
     ck_movielens_free(&data);
     return status;
 }

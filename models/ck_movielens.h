@@ -4,11 +4,8 @@
  *     ck_movielens d;
  *     if (ck_movielens_load("data/ml-1m", &d) < 0)        // or ck_movielens_synthetic
  *         fprintf(stderr, "%s\n", ck_error());
- *     int64_t *tr, *va, n_tr, n_va;
- *     ck_movielens_split(d.n, 0.2, 7, &tr, &n_tr, &va, &n_va);   // sklearn's rows
- *     ck_movielens_batch train, val;
- *     ck_movielens_gather(&d, tr, n_tr, &train);
- *     ck_movielens_gather(&d, va, n_va, &val);
+ *     ck_movielens_batch train, val;                   // sklearn's rows, as views
+ *     ck_movielens_split_rows(&d, 0.2, 7, &train, &val);   // into d (no copy)
  *     ck_fit(model, train.x, CK_ML_N_INPUTS, &train.y, &(ck_fit_args){
  *         .val_x = val.x, .val_y = &val.y, ...});
  *
@@ -118,8 +115,9 @@ int  ck_movielens_split(int64_t n, double val_fraction, uint32_t seed,
 /* The model's inputs, in the notebook's order. */
 enum { CK_ML_OCCUPATION = 0, CK_ML_UID = 1, CK_ML_MID = 2, CK_ML_GENRE = 3, CK_ML_N_INPUTS = 4 };
 
-/* Rows gathered for fit/evaluate: x and y are views on memory owned by the
- * batch (free with ck_movielens_batch_free). */
+/* Rows for fit/evaluate: x and y are views on memory owned by the batch
+ * (ck_movielens_gather; free with ck_movielens_batch_free) or by the dataset
+ * (ck_movielens_split_rows). */
 typedef struct ck_movielens_batch {
     int64_t n;
     ck_tensor x[CK_ML_N_INPUTS];  /* occupation (n, 1) F32, uid (n, 1) I32,
@@ -127,6 +125,17 @@ typedef struct ck_movielens_batch {
     ck_tensor y;                  /* rating (n, 1) F32 */
     void *storage_;               /* private */
 } ck_movielens_batch;
+
+/* The same split as ck_movielens_split + ck_movielens_gather, without a copy:
+ * reorders d's rows in place so that they are the training rows (in the
+ * order ck_movielens_split gives them) followed by the validation rows (in
+ * theirs), and returns *train and *val as views into d's arrays: they are
+ * valid while d is and must not outlive it (ck_movielens_batch_free on them
+ * is allowed and frees nothing). Afterwards d's rows are no longer in the
+ * notebook's merge order. Extra memory while it runs: 12 bytes per row.
+ * On error d is unchanged and both batches are empty. */
+int  ck_movielens_split_rows(ck_movielens *d, double val_fraction, uint32_t seed,
+                             ck_movielens_batch *train, ck_movielens_batch *val);
 
 /* out: the rows d[idx[0]], ..., d[idx[n-1]]. Every index must be in [0, d->n). */
 int  ck_movielens_gather(const ck_movielens *d, const int64_t *idx, int64_t n,

@@ -803,6 +803,8 @@ static int prepare(ml_tables *t, const char *format, ck_movielens *out)
                 t->users_file, t->movies_file);
         goto done;
     }
+    free(order);   /* before the rows are allocated: keeps the loader's peak memory down */
+    order = NULL;
 
     /* ---- the rows: order2[i] is the ratings-file row of merged row i ---- */
     int32_t n_uid = max_user, n_mid = max_movie;   /* merged ids are in the tables */
@@ -1253,6 +1255,100 @@ int ck_movielens_split(int64_t n, double val_fraction, uint32_t seed, int64_t **
     *val_idx = va;
     *n_train = train;
     *n_val = val;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ split in place */
+
+static void reverse_indices(int64_t *a, int64_t n)
+{
+    for (int64_t i = 0, j = n - 1; i < j; i++, j--) {
+        int64_t swap = a[i];
+        a[i] = a[j];
+        a[j] = swap;
+    }
+}
+
+/* Reorders the rows of a (n, width) array of 4-byte elements so that row i
+ * becomes the old row order[i]. One column at a time through tmp (n), so the
+ * extra memory is n elements whatever the width. */
+static void reorder_rows(void *data, int64_t n, int width, const int64_t *order, uint32_t *tmp)
+{
+    unsigned char *bytes = data;
+    const size_t row_bytes = (size_t)width * 4;
+    for (int k = 0; k < width; k++) {
+        unsigned char *column = bytes + (size_t)k * 4;
+        for (int64_t i = 0; i < n; i++) {
+            if (i + PREFETCH_AHEAD < n)
+                PREFETCH(column + (size_t)order[i + PREFETCH_AHEAD] * row_bytes);
+            memcpy(&tmp[i], column + (size_t)order[i] * row_bytes, 4);
+        }
+        for (int64_t i = 0; i < n; i++)
+            memcpy(column + (size_t)i * row_bytes, &tmp[i], 4);
+    }
+}
+
+static ck_tensor view_2d(ck_dtype dtype, int rows, int cols, void *data);
+
+/* The batch of rows [first, first + n) of d, as views into d's arrays. */
+static void view_rows(const ck_movielens *d, int64_t first, int64_t n, ck_movielens_batch *out)
+{
+    const int L = d->maxlen, rows = (int)n;
+    memset(out, 0, sizeof *out);
+    out->n = n;
+    out->x[CK_ML_OCCUPATION] = view_2d(CK_F32, rows, 1, d->occupation + first);
+    out->x[CK_ML_UID] = view_2d(CK_I32, rows, 1, d->uid + first);
+    out->x[CK_ML_MID] = view_2d(CK_I32, rows, 1, d->mid + first);
+    out->x[CK_ML_GENRE] = view_2d(CK_I32, rows, L, d->genre + first * L);
+    out->y = view_2d(CK_F32, rows, 1, d->rating + first);
+}
+
+int ck_movielens_split_rows(ck_movielens *d, double val_fraction, uint32_t seed,
+                            ck_movielens_batch *train, ck_movielens_batch *val)
+{
+    if (!train || !val)
+        return ck_fail("movielens_split_rows: an output batch is NULL");
+    memset(train, 0, sizeof *train);
+    memset(val, 0, sizeof *val);
+    if (!d || !d->uid)
+        return ck_fail("movielens_split_rows: dataset is NULL or empty");
+    int64_t n = d->n;
+    if (n < 1 || n > INT_MAX)
+        return ck_fail("movielens_split_rows: n = %lld rows, need 1..%d", (long long)n, INT_MAX);
+    if (!(val_fraction >= 0.0 && val_fraction < 1.0))
+        return ck_fail("movielens_split_rows: val_fraction = %g, must be in [0, 1)", val_fraction);
+    /* the same counts and permutation as ck_movielens_split */
+    int64_t n_val = (int64_t)ceil(val_fraction * (double)n);
+    int64_t n_train = n - n_val;
+    if (n_train < 1)
+        return ck_fail("movielens_split_rows: val_fraction = %g leaves no training rows of %lld",
+                       val_fraction, (long long)n);
+    int64_t *order = alloc_array(n, sizeof *order);
+    uint32_t *tmp = alloc_array(n, sizeof *tmp);
+    if (!order || !tmp) {
+        free(order);
+        free(tmp);
+        return ck_fail("movielens_split_rows: out of memory for %lld rows", (long long)n);
+    }
+    if (ck_numpy_permutation(n, seed, order) < 0) {
+        free(order);
+        free(tmp);
+        return -1;
+    }
+    /* p = [validation rows | training rows]; rotate it left by n_val (three
+     * reversals) so that order = [training rows | validation rows] */
+    reverse_indices(order, n_val);
+    reverse_indices(order + n_val, n_train);
+    reverse_indices(order, n);
+    reorder_rows(d->occupation, n, 1, order, tmp);
+    reorder_rows(d->uid, n, 1, order, tmp);
+    reorder_rows(d->mid, n, 1, order, tmp);
+    reorder_rows(d->genre, n, d->maxlen, order, tmp);
+    reorder_rows(d->rating, n, 1, order, tmp);
+    free(order);
+    free(tmp);
+    view_rows(d, 0, n_train, train);
+    view_rows(d, n_train, n_val, val);
     return 0;
 }
 

@@ -184,3 +184,109 @@ Test(split, errors)
     cr_expect_str_eq(ck_error(), "numpy_permutation: n = -1 is negative");
     ck_error_clear();
 }
+
+/* ---- the in-place split ---- */
+
+/* Every element of two batches, tensor by tensor. */
+static void expect_same_batch(const ck_movielens_batch *got, const ck_movielens_batch *want)
+{
+    cr_assert_eq(got->n, want->n);
+    for (int t = 0; t <= CK_ML_N_INPUTS; t++) {
+        const ck_tensor *g = t < CK_ML_N_INPUTS ? &got->x[t] : &got->y;
+        const ck_tensor *w = t < CK_ML_N_INPUTS ? &want->x[t] : &want->y;
+        cr_assert_eq(g->dtype, w->dtype, "tensor %d", t);
+        cr_assert_eq(g->shape.ndim, 2);
+        cr_assert_eq(g->shape.d[0], w->shape.d[0], "tensor %d", t);
+        cr_assert_eq(g->shape.d[1], w->shape.d[1], "tensor %d", t);
+        cr_assert_eq(g->size, w->size);
+        if (g->size > 0)
+            cr_assert_eq(memcmp(g->data, w->data, (size_t)g->size * 4), 0, "tensor %d differs", t);
+    }
+}
+
+Test(split_rows, five_rows_by_hand)
+{
+    /* numpy.random.RandomState(7).permutation(5) = [0 3 2 1 4]; test_size 0.4
+     * -> validation rows 0, 3 and training rows 2, 1, 4 */
+    float occupation[5] = {0.5f, 1.5f, 2.5f, 3.5f, 4.5f}, rating[5] = {1, 2, 3, 4, 5};
+    int32_t uid[5] = {10, 11, 12, 13, 14}, mid[5] = {20, 21, 22, 23, 24};
+    int32_t genre[5 * 3] = {0, 1, 2, 1, 2, 3, 2, 3, 4, 3, 4, 5, 4, 5, 6};
+    ck_movielens d = {.n = 5, .occupation = occupation, .uid = uid, .mid = mid,
+                      .genre = genre, .rating = rating, .maxlen = 3};
+    ck_movielens_batch train, val;
+    cr_assert_eq(ck_movielens_split_rows(&d, 0.4, 7, &train, &val), 0, "%s", ck_error());
+    cr_assert_eq(train.n, 3);
+    cr_assert_eq(val.n, 2);
+    const int want_rows[5] = {2, 1, 4, 0, 3};   /* training, then validation */
+    for (int i = 0; i < 5; i++) {
+        int r = want_rows[i];
+        cr_expect_eq(occupation[i], 0.5f + (float)r, "row %d", i);
+        cr_expect_eq(uid[i], 10 + r);
+        cr_expect_eq(mid[i], 20 + r);
+        for (int k = 0; k < 3; k++)
+            cr_expect_eq(genre[i * 3 + k], r + k, "row %d genre %d", i, k);
+        cr_expect_eq(rating[i], (float)(r + 1));
+    }
+    /* views into d: training rows first, validation rows after them */
+    cr_expect_eq(train.x[CK_ML_OCCUPATION].data, (void *)occupation);
+    cr_expect_eq(train.x[CK_ML_GENRE].shape.d[1], 3);
+    cr_expect_eq(val.x[CK_ML_UID].data, (void *)(uid + 3));
+    cr_expect_eq(val.x[CK_ML_GENRE].data, (void *)(genre + 9));
+    cr_expect_eq(val.y.data, (void *)(rating + 3));
+    cr_expect_eq(val.y.shape.d[0], 2);
+    ck_movielens_batch_free(&train);   /* frees nothing: d owns the rows */
+    ck_movielens_batch_free(&val);
+    cr_expect_eq(uid[0], 12);
+}
+
+Test(split_rows, same_rows_as_split_and_gather)
+{
+    struct { double frac; uint32_t seed; } cases[] = {{0.2, 7}, {0.0, 3}, {0.5, 11}, {0.999, 1}, {0.01, 0}};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        ck_movielens copied, in_place;
+        cr_assert_eq(ck_movielens_synthetic(5, 60, 40, 1000, &copied), 0, "%s", ck_error());
+        cr_assert_eq(ck_movielens_synthetic(5, 60, 40, 1000, &in_place), 0);
+        int64_t *tr, *va, n_tr, n_va;
+        ck_movielens_batch want_train, want_val, train, val;
+        cr_assert_eq(ck_movielens_split(copied.n, cases[c].frac, cases[c].seed, &tr, &n_tr, &va, &n_va), 0);
+        cr_assert_eq(ck_movielens_gather(&copied, tr, n_tr, &want_train), 0);
+        cr_assert_eq(ck_movielens_gather(&copied, va, n_va, &want_val), 0);
+        cr_assert_eq(ck_movielens_split_rows(&in_place, cases[c].frac, cases[c].seed, &train, &val), 0,
+                     "%s", ck_error());
+        expect_same_batch(&train, &want_train);
+        expect_same_batch(&val, &want_val);
+        cr_expect_eq(train.x[CK_ML_MID].data, (void *)in_place.mid);
+        ck_movielens_batch_free(&want_train);
+        ck_movielens_batch_free(&want_val);
+        ck_movielens_batch_free(&train);
+        ck_movielens_batch_free(&val);
+        free(tr);
+        free(va);
+        ck_movielens_free(&copied);
+        ck_movielens_free(&in_place);
+    }
+}
+
+Test(split_rows, errors_leave_the_data_unchanged)
+{
+    float occupation[2] = {1, 2}, rating[2] = {3, 4};
+    int32_t uid[2] = {1, 2}, mid[2] = {5, 6}, genre[2 * 3] = {1, 0, 0, 2, 0, 0};
+    ck_movielens d = {.n = 2, .occupation = occupation, .uid = uid, .mid = mid,
+                      .genre = genre, .rating = rating, .maxlen = 3};
+    ck_movielens_batch train, val;
+    cr_expect_eq(ck_movielens_split_rows(&d, 1.0, 7, &train, &val), -1);
+    cr_expect_str_eq(ck_error(), "movielens_split_rows: val_fraction = 1, must be in [0, 1)");
+    cr_expect_eq(train.n, 0);
+    cr_expect_null(val.x[CK_ML_UID].data);
+    ck_error_clear();
+    cr_expect_eq(ck_movielens_split_rows(&d, 0.5001, 7, &train, &val), -1);
+    cr_expect_str_eq(ck_error(), "movielens_split_rows: val_fraction = 0.5001 leaves no training rows of 2");
+    ck_error_clear();
+    cr_expect_eq(uid[0], 1);
+    cr_expect_eq(uid[1], 2);
+    cr_expect_eq(ck_movielens_split_rows(NULL, 0.2, 7, &train, &val), -1);
+    cr_expect_str_eq(ck_error(), "movielens_split_rows: dataset is NULL or empty");
+    ck_error_clear();
+    cr_expect_eq(ck_movielens_split_rows(&d, 0.2, 7, NULL, &val), -1);
+    ck_error_clear();
+}
