@@ -54,6 +54,9 @@ struct ck_node {
     const char *name;       /* parameters: "dense/kernel"; NULL otherwise */
     void *saved;            /* op-private data kept from forward for backward */
     int is_param;           /* heap-owned leaf (ck_param) */
+    int grad_unset;         /* during backward only: 1 while grad holds nothing
+                             * yet, so a built-in op may assign (=) its first
+                             * contribution instead of zeroing and adding */
 };
 
 /* ---- tape ---- */

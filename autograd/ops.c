@@ -5,7 +5,9 @@
  * shape, failing with "op: ..." and the shapes involved; forward writes
  * EVERY element of n->value (the tape skips zeroing the outputs of the
  * built-in ops: one pass less over memory per op); backward ACCUMULATES n->grad into each input whose grad
- * is not NULL (ids, constants and masks have none). The loops themselves are
+ * is not NULL (ids, constants and masks have none), except that an input
+ * whose grad_unset the tape has set gets its gradient assigned: the tape then
+ * skipped zeroing it (see assigns_grad in tape.c for the ops that do this). The loops themselves are
  * in tensor/kernels.c. */
 #include "ck_autograd.h"
 #include "ck_kernels.h"
@@ -97,13 +99,32 @@ static void binary_forward(ck_binop op, ck_node *n)
     ck_k_binary(op, &plan, n->in[0]->value.f, n->in[1]->value.f, n->value.f);
 }
 
+/* Input k's gradient holds nothing yet and has the output's size (the tape
+ * only says so then): assign d(out)/d(input k) * g in one pass. */
+static void binary_assign_grad(ck_binop op, ck_node *n, int k)
+{
+    ck_node *x = n->in[k], *other = n->in[1 - k];
+    if (op == CK_BIN_MUL) { /* g * other, other possibly stretched */
+        ck_bcast plan;
+        ck_bcast_plan(n->value.shape, other->value.shape, NULL, &plan);
+        ck_k_binary(CK_BIN_MUL, &plan, n->grad, other->value.f, x->grad);
+    } else if (op == CK_BIN_SUB && k == 1) {
+        ck_k_scale(x->grad, n->grad, n->value.size, -1.0f);
+    } else {
+        memcpy(x->grad, n->grad, (size_t)n->value.size * sizeof(float));
+    }
+}
+
 /* Gradients are summed over the dims each input was stretched along. */
 static void binary_backward(ck_binop op, ck_node *n)
 {
+    float *grad_a = n->in[0]->grad, *grad_b = n->in[1]->grad;
+    if (n->in[0]->grad_unset) { binary_assign_grad(op, n, 0); grad_a = NULL; }
+    if (n->in[1]->grad_unset) { binary_assign_grad(op, n, 1); grad_b = NULL; }
+    if (!grad_a && !grad_b) return;
     ck_bcast plan;
     ck_bcast_plan(n->in[0]->value.shape, n->in[1]->value.shape, NULL, &plan);
-    ck_k_binary_backward(op, &plan, n->in[0]->value.f, n->in[1]->value.f, n->grad,
-                         n->in[0]->grad, n->in[1]->grad);
+    ck_k_binary_backward(op, &plan, n->in[0]->value.f, n->in[1]->value.f, n->grad, grad_a, grad_b);
 }
 
 static int add_forward(ck_tape *t, ck_node *n) { (void)t; binary_forward(CK_BIN_ADD, n); return 0; }
@@ -136,7 +157,9 @@ static int scale_forward(ck_tape *t, ck_node *n)
 
 static void scale_backward(ck_node *n)
 {
-    if (n->in[0]->grad) ck_k_axpy(n->in[0]->grad, n->grad, n->value.size, n->args.alpha);
+    ck_node *x = n->in[0];
+    if (x->grad_unset) ck_k_scale(x->grad, n->grad, n->value.size, n->args.alpha);
+    else if (x->grad) ck_k_axpy(x->grad, n->grad, n->value.size, n->args.alpha);
 }
 
 ck_node *ck_scale(ck_tape *t, ck_node *x, float alpha)
@@ -232,7 +255,8 @@ static void reduce_axis_backward(ck_node *n, int is_mean)
     int64_t outer, len, inner;
     split_at_axis(n->in[0]->value.shape, n->args.axis, &outer, &len, &inner);
     float scale = is_mean && len > 0 ? 1.0f / (float)len : 1.0f;
-    ck_k_sum_axis_backward(n->in[0]->grad, n->grad, outer, len, inner, scale);
+    if (n->in[0]->grad_unset) ck_k_sum_axis_broadcast(n->in[0]->grad, n->grad, outer, len, inner, scale);
+    else ck_k_sum_axis_backward(n->in[0]->grad, n->grad, outer, len, inner, scale);
 }
 
 static int sum_forward(ck_tape *t, ck_node *n) { (void)t; reduce_axis_forward(n, 0); return 0; }
@@ -267,7 +291,9 @@ static int square_forward(ck_tape *t, ck_node *n)
 
 static void square_backward(ck_node *n)
 {
-    if (n->in[0]->grad) ck_k_square_backward(n->in[0]->grad, n->in[0]->value.f, n->grad, n->value.size);
+    ck_node *x = n->in[0];
+    if (x->grad_unset) ck_k_square_grad(x->grad, x->value.f, n->grad, n->value.size);
+    else if (x->grad) ck_k_square_backward(x->grad, x->value.f, n->grad, n->value.size);
 }
 
 ck_node *ck_square(ck_tape *t, ck_node *x) { return apply1(t, CK_OP_SQUARE, x, NULL); }
@@ -365,7 +391,9 @@ static void concat_backward(ck_node *n)
     int64_t out_row = len * inner, offset = 0;
     for (int k = 0; k < n->n_in; k++) {
         int64_t chunk = concat_chunk(n->in[k], n->args.axis);
-        if (n->in[k]->grad) ck_k_add_rows(n->in[k]->grad, chunk, n->grad + offset, out_row, outer, chunk);
+        ck_node *x = n->in[k];
+        if (x->grad_unset) ck_k_copy_rows(x->grad, chunk, n->grad + offset, out_row, outer, chunk);
+        else if (x->grad) ck_k_add_rows(x->grad, chunk, n->grad + offset, out_row, outer, chunk);
         offset += chunk;
     }
 }
@@ -609,9 +637,13 @@ static void mse_backward(ck_node *n)
     if (size == 0) return;
     float coef = 2.0f * n->grad[0] / (float)size;
     float *grad_pred = n->in[0]->grad, *grad_target = n->in[1]->grad;
-    if (grad_pred)
+    if (n->in[0]->grad_unset)
+        for (int64_t k = 0; k < size; k++) grad_pred[k] = coef * (pred[k] - target[k]);
+    else if (grad_pred)
         for (int64_t k = 0; k < size; k++) grad_pred[k] += coef * (pred[k] - target[k]);
-    if (grad_target)
+    if (n->in[1]->grad_unset)
+        for (int64_t k = 0; k < size; k++) grad_target[k] = -(coef * (pred[k] - target[k]));
+    else if (grad_target)
         for (int64_t k = 0; k < size; k++) grad_target[k] -= coef * (pred[k] - target[k]);
 }
 

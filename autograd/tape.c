@@ -245,18 +245,39 @@ static int grad_set_init(ck_tape *t, grad_set *set, int n_nodes)
     return set->slots ? 0 : -1;
 }
 
-/* Zero grad (size floats) unless this sweep already did. */
-static void zero_once(grad_set *set, float *grad, int64_t size)
+/* 1 the first time this sweep meets grad (and remember it), else 0. */
+static int first_use(grad_set *set, const float *grad)
 {
     size_t h = ((uintptr_t)grad >> 6) * 0x9E3779B97F4A7C15u;
     for (size_t i = (h >> 20) & set->mask;; i = (i + 1) & set->mask) {
-        if (set->slots[i] == grad) return;
+        if (set->slots[i] == grad) return 0;
         if (!set->slots[i]) {
             set->slots[i] = grad;
-            memset(grad, 0, (size_t)size * sizeof(float));
-            return;
+            return 1;
         }
     }
+}
+
+/* Zero grad (size floats) unless this sweep already did. */
+static void zero_once(grad_set *set, float *grad, int64_t size)
+{
+    if (first_use(set, grad)) memset(grad, 0, (size_t)size * sizeof(float));
+}
+
+/* Whether built-in op n, when told by grad_unset, writes every element of
+ * input i's gradient (so it need not be zeroed first). Not when another
+ * input shares that buffer (mul(x, x)): the second write must add. */
+static int assigns_grad(const ck_node *n, int i)
+{
+    const ck_op *op = n->op;
+    for (int j = 0; j < n->n_in; j++)
+        if (j != i && n->in[j]->grad == n->in[i]->grad) return 0;
+    if (op == &ck_ops[CK_OP_SCALE] || op == &ck_ops[CK_OP_SQUARE] || op == &ck_ops[CK_OP_SUM] ||
+        op == &ck_ops[CK_OP_MEAN] || op == &ck_ops[CK_OP_CONCAT] || op == &ck_ops[CK_OP_MSE])
+        return 1;
+    if (op == &ck_ops[CK_OP_ADD] || op == &ck_ops[CK_OP_SUB] || op == &ck_ops[CK_OP_MUL])
+        return n->in[i]->value.size == n->value.size; /* not stretched: one write per element */
+    return 0;
 }
 
 int ck_backward_seed(ck_tape *t, ck_node *root, const float *seed)
@@ -296,10 +317,14 @@ int ck_backward_seed(ck_tape *t, ck_node *root, const float *seed)
     for (int k = root_index; k >= 0; k--) {
         ck_node *n = t->nodes[k];
         zero_once(&zeroed, n->grad, n->value.size);
-        for (int i = 0; i < n->n_in; i++)
-            if (n->in[i]->grad && !n->in[i]->is_param)
-                zero_once(&zeroed, n->in[i]->grad, n->in[i]->value.size);
+        for (int i = 0; i < n->n_in; i++) {
+            ck_node *x = n->in[i];
+            if (!x->grad || x->is_param) continue;
+            if (is_builtin(n->op) && assigns_grad(n, i)) x->grad_unset = first_use(&zeroed, x->grad);
+            else zero_once(&zeroed, x->grad, x->value.size);
+        }
         n->op->backward(n);
+        for (int i = 0; i < n->n_in; i++) n->in[i]->grad_unset = 0;
     }
     return 0;
 }

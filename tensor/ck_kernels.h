@@ -46,6 +46,8 @@ void ck_k_scale(float *restrict y, const float *restrict x, int64_t n, float alp
 void ck_k_square(float *restrict y, const float *restrict x, int64_t n);
 /* gx += 2 x g */
 void ck_k_square_backward(float *restrict gx, const float *restrict x, const float *restrict g, int64_t n);
+/* gx = 2 x g: square's backward into a gradient that holds nothing yet */
+void ck_k_square_grad(float *restrict gx, const float *restrict x, const float *restrict g, int64_t n);
 void ck_k_relu(float *restrict y, const float *restrict x, int64_t n);
 /* gx += g where y > 0 (y is relu's output) */
 void ck_k_relu_backward(float *restrict gx, const float *restrict y, const float *restrict g, int64_t n);
@@ -63,6 +65,9 @@ void ck_k_sum_axis(float *restrict out, const float *restrict x, int64_t outer, 
 /* gx (outer, len, inner) += scale * g (outer, inner) */
 void ck_k_sum_axis_backward(float *restrict gx, const float *restrict g, int64_t outer,
                             int64_t len, int64_t inner, float scale);
+/* gx (outer, len, inner) = scale * g (outer, inner): the same, assigning */
+void ck_k_sum_axis_broadcast(float *restrict gx, const float *restrict g, int64_t outer,
+                             int64_t len, int64_t inner, float scale);
 
 /* ---- matrix products, row-major ---- */
 /* c (m, n) = a (m, k) @ b (k, n) (assigns, unlike backward) */

@@ -313,6 +313,13 @@ void ck_k_square_backward(float *restrict gx, const float *restrict x, const flo
 #undef SQUARE_BACKWARD_RANGE
 }
 
+void ck_k_square_grad(float *restrict gx, const float *restrict x, const float *restrict g, int64_t n)
+{
+#define SQUARE_GRAD_RANGE(begin, end) for (int64_t j = begin; j < end; j++) gx[j] = 2.0f * x[j] * g[j]
+    SPLIT_RANGE(n, n, SQUARE_GRAD_RANGE);
+#undef SQUARE_GRAD_RANGE
+}
+
 void ck_k_relu(float *restrict y, const float *restrict x, int64_t n)
 {
     for (int64_t j = 0; j < n; j++) y[j] = x[j] > 0.0f ? x[j] : 0.0f;
@@ -421,11 +428,11 @@ void ck_k_sum_axis(float *restrict out, const float *restrict x, int64_t outer, 
 #undef SUM_RANGE
 }
 
-/* One outer row: gx (len, inner) += scale * g (inner), g read once. Blocks
- * of 4 columns: gcc keeps such a block of scale * g in one vector register
- * (with 8 it falls back to scalars). */
+/* One outer row: gx (len, inner) += scale * g (inner), or = when not
+ * accumulating; g read once. Blocks of 4 columns: gcc keeps such a block of
+ * scale * g in one vector register (with 8 it falls back to scalars). */
 static inline void sum_rows_backward(float *restrict gx_rows, const float *restrict g_row, int64_t len,
-                                     int64_t inner, float scale)
+                                     int64_t inner, float scale, int accumulate)
 {
     int64_t j = 0;
     for (; j + 4 <= inner; j += 4) {
@@ -433,31 +440,50 @@ static inline void sum_rows_backward(float *restrict gx_rows, const float *restr
         for (int t = 0; t < 4; t++) sg[t] = scale * g_row[j + t];
         for (int64_t l = 0; l < len; l++) {
             float *restrict gx_cols = gx_rows + l * inner + j;
-            for (int t = 0; t < 4; t++) gx_cols[t] += sg[t];
+            if (accumulate)
+                for (int t = 0; t < 4; t++) gx_cols[t] += sg[t];
+            else
+                for (int t = 0; t < 4; t++) gx_cols[t] = sg[t];
         }
     }
     for (; j < inner; j++) {
         const float sg = scale * g_row[j];
-        for (int64_t l = 0; l < len; l++) gx_rows[l * inner + j] += sg;
+        for (int64_t l = 0; l < len; l++) {
+            if (accumulate) gx_rows[l * inner + j] += sg;
+            else gx_rows[l * inner + j] = sg;
+        }
     }
 }
 
-void ck_k_sum_axis_backward(float *restrict gx, const float *restrict g, int64_t outer,
-                            int64_t len, int64_t inner, float scale)
+static inline void sum_axis_backward(float *restrict gx, const float *restrict g, int64_t outer,
+                                     int64_t len, int64_t inner, float scale, int accumulate)
 {
     if (inner == 1) {
         for (int64_t o = 0; o < outer; o++) {
             const float s = scale * g[o];
             float *restrict gx_row = gx + o * len;
-            for (int64_t l = 0; l < len; l++) gx_row[l] += s;
+            if (accumulate) for (int64_t l = 0; l < len; l++) gx_row[l] += s;
+            else for (int64_t l = 0; l < len; l++) gx_row[l] = s;
         }
         return;
     }
 #define SUM_BACKWARD_RANGE(begin, end) \
     for (int64_t o = begin; o < end; o++) \
-        sum_rows_backward(gx + o * len * inner, g + o * inner, len, inner, scale)
+        sum_rows_backward(gx + o * len * inner, g + o * inner, len, inner, scale, accumulate)
     SPLIT_RANGE(outer, outer * len * inner, SUM_BACKWARD_RANGE);
 #undef SUM_BACKWARD_RANGE
+}
+
+void ck_k_sum_axis_backward(float *restrict gx, const float *restrict g, int64_t outer,
+                            int64_t len, int64_t inner, float scale)
+{
+    sum_axis_backward(gx, g, outer, len, inner, scale, 1);
+}
+
+void ck_k_sum_axis_broadcast(float *restrict gx, const float *restrict g, int64_t outer,
+                             int64_t len, int64_t inner, float scale)
+{
+    sum_axis_backward(gx, g, outer, len, inner, scale, 0);
 }
 
 /* ---- matrix products ---- */
@@ -574,16 +600,22 @@ void ck_k_add_rows(float *restrict dst, int64_t dst_stride, const float *restric
 
 /* One stretch of Keras's dense Adam. sqrtf vectorises only when the
  * compiler need not set errno (the build adds -fno-math-errno; v >= 0, so
- * errno could never be set anyway). */
+ * errno could never be set anyway). gcc moves the `g[k] = 0` stores into a
+ * memset after the loop: in pieces of 1024 floats that memset finds g still
+ * in L1, instead of a second pass over a whole table. */
+#define ADAM_PIECE 1024
 static void adam_span(float *restrict w, float *restrict m, float *restrict v, float *restrict g,
                       int64_t n, float lr_t, float b1, float b2, float eps)
 {
-    for (int64_t k = 0; k < n; k++) {
-        const float gk = g[k];
-        g[k] = 0.0f;
-        m[k] = b1 * m[k] + (1.0f - b1) * gk;
-        v[k] = b2 * v[k] + (1.0f - b2) * gk * gk;
-        w[k] -= lr_t * m[k] / (sqrtf(v[k]) + eps);
+    for (int64_t begin = 0; begin < n; begin += ADAM_PIECE) {
+        const int64_t end = begin + ADAM_PIECE < n ? begin + ADAM_PIECE : n;
+        for (int64_t k = begin; k < end; k++) {
+            const float gk = g[k];
+            g[k] = 0.0f;
+            m[k] = b1 * m[k] + (1.0f - b1) * gk;
+            v[k] = b2 * v[k] + (1.0f - b2) * gk * gk;
+            w[k] -= lr_t * m[k] / (sqrtf(v[k]) + eps);
+        }
     }
 }
 
