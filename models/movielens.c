@@ -716,7 +716,7 @@ static int64_t grouped_inner_order(const int32_t *key, const int64_t *rows, int6
 }
 
 /* Tokenize, merge and lay out: everything the notebook does after reading
- * the three tables. Takes the text array from t. */
+ * the three tables. Takes the text array from t and frees its ratings columns. */
 static int prepare(ml_tables *t, const char *format, ck_movielens *out)
 {
     int rc = -1;
@@ -806,43 +806,60 @@ static int prepare(ml_tables *t, const char *format, ck_movielens *out)
     free(order);   /* before the rows are allocated: keeps the loader's peak memory down */
     order = NULL;
 
-    /* ---- the rows: order2[i] is the ratings-file row of merged row i ---- */
+    /* ---- the rows: order2[i] is the ratings-file row of merged row i ----
+     * Laid out one column at a time, and each ratings column is freed as soon
+     * as the last column that reads it is done (the 1-byte ratings last): the
+     * loader's peak is then the merged rows, the order and one byte per rating,
+     * not both tables in full. */
     int32_t n_uid = max_user, n_mid = max_movie;   /* merged ids are in the tables */
     out->n = n;
-    out->occupation = alloc_array(n, sizeof *out->occupation);
-    out->uid = alloc_array(n, sizeof *out->uid);
-    out->mid = alloc_array(n, sizeof *out->mid);
-    out->genre = alloc_array(n, CK_ML_MAXLEN * sizeof *out->genre);
-    out->rating = alloc_array(n, sizeof *out->rating);
     out->title = calloc_array((int64_t)n_mid + 1, sizeof *out->title);
     out->movie_genres_text = calloc_array((int64_t)n_mid + 1, sizeof *out->movie_genres_text);
     out->movie_genre = calloc_array((int64_t)n_mid + 1, CK_ML_MAXLEN * sizeof *out->movie_genre);
     out->movie_present = calloc_array((int64_t)n_mid + 1, sizeof *out->movie_present);
     out->user_occupation = calloc_array((int64_t)n_uid + 1, sizeof *out->user_occupation);
     out->user_present = calloc_array((int64_t)n_uid + 1, sizeof *out->user_present);
-    if (!out->occupation || !out->uid || !out->mid || !out->genre || !out->rating ||
-        !out->title || !out->movie_genres_text || !out->movie_genre || !out->movie_present ||
-        !out->user_occupation || !out->user_present) {
-        ck_fail("movielens: out of memory for %lld merged rows", (long long)n);
-        goto done;
-    }
+    if (!out->title || !out->movie_genres_text || !out->movie_genre || !out->movie_present ||
+        !out->user_occupation || !out->user_present)
+        goto no_memory;
+    if (!(out->genre = alloc_array(n, CK_ML_MAXLEN * sizeof *out->genre)) ||
+        !(out->mid = alloc_array(n, sizeof *out->mid)))
+        goto no_memory;
     for (int64_t i = 0; i < n; i++) {
-        if (i + PREFETCH_AHEAD < n) {
-            int64_t ahead = order2[i + PREFETCH_AHEAD];
-            PREFETCH(&t->rating_uid[ahead]);
-            PREFETCH(&t->rating_mid[ahead]);
-            PREFETCH(&t->rating[ahead]);
-        }
-        int64_t src = order2[i];
-        int32_t u = t->rating_uid[src], m = t->rating_mid[src];
-        out->uid[i] = u;
+        if (i + PREFETCH_AHEAD < n)
+            PREFETCH(&t->rating_mid[order2[i + PREFETCH_AHEAD]]);
+        int32_t m = t->rating_mid[order2[i]];
         out->mid[i] = m;
-        out->rating[i] = (float)t->rating[src];
-        out->occupation[i] = t->user_occ[user_row[u]];
         const int32_t *genre = movie_genre_rows + movie_row[m] * CK_ML_MAXLEN;
         for (int k = 0; k < CK_ML_MAXLEN; k++)
             out->genre[i * CK_ML_MAXLEN + k] = genre[k];
     }
+    free(t->rating_mid);
+    t->rating_mid = NULL;
+
+    if (!(out->occupation = alloc_array(n, sizeof *out->occupation)) ||
+        !(out->uid = alloc_array(n, sizeof *out->uid)))
+        goto no_memory;
+    for (int64_t i = 0; i < n; i++) {
+        if (i + PREFETCH_AHEAD < n)
+            PREFETCH(&t->rating_uid[order2[i + PREFETCH_AHEAD]]);
+        int32_t u = t->rating_uid[order2[i]];
+        out->uid[i] = u;
+        out->occupation[i] = t->user_occ[user_row[u]];
+    }
+    free(t->rating_uid);
+    t->rating_uid = NULL;
+
+    if (!(out->rating = alloc_array(n, sizeof *out->rating)))
+        goto no_memory;
+    for (int64_t i = 0; i < n; i++) {
+        if (i + PREFETCH_AHEAD < n)
+            PREFETCH(&t->rating[order2[i + PREFETCH_AHEAD]]);
+        out->rating[i] = (float)t->rating[order2[i]];
+    }
+    free(t->rating);
+    t->rating = NULL;
+
     for (int64_t i = 0; i < t->n_users; i++) {
         out->user_present[t->user_id[i]] = 1;
         out->user_occupation[t->user_id[i]] = t->user_occ[i];
@@ -867,6 +884,9 @@ static int prepare(ml_tables *t, const char *format, ck_movielens *out)
     out->n_movies = t->n_movies;
     snprintf(out->format, sizeof out->format, "%s", format);
     rc = 0;
+    goto done;
+no_memory:
+    ck_fail("movielens: out of memory for %lld merged rows", (long long)out->n);
 done:
     free(order);
     free(order2);
