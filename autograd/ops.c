@@ -370,16 +370,26 @@ static int64_t concat_chunk(const ck_node *x, int axis)
     return len * inner;
 }
 
+/* Rows per block: each block of the output (a few KB) is filled from every
+ * input, or read back into every input's gradient, while it sits in L1;
+ * input by input over all rows would pass over the whole output once per
+ * input, each pass touching every cache line it shares with the others. */
+#define CONCAT_BLOCK_ROWS 64
+
 static int concat_forward(ck_tape *t, ck_node *n)
 {
     (void)t;
     int64_t outer, len, inner;
     split_at_axis(n->value.shape, n->args.axis, &outer, &len, &inner);
-    int64_t out_row = len * inner, offset = 0;
-    for (int k = 0; k < n->n_in; k++) {
-        int64_t chunk = concat_chunk(n->in[k], n->args.axis);
-        ck_k_copy_rows(n->value.f + offset, out_row, n->in[k]->value.f, chunk, outer, chunk);
-        offset += chunk;
+    int64_t out_row = len * inner;
+    for (int64_t row = 0; row < outer; row += CONCAT_BLOCK_ROWS) {
+        int64_t rows = outer - row < CONCAT_BLOCK_ROWS ? outer - row : CONCAT_BLOCK_ROWS, offset = 0;
+        for (int k = 0; k < n->n_in; k++) {
+            int64_t chunk = concat_chunk(n->in[k], n->args.axis);
+            ck_k_copy_rows(n->value.f + row * out_row + offset, out_row, n->in[k]->value.f + row * chunk,
+                           chunk, rows, chunk);
+            offset += chunk;
+        }
     }
     return 0;
 }
@@ -388,13 +398,17 @@ static void concat_backward(ck_node *n)
 {
     int64_t outer, len, inner;
     split_at_axis(n->value.shape, n->args.axis, &outer, &len, &inner);
-    int64_t out_row = len * inner, offset = 0;
-    for (int k = 0; k < n->n_in; k++) {
-        int64_t chunk = concat_chunk(n->in[k], n->args.axis);
-        ck_node *x = n->in[k];
-        if (x->grad_unset) ck_k_copy_rows(x->grad, chunk, n->grad + offset, out_row, outer, chunk);
-        else if (x->grad) ck_k_add_rows(x->grad, chunk, n->grad + offset, out_row, outer, chunk);
-        offset += chunk;
+    int64_t out_row = len * inner;
+    for (int64_t row = 0; row < outer; row += CONCAT_BLOCK_ROWS) {
+        int64_t rows = outer - row < CONCAT_BLOCK_ROWS ? outer - row : CONCAT_BLOCK_ROWS, offset = 0;
+        for (int k = 0; k < n->n_in; k++) {
+            int64_t chunk = concat_chunk(n->in[k], n->args.axis);
+            ck_node *x = n->in[k];
+            const float *g = n->grad + row * out_row + offset;
+            if (x->grad_unset) ck_k_copy_rows(x->grad + row * chunk, chunk, g, out_row, rows, chunk);
+            else if (x->grad) ck_k_add_rows(x->grad + row * chunk, chunk, g, out_row, rows, chunk);
+            offset += chunk;
+        }
     }
 }
 

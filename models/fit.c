@@ -194,16 +194,27 @@ static int batch_rows(ck_tape *tape, const ck_tensor *t, const int64_t *idx, int
     size_t row_bytes = (size_t)(t->shape.d[0] ? t->size / t->shape.d[0] : 0) * 4;
     char *dst = ck_tape_alloc(tape, row_bytes * (size_t)count + 1);
     if (!dst) return -1;
-    const char *src = t->data;
-    if (row_bytes == sizeof(float) && t->dtype == CK_F32) {   /* one value per row: no memcpy calls */
+    /* Rows are a few values (an id, 3 genres): element loops, not a memcpy
+     * call per row. */
+    const int64_t width = (int64_t)(row_bytes / 4);
+    if (t->dtype == CK_F32) {
         float *to = (float *)dst;
-        for (int64_t r = 0; r < count; r++) to[r] = t->f[idx[start + r]];
-    } else if (row_bytes == sizeof(int32_t) && t->dtype == CK_I32) {
-        int32_t *to = (int32_t *)dst;
-        for (int64_t r = 0; r < count; r++) to[r] = t->i[idx[start + r]];
+        if (width == 1)
+            for (int64_t r = 0; r < count; r++) to[r] = t->f[idx[start + r]];
+        else
+            for (int64_t r = 0; r < count; r++) {
+                const float *from = t->f + idx[start + r] * width;
+                for (int64_t j = 0; j < width; j++) to[r * width + j] = from[j];
+            }
     } else {
-        for (int64_t r = 0; r < count; r++)
-            memcpy(dst + (size_t)r * row_bytes, src + (size_t)idx[start + r] * row_bytes, row_bytes);
+        int32_t *to = (int32_t *)dst;
+        if (width == 1)
+            for (int64_t r = 0; r < count; r++) to[r] = t->i[idx[start + r]];
+        else
+            for (int64_t r = 0; r < count; r++) {
+                const int32_t *from = t->i + idx[start + r] * width;
+                for (int64_t j = 0; j < width; j++) to[r * width + j] = from[j];
+            }
     }
     ck_shape s = t->shape;
     s.d[0] = (int)count;
