@@ -505,12 +505,15 @@ void ck_k_matmul(float *restrict c, const float *restrict a, const float *restri
         }
         return;
     }
-    /* i-k-j: the inner loop runs along rows of b and c, unit stride. */
+    /* i-k-j: the inner loop runs along rows of b and c, unit stride. The
+     * first term assigns (0 + a b is a b): no zeroing of c, which gcc would
+     * turn into a memset call per row. */
     for (int64_t i = 0; i < m; i++) {
         float *restrict c_row = c + i * n;
-        for (int64_t j = 0; j < n; j++) c_row[j] = 0.0f;
         const float *restrict a_row = a + i * k;
-        for (int64_t p = 0; p < k; p++) row_axpy(c_row, b + p * n, n, a_row[p]);
+        if (k == 0) { for (int64_t j = 0; j < n; j++) c_row[j] = 0.0f; continue; }
+        row_scale(c_row, b, n, a_row[0]);
+        for (int64_t p = 1; p < k; p++) row_axpy(c_row, b + p * n, n, a_row[p]);
     }
 }
 
@@ -528,11 +531,28 @@ void ck_k_matmul_backward_a(float *restrict da, const float *restrict dc, const 
 void ck_k_matmul_backward_b(float *restrict db, const float *restrict a, const float *restrict dc,
                             int64_t m, int64_t k, int64_t n)
 {
-    /* db[p, :] += a[i, p] * dc[i, :]: unit stride along n. */
-    for (int64_t i = 0; i < m; i++) {
-        const float *restrict a_row = a + i * k;
-        const float *restrict dc_row = dc + i * n;
-        for (int64_t p = 0; p < k; p++) row_axpy(db + p * n, dc_row, n, a_row[p]);
+    /* db[p, j] += a[i, p] * dc[i, j], i in order. A block of 4 columns of
+     * db stays in a register over all m rows (the same sums in the same
+     * order as adding into memory row by row, without the store-to-load
+     * round trip per row). */
+    for (int64_t p = 0; p < k; p++) {
+        float *restrict db_row = db + p * n;
+        int64_t j = 0;
+        for (; j + 4 <= n; j += 4) {
+            float acc[4];
+            for (int t = 0; t < 4; t++) acc[t] = db_row[j + t];
+            for (int64_t i = 0; i < m; i++) {
+                const float a_ip = a[i * k + p];
+                const float *restrict dc_cols = dc + i * n + j;
+                for (int t = 0; t < 4; t++) acc[t] += a_ip * dc_cols[t];
+            }
+            for (int t = 0; t < 4; t++) db_row[j + t] = acc[t];
+        }
+        for (; j < n; j++) {
+            float acc = db_row[j];
+            for (int64_t i = 0; i < m; i++) acc += a[i * k + p] * dc[i * n + j];
+            db_row[j] = acc;
+        }
     }
 }
 
