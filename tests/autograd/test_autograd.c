@@ -180,6 +180,37 @@ Test(tape, hand_computed_linear_gradient)
     ck_param_free(p[1]);
 }
 
+/* Backward assigns a gradient when one op's write covers it and adds where
+ * a buffer is written again: a's buffer is first written through a reshape
+ * view (its sum runs first in backward: assigns), then by concat and by
+ * mul(a, a), whose two inputs share one buffer (both add); b's buffer is
+ * first written by mul(b, b) (must add too). By hand, with a = 2 p, b = p,
+ * loss = sum(concat([a, a * a])) + sum(view(a)) + sum(b * b):
+ * d loss / d a = 1 + 2 a + 1, d loss / d b = 2 b,
+ * so d loss / d p = 2 (2 + 4 p) + 2 p = 4 + 10 p. */
+Test(tape, assigned_and_accumulated_gradients)
+{
+    ck_node *p = param_of(ck_shape_of(2, 2, 3), (float[]){1, 2, 3, 4, 5, 6});
+    ck_node *a = ck_scale(tape, p, 2.0f);
+    ck_node *parts[2] = {a, ck_mul(tape, a, a)};
+    ck_node *concat_sums = ck_sum(tape, ck_concat(tape, parts, 2, 1), 1, 0);  /* (2,) */
+    ck_node *view = ck_reshape(tape, a, ck_shape_of(3, 2, 3, 1));
+    ck_node *view_sums = ck_sum(tape, ck_sum(tape, view, 2, 0), 1, 0);      /* (2,) */
+    ck_node *b = ck_scale(tape, p, 1.0f);
+    ck_node *b_sums = ck_sum(tape, ck_mul(tape, b, b), 1, 0);               /* (2,) */
+    ck_node *loss = ck_sum(tape, ck_add(tape, ck_add(tape, concat_sums, view_sums), b_sums), 0, 0);
+    cr_assert_not_null(loss);
+    for (int round = 1; round <= 2; round++) { /* intermediates restart, p accumulates */
+        cr_assert_eq(ck_backward(tape, loss), 0);
+        for (int k = 0; k < 6; k++) {
+            cr_expect_float_eq(a->grad[k], 2.0f + 4.0f * (float)(k + 1), 1e-5f, "a[%d]", k);
+            cr_expect_float_eq(b->grad[k], 2.0f * (float)(k + 1), 1e-5f, "b[%d]", k);
+            cr_expect_float_eq(p->grad[k], (float)round * (4.0f + 10.0f * (float)(k + 1)), 1e-4f, "p[%d]", k);
+        }
+    }
+    ck_param_free(p);
+}
+
 /* ---- a user-defined op with a deliberately wrong backward ---- */
 
 static int cube_shape(ck_node *n)
