@@ -25,46 +25,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "ck_fm.h"
 #include "ck_movielens.h"
 #include "ck_plot.h"
 #include "fm_cli.h"
-
-enum { EXIT_OK = 0, EXIT_FAILURE_ = 1, EXIT_BAD_INPUT = 2 };
-
-/* The same built-in data as fm_movielens, so the two can be compared. */
-enum { SYNTH_USERS = 2000, SYNTH_MOVIES = 1500, SYNTH_RATINGS = 200000 };
+#include "fm_common.h"
 
 /* The notebook's params: dnn_dr = 0.5, dnn_hidden = [64, 64]. */
 static const float DNN_DROPOUT = 0.5f;
 static const int DNN_HIDDEN[] = {64, 64};
 enum { N_DNN_HIDDEN = sizeof DNN_HIDDEN / sizeof DNN_HIDDEN[0] };
-
-static int report(int status, const char *what)
-{
-    fprintf(stderr, "deepfm: %s%s%s\n", what, ck_error() ? ": " : "", ck_error() ? ck_error() : "");
-    ck_error_clear();
-    return status;
-}
-
-static int load_data(const fm_options *o, ck_movielens *d)
-{
-    if (o->data_dir) {
-        if (ck_movielens_load(o->data_dir, d) < 0) return -1;
-        if (!o->quiet)
-            printf("data: %s (%s): %lld ratings, n_uid %d, n_mid %d\n", o->data_dir, d->format,
-                   (long long)d->n, d->n_uid, d->n_mid);
-        return 0;
-    }
-    if (ck_movielens_synthetic(o->seed, SYNTH_USERS, SYNTH_MOVIES, SYNTH_RATINGS, d) < 0) return -1;
-    if (!o->quiet)
-        printf("data: no --data given: a MovieLens-like dataset generated in memory "
-               "(%d users, %d movies, %d ratings; seed %u)\n",
-               SYNTH_USERS, SYNTH_MOVIES, SYNTH_RATINGS, (unsigned)o->seed);
-    return 0;
-}
 
 /* deep_part(embed_2d): the MLP over the flattened field embeddings. */
 static ck_sym *deep_part(ck_session *s, ck_sym *embed_2d, int n_fields, int k)
@@ -93,20 +64,6 @@ static ck_model *deepfm_model(ck_session *s, const ck_fm_config *c)
     return ck_Model(s, inputs, 4, &y, 1, "deepfm_model");
 }
 
-static int ensure_parent_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash || slash == path) return 0;
-    char dir[4096];
-    size_t n = (size_t)(slash - path);
-    if (n >= sizeof dir) return ck_fail("checkpoint path too long: %s", path);
-    memcpy(dir, path, n);
-    dir[n] = 0;
-    if (mkdir(dir, 0777) < 0 && errno != EEXIST)
-        return ck_fail("cannot create directory '%s': %s", dir, strerror(errno));
-    return 0;
-}
-
 static int train(const fm_options *o)
 {
     ck_movielens data = {0};
@@ -119,40 +76,37 @@ static int train(const fm_options *o)
     const char *checkpoint = strcmp(o->checkpoint, "models/fm.safetensors") ? o->checkpoint
                                                                           : "models/deepfm.safetensors";
 
-    if (load_data(o, &data) < 0) { status = report(EXIT_BAD_INPUT, "cannot load the data"); goto done; }
+    if (fm_load_data(o, &data) < 0) { status = fm_report("deepfm", EXIT_BAD_INPUT, "cannot load the data"); goto done; }
     /* the split reorders data's rows in place; train_rows and val_rows are views into data */
     if (ck_movielens_split_rows(&data, o->val_split, o->seed, &train_rows, &val_rows) < 0) {
-        status = report(EXIT_BAD_INPUT, "cannot split the data");
+        status = fm_report("deepfm", EXIT_BAD_INPUT, "cannot split the data");
         goto done;
     }
 
-    ck_fm_config cfg = {
-        .n_uid = data.n_uid, .n_mid = data.n_mid, .n_genre = data.n_genre, .k = o->k,
-        .genre_pool = o->genre_pool_notebook ? CK_GENRE_POOL_NOTEBOOK : CK_GENRE_POOL_MASKED,
-    };
+    ck_fm_config cfg = fm_config(o, &data);
     s = ck_session_new(o->seed);
     ck_model *model = s ? deepfm_model(s, &cfg) : NULL;
-    if (!model) { status = report(EXIT_FAILURE_, "cannot build the model"); goto done; }
+    if (!model) { status = fm_report("deepfm", EXIT_FAILURE_, "cannot build the model"); goto done; }
     if (!o->quiet) {
         printf("genre pooling: %s\n", ck_genre_pool_name(cfg.genre_pool));
         ck_summary(model, stdout);
     }
     if (o->graph && ck_plot_model(model, o->graph) < 0) {
-        status = report(EXIT_FAILURE_, "cannot write the graph");
+        status = fm_report("deepfm", EXIT_FAILURE_, "cannot write the graph");
         goto done;
     }
     if (o->summary_only) { status = EXIT_OK; goto done; }
 
     if (ck_compile(model, "mse", ck_Adam((float)o->lr), NULL, 0) < 0) {
-        status = report(EXIT_FAILURE_, "compile failed");
+        status = fm_report("deepfm", EXIT_FAILURE_, "compile failed");
         goto done;
     }
-    if (ensure_parent_dir(checkpoint) < 0) { status = report(EXIT_BAD_INPUT, "bad --checkpoint"); goto done; }
+    if (fm_ensure_parent_dir(checkpoint) < 0) { status = fm_report("deepfm", EXIT_BAD_INPUT, "bad --checkpoint"); goto done; }
     ckpt = ck_ModelCheckpoint(checkpoint, "val_loss", 1, 1, !o->quiet);
     early = ck_EarlyStopping("val_loss", o->patience, 0.0, 0);
     if (o->history) csv = ck_CSVLogger(o->history);
     if (!ckpt || !early || (o->history && !csv)) {
-        status = report(EXIT_FAILURE_, "cannot make the callbacks");
+        status = fm_report("deepfm", EXIT_FAILURE_, "cannot make the callbacks");
         goto done;
     }
     ck_callback *cbs[3] = {ckpt, early, csv};
@@ -161,7 +115,7 @@ static int train(const fm_options *o)
         .epochs = o->epochs, .batch_size = o->batch, .shuffle = 1,
         .val_x = val_rows.x, .val_y = &val_rows.y,
         .callbacks = cbs, .n_callbacks = csv ? 3 : 2, .verbose = !o->quiet});
-    if (!hist) { status = report(EXIT_FAILURE_, "training failed"); goto done; }
+    if (!hist) { status = fm_report("deepfm", EXIT_FAILURE_, "training failed"); goto done; }
 
     int best = -1;
     for (int e = 0; e < hist->n_epochs; e++)
@@ -178,7 +132,7 @@ static int train(const fm_options *o)
                                              "DeepFM on MovieLens: MSE per epoch");
         free(loss);
         free(val);
-        if (rc < 0) { status = report(EXIT_FAILURE_, "cannot write the plot"); goto done; }
+        if (rc < 0) { status = fm_report("deepfm", EXIT_FAILURE_, "cannot write the plot"); goto done; }
     }
     if (best < 0 || !isfinite(hist->epochs[best].val_loss)) {
         fprintf(stderr, "deepfm: training produced no finite val_loss\n");

@@ -12,69 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "ck_fm.h"
 #include "ck_kernels.h"
 #include "ck_movielens.h"
 #include "ck_plot.h"
 #include "fm_cli.h"
-
-enum { EXIT_OK = 0, EXIT_FAILURE_ = 1, EXIT_BAD_INPUT = 2 };
-
-/* The built-in default: a MovieLens-like dataset generated in memory. */
-enum { SYNTH_USERS = 2000, SYNTH_MOVIES = 1500, SYNTH_RATINGS = 200000 };
-
-static int report(int status, const char *what)
-{
-    fprintf(stderr, "fm_movielens: %s%s%s\n", what, ck_error() ? ": " : "",
-            ck_error() ? ck_error() : "");
-    ck_error_clear();
-    return status;
-}
-
-static int load_data(const fm_options *o, ck_movielens *d)
-{
-    if (o->data_dir) {
-        if (ck_movielens_load(o->data_dir, d) < 0) return -1;
-        if (!o->quiet)
-            printf("data: %s (%s): %lld ratings, %lld users, %lld movies; n_uid %d, n_mid %d\n",
-                   o->data_dir, d->format, (long long)d->n, (long long)d->n_users,
-                   (long long)d->n_movies, d->n_uid, d->n_mid);
-        return 0;
-    }
-    if (ck_movielens_synthetic(o->seed, SYNTH_USERS, SYNTH_MOVIES, SYNTH_RATINGS, d) < 0) return -1;
-    if (!o->quiet)
-        printf("data: no --data given, so training on a MovieLens-like dataset generated in memory\n"
-               "      (%d users, %d movies, %d ratings; seed %u). For the real thing, download\n"
-               "      https://files.grouplens.org/datasets/movielens/ml-1m.zip, unzip it and run\n"
-               "      fm_movielens --data ml-1m\n",
-               SYNTH_USERS, SYNTH_MOVIES, SYNTH_RATINGS, (unsigned)o->seed);
-    return 0;
-}
-
-static ck_fm_config fm_config(const fm_options *o, const ck_movielens *d)
-{
-    return (ck_fm_config){
-        .n_uid = d->n_uid, .n_mid = d->n_mid, .n_genre = d->n_genre, .k = o->k,
-        .genre_pool = o->genre_pool_notebook ? CK_GENRE_POOL_NOTEBOOK : CK_GENRE_POOL_MASKED,
-    };
-}
-
-/* mkdir of the checkpoint's parent directory (one level, like the notebook's ./model). */
-static int ensure_parent_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash || slash == path) return 0;
-    char dir[4096];
-    size_t n = (size_t)(slash - path);
-    if (n >= sizeof dir) return ck_fail("checkpoint path too long: %s", path);
-    memcpy(dir, path, n);
-    dir[n] = 0;
-    if (mkdir(dir, 0777) < 0 && errno != EEXIST)
-        return ck_fail("cannot create directory '%s': %s", dir, strerror(errno));
-    return 0;
-}
+#include "fm_common.h"
 
 /* A user callback: the history CSV, one line per epoch, flushed as it goes
  * so a killed run keeps what it did. */
@@ -102,11 +46,11 @@ static int train(const fm_options *o)
     int status = EXIT_FAILURE_;
 
     /* ratings = merge(merge(ratings, users), movies); genres tokenized and padded */
-    if (load_data(o, &data) < 0) { status = report(EXIT_BAD_INPUT, "cannot load the data"); goto done; }
+    if (fm_load_data(o, &data) < 0) { status = fm_report("fm_movielens", EXIT_BAD_INPUT, "cannot load the data"); goto done; }
     /* train_test_split(test_size=0.2, random_state=7) */
     /* the split reorders data's rows in place; train_rows and val_rows are views into data */
     if (ck_movielens_split_rows(&data, o->val_split, o->seed, &train_rows, &val_rows) < 0) {
-        status = report(EXIT_BAD_INPUT, "cannot split the data");
+        status = fm_report("fm_movielens", EXIT_BAD_INPUT, "cannot split the data");
         goto done;
     }
     if (!o->quiet)
@@ -117,24 +61,24 @@ static int train(const fm_options *o)
     ck_fm fm;
     ck_fm_config cfg = fm_config(o, &data);
     s = ck_session_new(o->seed);
-    if (!s || ck_fm_model(s, &cfg, &fm) < 0) { status = report(EXIT_FAILURE_, "cannot build the model"); goto done; }
+    if (!s || ck_fm_model(s, &cfg, &fm) < 0) { status = fm_report("fm_movielens", EXIT_FAILURE_, "cannot build the model"); goto done; }
     if (!o->quiet) {
         printf("genre pooling: %s\n", ck_genre_pool_name(cfg.genre_pool));
         ck_summary(fm.fm_model, stdout);
     }
     if (o->graph && ck_plot_model(fm.fm_model, o->graph) < 0) {
-        status = report(EXIT_FAILURE_, "cannot write the graph");
+        status = fm_report("fm_movielens", EXIT_FAILURE_, "cannot write the graph");
         goto done;
     }
     if (o->summary_only) { status = EXIT_OK; goto done; }
 
     /* fm_model.compile(loss='MSE', optimizer=Adam(lr)) */
     if (ck_compile(fm.fm_model, "mse", ck_Adam((float)o->lr), NULL, 0) < 0) {
-        status = report(EXIT_FAILURE_, "compile failed");
+        status = fm_report("fm_movielens", EXIT_FAILURE_, "compile failed");
         goto done;
     }
     /* ModelCheckpoint(save_best_only=True, save_weights_only=True), EarlyStopping(patience) */
-    if (ensure_parent_dir(o->checkpoint) < 0) { status = report(EXIT_BAD_INPUT, "bad --checkpoint"); goto done; }
+    if (fm_ensure_parent_dir(o->checkpoint) < 0) { status = fm_report("fm_movielens", EXIT_BAD_INPUT, "bad --checkpoint"); goto done; }
     ckpt = ck_ModelCheckpoint(o->checkpoint, "val_loss", 1, 1, !o->quiet);
     early = ck_EarlyStopping("val_loss", o->patience, 0.0, 0);
     /* TerminateOnNaN: a diverged run (e.g. --lr 1e6) stops at its first NaN/Inf
@@ -147,20 +91,20 @@ static int train(const fm_options *o)
         hcsv.f = fopen(o->history, "w");
         if (!hcsv.f) {
             ck_fail("cannot open '%s' for writing: %s", o->history, strerror(errno));
-            status = report(EXIT_BAD_INPUT, "bad --history");
+            status = fm_report("fm_movielens", EXIT_BAD_INPUT, "bad --history");
             goto done;
         }
         fprintf(hcsv.f, "epoch,loss,val_loss,train_seconds\n");
         n_cbs = 4;
     }
-    if (!ckpt || !early || !nan_stop) { status = report(EXIT_FAILURE_, "cannot make the callbacks"); goto done; }
+    if (!ckpt || !early || !nan_stop) { status = fm_report("fm_movielens", EXIT_FAILURE_, "cannot make the callbacks"); goto done; }
 
     /* fm_model.fit(train_x, train_y, epochs, batch_size, validation_data, callbacks) */
     hist = ck_fit(fm.fm_model, train_rows.x, CK_ML_N_INPUTS, &train_rows.y, &(ck_fit_args){
         .epochs = o->epochs, .batch_size = o->batch, .shuffle = 1,
         .val_x = val_rows.x, .val_y = &val_rows.y,
         .callbacks = cbs, .n_callbacks = n_cbs, .verbose = !o->quiet});
-    if (!hist) { status = report(EXIT_FAILURE_, "training failed"); goto done; }
+    if (!hist) { status = fm_report("fm_movielens", EXIT_FAILURE_, "training failed"); goto done; }
 
     int best = -1;
     for (int e = 0; e < hist->n_epochs; e++)
@@ -170,7 +114,7 @@ static int train(const fm_options *o)
         double loss[hist->n_epochs > 0 ? hist->n_epochs : 1], val[hist->n_epochs > 0 ? hist->n_epochs : 1];
         for (int e = 0; e < hist->n_epochs; e++) { loss[e] = hist->epochs[e].loss; val[e] = hist->epochs[e].val_loss; }
         if (ck_plot_learning_curve(o->plot, loss, val, hist->n_epochs, "FM on MovieLens: MSE per epoch") < 0) {
-            status = report(EXIT_FAILURE_, "cannot write the plot");
+            status = fm_report("fm_movielens", EXIT_FAILURE_, "cannot write the plot");
             goto done;
         }
     }
@@ -228,7 +172,7 @@ static int recommend(const fm_options *o)
     scored *cand = NULL;
     int status = EXIT_FAILURE_;
 
-    if (load_data(o, &data) < 0) { status = report(EXIT_BAD_INPUT, "cannot load the data"); goto done; }
+    if (fm_load_data(o, &data) < 0) { status = fm_report("fm_movielens", EXIT_BAD_INPUT, "cannot load the data"); goto done; }
     if (o->user > data.n_uid || !data.user_present[o->user]) {
         fprintf(stderr, "fm_movielens: user %ld is not in the data (user ids 1..%d)\n", o->user, data.n_uid);
         status = EXIT_BAD_INPUT;
@@ -237,9 +181,9 @@ static int recommend(const fm_options *o)
     ck_fm fm;
     ck_fm_config cfg = fm_config(o, &data);
     s = ck_session_new(o->seed);
-    if (!s || ck_fm_model(s, &cfg, &fm) < 0) { status = report(EXIT_FAILURE_, "cannot build the model"); goto done; }
+    if (!s || ck_fm_model(s, &cfg, &fm) < 0) { status = fm_report("fm_movielens", EXIT_FAILURE_, "cannot build the model"); goto done; }
     if (ck_load_weights(fm.fm_model, o->checkpoint) < 0) {
-        status = report(EXIT_BAD_INPUT, "cannot load the checkpoint");
+        status = fm_report("fm_movielens", EXIT_BAD_INPUT, "cannot load the checkpoint");
         goto done;
     }
 
@@ -251,7 +195,7 @@ static int recommend(const fm_options *o)
     mid = malloc(sizeof *mid * ((size_t)n_mid + 1));
     genre = malloc(sizeof *genre * ((size_t)n_mid + 1) * (size_t)L);
     cand = malloc(sizeof *cand * ((size_t)n_mid + 1));
-    if (!seen || !occ || !uid || !mid || !genre || !cand) { ck_fail("out of memory"); status = report(EXIT_FAILURE_, "recommend"); goto done; }
+    if (!seen || !occ || !uid || !mid || !genre || !cand) { ck_fail("out of memory"); status = fm_report("fm_movielens", EXIT_FAILURE_, "recommend"); goto done; }
     for (int64_t r = 0; r < data.n; r++)
         if (data.uid[r] == o->user) seen[data.mid[r]] = 1;
     for (int m = 1; m <= n_mid; m++) {
@@ -271,7 +215,7 @@ static int recommend(const fm_options *o)
     };
     /* fm_model.predict(x) */
     pred = ck_predict(fm.fm_model, x, CK_ML_N_INPUTS, 2048);
-    if (!pred) { status = report(EXIT_FAILURE_, "predict failed"); goto done; }
+    if (!pred) { status = fm_report("fm_movielens", EXIT_FAILURE_, "predict failed"); goto done; }
     for (int i = 0; i < n; i++) cand[i] = (scored){mid[i], pred->f[i]};
     qsort(cand, (size_t)n, sizeof *cand, by_rating_desc);
     int top = o->top < n ? o->top : n;
