@@ -76,18 +76,32 @@ static void random_inputs(float *occ, int32_t *uid, int32_t *mid, int32_t *genre
     }
 }
 
+/* The small FM both checks below use. */
+static void small_fm(ck_genre_pool pool, ck_fm *fm)
+{
+    ck_fm_config c = {.n_uid = NU, .n_mid = NM, .n_genre = NG, .k = K, .genre_pool = pool};
+    cr_assert_eq(ck_fm_model(s, &c, fm), 0, "%s", ck_error());
+}
+
+/* The four input tensors, viewing the arrays random_inputs filled. */
+static void input_views(ck_tensor x[4], float *occ, int32_t *uid, int32_t *mid, int32_t *genre)
+{
+    x[0] = ck_tensor_view(CK_F32, ck_shape_of(2, B, 1), occ);
+    x[1] = ck_tensor_view(CK_I32, ck_shape_of(2, B, 1), uid);
+    x[2] = ck_tensor_view(CK_I32, ck_shape_of(2, B, 1), mid);
+    x[3] = ck_tensor_view(CK_I32, ck_shape_of(2, B, 3), genre);
+}
+
 /* sum over field pairs i < j of <v_i, v_j>, written the slow, obvious way */
 static void check_second_order(ck_genre_pool pool)
 {
     ck_fm fm;
-    ck_fm_config c = {.n_uid = NU, .n_mid = NM, .n_genre = NG, .k = K, .genre_pool = pool};
-    cr_assert_eq(ck_fm_model(s, &c, &fm), 0, "%s", ck_error());
+    small_fm(pool, &fm);
     float occ[B];
     int32_t uid[B], mid[B], genre[B * 3];
     random_inputs(occ, uid, mid, genre);
-    ck_tensor x[4] = {
-        ck_tensor_view(CK_F32, ck_shape_of(2, B, 1), occ), ck_tensor_view(CK_I32, ck_shape_of(2, B, 1), uid),
-        ck_tensor_view(CK_I32, ck_shape_of(2, B, 1), mid), ck_tensor_view(CK_I32, ck_shape_of(2, B, 3), genre)};
+    ck_tensor x[4];
+    input_views(x, occ, uid, mid, genre);
     ck_tensor *y2 = ck_predict(fm.fm_model_2d, x, 4, 7);     /* batches of 7: 7 + 7 + 2 */
     cr_assert(y2, "%s", ck_error());
 
@@ -134,15 +148,13 @@ static ck_node *fm_output(ck_tape *t, ck_node *const *weights, int n, void *user
 static void check_fm_gradient(ck_genre_pool pool)
 {
     ck_fm fm;
-    ck_fm_config c = {.n_uid = NU, .n_mid = NM, .n_genre = NG, .k = K, .genre_pool = pool};
-    cr_assert_eq(ck_fm_model(s, &c, &fm), 0, "%s", ck_error());
+    small_fm(pool, &fm);
     float occ[B];
     int32_t uid[B], mid[B], genre[B * 3];
     random_inputs(occ, uid, mid, genre);
     for (int b = 0; b < B; b++) occ[b] /= 20.0f;   /* keep the Dense's output O(1) for float differences */
-    fm_data d = {fm.fm_model, {
-        ck_tensor_view(CK_F32, ck_shape_of(2, B, 1), occ), ck_tensor_view(CK_I32, ck_shape_of(2, B, 1), uid),
-        ck_tensor_view(CK_I32, ck_shape_of(2, B, 1), mid), ck_tensor_view(CK_I32, ck_shape_of(2, B, 3), genre)}};
+    fm_data d = {.model = fm.fm_model};
+    input_views(d.x, occ, uid, mid, genre);
     int n = ck_model_n_weights(fm.fm_model);
     cr_assert_eq(n, 12);
     ck_node *w[12];
