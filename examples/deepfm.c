@@ -28,7 +28,7 @@
 
 #include "ck_fm.h"
 #include "ck_movielens.h"
-#include "ck_plot.h"
+#include "learning_curve.h"
 #include "fm_cli.h"
 #include "fm_common.h"
 
@@ -128,7 +128,7 @@ static int train(const fm_options *o)
             loss[e] = hist->epochs[e].loss;
             val[e] = hist->epochs[e].val_loss;
         }
-        if (!rc) rc = ck_plot_learning_curve(o->plot, loss, val, hist->n_epochs,
+        if (!rc) rc = plot_learning_curve(o->plot, loss, val, hist->n_epochs,
                                              "DeepFM on MovieLens: MSE per epoch");
         free(loss);
         free(val);

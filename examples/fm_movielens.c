@@ -16,7 +16,7 @@
 #include "ck_fm.h"
 #include "ck_kernels.h"
 #include "ck_movielens.h"
-#include "ck_plot.h"
+#include "learning_curve.h"
 #include "fm_cli.h"
 #include "fm_common.h"
 
@@ -113,7 +113,7 @@ static int train(const fm_options *o)
     if (o->plot) {
         double loss[hist->n_epochs > 0 ? hist->n_epochs : 1], val[hist->n_epochs > 0 ? hist->n_epochs : 1];
         for (int e = 0; e < hist->n_epochs; e++) { loss[e] = hist->epochs[e].loss; val[e] = hist->epochs[e].val_loss; }
-        if (ck_plot_learning_curve(o->plot, loss, val, hist->n_epochs, "FM on MovieLens: MSE per epoch") < 0) {
+        if (plot_learning_curve(o->plot, loss, val, hist->n_epochs, "FM on MovieLens: MSE per epoch") < 0) {
             status = fm_report("fm_movielens", EXIT_FAILURE_, "cannot write the plot");
             goto done;
         }

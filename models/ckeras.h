@@ -1,10 +1,13 @@
-/* ckeras.h - the whole public API in one include.
+/* ckeras.h - the library's core API in one include.
  *
  * Layers of the design, each depending only on those above it here:
  *   tensor   ck_error.h ck_arena.h ck_rng.h ck_tensor.h ck_kernels.h ck_safetensors.h
  *   autograd ck_autograd.h ck_gradcheck.h
  *   layers   ck_layers.h
- *   models   ck_model.h ck_text.h ck_movielens.h ck_mt19937.h ck_plot.h ck_fm.h
+ *   models   ck_model.h
+ * Not included here, include them when you need them:
+ *   models   ck_fm.h         the FM notebook's model (and DeepFM)
+ *   data     ck_movielens.h  ck_text.h  ck_mt19937.h   datasets and preprocessing
  * Build flags: pkg-config --cflags --libs ckeras */
 #ifndef CKERAS_H
 #define CKERAS_H
@@ -19,10 +22,5 @@
 #include "ck_gradcheck.h"
 #include "ck_layers.h"
 #include "ck_model.h"
-#include "ck_text.h"
-#include "ck_movielens.h"
-#include "ck_mt19937.h"
-#include "ck_plot.h"
-#include "ck_fm.h"
 
 #endif

@@ -40,7 +40,7 @@ static FILE *open_golden(void)
 {
     const char *root = getenv("CK_TEST_DATA");
     char path[4096];
-    snprintf(path, sizeof path, "%s/models/fixtures/split_golden.txt", root ? root : "tests");
+    snprintf(path, sizeof path, "%s/data/fixtures/split_golden.txt", root ? root : "tests");
     FILE *f = fopen(path, "r");
     cr_assert_not_null(f, "cannot open %s", path);
     return f;

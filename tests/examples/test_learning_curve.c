@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "ck_error.h"
-#include "ck_plot.h"
+#include "learning_curve.h"
 
 static char *read_all(const char *path)
 {
@@ -83,7 +83,7 @@ Test(plot, two_series_well_formed)
     close(fd);
     const double loss[] = {1.30, 0.95, 0.86, 0.82, 0.80, 0.79};
     const double val[] = {1.00, 0.90, 0.87, 0.86, 0.865, 0.87};
-    cr_assert_eq(ck_plot_learning_curve(path, loss, val, 6, "FM <ml-1m> & co"), 0, "%s", ck_error());
+    cr_assert_eq(plot_learning_curve(path, loss, val, 6, "FM <ml-1m> & co"), 0, "%s", ck_error());
     char *svg = read_all(path);
     cr_expect(strncmp(svg, "<?xml", 5) == 0);
     cr_expect_not_null(strstr(svg, "<svg xmlns=\"http://www.w3.org/2000/svg\""));
@@ -128,7 +128,7 @@ Test(plot, single_epoch_and_missing_values)
     int fd = mkstemp(path);
     close(fd);
     const double one[] = {0.9};
-    cr_assert_eq(ck_plot_learning_curve(path, one, NULL, 1, NULL), 0, "%s", ck_error());
+    cr_assert_eq(plot_learning_curve(path, one, NULL, 1, NULL), 0, "%s", ck_error());
     char *svg = read_all(path);
     cr_expect_eq(count(svg, "<polyline"), 1);
     cr_expect_null(strstr(svg, "val_loss"));
@@ -137,7 +137,7 @@ Test(plot, single_epoch_and_missing_values)
 
     /* a NaN breaks the line into two pieces; its dot is left out */
     const double loss[] = {1.0, NAN, 0.8, 0.7}, val[] = {1.1, 1.0, 0.9, INFINITY};
-    cr_assert_eq(ck_plot_learning_curve(path, loss, val, 4, "t"), 0, "%s", ck_error());
+    cr_assert_eq(plot_learning_curve(path, loss, val, 4, "t"), 0, "%s", ck_error());
     svg = read_all(path);
     cr_expect_eq(count(svg, "<polyline"), 3);
     cr_expect_eq(count(svg, "<circle"), 6);
@@ -149,14 +149,14 @@ Test(plot, single_epoch_and_missing_values)
 Test(plot, errors)
 {
     const double loss[] = {NAN, NAN};
-    cr_expect_eq(ck_plot_learning_curve("/tmp/x.svg", loss, NULL, 2, NULL), -1);
+    cr_expect_eq(plot_learning_curve("/tmp/x.svg", loss, NULL, 2, NULL), -1);
     cr_expect_str_eq(ck_error(), "plot_learning_curve: no finite loss value to plot");
     ck_error_clear();
-    cr_expect_eq(ck_plot_learning_curve("/tmp/x.svg", loss, NULL, 0, NULL), -1);
+    cr_expect_eq(plot_learning_curve("/tmp/x.svg", loss, NULL, 0, NULL), -1);
     cr_expect_str_eq(ck_error(), "plot_learning_curve: n_epochs = 0, need at least 1");
     ck_error_clear();
     const double ok[] = {1.0};
-    cr_expect_eq(ck_plot_learning_curve("/nonexistent/dir/x.svg", ok, NULL, 1, NULL), -1);
+    cr_expect_eq(plot_learning_curve("/nonexistent/dir/x.svg", ok, NULL, 1, NULL), -1);
     cr_expect_str_eq(ck_error(), "plot_learning_curve: cannot write /nonexistent/dir/x.svg.tmp: "
                                  "No such file or directory");
     ck_error_clear();

@@ -1,5 +1,5 @@
-/* plot.c - the SVG learning curve of ck_plot.h. */
-#include "ck_plot.h"
+/* learning_curve.c - the SVG learning curve of learning_curve.h. */
+#include "learning_curve.h"
 
 #include <errno.h>
 #include <math.h>
@@ -141,7 +141,7 @@ static int write_svg(FILE *f, const double *loss, const double *val_loss, int n,
     return ferror(f) ? -1 : 0;
 }
 
-int ck_plot_learning_curve(const char *path, const double *loss, const double *val_loss,
+int plot_learning_curve(const char *path, const double *loss, const double *val_loss,
                            int n_epochs, const char *title)
 {
     if (!path || !loss)
