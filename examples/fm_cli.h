@@ -1,9 +1,12 @@
-/* fm_cli.h - command-line options of the fm_movielens example, parsed
- * without side effects so the parser can be tested and fuzzed on its own. */
+/* fm_cli.h - command-line options of the FM examples (fm_movielens,
+ * deepfm), parsed without side effects so the parser can be tested and
+ * fuzzed on its own. The options are listed once, in fm_cli.c's table,
+ * which both the parser and the usage text read. */
 #ifndef FM_CLI_H
 #define FM_CLI_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 typedef enum fm_command { FM_TRAIN, FM_RECOMMEND, FM_HELP } fm_command;
 
@@ -15,12 +18,16 @@ typedef struct fm_options {
     double lr, val_split;
     uint32_t seed;
     int genre_pool_notebook;     /* 0 masked (default), 1 notebook */
-    const char *checkpoint, *history, *plot, *graph;
+    const char *checkpoint;      /* NULL: the program's default */
+    const char *history, *plot, *graph;
     int summary_only, quiet;
 } fm_options;
 
-/* Fills *o from argv. Returns 0, or -1 with a one-line reason in err. */
+/* Fills *o from argv (argv[0] is the program). Returns 0, or -1 with a
+ * one-line reason in err. */
 int fm_parse_args(int argc, char **argv, fm_options *o, char *err, int err_size);
-extern const char fm_usage[];
+/* The usage text for program `prog` whose default checkpoint is
+ * default_checkpoint, generated from the option table. */
+void fm_print_usage(FILE *f, const char *prog, const char *default_checkpoint);
 
 #endif

@@ -56,4 +56,24 @@ int     ck_fm_model(ck_session *s, const ck_fm_config *c, ck_fm *out);
 
 const char *ck_genre_pool_name(ck_genre_pool p);    /* "masked" / "notebook" */
 
+/* ---- DeepFM (models/deepfm.c) ----
+ * DeepFM (Guo et al., 2017): the FM above plus a "deep part", an MLP over the
+ * same 2nd-order field embeddings (concat_embed_2d, flattened), its output
+ * joined to the FM's two terms by the final Dense:
+ *     y_dnn = Reshape((4 k,))(embed_2d)                                (None, 4k)
+ *     for h in hidden: y_dnn = Dense(h, relu)(Dropout(dropout)(y_dnn)) (None, h)
+ *     y_dnn = Dense(1, relu, name='deep_output')(y_dnn)                (None, 1)
+ *     y = Dense(1, name='deepfm_output')(Concatenate()([y_fm_1d, y_fm_2d, y_dnn]))
+ * The embeddings are shared, so one backward pass trains both parts. */
+#define CK_DEEPFM_MAX_HIDDEN 8
+typedef struct ck_deepfm_config {
+    int n_hidden;                        /* MLP layers before deep_output */
+    int hidden[CK_DEEPFM_MAX_HIDDEN];    /* their units */
+    float dropout;                       /* Dropout rate before each of them */
+} ck_deepfm_config;
+
+/* The model "deepfm_model"; deep NULL: hidden [64, 64], dropout 0.5. NULL
+ * on error (the message names the layer). */
+ck_model *ck_deepfm_model(ck_session *s, const ck_fm_config *c, const ck_deepfm_config *deep);
+
 #endif

@@ -23,13 +23,28 @@ int ck_fm_define_input_layers(ck_session *s, ck_sym *inputs[4])
     return 0;
 }
 
-/* Tensor_Mean_Pooling(name, keepdims): the notebook's Lambda(K.mean(x, 1)),
- * or the masked mean (see ck_genre_pool). */
+/* The notebook's Tensor_Mean_Pooling's function: K.mean(x, axis=1, keepdims). */
+static ck_node *mean_axis1(ck_tape *t, ck_node *const *in, int n, void *user)
+{
+    (void)n; (void)user;
+    return ck_mean(t, in[0], 1, 0);
+}
+static ck_node *mean_axis1_keepdims(ck_tape *t, ck_node *const *in, int n, void *user)
+{
+    (void)n; (void)user;
+    return ck_mean(t, in[0], 1, 1);
+}
+
+/* Tensor_Mean_Pooling(name, keepdims):
+ *     return Lambda(lambda x: K.mean(x, axis=1, keepdims=keepdims), name=name)
+ * in notebook mode: a Lambda, which drops the mask, so padding slots count;
+ * in masked mode: the masked mean over real genres (see ck_genre_pool). */
 static ck_layer *genre_mean(ck_session *s, const ck_fm_config *c, int keepdims,
                             const char *name)
 {
-    ck_pool_mode mode = c->genre_pool == CK_GENRE_POOL_NOTEBOOK ? CK_POOL_PLAIN : CK_POOL_MASKED;
-    return ck_MeanPool(s, 1, keepdims, mode, name);
+    if (c->genre_pool == CK_GENRE_POOL_NOTEBOOK)
+        return ck_Lambda(s, keepdims ? mean_axis1_keepdims : mean_axis1, NULL, name);
+    return ck_MeanPool(s, 1, keepdims, CK_POOL_MASKED, name);
 }
 
 ck_sym *ck_fm_1d(ck_session *s, ck_sym *const inputs[4], const ck_fm_config *c)

@@ -1,12 +1,12 @@
-/* model.c - the functional Model: compile the layer graph once into a flat
- * list of calls, Keras's layer order for summary(), weights and their files. */
+/* model.c - the functional Model: the layer graph compiled once into a flat
+ * list of calls, Keras's layer order (summary's rows), running the calls,
+ * and the model's queries. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stb_ds.h>
 
 #include "ck_model_internal.h"
-#include "ck_safetensors.h"
 
 static void model_free(void *p)
 {
@@ -18,10 +18,8 @@ static void model_free(void *p)
     free(m->input_slots); free(m->output_slots);
     free(m->values); free(m->masks); free(m->call_in); free(m->call_masks);
     free(m->layers); free(m->params); free(m->l2);
-    if (m->opt) {
-        for (int i = 0; i < m->opt->n; i++) { free(m->opt->m[i]); free(m->opt->v[i]); }
-        free(m->opt->m); free(m->opt->v); free(m->opt);
-    }
+    ck_optimizer_free(m->opt);
+    for (int i = 0; i < CK_MAX_METRICS; i++) free(m->val_metric_names[i]);
     ck_tape_free(m->tape);
     free(m->name);
     free(m);
@@ -343,191 +341,3 @@ ck_node *ck_model_weight(const ck_model *m, int i)
     return m->params[i];
 }
 
-/* ---- summary (Keras 2's print_summary for functional models) ---- */
-
-enum { LINE_LENGTH = 98 };
-static const int positions[4] = { 32, 53, 65, 98 };   /* int(98 * [.33, .55, .67, 1.]) */
-
-/* Keras's print_row: each field is cut at its column's end, and the last
- * character before a new field is always a space. */
-static void print_row(FILE *f, const char *const fields[4])
-{
-    char line[LINE_LENGTH + 1];
-    int len = 0;
-    for (int i = 0; i < 4; i++) {
-        if (i > 0 && len > 0) line[len - 1] = ' ';
-        for (const char *p = fields[i]; *p && len < positions[i]; p++) line[len++] = *p;
-        while (len < positions[i]) line[len++] = ' ';
-    }
-    line[len] = 0;
-    fprintf(f, "%s\n", line);
-}
-
-static void rule(FILE *f, char c)
-{
-    char line[LINE_LENGTH + 1];
-    memset(line, c, LINE_LENGTH);
-    line[LINE_LENGTH] = 0;
-    fprintf(f, "%s\n", line);
-}
-
-/* "210,234" */
-static char *with_commas(long v, char *buf, size_t n)
-{
-    char digits[32];
-    int nd = snprintf(digits, sizeof digits, "%ld", v < 0 ? -v : v);
-    size_t k = 0;
-    if (v < 0 && k + 1 < n) buf[k++] = '-';
-    for (int i = 0; i < nd && k + 2 < n; i++) {
-        buf[k++] = digits[i];
-        if ((nd - 1 - i) % 3 == 0 && i != nd - 1) buf[k++] = ',';
-    }
-    buf[k] = 0;
-    return buf;
-}
-
-/* The layer's output shape, or "multiple" when its calls differ. */
-static void layer_output_shape(const ck_layer *l, char *buf, size_t n)
-{
-    ck_shape first = l->calls[0].out->shape;
-    for (ptrdiff_t i = 1; i < arrlen(l->calls); i++)
-        if (!ck_shape_eq(l->calls[i].out->shape, first)) { snprintf(buf, n, "multiple"); return; }
-    char b[96];
-    ck_shape_py(first, b, sizeof b);
-    if (!strcmp(l->cls->type, "InputLayer")) snprintf(buf, n, "[%s]", b);   /* tf.keras 2 lists them */
-    else snprintf(buf, n, "%s", b);
-}
-
-static int call_in_model(const ck_model *m, const ck_sym *out)
-{
-    for (int i = 0; i < m->n_slots; i++)
-        if (m->slot_syms[i] == out) return 1;
-    return 0;
-}
-
-int ck_summary(const ck_model *m, FILE *f)
-{
-    if (!m || !f) return ck_fail("summary: NULL argument");
-    fprintf(f, "Model: \"%s\"\n", m->name);
-    rule(f, '_');
-    const char *header[4] = { "Layer (type)", "Output Shape", "Param #", "Connected to" };
-    print_row(f, header);
-    rule(f, '=');
-    for (int i = 0; i < m->n_layers; i++) {
-        const ck_layer *l = m->layers[i];
-        char name[256], shape[128], params[32], conn[300];
-        snprintf(name, sizeof name, "%s (%s)", l->name, l->cls->type);
-        layer_output_shape(l, shape, sizeof shape);
-        snprintf(params, sizeof params, "%ld", ck_layer_count_params(l));
-        int rows = 0;
-        for (ptrdiff_t c = 0; c < arrlen(l->calls); c++) {
-            if (!call_in_model(m, l->calls[c].out)) continue;
-            for (int k = 0; k < l->calls[c].n_in; k++) {
-                const ck_sym *in = l->calls[c].in[k];
-                snprintf(conn, sizeof conn, "%s[%d][%d]", in->layer->name, in->call_index, in->tensor_index);
-                const char *row[4] = { rows ? "" : name, rows ? "" : shape, rows ? "" : params, conn };
-                print_row(f, row);
-                rows++;
-            }
-        }
-        if (!rows) {
-            const char *row[4] = { name, shape, params, "" };
-            print_row(f, row);
-        }
-        rule(f, i == m->n_layers - 1 ? '=' : '_');
-    }
-    char b[32];
-    fprintf(f, "Total params: %s\n", with_commas(m->n_param_values, b, sizeof b));
-    fprintf(f, "Trainable params: %s\n", with_commas(m->n_param_values, b, sizeof b));
-    fprintf(f, "Non-trainable params: 0\n");
-    rule(f, '_');
-    return ferror(f) ? ck_fail("summary: write error") : 0;
-}
-
-/* ---- Graphviz, like plot_model(show_shapes=True) ---- */
-
-int ck_plot_model(const ck_model *m, const char *dot_path)
-{
-    if (!m || !dot_path) return ck_fail("plot_model: NULL argument");
-    FILE *f = fopen(dot_path, "w");
-    if (!f) return ck_fail("plot_model: cannot create '%s'", dot_path);
-    fprintf(f, "digraph \"%s\" {\n  node [shape=record, fontname=\"Helvetica\"];\n", m->name);
-    for (int i = 0; i < m->n_layers; i++) {
-        const ck_layer *l = m->layers[i];
-        char out[128], in[300] = "";
-        layer_output_shape(l, out, sizeof out);
-        size_t used = 0;
-        for (ptrdiff_t c = 0; c < arrlen(l->calls) && !used; c++) {
-            if (!call_in_model(m, l->calls[c].out)) continue;
-            for (int k = 0; k < l->calls[c].n_in && used < sizeof in; k++) {
-                char b[96];
-                used += (size_t)snprintf(in + used, sizeof in - used, "%s%s", k ? ", " : "",
-                                         ck_shape_py(l->calls[c].in[k]->shape, b, sizeof b));
-            }
-        }
-        if (!used) snprintf(in, sizeof in, "%s", out);
-        fprintf(f, "  L%d [label=\"{%s: %s|{input:|output:}|{%s|%s}}\"];\n", i, l->name, l->cls->type,
-                in, out);
-    }
-    for (int i = 0; i < m->n_layers; i++)
-        for (ptrdiff_t c = 0; c < arrlen(m->layers[i]->calls); c++) {
-            const ck_layer_call *call = &m->layers[i]->calls[c];
-            if (!call_in_model(m, call->out)) continue;
-            for (int k = 0; k < call->n_in; k++)
-                for (int j = 0; j < m->n_layers; j++)
-                    if (m->layers[j] == call->in[k]->layer) fprintf(f, "  L%d -> L%d;\n", j, i);
-        }
-    fprintf(f, "}\n");
-    return fclose(f) ? ck_fail("plot_model: write error on '%s'", dot_path) : 0;
-}
-
-/* ---- weights ---- */
-
-int ck_save_weights(const ck_model *m, const char *path)
-{
-    if (!m || !path) return ck_fail("save_weights: NULL argument");
-    const char **names = malloc(sizeof(char *) * (size_t)(m->n_params + 1));
-    const ck_tensor **tensors = malloc(sizeof(ck_tensor *) * (size_t)(m->n_params + 1));
-    if (!names || !tensors) { free(names); free(tensors); return ck_fail("save_weights: out of memory"); }
-    for (int i = 0; i < m->n_params; i++) {
-        names[i] = m->params[i]->name;
-        tensors[i] = &m->params[i]->value;
-    }
-    int rc = ck_safetensors_save(path, names, tensors, m->n_params);
-    free(names);
-    free(tensors);
-    if (rc) ck_error_prefix("save_weights: model '%s': ", m->name);
-    return rc;
-}
-
-int ck_load_weights(ck_model *m, const char *path)
-{
-    if (!m || !path) return ck_fail("load_weights: NULL argument");
-    ck_safetensors *st = ck_safetensors_load(path);
-    if (!st) { ck_error_prefix("load_weights: "); return -1; }
-    int rc = 0;
-    char a[64], b[64];
-    /* check everything before touching any weight */
-    for (int i = 0; i < m->n_params && !rc; i++) {
-        const ck_node *p = m->params[i];
-        int k = ck_safetensors_find(st, p->name);
-        if (k < 0) rc = ck_fail("load_weights: '%s' has no tensor '%s' (model '%s')", path, p->name, m->name);
-        else if (st->entries[k].dtype != CK_F32)
-            rc = ck_fail("load_weights: '%s': tensor '%s' is I32, expected F32", path, p->name);
-        else if (!ck_shape_eq(st->entries[k].shape, p->value.shape))
-            rc = ck_fail("load_weights: '%s': tensor '%s' has shape %s, the model expects %s", path,
-                         p->name, ck_shape_str(st->entries[k].shape, a, sizeof a),
-                         ck_shape_str(p->value.shape, b, sizeof b));
-    }
-    for (int k = 0; k < st->n && !rc; k++) {
-        int found = 0;
-        for (int i = 0; i < m->n_params && !found; i++) found = !strcmp(m->params[i]->name, st->entries[k].name);
-        if (!found)
-            rc = ck_fail("load_weights: '%s' has tensor '%s', which model '%s' does not have", path,
-                         st->entries[k].name, m->name);
-    }
-    for (int i = 0; i < m->n_params && !rc; i++)
-        rc = ck_safetensors_copy(st, ck_safetensors_find(st, m->params[i]->name), m->params[i]->value.data);
-    ck_safetensors_free(st);
-    return rc;
-}

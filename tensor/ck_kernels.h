@@ -95,6 +95,12 @@ void ck_k_copy_rows(float *restrict dst, int64_t dst_stride, const float *restri
 void ck_k_add_rows(float *restrict dst, int64_t dst_stride, const float *restrict src, int64_t src_stride,
                    int64_t rows, int64_t cols);
 
+/* ---- losses ---- */
+/* mean((pred - target)^2) over n elements, summed in double (the loss is
+ * reported to users); NaN when n is 0. The mse op and the mse metric both
+ * call it, so the formula exists once. */
+double ck_k_mean_squared_error(const float *restrict pred, const float *restrict target, int64_t n);
+
 /* ---- optimizers: one parameter tensor; each CONSUMES its gradient (sets g to 0) ---- */
 /* Keras's Adam with the bias correction folded into lr_t:
  *   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  w -= lr_t m / (sqrt(v) + eps) */

@@ -677,3 +677,15 @@ void ck_k_sgd(float *restrict w, float *restrict velocity, float *restrict g, in
         w[k] += velocity[k];
     }
 }
+
+/* ---- losses ---- */
+
+double ck_k_mean_squared_error(const float *restrict pred, const float *restrict target, int64_t n)
+{
+    double total = 0.0;
+    for (int64_t k = 0; k < n; k++) {
+        double diff = (double)pred[k] - (double)target[k];
+        total += diff * diff;
+    }
+    return n > 0 ? total / (double)n : NAN;
+}

@@ -1,0 +1,33 @@
+/* fm_driver.h - the one driver behind the FM examples (fm_movielens,
+ * deepfm): options, data, training with the notebook's callbacks, the
+ * history, plot and graph files, and recommendations. A program gives it
+ * its name, its default checkpoint and the function that builds its model
+ * from the FM's settings; everything else is shared. */
+#ifndef FM_DRIVER_H
+#define FM_DRIVER_H
+
+#include "ck_fm.h"
+#include "ck_movielens.h"
+#include "fm_cli.h"
+
+enum { EXIT_OK = 0, EXIT_FAILURE_ = 1, EXIT_BAD_INPUT = 2 };
+
+typedef struct fm_program {
+    const char *name;                  /* "fm_movielens": messages and usage */
+    const char *model_title;           /* "FM": the learning curve's title */
+    const char *default_checkpoint;    /* "models/fm.safetensors" */
+    /* the model to train or to recommend with; NULL with a message */
+    ck_model *(*build)(ck_session *s, const ck_fm_config *c);
+} fm_program;
+
+/* main() of an FM example: parse argv, then train or recommend. Returns
+ * the exit status. */
+int fm_main(int argc, char **argv, const fm_program *p);
+
+/* --data DIR (format detected), or the generated dataset; says which
+ * unless --quiet. */
+int fm_load_data(const fm_options *o, ck_movielens *d);
+/* The notebook's fm_model parameters from the data and the options. */
+ck_fm_config fm_config(const fm_options *o, const ck_movielens *d);
+
+#endif

@@ -1,0 +1,57 @@
+/* history.c - what fit logs per epoch (Keras's logs dict and History):
+ * looking a value up by its Keras key, and freeing a history. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ck_model_internal.h"
+
+/* Whether the log has val_* keys: fit had validation data, or a log made
+ * by hand carries a val_loss. */
+static int has_validation(const ck_model *m, const ck_epoch_log *log)
+{
+    return m->has_validation || !isnan(log->val_loss);
+}
+
+/* "loss, mae, val_loss, val_mae": what a monitor may name. */
+static void available_keys(const ck_model *m, const ck_epoch_log *log, char *buf, size_t n)
+{
+    size_t used = (size_t)snprintf(buf, n, "loss");
+    for (int k = 0; k < m->n_metrics && used < n; k++)
+        used += (size_t)snprintf(buf + used, n - used, ", %s", m->metric_names[k]);
+    if (has_validation(m, log)) {
+        if (used < n) used += (size_t)snprintf(buf + used, n - used, ", val_loss");
+        for (int k = 0; k < m->n_metrics && used < n; k++)
+            used += (size_t)snprintf(buf + used, n - used, ", val_%s", m->metric_names[k]);
+    }
+    /* anything else the log carries */
+    for (int i = 0; i < log->n_values && used < n; i++) {
+        const char *key = log->keys[i], *base = strncmp(key, "val_", 4) ? key : key + 4;
+        int compiled = 0;
+        for (int k = 0; k < m->n_metrics; k++) compiled |= !strcmp(base, m->metric_names[k]);
+        if (!compiled) used += (size_t)snprintf(buf + used, n - used, ", %s", key);
+    }
+}
+
+int ck_log_value(const ck_model *m, const ck_epoch_log *log, const char *key, double *out)
+{
+    if (!m || !log || !key || !out) return ck_fail("log_value: NULL argument");
+    int val = !strncmp(key, "val_", 4);
+    char avail[256];
+    if (val && !has_validation(m, log)) return ck_fail("'%s' is not logged: fit has no validation data", key);
+    if (!strcmp(key, "loss")) { *out = log->loss; return 0; }
+    if (!strcmp(key, "val_loss")) { *out = log->val_loss; return 0; }
+    for (int i = 0; i < log->n_values; i++)
+        if (!strcmp(key, log->keys[i])) { *out = log->values[i]; return 0; }
+    available_keys(m, log, avail, sizeof avail);
+    return ck_fail("'%s' is not logged (available: %s)", key, avail);
+}
+
+void ck_history_free(ck_history *h)
+{
+    if (!h) return;
+    free(h->epochs);
+    free(h->key_storage_);
+    free(h);
+}
