@@ -18,6 +18,7 @@ typedef struct ck_layer_class {
     const char *type;        /* "Dense": the Keras class name */
     const char *base_name;   /* "dense": default names are dense, dense_1, ... */
     int min_inputs, max_inputs;
+    size_t config_size;      /* bytes of the class's settings struct (0: none) */
     /* Optional: check the symbolic inputs before anything runs, so errors
      * name the layer and the shapes (with None). Return 0 or -1 (message). */
     int (*check)(ck_layer *l, ck_sym *const *in, int n);
@@ -36,11 +37,8 @@ typedef struct ck_layer_call {
     ck_sym *out;
 } ck_layer_call;
 
-#define CK_LAYER_MAX_WEIGHTS 2
-
-typedef enum ck_activation_id {
-    CK_ACT_LINEAR = 0, CK_ACT_RELU, CK_ACT_SIGMOID, CK_ACT_TANH
-} ck_activation_id;
+/* Weights per layer: Dense's kernel and bias, BatchNormalization's four. */
+#define CK_LAYER_MAX_WEIGHTS 8
 
 struct ck_layer {
     const ck_layer_class *cls;
@@ -52,19 +50,9 @@ struct ck_layer {
     int n_weights;
     ck_node *weights[CK_LAYER_MAX_WEIGHTS];
     char *weight_names[CK_LAYER_MAX_WEIGHTS];  /* "dense/kernel" */
-    float l2;                        /* Keras l2(factor) on the weights, 0: none */
-
-    /* settings; each class reads its own */
-    int units, use_bias;             /* Dense */
-    ck_activation_id activation;     /* Dense, Activation */
-    int input_dim, output_dim, mask_zero;   /* Embedding */
-    int axis, keepdims;              /* MeanPool, Concatenate */
-    ck_pool_mode pool_mode;          /* MeanPool */
-    ck_shape target;                 /* Reshape, without the batch dim */
-    ck_lambda_fn fn;                 /* Lambda */
-    void *user;
-    float rate;                      /* Dropout */
-    ck_dtype input_dtype;            /* InputLayer */
+    float l2;                        /* Keras l2(factor) on the first weight, 0: none */
+    void *config;                    /* the class's own settings (cls->config_size
+                                      * bytes, zeroed; e.g. dense_config) */
 };
 
 struct ck_sym {
@@ -92,8 +80,24 @@ struct ck_session {
 /* Keras-style unique default name: "dense", "dense_1", ... (zero_based), or
  * "input_1", "input_2", ... (not zero_based). Heap string. */
 char *ck_session_unique_name(ck_session *s, const char *base, int zero_based);
-/* Allocate a layer of class cls, named `name` or by default; owned by s. */
+/* Allocate a layer of class cls (and its zeroed config), named `name` or by
+ * default; owned by s. */
 ck_layer *ck_layer_alloc(ck_session *s, const ck_layer_class *cls, const char *name);
+/* Add weight `weight_name` ("kernel") to l as parameter "layer/kernel",
+ * taking ownership of value (NULL: an earlier failure). */
+int ck_layer_add_weight(ck_layer *l, const char *weight_name, ck_tensor *value);
+/* Every input float32, or a message naming the first that holds ids. */
+int ck_require_f32_inputs(ck_sym *const *in, int n);
+/* Keras's axis: negative counts from the end of ndim dims. */
+static inline int ck_layer_axis(int axis, int ndim) { return axis < 0 ? axis + ndim : axis; }
+
+/* ---- activations by name (activations.c) ---- */
+typedef enum ck_activation_id {
+    CK_ACT_LINEAR = 0, CK_ACT_RELU, CK_ACT_SIGMOID, CK_ACT_TANH
+} ck_activation_id;
+/* name NULL or "linear", "relu", ...; who names the caller in the message */
+int ck_parse_activation(const char *name, ck_activation_id *out, const char *who);
+ck_node *ck_apply_activation(ck_tape *t, ck_node *x, ck_activation_id act);
 /* Register a model with its session so ck_session_free frees it. */
 int ck_session_add_model(ck_session *s, void *model, void (*model_free)(void *));
 

@@ -36,6 +36,7 @@ static void layer_free(ck_layer *l)
     for (ptrdiff_t i = 0; i < arrlen(l->calls); i++) free(l->calls[i].in);
     arrfree(l->calls);
     free(l->name);
+    free(l->config);
     free(l);
 }
 
@@ -95,11 +96,12 @@ ck_layer *ck_layer_alloc(ck_session *s, const ck_layer_class *cls, const char *n
     if (!l) { ck_fail("%s: out of memory", cls->type); return NULL; }
     l->cls = cls;
     l->session = s;
-    l->use_bias = 1;
+    l->config = cls->config_size ? calloc(1, cls->config_size) : NULL;
+    if (cls->config_size && !l->config) { free(l); ck_fail("%s: out of memory", cls->type); return NULL; }
     l->name = name ? dup_str(name) : ck_session_unique_name(s, cls->base_name, 1);
-    if (!l->name) { free(l); ck_fail("%s: out of memory", cls->type); return NULL; }
+    if (!l->name) { free(l->config); free(l); ck_fail("%s: out of memory", cls->type); return NULL; }
     if (name && !name[0]) {
-        free(l->name); free(l);
+        free(l->name); free(l->config); free(l);
         ck_fail("%s: empty layer name", cls->type);
         return NULL;
     }
@@ -122,7 +124,7 @@ static ck_sym *sym_new(ck_session *s, ck_layer *l, int call_index, ck_shape shap
 }
 
 static const ck_layer_class input_layer_class = {
-    "InputLayer", "input", 0, 0, NULL, NULL, NULL
+    "InputLayer", "input", 0, 0, 0, NULL, NULL, NULL
 };
 
 ck_sym *ck_Input(ck_session *s, ck_shape shape, ck_dtype dtype, const char *name)
@@ -144,7 +146,6 @@ ck_sym *ck_Input(ck_session *s, ck_shape shape, ck_dtype dtype, const char *name
     if (!l) { ck_fail("Input: out of memory"); return NULL; }
     l->cls = &input_layer_class;
     l->session = s;
-    l->input_dtype = dtype;
     l->name = name ? dup_str(name) : ck_session_unique_name(s, "input", 0);
     if (!l->name) { free(l); ck_fail("Input: out of memory"); return NULL; }
     l->index = (int)arrlen(s->layers);

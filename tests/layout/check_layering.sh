@@ -47,9 +47,9 @@ probe tensor   tensor.c  ck_movielens.h fail
 probe autograd tape.c    ck_layers.h    fail
 probe autograd tape.c    ck_model.h     fail
 probe autograd tape.c    ck_text.h      fail
-probe layers   session.c ck_model.h     fail
-probe layers   session.c ck_fm.h        fail
-probe layers   session.c ck_movielens.h fail
+probe layers   core.c    ck_model.h     fail
+probe layers   core.c    ck_fm.h        fail
+probe layers   core.c    ck_movielens.h fail
 probe models   model.c   ck_movielens.h fail
 probe data     text.c    ck_autograd.h  fail
 probe data     text.c    ck_layers.h    fail
@@ -57,7 +57,7 @@ probe data     text.c    ck_model.h     fail
 # controls: headers from the same folder or below compile
 probe tensor   tensor.c  ck_kernels.h   ok
 probe autograd tape.c    ck_tensor.h    ok
-probe layers   session.c ck_autograd.h  ok
+probe layers   core.c    ck_autograd.h  ok
 probe models   model.c   ck_layers.h    ok
 probe data     text.c    ck_tensor.h    ok
 
