@@ -104,10 +104,12 @@ int  ck_movielens_synthetic(uint64_t seed, int n_users, int n_movies, int64_t n_
 void ck_movielens_free(ck_movielens *d);
 
 /* sklearn train_test_split(test_size=val_fraction, random_state=seed) on n
- * rows: p = numpy RandomState(seed).permutation(n); the validation rows are
+ * rows (ck_train_test_split_indices, ck_split.h): p = numpy
+ * RandomState(seed).permutation(n); the validation rows are
  * p[0 .. ceil(val_fraction * n)), the training rows the rest of p, in that
- * order. val_fraction in [0, 1) (0: no validation rows); at least one
- * training row must remain. *train_idx and *val_idx are heap arrays (free()). */
+ * order. val_fraction in [0, 1) (0, which sklearn refuses: no validation
+ * rows, the training rows are all of p); at least one training row must
+ * remain. *train_idx and *val_idx are heap arrays (free()). */
 int  ck_movielens_split(int64_t n, double val_fraction, uint32_t seed,
                         int64_t **train_idx, int64_t *n_train,
                         int64_t **val_idx, int64_t *n_val);

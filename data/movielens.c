@@ -20,8 +20,8 @@
 #include <stb_ds.h>
 
 #include "ck_error.h"
-#include "ck_mt19937.h"
 #include "ck_rng.h"
+#include "ck_split.h"
 
 /* Rows are read in a random order in a few places (the merge's final
  * layout, gather); asking for a row some iterations ahead hides most of the
@@ -1247,47 +1247,33 @@ int ck_movielens_split(int64_t n, double val_fraction, uint32_t seed, int64_t **
         return ck_fail("movielens_split: n = %lld, need at least 1 row", (long long)n);
     if (!(val_fraction >= 0.0 && val_fraction < 1.0))
         return ck_fail("movielens_split: val_fraction = %g, must be in [0, 1)", val_fraction);
-    /* sklearn: n_test = ceil(test_size * n_samples), n_train = the rest */
-    int64_t val = (int64_t)ceil(val_fraction * (double)n);
-    int64_t train = n - val;
-    if (train < 1)
+    if (n - ck_train_test_split_n_test(n, val_fraction) < 1)
         return ck_fail("movielens_split: val_fraction = %g leaves no training rows of %lld",
                        val_fraction, (long long)n);
-    int64_t *perm = alloc_array(n, sizeof *perm);
-    int64_t *tr = alloc_array(train, sizeof *tr);
-    int64_t *va = alloc_array(val, sizeof *va);
-    if (!perm || !tr || !va) {
-        free(perm);
-        free(tr);
-        free(va);
+    if (val_fraction > 0.0)
+        return ck_train_test_split_indices(n, val_fraction, seed, train_idx, n_train, val_idx,
+                                           n_val);
+    /* no validation rows (sklearn refuses test_size 0): every row trains,
+     * in the permutation's order; the empty validation list is still a
+     * heap pointer, like any other */
+    int64_t *all = alloc_array(n, sizeof *all), *none = alloc_array(0, sizeof *none);
+    if (!all || !none) {
+        free(all);
+        free(none);
         return ck_fail("movielens_split: out of memory for %lld rows", (long long)n);
     }
-    if (ck_numpy_permutation(n, seed, perm) < 0) {
-        free(perm);
-        free(tr);
-        free(va);
+    if (ck_train_test_split_order(n, 0, seed, all) < 0) {
+        free(all);
+        free(none);
         return -1;
     }
-    memcpy(va, perm, (size_t)val * sizeof *va);
-    memcpy(tr, perm + val, (size_t)train * sizeof *tr);
-    free(perm);
-    *train_idx = tr;
-    *val_idx = va;
-    *n_train = train;
-    *n_val = val;
+    *train_idx = all;
+    *n_train = n;
+    *val_idx = none;
     return 0;
 }
 
 /* ------------------------------------------------------------------ split in place */
-
-static void reverse_indices(int64_t *a, int64_t n)
-{
-    for (int64_t i = 0, j = n - 1; i < j; i++, j--) {
-        int64_t swap = a[i];
-        a[i] = a[j];
-        a[j] = swap;
-    }
-}
 
 /* Reorders the rows of a (n, width) array of 4-byte elements so that row i
  * becomes the old row order[i]. One column at a time through tmp (n), so the
@@ -1337,29 +1323,24 @@ int ck_movielens_split_rows(ck_movielens *d, double val_fraction, uint32_t seed,
         return ck_fail("movielens_split_rows: n = %lld rows, need 1..%d", (long long)n, INT_MAX);
     if (!(val_fraction >= 0.0 && val_fraction < 1.0))
         return ck_fail("movielens_split_rows: val_fraction = %g, must be in [0, 1)", val_fraction);
-    /* the same counts and permutation as ck_movielens_split */
-    int64_t n_val = (int64_t)ceil(val_fraction * (double)n);
+    /* the same counts and rows as ck_movielens_split */
+    int64_t n_val = ck_train_test_split_n_test(n, val_fraction);
     int64_t n_train = n - n_val;
     if (n_train < 1)
         return ck_fail("movielens_split_rows: val_fraction = %g leaves no training rows of %lld",
                        val_fraction, (long long)n);
-    int64_t *order = alloc_array(n, sizeof *order);
+    int64_t *order = alloc_array(n, sizeof *order);   /* training rows, then validation */
     uint32_t *tmp = alloc_array(n, sizeof *tmp);
     if (!order || !tmp) {
         free(order);
         free(tmp);
         return ck_fail("movielens_split_rows: out of memory for %lld rows", (long long)n);
     }
-    if (ck_numpy_permutation(n, seed, order) < 0) {
+    if (ck_train_test_split_order(n, n_val, seed, order) < 0) {
         free(order);
         free(tmp);
         return -1;
     }
-    /* p = [validation rows | training rows]; rotate it left by n_val (three
-     * reversals) so that order = [training rows | validation rows] */
-    reverse_indices(order, n_val);
-    reverse_indices(order + n_val, n_train);
-    reverse_indices(order, n);
     reorder_rows(d->occupation, n, 1, order, tmp);
     reorder_rows(d->uid, n, 1, order, tmp);
     reorder_rows(d->mid, n, 1, order, tmp);
