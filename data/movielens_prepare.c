@@ -17,6 +17,10 @@
 #include "ck_error.h"
 #include "ck_movielens_internal.h"
 
+#define GENRE_SPLIT '|'        /* Tokenizer(split='|') */
+#define GENRE_LOWER 1          /* Tokenizer(lower=True) */
+#define GENRE_PAD_VALUE 0      /* pad_sequences(value=0): id 0 is padding */
+
 /* ------------------------------------------------------------------ tables */
 
 void ck_ml_tables_free(ck_ml_tables *t)
@@ -96,7 +100,69 @@ size_t ck_ml_text_append_latin1(ck_ml_tables *t, const char *s, size_t len)
     return at;
 }
 
-/* ------------------------------------------------------------------ prepare */
+/* ------------------------------------------------------------------ ids */
+
+/* A table's ids: present[id] = 1 and row_of[id] = its row, for ids 0..max. */
+typedef struct id_index {
+    int32_t max;          /* largest id of the table */
+    int64_t *row_of;      /* (max + 1) set where present */
+    uint8_t *present;     /* (max + 1) */
+} id_index;
+
+static void id_index_free(id_index *ix)
+{
+    free(ix->row_of);
+    free(ix->present);
+}
+
+/* Indexes the ids id (n) of one table; a second row with the same id fails,
+ * naming both lines of `file`. what: "user" or "movie". */
+static int index_ids(const int32_t *id, const int64_t *line, int64_t n, const char *file,
+                     const char *what, id_index *ix)
+{
+    ix->max = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (id[i] > ix->max)
+            ix->max = id[i];
+    ix->row_of = ck_ml_alloc_array((int64_t)ix->max + 1, sizeof *ix->row_of);
+    ix->present = ck_ml_calloc_array((int64_t)ix->max + 1, 1);
+    if (!ix->row_of || !ix->present)
+        return ck_fail("movielens: out of memory for the users and movies tables");
+    for (int64_t i = 0; i < n; i++) {
+        int32_t v = id[i];
+        if (ix->present[v])
+            return ck_fail("movielens: %s line %lld: duplicate %s id %d (first on line %lld)",
+                           file, (long long)line[i], what, (int)v,
+                           (long long)line[ix->row_of[v]]);
+        ix->present[v] = 1;
+        ix->row_of[v] = i;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ genres */
+
+/* The notebook's Tokenizer and pad_sequences on the movies table's genre
+ * strings, in file order. *rows: (n_movies, CK_ML_MAXLEN) genre ids, heap,
+ * in movies-table order. The fitted tokenizer stays in out. */
+static int tokenize_genres(const ck_ml_tables *t, ck_movielens *out, int32_t **rows)
+{
+    const char **texts = ck_ml_alloc_array(t->n_movies, sizeof *texts);
+    if (!texts)
+        return ck_fail("movielens: out of memory for %lld genre strings", (long long)t->n_movies);
+    for (int64_t i = 0; i < t->n_movies; i++)
+        texts[i] = t->text + t->genres_at[i];
+    ck_sequences seqs = {0};
+    out->genre_tokenizer = ck_tokenizer_new(CK_ML_NUM_WORDS, GENRE_SPLIT, GENRE_LOWER);
+    if (out->genre_tokenizer && ck_tokenizer_fit(out->genre_tokenizer, texts, t->n_movies) == 0 &&
+        ck_tokenizer_texts_to_sequences(out->genre_tokenizer, texts, t->n_movies, &seqs) == 0)
+        *rows = ck_pad_sequences(&seqs, CK_ML_MAXLEN, CK_PAD_POST, CK_PAD_PRE, GENRE_PAD_VALUE);
+    free(texts);
+    ck_sequences_free(&seqs);
+    return *rows ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------ merge */
 
 /* The row order of a pandas (< 2.2) inner merge of `rows` (indices into key)
  * with a table whose keys are unique: rows whose key is not present are
@@ -105,8 +171,9 @@ size_t ck_ml_text_append_latin1(ck_ml_tables *t, const char *s, size_t len)
  * number the groups, count their rows, then place each row.
  * out may not alias rows. Returns the number of rows kept, or -1. */
 static int64_t grouped_inner_order(const int32_t *key, const int64_t *rows, int64_t n,
-                                   const uint8_t *present, int32_t max_key, int64_t *out)
+                                   const id_index *table, int64_t *out)
 {
+    const int32_t max_key = table->max;
     int32_t *group_of_key = ck_ml_alloc_array((int64_t)max_key + 1, sizeof *group_of_key);
     int64_t *start = ck_ml_calloc_array((int64_t)max_key + 2, sizeof *start);
     if (!group_of_key || !start) {
@@ -119,7 +186,7 @@ static int64_t grouped_inner_order(const int32_t *key, const int64_t *rows, int6
     int32_t n_groups = 0;
     for (int64_t i = 0; i < n; i++) {
         int32_t k = key[rows[i]];
-        if (k > max_key || !present[k])
+        if (k > max_key || !table->present[k])
             continue;
         if (group_of_key[k] < 0)
             group_of_key[k] = n_groups++;
@@ -130,7 +197,7 @@ static int64_t grouped_inner_order(const int32_t *key, const int64_t *rows, int6
     int64_t kept = start[n_groups];
     for (int64_t i = 0; i < n; i++) {
         int32_t k = key[rows[i]];
-        if (k > max_key || !present[k])
+        if (k > max_key || !table->present[k])
             continue;
         out[start[group_of_key[k]]++] = rows[i];
     }
@@ -139,120 +206,76 @@ static int64_t grouped_inner_order(const int32_t *key, const int64_t *rows, int6
     return kept;
 }
 
-int ck_ml_prepare(ck_ml_tables *t, const char *format, ck_movielens *out)
+/* merge(merge(ratings, users, on uid), movies, on mid): *order (heap, room
+ * for every rating) gets in its first *n entries the ratings-file row of
+ * each merged row, in the merge's order. */
+static int merge_order(const ck_ml_tables *t, const id_index *users, const id_index *movies,
+                       int64_t **order, int64_t *n)
 {
-    int rc = -1;
-    int64_t *order = NULL, *order2 = NULL;
-    uint8_t *user_present = NULL, *movie_present = NULL;
-    int64_t *user_row = NULL, *movie_row = NULL;
-    const char **genre_texts = NULL;
-    int32_t *movie_genre_rows = NULL;
-    ck_sequences seqs = {0};
-
-    /* ---- ids of the tables; no id twice ---- */
-    int32_t max_user = 0, max_movie = 0;
-    for (int64_t i = 0; i < t->n_users; i++)
-        if (t->user_id[i] > max_user)
-            max_user = t->user_id[i];
-    for (int64_t i = 0; i < t->n_movies; i++)
-        if (t->movie_id[i] > max_movie)
-            max_movie = t->movie_id[i];
-    user_row = ck_ml_alloc_array((int64_t)max_user + 1, sizeof *user_row);
-    movie_row = ck_ml_alloc_array((int64_t)max_movie + 1, sizeof *movie_row);
-    user_present = ck_ml_calloc_array((int64_t)max_user + 1, 1);
-    movie_present = ck_ml_calloc_array((int64_t)max_movie + 1, 1);
-    if (!user_row || !movie_row || !user_present || !movie_present) {
-        ck_fail("movielens: out of memory for the users and movies tables");
-        goto done;
-    }
-    for (int64_t i = 0; i < t->n_users; i++) {
-        int32_t id = t->user_id[i];
-        if (user_present[id]) {
-            ck_fail("movielens: %s line %lld: duplicate user id %d (first on line %lld)",
-                    t->users_file, (long long)t->user_line[i], (int)id,
-                    (long long)t->user_line[user_row[id]]);
-            goto done;
-        }
-        user_present[id] = 1;
-        user_row[id] = i;
-    }
-    for (int64_t i = 0; i < t->n_movies; i++) {
-        int32_t id = t->movie_id[i];
-        if (movie_present[id]) {
-            ck_fail("movielens: %s line %lld: duplicate movie id %d (first on line %lld)",
-                    t->movies_file, (long long)t->movie_line[i], (int)id,
-                    (long long)t->movie_line[movie_row[id]]);
-            goto done;
-        }
-        movie_present[id] = 1;
-        movie_row[id] = i;
-    }
-
-    /* ---- genres: Tokenizer(num_words=15, split='|', lower) on the movies table ---- */
-    genre_texts = ck_ml_alloc_array(t->n_movies, sizeof *genre_texts);
-    if (!genre_texts) {
-        ck_fail("movielens: out of memory for %lld genre strings", (long long)t->n_movies);
-        goto done;
-    }
-    for (int64_t i = 0; i < t->n_movies; i++)
-        genre_texts[i] = t->text + t->genres_at[i];
-    out->genre_tokenizer = ck_tokenizer_new(CK_ML_NUM_WORDS, '|', 1);
-    if (!out->genre_tokenizer || ck_tokenizer_fit(out->genre_tokenizer, genre_texts, t->n_movies) < 0 ||
-        ck_tokenizer_texts_to_sequences(out->genre_tokenizer, genre_texts, t->n_movies, &seqs) < 0)
-        goto done;
-    movie_genre_rows = ck_pad_sequences(&seqs, CK_ML_MAXLEN, CK_PAD_POST, CK_PAD_PRE, 0);
-    if (!movie_genre_rows)   /* (n_movies, maxlen), in movies-table order */
-        goto done;
-
-    /* ---- merge(ratings, users, on uid), then merge(., movies, on mid) ---- */
     int64_t n_raw = t->n_ratings;
-    order = ck_ml_alloc_array(n_raw, sizeof *order);
-    order2 = ck_ml_alloc_array(n_raw, sizeof *order2);
-    if (!order || !order2) {
-        ck_fail("movielens: out of memory for %lld rows", (long long)n_raw);
-        goto done;
+    int64_t *after_users = ck_ml_alloc_array(n_raw, sizeof *after_users);
+    int64_t *merged = ck_ml_alloc_array(n_raw, sizeof *merged);
+    if (!after_users || !merged) {
+        free(after_users);
+        free(merged);
+        return ck_fail("movielens: out of memory for %lld rows", (long long)n_raw);
     }
-    for (int64_t i = 0; i < n_raw; i++)
-        order2[i] = i;
-    int64_t n1 = grouped_inner_order(t->rating_uid, order2, n_raw, user_present, max_user, order);
-    if (n1 < 0)
-        goto done;
-    int64_t n = grouped_inner_order(t->rating_mid, order, n1, movie_present, max_movie, order2);
-    if (n < 0)
-        goto done;
-    if (n == 0) {
+    for (int64_t i = 0; i < n_raw; i++)   /* the ratings in file order, to start from */
+        merged[i] = i;
+    int64_t n_users = grouped_inner_order(t->rating_uid, merged, n_raw, users, after_users);
+    int64_t kept = n_users < 0 ? -1
+                               : grouped_inner_order(t->rating_mid, after_users, n_users,
+                                                     movies, merged);
+    free(after_users);   /* before the rows are allocated: keeps the loader's peak memory down */
+    if (kept == 0)
         ck_fail("movielens: no rating has both its user in %s and its movie in %s",
                 t->users_file, t->movies_file);
-        goto done;
+    if (kept <= 0) {
+        free(merged);
+        return -1;
     }
-    free(order);   /* before the rows are allocated: keeps the loader's peak memory down */
-    order = NULL;
+    *order = merged;
+    *n = kept;
+    return 0;
+}
 
-    /* ---- the rows: order2[i] is the ratings-file row of merged row i ----
-     * Laid out one column at a time, and each ratings column is freed as soon
-     * as the last column that reads it is done (the 1-byte ratings last): the
-     * loader's peak is then the merged rows, the order and one byte per rating,
-     * not both tables in full. */
-    int32_t n_uid = max_user, n_mid = max_movie;   /* merged ids are in the tables */
-    out->n = n;
-    out->title = ck_ml_calloc_array((int64_t)n_mid + 1, sizeof *out->title);
-    out->movie_genres_text = ck_ml_calloc_array((int64_t)n_mid + 1, sizeof *out->movie_genres_text);
-    out->movie_genre = ck_ml_calloc_array((int64_t)n_mid + 1, CK_ML_MAXLEN * sizeof *out->movie_genre);
-    out->movie_present = ck_ml_calloc_array((int64_t)n_mid + 1, sizeof *out->movie_present);
-    out->user_occupation = ck_ml_calloc_array((int64_t)n_uid + 1, sizeof *out->user_occupation);
-    out->user_present = ck_ml_calloc_array((int64_t)n_uid + 1, sizeof *out->user_present);
+/* ------------------------------------------------------------------ layout */
+
+/* The per-movie and per-user tables of out, indexed by id (n_mid + 1 and
+ * n_uid + 1 entries), zeroed. */
+static int alloc_id_tables(ck_movielens *out)
+{
+    int64_t movies = (int64_t)out->n_mid + 1, users = (int64_t)out->n_uid + 1;
+    out->title = ck_ml_calloc_array(movies, sizeof *out->title);
+    out->movie_genres_text = ck_ml_calloc_array(movies, sizeof *out->movie_genres_text);
+    out->movie_genre = ck_ml_calloc_array(movies, CK_ML_MAXLEN * sizeof *out->movie_genre);
+    out->movie_present = ck_ml_calloc_array(movies, sizeof *out->movie_present);
+    out->user_occupation = ck_ml_calloc_array(users, sizeof *out->user_occupation);
+    out->user_present = ck_ml_calloc_array(users, sizeof *out->user_present);
     if (!out->title || !out->movie_genres_text || !out->movie_genre || !out->movie_present ||
         !out->user_occupation || !out->user_present)
-        goto no_memory;
+        return ck_fail("movielens: out of memory for %lld merged rows", (long long)out->n);
+    return 0;
+}
+
+/* The merged rows: row i is ratings-file row order[i] (out->n rows). Laid
+ * out one column at a time, and each ratings column is freed as soon as the
+ * last column that reads it is done (the 1-byte ratings last): the loader's
+ * peak is then the merged rows, the order and one byte per rating, not both
+ * tables in full. genre_rows: (n_movies, maxlen) in movies-table order. */
+static int lay_out_rows(ck_ml_tables *t, const int64_t *order, const id_index *users,
+                        const id_index *movies, const int32_t *genre_rows, ck_movielens *out)
+{
+    const int64_t n = out->n;
     if (!(out->genre = ck_ml_alloc_array(n, CK_ML_MAXLEN * sizeof *out->genre)) ||
         !(out->mid = ck_ml_alloc_array(n, sizeof *out->mid)))
         goto no_memory;
     for (int64_t i = 0; i < n; i++) {
         if (i + CK_ML_PREFETCH_AHEAD < n)
-            CK_ML_PREFETCH(&t->rating_mid[order2[i + CK_ML_PREFETCH_AHEAD]]);
-        int32_t m = t->rating_mid[order2[i]];
+            CK_ML_PREFETCH(&t->rating_mid[order[i + CK_ML_PREFETCH_AHEAD]]);
+        int32_t m = t->rating_mid[order[i]];
         out->mid[i] = m;
-        const int32_t *genre = movie_genre_rows + movie_row[m] * CK_ML_MAXLEN;
+        const int32_t *genre = genre_rows + movies->row_of[m] * CK_ML_MAXLEN;
         for (int k = 0; k < CK_ML_MAXLEN; k++)
             out->genre[i * CK_ML_MAXLEN + k] = genre[k];
     }
@@ -264,10 +287,10 @@ int ck_ml_prepare(ck_ml_tables *t, const char *format, ck_movielens *out)
         goto no_memory;
     for (int64_t i = 0; i < n; i++) {
         if (i + CK_ML_PREFETCH_AHEAD < n)
-            CK_ML_PREFETCH(&t->rating_uid[order2[i + CK_ML_PREFETCH_AHEAD]]);
-        int32_t u = t->rating_uid[order2[i]];
+            CK_ML_PREFETCH(&t->rating_uid[order[i + CK_ML_PREFETCH_AHEAD]]);
+        int32_t u = t->rating_uid[order[i]];
         out->uid[i] = u;
-        out->occupation[i] = t->user_occ[user_row[u]];
+        out->occupation[i] = t->user_occ[users->row_of[u]];
     }
     free(t->rating_uid);
     t->rating_uid = NULL;
@@ -276,49 +299,64 @@ int ck_ml_prepare(ck_ml_tables *t, const char *format, ck_movielens *out)
         goto no_memory;
     for (int64_t i = 0; i < n; i++) {
         if (i + CK_ML_PREFETCH_AHEAD < n)
-            CK_ML_PREFETCH(&t->rating[order2[i + CK_ML_PREFETCH_AHEAD]]);
-        out->rating[i] = (float)t->rating[order2[i]];
+            CK_ML_PREFETCH(&t->rating[order[i + CK_ML_PREFETCH_AHEAD]]);
+        out->rating[i] = (float)t->rating[order[i]];
     }
     free(t->rating);
     t->rating = NULL;
+    return 0;
+no_memory:
+    return ck_fail("movielens: out of memory for %lld merged rows", (long long)n);
+}
 
+/* Every user and movie of the tables into out's per-id tables. The titles
+ * and genre strings point into the text array, which out now owns. */
+static void fill_id_tables(ck_ml_tables *t, const int32_t *genre_rows, ck_movielens *out)
+{
     for (int64_t i = 0; i < t->n_users; i++) {
         out->user_present[t->user_id[i]] = 1;
         out->user_occupation[t->user_id[i]] = t->user_occ[i];
     }
-    /* titles point into the text array, which the dataset now owns */
     for (int64_t i = 0; i < t->n_movies; i++) {
         int32_t m = t->movie_id[i];
         out->movie_present[m] = 1;
         out->title[m] = t->text + t->title_at[i];
         out->movie_genres_text[m] = t->text + t->genres_at[i];
-        memcpy(out->movie_genre + (int64_t)m * CK_ML_MAXLEN, movie_genre_rows + i * CK_ML_MAXLEN,
+        memcpy(out->movie_genre + (int64_t)m * CK_ML_MAXLEN, genre_rows + i * CK_ML_MAXLEN,
                CK_ML_MAXLEN * sizeof *out->movie_genre);
     }
     out->storage_ = t->text;
     t->text = NULL;
-    out->n_uid = n_uid;
-    out->n_mid = n_mid;
+}
+
+int ck_ml_prepare(ck_ml_tables *t, const char *format, ck_movielens *out)
+{
+    id_index users = {0}, movies = {0};
+    int32_t *genre_rows = NULL;   /* (n_movies, maxlen) in movies-table order */
+    int64_t *order = NULL, n = 0;
+    int rc = -1;
+    if (index_ids(t->user_id, t->user_line, t->n_users, t->users_file, "user", &users) < 0 ||
+        index_ids(t->movie_id, t->movie_line, t->n_movies, t->movies_file, "movie", &movies) < 0 ||
+        tokenize_genres(t, out, &genre_rows) < 0 || merge_order(t, &users, &movies, &order, &n) < 0)
+        goto done;
+    out->n = n;
+    out->n_uid = users.max;    /* the merged ids are ids of the tables */
+    out->n_mid = movies.max;
+    if (alloc_id_tables(out) < 0 || lay_out_rows(t, order, &users, &movies, genre_rows, out) < 0)
+        goto done;
+    fill_id_tables(t, genre_rows, out);
     out->n_genre = CK_ML_N_GENRE;
     out->maxlen = CK_ML_MAXLEN;
-    out->n_ratings_raw = n_raw;
+    out->n_ratings_raw = t->n_ratings;
     out->n_users = t->n_users;
     out->n_movies = t->n_movies;
     snprintf(out->format, sizeof out->format, "%s", format);
     rc = 0;
-    goto done;
-no_memory:
-    ck_fail("movielens: out of memory for %lld merged rows", (long long)out->n);
 done:
+    id_index_free(&users);
+    id_index_free(&movies);
+    free(genre_rows);
     free(order);
-    free(order2);
-    free(user_present);
-    free(movie_present);
-    free(user_row);
-    free(movie_row);
-    free(genre_texts);
-    free(movie_genre_rows);
-    ck_sequences_free(&seqs);
     return rc;
 }
 
