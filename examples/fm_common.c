@@ -23,13 +23,15 @@ int fm_load_data(const fm_options *o, ck_movielens *d)
                    (long long)d->n_movies, d->n_uid, d->n_mid);
         return 0;
     }
-    if (ck_movielens_synthetic(o->seed, SYNTH_USERS, SYNTH_MOVIES, SYNTH_RATINGS, d) < 0) return -1;
+    if (ck_movielens_synthetic(o->seed, CK_ML_SYNTH_DEFAULT_USERS, CK_ML_SYNTH_DEFAULT_MOVIES,
+                               CK_ML_SYNTH_DEFAULT_RATINGS, d) < 0) return -1;
     if (!o->quiet)
         printf("data: no --data given, so training on a MovieLens-like dataset generated in memory\n"
                "      (%d users, %d movies, %d ratings; seed %u). For the real thing, download\n"
                "      https://files.grouplens.org/datasets/movielens/ml-1m.zip, unzip it and run\n"
                "      with --data ml-1m\n",
-               SYNTH_USERS, SYNTH_MOVIES, SYNTH_RATINGS, (unsigned)o->seed);
+               CK_ML_SYNTH_DEFAULT_USERS, CK_ML_SYNTH_DEFAULT_MOVIES, CK_ML_SYNTH_DEFAULT_RATINGS,
+               (unsigned)o->seed);
     return 0;
 }
 

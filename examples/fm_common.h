@@ -10,9 +10,6 @@
 
 enum { EXIT_OK = 0, EXIT_FAILURE_ = 1, EXIT_BAD_INPUT = 2 };
 
-/* The built-in default: a MovieLens-like dataset generated in memory. */
-enum { SYNTH_USERS = 2000, SYNTH_MOVIES = 1500, SYNTH_RATINGS = 200000 };
-
 /* "prog: what: <library message>" on stderr; clears the message; returns status. */
 int fm_report(const char *prog, int status, const char *what);
 /* --data DIR (format detected), or the generated dataset; says which unless --quiet. */
