@@ -53,6 +53,12 @@
 #define CK_ML_MAXLEN 3          /* pad_sequences(maxlen=3) */
 #define CK_ML_N_GENRE 14        /* notebook: n_genre = 14 (ids 1..14, 0 = padding) */
 
+/* The size of the examples' generated dataset when no --data is given
+ * (ml-1m: 6,040 users, 3,706 rated movies, 1,000,209 ratings). */
+#define CK_ML_SYNTH_DEFAULT_USERS 2000
+#define CK_ML_SYNTH_DEFAULT_MOVIES 1500
+#define CK_ML_SYNTH_DEFAULT_RATINGS 200000
+
 typedef struct ck_movielens {
     /* merged rows, in the notebook's order */
     int64_t n;
@@ -96,18 +102,20 @@ int  ck_movielens_load(const char *dir, ck_movielens *out);
  * rates a movie at most once. It then goes through the same tokenizer and
  * merge as real data. Sizes: n_users >= 1, n_movies >= 1,
  * 1 <= n_ratings <= min(n_users * n_movies, 2^31 - 1); rating mean about
- * 3.57 (ml-1m: 3.58). The example's default is
- * (seed, 2000, 1500, 200000). */
+ * 3.57 (ml-1m: 3.58). The examples use (seed, CK_ML_SYNTH_DEFAULT_USERS,
+ * CK_ML_SYNTH_DEFAULT_MOVIES, CK_ML_SYNTH_DEFAULT_RATINGS). */
 int  ck_movielens_synthetic(uint64_t seed, int n_users, int n_movies, int64_t n_ratings,
                             ck_movielens *out);
 
 void ck_movielens_free(ck_movielens *d);
 
 /* sklearn train_test_split(test_size=val_fraction, random_state=seed) on n
- * rows: p = numpy RandomState(seed).permutation(n); the validation rows are
+ * rows (ck_train_test_split_indices, ck_split.h): p = numpy
+ * RandomState(seed).permutation(n); the validation rows are
  * p[0 .. ceil(val_fraction * n)), the training rows the rest of p, in that
- * order. val_fraction in [0, 1) (0: no validation rows); at least one
- * training row must remain. *train_idx and *val_idx are heap arrays (free()). */
+ * order. val_fraction in [0, 1) (0, which sklearn refuses: no validation
+ * rows, the training rows are all of p); at least one training row must
+ * remain. *train_idx and *val_idx are heap arrays (free()). */
 int  ck_movielens_split(int64_t n, double val_fraction, uint32_t seed,
                         int64_t **train_idx, int64_t *n_train,
                         int64_t **val_idx, int64_t *n_val);

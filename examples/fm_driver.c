@@ -16,12 +16,6 @@
 #include "ck_kernels.h"
 #include "learning_curve.h"
 
-#ifndef CK_ML_SYNTH_DEFAULT_USERS   /* until data/ names them (merge of the data split) */
-#define CK_ML_SYNTH_DEFAULT_USERS 2000
-#define CK_ML_SYNTH_DEFAULT_MOVIES 1500
-#define CK_ML_SYNTH_DEFAULT_RATINGS 200000
-#endif
-
 /* The batch size for predictions (recommend). */
 enum { PREDICT_BATCH = 2048 };
 

@@ -1,5 +1,6 @@
-/* MT19937 and the sklearn-compatible split, against numpy's own output
- * (fixtures/split_golden.txt, made once by fixtures/gen_split_golden.py). */
+/* MT19937 and the sklearn-compatible splits (ck_split.h and the MovieLens
+ * ones), against numpy's own output (fixtures/split_golden.txt, made once by
+ * fixtures/gen_split_golden.py). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include "ck_error.h"
 #include "ck_movielens.h"
 #include "ck_mt19937.h"
+#include "ck_split.h"
 
 Test(mt19937, reference_outputs)
 {
@@ -182,6 +184,159 @@ Test(split, errors)
     ck_error_clear();
     cr_expect_eq(ck_numpy_permutation(-1, 7, NULL), -1);
     cr_expect_str_eq(ck_error(), "numpy_permutation: n = -1 is negative");
+    ck_error_clear();
+}
+
+/* ---- ck_train_test_split_indices: sklearn's train_test_split ---- */
+
+/* test + train, in that order, is numpy's permutation p */
+static int64_t split_at(const int64_t *train, const int64_t *test, int64_t n_test, int64_t i)
+{
+    return i < n_test ? test[i] : train[i - n_test];
+}
+
+Test(train_test_split, matches_numpy_permutations)
+{
+    const double test_sizes[] = {0.25, 0.2, 0.5};
+    for (size_t s = 0; s < sizeof test_sizes / sizeof *test_sizes; s++) {
+        const double test_size = test_sizes[s];
+        FILE *f = open_golden();
+        golden_line g;
+        int checked = 0;
+        int64_t *train = NULL, *test = NULL, n_train = 0, n_test = 0, split_n = -1;
+        uint32_t split_seed = 0;
+        while (read_golden(f, &g)) {
+            if (g.n != split_n || g.seed != split_seed) {
+                free(train);
+                free(test);
+                split_n = g.n;
+                split_seed = g.seed;
+                int rc = ck_train_test_split_indices(g.n, test_size, g.seed, &train, &n_train,
+                                                     &test, &n_test);
+                if (g.n == 1) {   /* one row: nothing is left to train on */
+                    cr_assert_eq(rc, -1);
+                    ck_error_clear();
+                    free(g.v);
+                    checked++;
+                    continue;
+                }
+                cr_assert_eq(rc, 0, "%s", ck_error());
+                cr_assert_eq(n_test, (int64_t)ceil(test_size * (double)g.n));
+                cr_assert_eq(n_train + n_test, g.n);
+            }
+            if (!strcmp(g.kind, "full")) {
+                for (int64_t i = 0; i < g.n; i++)
+                    cr_assert_eq(split_at(train, test, n_test, i), g.v[i],
+                                 "test_size %g n %lld seed %u [%lld]", test_size, (long long)g.n,
+                                 g.seed, (long long)i);
+            } else if (!strcmp(g.kind, "head") || !strcmp(g.kind, "tail")) {
+                int64_t at = g.kind[0] == 'h' ? 0 : g.n - 50;
+                for (int i = 0; i < 50; i++)
+                    cr_assert_eq(split_at(train, test, n_test, at + i), g.v[i],
+                                 "%s test_size %g n %lld seed %u [%d]", g.kind, test_size,
+                                 (long long)g.n, g.seed, i);
+            } else {
+                uint64_t sum = 0;
+                for (int64_t i = 0; i < g.n; i++)
+                    sum += (uint64_t)(i + 1) * (uint64_t)split_at(train, test, n_test, i);
+                cr_assert_eq(sum, (uint64_t)g.v[0], "checksum test_size %g n %lld seed %u",
+                             test_size, (long long)g.n, g.seed);
+            }
+            free(g.v);
+            checked++;
+        }
+        fclose(f);
+        free(train);
+        free(test);
+        cr_expect_eq(checked, 17);
+    }
+}
+
+Test(train_test_split, test_rows_are_the_ceiling)
+{
+    struct { int64_t n; double test_size; int64_t want_test; } cases[] = {
+        {10, 0.25, 3},          /* ceil(2.5) */
+        {10, 0.2, 2}, {11, 0.2, 3}, {7, 0.5, 4}, {3, 0.01, 1}, {2, 0.5, 1},
+        {10, 0.9, 9},           /* leaves exactly one training row */
+        {25, 0.28, 8},          /* 0.28 * 25 = 7.000000000000001 in double, as in Python */
+        {1000209, 0.2, 200042}, {5, 1e-300, 1}};
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        int64_t n = cases[k].n, *train, *test, n_train, n_test;
+        cr_assert_eq(ck_train_test_split_indices(n, cases[k].test_size, 9, &train, &n_train,
+                                                 &test, &n_test), 0, "%s", ck_error());
+        cr_expect_eq(n_test, cases[k].want_test, "n %lld test_size %g", (long long)n,
+                     cases[k].test_size);
+        cr_expect_eq(ck_train_test_split_n_test(n, cases[k].test_size), cases[k].want_test);
+        cr_expect_eq(n_train, n - n_test);
+        /* together a permutation of 0..n-1 */
+        char *seen = calloc((size_t)n, 1);
+        for (int64_t i = 0; i < n_train; i++) seen[train[i]]++;
+        for (int64_t i = 0; i < n_test; i++) seen[test[i]]++;
+        for (int64_t i = 0; i < n; i++) cr_assert_eq(seen[i], 1);
+        free(seen);
+        free(train);
+        free(test);
+    }
+}
+
+/* A refused split: -1, the message, and empty outputs. */
+static void expect_refused(int64_t n, double test_size, const char *message)
+{
+    int64_t not_set, *train = &not_set, *test = &not_set, n_train = -1, n_test = -1;
+    cr_expect_eq(ck_train_test_split_indices(n, test_size, 7, &train, &n_train, &test, &n_test),
+                 -1, "n %lld test_size %g", (long long)n, test_size);
+    cr_expect_str_eq(ck_error(), message);
+    cr_expect_null(train);
+    cr_expect_null(test);
+    cr_expect_eq(n_train, 0);
+    cr_expect_eq(n_test, 0);
+    ck_error_clear();
+}
+
+Test(train_test_split, refuses_what_sklearn_refuses)
+{
+    expect_refused(10, 0.0, "train_test_split: test_size = 0, must be in (0, 1)");
+    expect_refused(10, -0.1, "train_test_split: test_size = -0.1, must be in (0, 1)");
+    expect_refused(10, 1.0, "train_test_split: test_size = 1, must be in (0, 1)");
+    expect_refused(10, 1.5, "train_test_split: test_size = 1.5, must be in (0, 1)");
+    expect_refused(10, NAN, "train_test_split: test_size = nan, must be in (0, 1)");
+    expect_refused(10, 0.95, "train_test_split: test_size = 0.95 leaves no training rows of 10");
+    expect_refused(1, 0.5, "train_test_split: test_size = 0.5 leaves no training rows of 1");
+    expect_refused(0, 0.5, "train_test_split: test_size = 0.5 leaves no training rows of 0");
+    expect_refused(-3, 0.5, "train_test_split: n = -3 is negative");
+    int64_t *train, n_train, n_test;
+    cr_expect_eq(ck_train_test_split_indices(10, 0.5, 7, &train, &n_train, NULL, &n_test), -1);
+    cr_expect_str_eq(ck_error(), "train_test_split: an output pointer is NULL");
+    ck_error_clear();
+}
+
+Test(train_test_split, order_is_training_rows_then_test_rows)
+{
+    enum { N = 1000 };
+    int64_t order[N], perm[N], *train, *test, n_train, n_test;
+    cr_assert_eq(ck_train_test_split_indices(N, 0.2, 7, &train, &n_train, &test, &n_test), 0);
+    cr_assert_eq(ck_train_test_split_order(N, n_test, 7, order), 0);
+    for (int64_t i = 0; i < N; i++)
+        cr_assert_eq(order[i], i < n_train ? train[i] : test[i - n_train], "[%lld]", (long long)i);
+    free(train);
+    free(test);
+    /* no test rows: the whole permutation; all test rows: the same */
+    cr_assert_eq(ck_numpy_permutation(N, 7, perm), 0);
+    cr_assert_eq(ck_train_test_split_order(N, 0, 7, order), 0);
+    cr_assert_eq(memcmp(order, perm, sizeof order), 0);
+    cr_assert_eq(ck_train_test_split_order(N, N, 7, order), 0);
+    cr_assert_eq(memcmp(order, perm, sizeof order), 0);
+    cr_expect_eq(ck_train_test_split_order(0, 0, 7, NULL), 0);
+    cr_expect_eq(ck_train_test_split_order(N, N + 1, 7, order), -1);
+    cr_expect_str_eq(ck_error(), "train_test_split_order: n_test = 1001 is not in 0..1000");
+    ck_error_clear();
+    cr_expect_eq(ck_train_test_split_order(N, -1, 7, order), -1);
+    ck_error_clear();
+    cr_expect_eq(ck_train_test_split_order(-1, 0, 7, order), -1);
+    cr_expect_str_eq(ck_error(), "train_test_split_order: n = -1 is negative");
+    ck_error_clear();
+    cr_expect_eq(ck_train_test_split_order(N, 1, 7, NULL), -1);
+    cr_expect_str_eq(ck_error(), "train_test_split_order: output array is NULL");
     ck_error_clear();
 }
 

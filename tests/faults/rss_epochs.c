@@ -44,7 +44,9 @@ int main(int argc, char **argv)
     if (epochs < 1) { fprintf(stderr, "rss_epochs: EPOCHS must be >= 1\n"); return 2; }
     ck_movielens d;
     int rc = strcmp(argv[1], "-") ? ck_movielens_load(argv[1], &d)
-                                  : ck_movielens_synthetic(7, 2000, 1500, 200000, &d);
+                                  : ck_movielens_synthetic(7, CK_ML_SYNTH_DEFAULT_USERS,
+                                                           CK_ML_SYNTH_DEFAULT_MOVIES,
+                                                           CK_ML_SYNTH_DEFAULT_RATINGS, &d);
     if (rc < 0) { fprintf(stderr, "rss_epochs: %s\n", ck_error()); return 2; }
     int64_t *tr, *va, n_tr, n_va;
     ck_movielens_batch train = {0}, val = {0};
