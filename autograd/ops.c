@@ -8,7 +8,7 @@
  * is not NULL (ids, constants and masks have none), except that an input
  * whose grad_unset the tape has set gets its gradient assigned: the tape then
  * skipped zeroing it (see assigns_grad in tape.c for the ops that do this). The loops themselves are
- * in tensor/kernels.c. */
+ * in tensor/kernels_*.c. */
 #include "ck_autograd.h"
 #include "ck_kernels.h"
 
@@ -255,7 +255,7 @@ static void reduce_axis_backward(ck_node *n, int is_mean)
     int64_t outer, len, inner;
     split_at_axis(n->in[0]->value.shape, n->args.axis, &outer, &len, &inner);
     float scale = is_mean && len > 0 ? 1.0f / (float)len : 1.0f;
-    if (n->in[0]->grad_unset) ck_k_sum_axis_broadcast(n->in[0]->grad, n->grad, outer, len, inner, scale);
+    if (n->in[0]->grad_unset) ck_k_sum_axis_backward_assign(n->in[0]->grad, n->grad, outer, len, inner, scale);
     else ck_k_sum_axis_backward(n->in[0]->grad, n->grad, outer, len, inner, scale);
 }
 
@@ -292,7 +292,7 @@ static int square_forward(ck_tape *t, ck_node *n)
 static void square_backward(ck_node *n)
 {
     ck_node *x = n->in[0];
-    if (x->grad_unset) ck_k_square_grad(x->grad, x->value.f, n->grad, n->value.size);
+    if (x->grad_unset) ck_k_square_backward_assign(x->grad, x->value.f, n->grad, n->value.size);
     else if (x->grad) ck_k_square_backward(x->grad, x->value.f, n->grad, n->value.size);
 }
 
