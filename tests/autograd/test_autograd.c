@@ -211,6 +211,25 @@ Test(tape, assigned_and_accumulated_gradients)
     ck_param_free(p);
 }
 
+/* The tape hands gradients out unzeroed; backward zeroes those of nodes
+ * the root does not depend on, made before it (unused) or after it. */
+Test(tape, gradients_the_root_does_not_reach_are_zero)
+{
+    ck_node *p = param_of(ck_shape_of(1, 3), (float[]){1, 2, 3});
+    ck_node *unused = ck_square(tape, p);
+    ck_node *loss = ck_sum(tape, ck_scale(tape, p, 2.0f), 0, 0);
+    ck_node *after = ck_relu(tape, p);
+    cr_assert_not_null(after);
+    for (int k = 0; k < 3; k++) unused->grad[k] = after->grad[k] = 123.0f; /* stale memory */
+    cr_assert_eq(ck_backward(tape, loss), 0);
+    for (int k = 0; k < 3; k++) {
+        cr_expect_eq(unused->grad[k], 0.0f, "unused[%d]", k);
+        cr_expect_eq(after->grad[k], 0.0f, "after[%d]", k);
+        cr_expect_eq(p->grad[k], 2.0f, "p[%d]", k);
+    }
+    ck_param_free(p);
+}
+
 /* A reshape's gradient is its own: d loss / d (the reshaped value), added
  * into its input's. With x = 1 * p (2, 3), y = reshape(x) (3, 2),
  * loss = sum(y * c1) + sum(x * c2):
