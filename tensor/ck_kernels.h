@@ -75,7 +75,7 @@ void ck_k_sum_axis_backward(float *restrict gx, const float *restrict g, int64_t
                             int64_t len, int64_t inner, float scale);
 /* gx (outer, len, inner) = scale * g (outer, inner): the same, assigning */
 void ck_k_sum_axis_backward_assign(float *restrict gx, const float *restrict g, int64_t outer,
-                             int64_t len, int64_t inner, float scale);
+                                   int64_t len, int64_t inner, float scale);
 
 /* ---- matrix products, row-major (kernels_matmul.c) ---- */
 /* c (m, n) = a (m, k) @ b (k, n) */
@@ -117,7 +117,8 @@ void ck_k_sgd(float *restrict w, float *restrict velocity, float *restrict g, in
 /* ---- threads (kernels_threads.c) ---- */
 /* Threads for the loops that use several (OpenMP builds; 1 otherwise).
  * n = 0 restores the build's default. Results do not depend on the count:
- * only elementwise loops are split. Returns 0, or -1 if n < 0. */
+ * only loops whose elements (or output rows) are computed independently
+ * are split. Returns 0, or -1 if n < 0. */
 int ck_set_num_threads(int n);
 int ck_get_num_threads(void);
 

@@ -133,7 +133,7 @@ void ck_k_sum_axis_backward(float *restrict gx, const float *restrict g, int64_t
 }
 
 void ck_k_sum_axis_backward_assign(float *restrict gx, const float *restrict g, int64_t outer,
-                             int64_t len, int64_t inner, float scale)
+                                   int64_t len, int64_t inner, float scale)
 {
     sum_axis_backward(gx, g, outer, len, inner, scale, 0);
 }
