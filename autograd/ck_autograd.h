@@ -3,8 +3,9 @@
  * Define-by-run, like PyTorch: calling an op computes its value at once and,
  * when gradients are on, records the new node on a tape. The tape's order is
  * creation order, which is already a topological order, so backward is one
- * reverse sweep over it. Every op is ONE entry in one table (ck_ops[], see
- * ops.c): name, shape rule, forward kernel and backward kernel side by side.
+ * reverse sweep over it. Every op is ONE row of one table (ck_ops[], in
+ * op_table.c): name, shape rule, forward and backward, and the flags that
+ * tell the tape everything else it needs to know about the op.
  *
  * Memory: parameters are heap nodes owned by whoever made them (a layer);
  * every other node, value and gradient of a step lives in the tape's arena
@@ -29,19 +30,41 @@ typedef struct ck_op_args {
     void *user;        /* user-defined ops: anything they need */
 } ck_op_args;
 
+/* What the tape must know about an op, as bits of ck_op.flags. A row
+ * written {name, shape, forward, backward} has flags 0, the safe default:
+ * its value is zeroed before forward, and its backward adds. */
+enum {
+    /* The value is input 0's data read with a new shape: the tape makes it
+     * a view (no allocation, no copy) and forward only checks. The node
+     * still has its own gradient, d loss / d (this node's value). */
+    CK_OP_VIEW = 1u << 0,
+    /* forward writes every element of n->value, so the tape hands the
+     * value out unzeroed. */
+    CK_OP_WRITES_OUTPUT = 1u << 1,
+    /* When the tape sets an input's grad_unset, backward writes EVERY
+     * element of that input's gradient (it may assign, =): the tape has not
+     * zeroed it. The op handles inputs it cannot cover in one write (e.g. a
+     * broadcast-stretched input of add) by zeroing and adding itself. */
+    CK_OP_ASSIGNS_GRAD = 1u << 2,
+};
+
 /* One row of the op table. */
 typedef struct ck_op {
     const char *name;
     /* Check the inputs and set n->value.dtype and n->value.shape. Return 0,
      * or -1 after ck_fail("name: ...") naming the shapes involved. */
     int (*shape)(ck_node *n);
-    /* Compute n->value from the inputs' values. n->value is allocated (and
-     * zeroed) before the call; op-private data for backward may be taken
+    /* Compute n->value from the inputs' values. The tape has allocated
+     * n->value, zeroed unless the flags say CK_OP_WRITES_OUTPUT (or made it
+     * a view for CK_OP_VIEW); op-private data for backward may be taken
      * from ck_tape_alloc() and kept in n->saved. Return 0 or -1 (message). */
     int (*forward)(ck_tape *t, ck_node *n);
-    /* Accumulate (+=) n->grad into the grad of every input whose grad is not
-     * NULL. NULL for ops that are not differentiable. */
+    /* Add n->grad's contribution, d(value)/d(input)^T n->grad, into the grad
+     * of every input whose grad is not NULL; with CK_OP_ASSIGNS_GRAD, write
+     * (=) it instead into every input whose grad_unset is set. NULL for ops
+     * that are not differentiable. */
     void (*backward)(ck_node *n);
+    unsigned flags;         /* CK_OP_VIEW | CK_OP_WRITES_OUTPUT | CK_OP_ASSIGNS_GRAD */
 } ck_op;
 
 struct ck_node {
@@ -50,13 +73,15 @@ struct ck_node {
     int n_in;
     ck_op_args args;
     ck_tensor value;        /* F32 values, or I32 ids for id constants */
-    float *grad;            /* d loss / d value, same size; NULL: no gradient */
+    float *grad;            /* d loss / d value, same size; NULL: no gradient.
+                             * Every node has its own (a reshape's too). */
     const char *name;       /* parameters: "dense/kernel"; NULL otherwise */
     void *saved;            /* op-private data kept from forward for backward */
     int is_param;           /* heap-owned leaf (ck_param) */
     int grad_unset;         /* during backward only: 1 while grad holds nothing
-                             * yet, so a built-in op may assign (=) its first
-                             * contribution instead of zeroing and adding */
+                             * yet (not even zeros). An op sees it set only if
+                             * flagged CK_OP_ASSIGNS_GRAD, and then must write
+                             * every element of this gradient. */
 };
 
 /* ---- tape ---- */
@@ -84,14 +109,18 @@ void     ck_param_free(ck_node *p);
 /* A constant for this step: views t's data (no copy), never has a gradient.
  * Used for inputs, targets and ids (I32). */
 ck_node *ck_const(ck_tape *tp, const ck_tensor *t);
-/* Zero the gradients of n parameters. */
+/* Zero the gradients of n parameters: for hand-written training loops,
+ * before each ck_backward. ck_fit calls it once at the start; after that
+ * its optimizer steps consume (zero) the gradients as they read them. */
 void     ck_zero_grad(ck_node *const *params, int n);
 
 /* ---- backward ---- */
-/* root must have one element: its gradient is seeded with 1, every other
- * gradient on the tape is zeroed, then each recorded node's backward runs in
- * reverse creation order. Parameter gradients ACCUMULATE across calls (as in
- * PyTorch): zero them with ck_zero_grad between steps. */
+/* root must have one element: its gradient is seeded with 1, then each
+ * recorded node's backward runs in reverse creation order. Every gradient on
+ * the tape restarts from zero on each call (nodes the root does not depend
+ * on get zeros); each is zeroed just before its first write, or assigned
+ * whole by an op flagged CK_OP_ASSIGNS_GRAD. Parameter gradients are never
+ * zeroed here: they ACCUMULATE across calls (as in PyTorch). */
 int ck_backward(ck_tape *t, ck_node *root);
 /* Same, seeding root's gradient with `seed` (root->value.size floats). */
 int ck_backward_seed(ck_tape *t, ck_node *root, const float *seed);
@@ -100,9 +129,10 @@ int ck_backward_seed(ck_tape *t, ck_node *root, const float *seed);
 /* Generic entry point: also how user code adds its own ops (see
  * examples/custom_op.c and docs/autograd.md). Checks the inputs (a NULL
  * input returns NULL, keeping the first message), runs op->shape, allocates
- * the value in the tape's arena, runs op->forward. The node is recorded for
- * backward only when some input has a gradient, gradients are on and the op
- * has a backward. Copies `in`; `args` may be NULL. */
+ * the value in the tape's arena as op->flags say, runs op->forward. The node
+ * is recorded for backward, with a gradient buffer (unzeroed: backward
+ * clears it), only when some input has a gradient, gradients are on and the
+ * op has a backward. Copies `in`; `args` may be NULL. */
 ck_node *ck_apply(ck_tape *t, const ck_op *op, ck_node *const *in, int n_in,
                   const ck_op_args *args);
 
@@ -118,7 +148,8 @@ ck_node *ck_matmul(ck_tape *t, ck_node *a, ck_node *b);
 ck_node *ck_sum(ck_tape *t, ck_node *x, int axis, int keepdims);
 ck_node *ck_mean(ck_tape *t, ck_node *x, int axis, int keepdims);
 ck_node *ck_square(ck_tape *t, ck_node *x);
-/* Same data, new shape; one dim may be -1. */
+/* Same data, new shape; one dim may be -1. The value is a view of x's
+ * data; the gradient is the node's own (backward adds it into x's). */
 ck_node *ck_reshape(ck_tape *t, ck_node *x, ck_shape s);
 /* All dims but `axis` must agree. */
 ck_node *ck_concat(ck_tape *t, ck_node *const *xs, int n, int axis);
@@ -134,10 +165,11 @@ ck_node *ck_masked_mean(ck_tape *t, ck_node *x, ck_node *mask, int axis, int kee
 ck_node *ck_relu(ck_tape *t, ck_node *x);
 ck_node *ck_sigmoid(ck_tape *t, ck_node *x);
 ck_node *ck_tanh(ck_tape *t, ck_node *x);
-/* Mean squared error over all elements: () scalar. Shapes must match. */
+/* Mean squared error over all elements: () scalar. Shapes must match. An
+ * empty input gives NaN (0 / 0), as Keras and PyTorch do. */
 ck_node *ck_mse(ck_tape *t, ck_node *pred, ck_node *target);
 
-/* The built-in op table, one row per op, in this order. */
+/* The built-in op table (op_table.c), one row per op, in this order. */
 typedef enum ck_op_id {
     CK_OP_ADD, CK_OP_SUB, CK_OP_MUL, CK_OP_SCALE, CK_OP_MATMUL,
     CK_OP_SUM, CK_OP_MEAN, CK_OP_SQUARE, CK_OP_RESHAPE, CK_OP_CONCAT,

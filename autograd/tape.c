@@ -150,10 +150,29 @@ void ck_zero_grad(ck_node *const *params, int n)
 
 /* ---- ck_apply ---- */
 
-static int is_builtin(const ck_op *op)
+/* Arena bytes for n elements: float32 and int32 are both 4 bytes. */
+_Static_assert(sizeof(float) == sizeof(int32_t), "one element size for both dtypes");
+#define ELEMENT_BYTES sizeof(float)
+
+/* n->value for op's node, as op->flags say: a view of input 0's data, a
+ * buffer forward fills entirely, or a zeroed one forward adds into. */
+static int make_value(ck_tape *t, const ck_op *op, ck_node *n, const char *name)
 {
-    uintptr_t p = (uintptr_t)op, first = (uintptr_t)&ck_ops[0], end = (uintptr_t)&ck_ops[CK_OP_COUNT];
-    return p >= first && p < end;
+    ck_dtype dtype = n->value.dtype;
+    ck_shape shape = n->value.shape;
+    if (op->flags & CK_OP_VIEW) {
+        if (n->n_in < 1 || ck_shape_size(shape) != n->in[0]->value.size)
+            return ck_fail("%s: a view (CK_OP_VIEW) must have input 0's number of elements", name);
+        n->value = ck_tensor_view(dtype, shape, n->in[0]->value.data);
+        return 0;
+    }
+    if (op->flags & CK_OP_WRITES_OUTPUT) {
+        void *data = ck_arena_alloc(&t->arena, (size_t)ck_shape_size(shape) * ELEMENT_BYTES);
+        if (!data) return -1;
+        n->value = ck_tensor_view(dtype, shape, data);
+        return 0;
+    }
+    return ck_tensor_arena(&t->arena, dtype, shape, &n->value);
 }
 
 ck_node *ck_apply(ck_tape *t, const ck_op *op, ck_node *const *in, int n_in,
@@ -197,29 +216,14 @@ ck_node *ck_apply(ck_tape *t, const ck_op *op, ck_node *const *in, int n_in,
         return NULL;
     }
     if (ck_shape_check(n->value.shape, 0, name) < 0) return NULL;
-    if (op == &ck_ops[CK_OP_RESHAPE]) {
-        /* A view: same data, and the same gradient buffer unless the input
-         * is a parameter (whose gradient outlives the step and must not be
-         * zeroed by backward). Accumulating into a shared buffer is exactly
-         * what the copy's backward would do. */
-        n->value = ck_tensor_view(n->value.dtype, n->value.shape, in[0]->value.data);
-        if (needs_grad && !in[0]->is_param) n->grad = in[0]->grad;
-    } else if (is_builtin(op)) {
-        /* Built-in forwards write every element: no zeroing pass. */
-        void *data = ck_arena_alloc(&t->arena, (size_t)ck_shape_size(n->value.shape) * 4);
-        if (!data) return NULL;
-        n->value = ck_tensor_view(n->value.dtype, n->value.shape, data);
-    } else if (ck_tensor_arena(&t->arena, n->value.dtype, n->value.shape, &n->value) < 0) {
-        return NULL;
-    }
-
+    if (make_value(t, op, n, name) < 0) return NULL;
     if (op->forward(t, n) < 0) {
         ck_fail("%s: forward failed", name);
         return NULL;
     }
     if (needs_grad) {
-        /* Not zeroed here: backward zeroes every recorded gradient first. */
-        if (!n->grad) n->grad = ck_arena_alloc(&t->arena, (size_t)n->value.size * sizeof(float));
+        /* Not zeroed here: backward clears each gradient before its first use. */
+        n->grad = ck_arena_alloc(&t->arena, (size_t)n->value.size * sizeof(float));
         if (!n->grad) return NULL;
         if (record(t, n) < 0) return NULL;
     }
@@ -228,56 +232,21 @@ ck_node *ck_apply(ck_tape *t, const ck_op *op, ck_node *const *in, int n_in,
 
 /* ---- backward ---- */
 
-/* The gradient buffers zeroed so far in one backward sweep: a small open
- * addressing set of pointers (a reshape shares its input's buffer, so the
- * buffer, not the node, is the key). */
-typedef struct grad_set {
-    const float **slots;
-    size_t mask;
-} grad_set;
-
-static int grad_set_init(ck_tape *t, grad_set *set, int n_nodes)
+static void clear_grad(ck_node *x)
 {
-    size_t cap = 16;
-    while (cap < 2 * (size_t)n_nodes + 2) cap *= 2;
-    set->slots = ck_tape_alloc(t, cap * sizeof *set->slots); /* zeroed: all empty */
-    set->mask = cap - 1;
-    return set->slots ? 0 : -1;
+    memset(x->grad, 0, (size_t)x->value.size * sizeof(float));
+    x->grad_unset = 0;
 }
 
-/* 1 the first time this sweep meets grad (and remember it), else 0. */
-static int first_use(grad_set *set, const float *grad)
+/* Whether n's backward may be left to write input i's unset gradient
+ * whole: n's row says it does (CK_OP_ASSIGNS_GRAD), and no other input of n
+ * shares that buffer (mul(x, x): the second write must add to the first). */
+static int may_assign(const ck_node *n, int i)
 {
-    size_t h = ((uintptr_t)grad >> 6) * 0x9E3779B97F4A7C15u;
-    for (size_t i = (h >> 20) & set->mask;; i = (i + 1) & set->mask) {
-        if (set->slots[i] == grad) return 0;
-        if (!set->slots[i]) {
-            set->slots[i] = grad;
-            return 1;
-        }
-    }
-}
-
-/* Zero grad (size floats) unless this sweep already did. */
-static void zero_once(grad_set *set, float *grad, int64_t size)
-{
-    if (first_use(set, grad)) memset(grad, 0, (size_t)size * sizeof(float));
-}
-
-/* Whether built-in op n, when told by grad_unset, writes every element of
- * input i's gradient (so it need not be zeroed first). Not when another
- * input shares that buffer (mul(x, x)): the second write must add. */
-static int assigns_grad(const ck_node *n, int i)
-{
-    const ck_op *op = n->op;
+    if (!(n->op->flags & CK_OP_ASSIGNS_GRAD)) return 0;
     for (int j = 0; j < n->n_in; j++)
         if (j != i && n->in[j]->grad == n->in[i]->grad) return 0;
-    if (op == &ck_ops[CK_OP_SCALE] || op == &ck_ops[CK_OP_SQUARE] || op == &ck_ops[CK_OP_SUM] ||
-        op == &ck_ops[CK_OP_MEAN] || op == &ck_ops[CK_OP_CONCAT] || op == &ck_ops[CK_OP_MSE])
-        return 1;
-    if (op == &ck_ops[CK_OP_ADD] || op == &ck_ops[CK_OP_SUB] || op == &ck_ops[CK_OP_MUL])
-        return n->in[i]->value.size == n->value.size; /* not stretched: one write per element */
-    return 0;
+    return 1;
 }
 
 int ck_backward_seed(ck_tape *t, ck_node *root, const float *seed)
@@ -303,26 +272,23 @@ int ck_backward_seed(ck_tape *t, ck_node *root, const float *seed)
     if (root_index < 0) return ck_fail("backward: root is not on this tape");
 
     /* Intermediate gradients restart from zero on every call, so calling
-     * backward twice gives the same values; parameters accumulate. The
-     * tape hands out gradient buffers unzeroed, and each is zeroed just
-     * before its first use in this sweep (by its last consumer, or by the
-     * node itself if nothing consumed it): memory still in cache, instead
-     * of one pass over every gradient up front. */
-    grad_set zeroed;
-    if (grad_set_init(t, &zeroed, n_nodes) < 0) return -1;
-    for (int k = n_nodes - 1; k > root_index; k--) /* not reached: plain zeros */
-        zero_once(&zeroed, t->nodes[k]->grad, t->nodes[k]->value.size);
-    zero_once(&zeroed, root->grad, size);
+     * backward twice gives the same values; parameters accumulate (they are
+     * not on the tape). The tape hands gradient buffers out unzeroed: each
+     * below the root is marked unset, then zeroed just before its first
+     * write (memory still in cache, instead of one pass over every gradient
+     * up front), or written whole by an op that may assign it. */
+    for (int k = n_nodes - 1; k > root_index; k--) clear_grad(t->nodes[k]); /* not reached: zeros */
+    for (int k = 0; k < root_index; k++) t->nodes[k]->grad_unset = 1;
     memcpy(root->grad, seed, (size_t)size * sizeof(float));
+    root->grad_unset = 0;
     for (int k = root_index; k >= 0; k--) {
         ck_node *n = t->nodes[k];
-        zero_once(&zeroed, n->grad, n->value.size);
-        for (int i = 0; i < n->n_in; i++) {
-            ck_node *x = n->in[i];
-            if (!x->grad || x->is_param) continue;
-            if (is_builtin(n->op) && assigns_grad(n, i)) x->grad_unset = first_use(&zeroed, x->grad);
-            else zero_once(&zeroed, x->grad, x->value.size);
+        if (n->grad_unset) { /* the root does not depend on n: d root / d n = 0, nothing to pass on */
+            clear_grad(n);
+            continue;
         }
+        for (int i = 0; i < n->n_in; i++)
+            if (n->in[i]->grad_unset && !may_assign(n, i)) clear_grad(n->in[i]);
         n->op->backward(n);
         for (int i = 0; i < n->n_in; i++) n->in[i]->grad_unset = 0;
     }

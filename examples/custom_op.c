@@ -1,8 +1,9 @@
 /* custom_op - write your own differentiable op, from user code.
  *
- * The library's ops are rows of one table (autograd/ops.c), and a row is a
- * plain struct: ck_op {name, shape, forward, backward}. User code can make
- * its own row and run it with ck_apply(); nothing in the library changes.
+ * The library's ops are rows of one table (autograd/op_table.c), and a row
+ * is a plain struct: ck_op {name, shape, forward, backward, flags}. User
+ * code can make its own row and run it with ck_apply(); nothing in the
+ * library changes.
  *
  * The op here is the FM's pairwise interaction, fused into one op:
  *
@@ -89,8 +90,9 @@ static void pairwise_backward(ck_node *n)
             }
 }
 
-/* The op's row: the same struct as every row of the built-in table. */
-static const ck_op pairwise_op = {"pairwise", pairwise_shape, pairwise_forward, pairwise_backward};
+/* The op's row: the same struct as every row of the built-in table. Flags 0
+ * are the safe defaults: the value is zeroed before forward, backward adds. */
+static const ck_op pairwise_op = {"pairwise", pairwise_shape, pairwise_forward, pairwise_backward, 0};
 
 static ck_node *pairwise(ck_tape *t, ck_node *x)
 {

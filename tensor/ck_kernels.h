@@ -1,9 +1,12 @@
-/* ck_kernels.h - the plain float32 loops behind the autograd ops.
+/* ck_kernels.h - the plain float32 loops behind the autograd ops
+ * (tensor/kernels_*.c, one file per family below).
  *
  * No shapes, no tensors, no errors: pointers and sizes only, so each loop is
  * easy to read, to test and to vectorise (restrict pointers, unit strides,
- * no calls inside the loops). Backward kernels ACCUMULATE (+=) into their
- * gradient outputs. Sizes are element counts. */
+ * no calls inside the loops). Each function says whether it assigns (=) or
+ * accumulates (+=) into its output: most backward kernels accumulate, and
+ * those named *_assign (and ck_k_copy_rows) assign, for an op that writes a
+ * gradient holding nothing yet. Sizes are element counts. */
 #ifndef CK_KERNELS_H
 #define CK_KERNELS_H
 
@@ -11,7 +14,7 @@
 
 #include "ck_tensor.h"
 
-/* ---- broadcasting elementwise ops ---- */
+/* ---- broadcasting elementwise ops (kernels_elementwise.c) ---- */
 typedef enum ck_binop { CK_BIN_ADD, CK_BIN_SUB, CK_BIN_MUL } ck_binop;
 
 /* How two inputs broadcast to one output, simplified for fast loops: the
@@ -37,40 +40,45 @@ void ck_k_binary(ck_binop op, const ck_bcast *p, const float *a, const float *b,
 void ck_k_binary_backward(ck_binop op, const ck_bcast *p, const float *a, const float *b,
                           const float *g, float *grad_a, float *grad_b);
 
-/* ---- simple elementwise ---- */
+/* ---- simple elementwise (kernels_elementwise.c) ---- */
+/* x = value */
 void ck_k_fill(float *restrict x, int64_t n, float value);
 /* y += alpha * x */
 void ck_k_axpy(float *restrict y, const float *restrict x, int64_t n, float alpha);
 /* y = alpha * x */
 void ck_k_scale(float *restrict y, const float *restrict x, int64_t n, float alpha);
+/* y = x^2 */
 void ck_k_square(float *restrict y, const float *restrict x, int64_t n);
 /* gx += 2 x g */
 void ck_k_square_backward(float *restrict gx, const float *restrict x, const float *restrict g, int64_t n);
-/* gx = 2 x g: square's backward into a gradient that holds nothing yet */
-void ck_k_square_grad(float *restrict gx, const float *restrict x, const float *restrict g, int64_t n);
+/* gx = 2 x g: the same, assigning */
+void ck_k_square_backward_assign(float *restrict gx, const float *restrict x, const float *restrict g, int64_t n);
+/* y = max(x, 0) */
 void ck_k_relu(float *restrict y, const float *restrict x, int64_t n);
 /* gx += g where y > 0 (y is relu's output) */
 void ck_k_relu_backward(float *restrict gx, const float *restrict y, const float *restrict g, int64_t n);
+/* y = 1 / (1 + e^-x) */
 void ck_k_sigmoid(float *restrict y, const float *restrict x, int64_t n);
 /* gx += g y (1 - y) */
 void ck_k_sigmoid_backward(float *restrict gx, const float *restrict y, const float *restrict g, int64_t n);
+/* y = tanh x */
 void ck_k_tanh(float *restrict y, const float *restrict x, int64_t n);
 /* gx += g (1 - y^2) */
 void ck_k_tanh_backward(float *restrict gx, const float *restrict y, const float *restrict g, int64_t n);
 
-/* ---- reductions: x viewed as (outer, len, inner), reduce the middle ---- */
-/* out (outer, inner) = scale * sum over len of x (assigns, unlike backward) */
+/* ---- reductions: x viewed as (outer, len, inner), reduce the middle (kernels_reduce.c) ---- */
+/* out (outer, inner) = scale * sum over len of x */
 void ck_k_sum_axis(float *restrict out, const float *restrict x, int64_t outer, int64_t len,
                    int64_t inner, float scale);
 /* gx (outer, len, inner) += scale * g (outer, inner) */
 void ck_k_sum_axis_backward(float *restrict gx, const float *restrict g, int64_t outer,
                             int64_t len, int64_t inner, float scale);
 /* gx (outer, len, inner) = scale * g (outer, inner): the same, assigning */
-void ck_k_sum_axis_broadcast(float *restrict gx, const float *restrict g, int64_t outer,
-                             int64_t len, int64_t inner, float scale);
+void ck_k_sum_axis_backward_assign(float *restrict gx, const float *restrict g, int64_t outer,
+                                   int64_t len, int64_t inner, float scale);
 
-/* ---- matrix products, row-major ---- */
-/* c (m, n) = a (m, k) @ b (k, n) (assigns, unlike backward) */
+/* ---- matrix products, row-major (kernels_matmul.c) ---- */
+/* c (m, n) = a (m, k) @ b (k, n) */
 void ck_k_matmul(float *restrict c, const float *restrict a, const float *restrict b,
                  int64_t m, int64_t k, int64_t n);
 /* da (m, k) += dc (m, n) @ b^T, given bt = b^T (n, k) */
@@ -82,26 +90,28 @@ void ck_k_matmul_backward_b(float *restrict db, const float *restrict a, const f
 /* dst (cols, rows) = src (rows, cols)^T */
 void ck_k_transpose(float *restrict dst, const float *restrict src, int64_t rows, int64_t cols);
 
-/* ---- rows ---- */
+/* ---- rows (kernels_rows.c) ---- */
 /* out (n, dim) = table[ids] (ids already checked to be in range) */
 void ck_k_gather_rows(float *restrict out, const float *restrict table, const int32_t *restrict ids,
                       int64_t n, int64_t dim);
 /* grad_table[ids[r]] += g[r] for r in order */
 void ck_k_scatter_add_rows(float *restrict grad_table, const float *restrict g, const int32_t *restrict ids,
                            int64_t n, int64_t dim);
-/* dst[r * dst_stride + j] = (or +=) src[r * src_stride + j], j < cols */
+/* dst[r * dst_stride + j] = src[r * src_stride + j] for r < rows, j < cols */
 void ck_k_copy_rows(float *restrict dst, int64_t dst_stride, const float *restrict src, int64_t src_stride,
                     int64_t rows, int64_t cols);
+/* dst[r * dst_stride + j] += src[r * src_stride + j]: the same, accumulating */
 void ck_k_add_rows(float *restrict dst, int64_t dst_stride, const float *restrict src, int64_t src_stride,
                    int64_t rows, int64_t cols);
 
-/* ---- losses ---- */
+/* ---- losses (kernels_loss.c) ---- */
 /* mean((pred - target)^2) over n elements, summed in double (the loss is
  * reported to users); NaN when n is 0. The mse op and the mse metric both
  * call it, so the formula exists once. */
 double ck_k_mean_squared_error(const float *restrict pred, const float *restrict target, int64_t n);
 
-/* ---- optimizers: one parameter tensor; each CONSUMES its gradient (sets g to 0) ---- */
+/* ---- optimizers: one parameter tensor; each CONSUMES its gradient (sets g to 0)
+ * (kernels_optimizer.c) ---- */
 /* Keras's Adam with the bias correction folded into lr_t:
  *   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  w -= lr_t m / (sqrt(v) + eps) */
 void ck_k_adam(float *restrict w, float *restrict m, float *restrict v, float *restrict g, int64_t n,
@@ -110,10 +120,11 @@ void ck_k_adam(float *restrict w, float *restrict m, float *restrict v, float *r
 void ck_k_sgd(float *restrict w, float *restrict velocity, float *restrict g, int64_t n, float lr,
               float momentum);
 
-/* ---- threads ---- */
+/* ---- threads (kernels_threads.c) ---- */
 /* Threads for the loops that use several (OpenMP builds; 1 otherwise).
  * n = 0 restores the build's default. Results do not depend on the count:
- * only elementwise loops are split. Returns 0, or -1 if n < 0. */
+ * only loops whose elements (or output rows) are computed independently
+ * are split. Returns 0, or -1 if n < 0. */
 int ck_set_num_threads(int n);
 int ck_get_num_threads(void);
 

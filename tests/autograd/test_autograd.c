@@ -181,10 +181,10 @@ Test(tape, hand_computed_linear_gradient)
 }
 
 /* Backward assigns a gradient when one op's write covers it and adds where
- * a buffer is written again: a's buffer is first written through a reshape
- * view (its sum runs first in backward: assigns), then by concat and by
- * mul(a, a), whose two inputs share one buffer (both add); b's buffer is
- * first written by mul(b, b) (must add too). By hand, with a = 2 p, b = p,
+ * a buffer is written again: a's first writer in backward is the reshape
+ * (created last of a's consumers: assigns), then concat and mul(a, a), whose
+ * two inputs share one buffer (both add); b's only writer is mul(b, b),
+ * which must add its two contributions too. By hand, with a = 2 p, b = p,
  * loss = sum(concat([a, a * a])) + sum(view(a)) + sum(b * b):
  * d loss / d a = 1 + 2 a + 1, d loss / d b = 2 b,
  * so d loss / d p = 2 (2 + 4 p) + 2 p = 4 + 10 p. */
@@ -206,6 +206,60 @@ Test(tape, assigned_and_accumulated_gradients)
             cr_expect_float_eq(a->grad[k], 2.0f + 4.0f * (float)(k + 1), 1e-5f, "a[%d]", k);
             cr_expect_float_eq(b->grad[k], 2.0f * (float)(k + 1), 1e-5f, "b[%d]", k);
             cr_expect_float_eq(p->grad[k], (float)round * (4.0f + 10.0f * (float)(k + 1)), 1e-4f, "p[%d]", k);
+        }
+    }
+    ck_param_free(p);
+}
+
+/* The tape hands gradients out unzeroed; backward zeroes those of nodes
+ * the root does not depend on, made before it (unused) or after it. */
+Test(tape, gradients_the_root_does_not_reach_are_zero)
+{
+    ck_node *p = param_of(ck_shape_of(1, 3), (float[]){1, 2, 3});
+    ck_node *unused = ck_square(tape, p);
+    ck_node *loss = ck_sum(tape, ck_scale(tape, p, 2.0f), 0, 0);
+    ck_node *after = ck_relu(tape, p);
+    cr_assert_not_null(after);
+    for (int k = 0; k < 3; k++) unused->grad[k] = after->grad[k] = 123.0f; /* stale memory */
+    cr_assert_eq(ck_backward(tape, loss), 0);
+    for (int k = 0; k < 3; k++) {
+        cr_expect_eq(unused->grad[k], 0.0f, "unused[%d]", k);
+        cr_expect_eq(after->grad[k], 0.0f, "after[%d]", k);
+        cr_expect_eq(p->grad[k], 2.0f, "p[%d]", k);
+    }
+    ck_param_free(p);
+}
+
+/* A reshape's gradient is its own: d loss / d (the reshaped value), added
+ * into its input's. With x = 1 * p (2, 3), y = reshape(x) (3, 2),
+ * loss = sum(y * c1) + sum(x * c2):
+ * d loss / d y = c1, d loss / d x = c1 (read as (2, 3)) + c2. The value
+ * stays a view of x's data. Both orders of building the two terms. */
+Test(tape, reshape_has_its_own_gradient)
+{
+    const float c1_data[6] = {1, 2, 3, 4, 5, 6};        /* (3, 2) */
+    const float c2_data[6] = {10, 20, 30, 40, 50, 60};  /* (2, 3) */
+    ck_tensor c1 = ck_tensor_view(CK_F32, ck_shape_of(2, 3, 2), (void *)c1_data);
+    ck_tensor c2 = ck_tensor_view(CK_F32, ck_shape_of(2, 2, 3), (void *)c2_data);
+    ck_node *p = param_of(ck_shape_of(2, 2, 3), (float[]){-1, 0.5f, 2, 3, -4, 0.25f});
+    for (int reshape_first = 0; reshape_first < 2; reshape_first++) {
+        ck_tape_reset(tape);
+        ck_zero_grad(&p, 1);
+        ck_node *x = ck_scale(tape, p, 1.0f);
+        ck_node *y = NULL, *y_term = NULL, *x_term = NULL;
+        if (reshape_first) y = ck_reshape(tape, x, ck_shape_of(2, 3, 2));
+        x_term = ck_sum(tape, ck_sum(tape, ck_mul(tape, x, ck_const(tape, &c2)), 1, 0), 0, 0);
+        if (!reshape_first) y = ck_reshape(tape, x, ck_shape_of(2, 3, 2));
+        y_term = ck_sum(tape, ck_sum(tape, ck_mul(tape, y, ck_const(tape, &c1)), 1, 0), 0, 0);
+        ck_node *loss = ck_add(tape, y_term, x_term);
+        cr_assert_not_null(loss, "%s", ck_error());
+        cr_expect_eq(y->value.f, x->value.f, "a reshape's value is a view");
+        cr_expect_neq(y->grad, x->grad, "a reshape's gradient is its own");
+        cr_assert_eq(ck_backward(tape, loss), 0);
+        for (int k = 0; k < 6; k++) {
+            cr_expect_eq(y->grad[k], c1_data[k], "y[%d]", k);
+            cr_expect_eq(x->grad[k], c1_data[k] + c2_data[k], "x[%d]", k);
+            cr_expect_eq(p->grad[k], c1_data[k] + c2_data[k], "p[%d]", k);
         }
     }
     ck_param_free(p);
@@ -253,8 +307,8 @@ static ck_node *apply_user_op(ck_tape *t, ck_node *const *p, int n, void *user)
 
 Test(tape, gradcheck_catches_wrong_backward)
 {
-    const ck_op right = {"cube", cube_shape, cube_forward, cube_backward_right};
-    const ck_op wrong = {"cube", cube_shape, cube_forward, cube_backward_wrong};
+    const ck_op right = {"cube", cube_shape, cube_forward, cube_backward_right, 0};
+    const ck_op wrong = {"cube", cube_shape, cube_forward, cube_backward_wrong, 0};
     ck_node *p[1] = {param_of(ck_shape_of(2, 2, 2), (float[]){0.5f, -1, 1.5f, 0.75f})};
     ck_gradcheck_result res;
     cr_assert_eq(ck_gradcheck(apply_user_op, (void *)&right, p, 1, 0, 0, 0, &res), 0);

@@ -1,0 +1,134 @@
+/* ops_internal.h - what the op family files share (not installed): the
+ * helpers of the shape rules, and the declarations of every function the
+ * table in op_table.c names.
+ *
+ * Conventions of the built-in ops: a shape rule checks the inputs and sets
+ * n->value's dtype and shape, failing with "op: ..." and the shapes
+ * involved; forward and backward sit side by side under one heading giving
+ * the shapes; the loops themselves are in tensor/kernels_*.c. What the tape
+ * must know about each op (view, writes its whole output, may assign its
+ * input gradients) is in its row's flags, not here. */
+#ifndef CK_OPS_INTERNAL_H
+#define CK_OPS_INTERNAL_H
+
+#include "ck_autograd.h"
+
+#define SHAPE_BUF 64    /* room for "(2048, 20, 20, 20)" */
+
+static inline int require_f32(const ck_node *n, int k)
+{
+    if (n->in[k]->value.dtype == CK_F32) return 0;
+    return ck_fail("%s: input %d must be float32, got int32", n->op->name, k);
+}
+
+static inline int require_inputs(const ck_node *n, int count)
+{
+    if (n->n_in == count) return 0;
+    return ck_fail("%s: expected %d inputs, got %d", n->op->name, count, n->n_in);
+}
+
+/* Map axis (negative counts from the end) into [0, ndim); -1 on error. */
+static inline int normalise_axis(const ck_node *n, ck_shape s, int *axis)
+{
+    char buf[SHAPE_BUF];
+    int a = *axis < 0 ? *axis + s.ndim : *axis;
+    if (a < 0 || a >= s.ndim)
+        return ck_fail("%s: axis %d out of range for shape %s", n->op->name, *axis,
+                       ck_shape_str(s, buf, sizeof buf));
+    *axis = a;
+    return 0;
+}
+
+/* View a shape as (outer, len, inner) around `axis`. */
+static inline void split_at_axis(ck_shape s, int axis, int64_t *outer, int64_t *len, int64_t *inner)
+{
+    *outer = 1;
+    *inner = 1;
+    for (int k = 0; k < axis; k++) *outer *= s.d[k];
+    for (int k = axis + 1; k < s.ndim; k++) *inner *= s.d[k];
+    *len = s.d[axis];
+}
+
+/* The shape with `axis` removed, or kept as 1. */
+static inline ck_shape reduce_shape(ck_shape s, int axis, int keepdims)
+{
+    ck_shape r = s;
+    if (keepdims) {
+        r.d[axis] = 1;
+        return r;
+    }
+    for (int k = axis; k < s.ndim - 1; k++) r.d[k] = s.d[k + 1];
+    r.d[s.ndim - 1] = 0;
+    r.ndim = s.ndim - 1;
+    return r;
+}
+
+/* The constructors' one line: run row `id` on one or two inputs. */
+static inline ck_node *apply1(ck_tape *t, ck_op_id id, ck_node *x, const ck_op_args *args)
+{
+    ck_node *in[1] = {x};
+    return ck_apply(t, &ck_ops[id], in, 1, args);
+}
+
+static inline ck_node *apply2(ck_tape *t, ck_op_id id, ck_node *a, ck_node *b, const ck_op_args *args)
+{
+    ck_node *in[2] = {a, b};
+    return ck_apply(t, &ck_ops[id], in, 2, args);
+}
+
+/* ---- the functions the rows of ck_ops[] name, by family file ---- */
+
+/* ops_elementwise.c */
+int  ck_binary_shape(ck_node *n);       /* add, sub, mul: numpy broadcasting */
+int  ck_same_shape_f32(ck_node *n);     /* one float32 input, output of its shape */
+int  ck_add_forward(ck_tape *t, ck_node *n);
+void ck_add_backward(ck_node *n);
+int  ck_sub_forward(ck_tape *t, ck_node *n);
+void ck_sub_backward(ck_node *n);
+int  ck_mul_forward(ck_tape *t, ck_node *n);
+void ck_mul_backward(ck_node *n);
+int  ck_scale_forward(ck_tape *t, ck_node *n);
+void ck_scale_backward(ck_node *n);
+int  ck_square_forward(ck_tape *t, ck_node *n);
+void ck_square_backward(ck_node *n);
+int  ck_relu_forward(ck_tape *t, ck_node *n);
+void ck_relu_backward(ck_node *n);
+int  ck_sigmoid_forward(ck_tape *t, ck_node *n);
+void ck_sigmoid_backward(ck_node *n);
+int  ck_tanh_forward(ck_tape *t, ck_node *n);
+void ck_tanh_backward(ck_node *n);
+
+/* ops_matmul.c */
+int  ck_matmul_shape(ck_node *n);
+int  ck_matmul_forward(ck_tape *t, ck_node *n);
+void ck_matmul_backward(ck_node *n);
+
+/* ops_reduce.c */
+int  ck_reduce_axis_shape(ck_node *n);  /* sum, mean */
+int  ck_sum_forward(ck_tape *t, ck_node *n);
+void ck_sum_backward(ck_node *n);
+int  ck_mean_forward(ck_tape *t, ck_node *n);
+void ck_mean_backward(ck_node *n);
+int  ck_mask_nonzero_shape(ck_node *n);
+int  ck_mask_nonzero_forward(ck_tape *t, ck_node *n);
+int  ck_masked_mean_shape(ck_node *n);
+int  ck_masked_mean_forward(ck_tape *t, ck_node *n);
+void ck_masked_mean_backward(ck_node *n);
+
+/* ops_shape.c */
+int  ck_reshape_shape(ck_node *n);
+int  ck_reshape_forward(ck_tape *t, ck_node *n);
+void ck_reshape_backward(ck_node *n);
+int  ck_concat_shape(ck_node *n);
+int  ck_concat_forward(ck_tape *t, ck_node *n);
+void ck_concat_backward(ck_node *n);
+int  ck_gather_shape(ck_node *n);
+int  ck_gather_forward(ck_tape *t, ck_node *n);
+void ck_gather_backward(ck_node *n);
+
+/* ops_loss.c */
+int  ck_mse_shape(ck_node *n);
+int  ck_mse_forward(ck_tape *t, ck_node *n);
+void ck_mse_backward(ck_node *n);
+
+#endif

@@ -1,0 +1,170 @@
+/* ops_reduce.c - sum and mean over one axis, mask_nonzero, masked_mean:
+ * shape rule, forward, backward and constructor side by side (see
+ * ops_internal.h for the conventions, op_table.c for the rows). */
+#include "ck_kernels.h"
+#include "ops_internal.h"
+
+/* ---- sum, mean over one axis: x (..., L, ...) -> (..., ...) or (..., 1, ...) ---- */
+
+int ck_reduce_axis_shape(ck_node *n)
+{
+    if (require_inputs(n, 1) < 0 || require_f32(n, 0) < 0) return -1;
+    ck_shape x = n->in[0]->value.shape;
+    if (normalise_axis(n, x, &n->args.axis) < 0) return -1;
+    n->value.dtype = CK_F32;
+    n->value.shape = reduce_shape(x, n->args.axis, n->args.keepdims);
+    return 0;
+}
+
+static void reduce_axis_forward(ck_node *n, int is_mean)
+{
+    int64_t outer, len, inner;
+    split_at_axis(n->in[0]->value.shape, n->args.axis, &outer, &len, &inner);
+    float scale = is_mean && len > 0 ? 1.0f / (float)len : 1.0f;
+    ck_k_sum_axis(n->value.f, n->in[0]->value.f, outer, len, inner, scale);
+}
+
+/* Every element of x gets scale * g of its output element. */
+static void reduce_axis_backward(ck_node *n, int is_mean)
+{
+    ck_node *x = n->in[0];
+    if (!x->grad) return;
+    int64_t outer, len, inner;
+    split_at_axis(x->value.shape, n->args.axis, &outer, &len, &inner);
+    float scale = is_mean && len > 0 ? 1.0f / (float)len : 1.0f;
+    if (x->grad_unset) ck_k_sum_axis_backward_assign(x->grad, n->grad, outer, len, inner, scale);
+    else ck_k_sum_axis_backward(x->grad, n->grad, outer, len, inner, scale);
+}
+
+int ck_sum_forward(ck_tape *t, ck_node *n) { (void)t; reduce_axis_forward(n, 0); return 0; }
+void ck_sum_backward(ck_node *n) { reduce_axis_backward(n, 0); }
+int ck_mean_forward(ck_tape *t, ck_node *n) { (void)t; reduce_axis_forward(n, 1); return 0; }
+void ck_mean_backward(ck_node *n) { reduce_axis_backward(n, 1); }
+
+ck_node *ck_sum(ck_tape *t, ck_node *x, int axis, int keepdims)
+{
+    ck_op_args args = {0};
+    args.axis = axis;
+    args.keepdims = keepdims;
+    return apply1(t, CK_OP_SUM, x, &args);
+}
+
+ck_node *ck_mean(ck_tape *t, ck_node *x, int axis, int keepdims)
+{
+    ck_op_args args = {0};
+    args.axis = axis;
+    args.keepdims = keepdims;
+    return apply1(t, CK_OP_MEAN, x, &args);
+}
+
+/* ---- mask_nonzero: ids (...) -> (...) float, 1 where id != 0; no gradient ---- */
+
+int ck_mask_nonzero_shape(ck_node *n)
+{
+    if (require_inputs(n, 1) < 0) return -1;
+    n->value.dtype = CK_F32;
+    n->value.shape = n->in[0]->value.shape;
+    return 0;
+}
+
+int ck_mask_nonzero_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    const ck_tensor *x = &n->in[0]->value;
+    if (x->dtype == CK_I32)
+        for (int64_t k = 0; k < x->size; k++) n->value.f[k] = x->i[k] != 0 ? 1.0f : 0.0f;
+    else
+        for (int64_t k = 0; k < x->size; k++) n->value.f[k] = x->f[k] != 0.0f ? 1.0f : 0.0f;
+    return 0;
+}
+
+ck_node *ck_mask_nonzero(ck_tape *t, ck_node *ids) { return apply1(t, CK_OP_MASK_NONZERO, ids, NULL); }
+
+/* ---- masked_mean: x (O, L, I) viewed around axis, mask (O, L) -> (O, I) ----
+ * out[o, i] = sum_l mask[o, l] x[o, l, i] / count[o], count[o] = sum_l mask[o, l]
+ * (0 when count is 0). */
+
+int ck_masked_mean_shape(ck_node *n)
+{
+    char sx[SHAPE_BUF], sm[SHAPE_BUF], se[SHAPE_BUF];
+    if (require_inputs(n, 2) < 0 || require_f32(n, 0) < 0 || require_f32(n, 1) < 0) return -1;
+    ck_shape x = n->in[0]->value.shape, mask = n->in[1]->value.shape;
+    if (normalise_axis(n, x, &n->args.axis) < 0) return -1;
+    int axis = n->args.axis;
+    ck_shape expected = x;
+    expected.ndim = axis + 1;
+    for (int k = axis + 1; k < CK_MAX_DIMS; k++) expected.d[k] = 0;
+    if (!ck_shape_eq(mask, expected))
+        return ck_fail("masked_mean: mask shape %s does not match x %s up to axis %d: expected %s",
+                       ck_shape_str(mask, sm, sizeof sm), ck_shape_str(x, sx, sizeof sx), axis,
+                       ck_shape_str(expected, se, sizeof se));
+    n->value.dtype = CK_F32;
+    n->value.shape = reduce_shape(x, axis, n->args.keepdims);
+    return 0;
+}
+
+static float mask_count(const float *mask_row, int64_t len)
+{
+    float count = 0.0f;
+    for (int64_t l = 0; l < len; l++) count += mask_row[l];
+    return count;
+}
+
+int ck_masked_mean_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    int64_t outer, len, inner;
+    split_at_axis(n->in[0]->value.shape, n->args.axis, &outer, &len, &inner);
+    const float *x = n->in[0]->value.f, *mask = n->in[1]->value.f;
+    for (int64_t o = 0; o < outer; o++) {
+        float count = mask_count(mask + o * len, len);
+        float *restrict out_row = n->value.f + o * inner;
+        for (int64_t i = 0; i < inner; i++) out_row[i] = 0.0f;
+        if (count == 0.0f) continue; /* all padding: the output stays 0 */
+        /* rows are short (inner is k, or 1 for the 1st-order genre term): loops
+         * written here, not kernel calls, so no call per row */
+        for (int64_t l = 0; l < len; l++) {
+            float weight = mask[o * len + l] / count;
+            if (weight == 0.0f) continue;
+            const float *restrict x_row = x + (o * len + l) * inner;
+            for (int64_t i = 0; i < inner; i++) out_row[i] += weight * x_row[i];
+        }
+    }
+    return 0;
+}
+
+/* Adds into both gradients (no CK_OP_ASSIGNS_GRAD): rows whose mask is all
+ * padding get nothing, so one write would not cover x's gradient. */
+void ck_masked_mean_backward(ck_node *n)
+{
+    int64_t outer, len, inner;
+    split_at_axis(n->in[0]->value.shape, n->args.axis, &outer, &len, &inner);
+    const float *x = n->in[0]->value.f, *mask = n->in[1]->value.f;
+    float *grad_x = n->in[0]->grad, *grad_mask = n->in[1]->grad;
+    for (int64_t o = 0; o < outer; o++) {
+        float count = mask_count(mask + o * len, len);
+        if (count == 0.0f) continue;
+        const float *g_row = n->grad + o * inner, *out_row = n->value.f + o * inner;
+        for (int64_t l = 0; l < len; l++) {
+            const float *x_row = x + (o * len + l) * inner;
+            if (grad_x) {
+                float weight = mask[o * len + l] / count;
+                float *restrict gx_row = grad_x + (o * len + l) * inner;
+                for (int64_t i = 0; i < inner; i++) gx_row[i] += weight * g_row[i];
+            }
+            if (grad_mask) { /* d out / d mask[o, l] = (x[o, l, :] - out[o, :]) / count */
+                float dot = 0.0f;
+                for (int64_t i = 0; i < inner; i++) dot += g_row[i] * (x_row[i] - out_row[i]);
+                grad_mask[o * len + l] += dot / count;
+            }
+        }
+    }
+}
+
+ck_node *ck_masked_mean(ck_tape *t, ck_node *x, ck_node *mask, int axis, int keepdims)
+{
+    ck_op_args args = {0};
+    args.axis = axis;
+    args.keepdims = keepdims;
+    return apply2(t, CK_OP_MASKED_MEAN, x, mask, &args);
+}

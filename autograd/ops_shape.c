@@ -1,0 +1,185 @@
+/* ops_shape.c - reshape, concat, gather: ops that move values without
+ * arithmetic. Shape rule, forward, backward and constructor side by side
+ * (see ops_internal.h for the conventions, op_table.c for the rows). */
+#include "ck_kernels.h"
+#include "ops_internal.h"
+
+#include <string.h>
+
+/* ---- reshape: x (...) -> args.shape (same size; one dim may be -1) ---- */
+
+int ck_reshape_shape(ck_node *n)
+{
+    if (require_inputs(n, 1) < 0) return -1;
+    ck_tensor view;
+    if (ck_tensor_reshape(&n->in[0]->value, n->args.shape, &view) < 0) return -1;
+    n->value.dtype = n->in[0]->value.dtype; /* ids may be reshaped too */
+    n->value.shape = view.shape;
+    return 0;
+}
+
+/* The row is flagged CK_OP_VIEW, so the tape has already made n->value a
+ * view of the input's data. A copy of the row without the flag gets a
+ * buffer of its own, filled here. */
+int ck_reshape_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    _Static_assert(sizeof(float) == sizeof(int32_t), "float and int32 elements are copied alike");
+    if (n->value.data != n->in[0]->value.data)
+        memcpy(n->value.data, n->in[0]->value.data, (size_t)n->value.size * sizeof(float));
+    return 0;
+}
+
+/* n->grad is d loss / d (the reshaped value): the same numbers in the same
+ * order as d loss / d x, so they go into x's gradient as they are. */
+void ck_reshape_backward(ck_node *n)
+{
+    ck_node *x = n->in[0];
+    if (x->grad_unset) memcpy(x->grad, n->grad, (size_t)n->value.size * sizeof(float));
+    else if (x->grad) ck_k_axpy(x->grad, n->grad, n->value.size, 1.0f);
+}
+
+ck_node *ck_reshape(ck_tape *t, ck_node *x, ck_shape s)
+{
+    ck_op_args args = {0};
+    args.shape = s;
+    return apply1(t, CK_OP_RESHAPE, x, &args);
+}
+
+/* ---- concat: x_k (..., L_k, ...) -> (..., sum L_k, ...) along args.axis ---- */
+
+int ck_concat_shape(ck_node *n)
+{
+    char s0[SHAPE_BUF], sk[SHAPE_BUF];
+    if (n->n_in < 1) return ck_fail("concat: needs at least 1 input, got %d", n->n_in);
+    for (int k = 0; k < n->n_in; k++)
+        if (require_f32(n, k) < 0) return -1;
+    ck_shape first = n->in[0]->value.shape;
+    if (normalise_axis(n, first, &n->args.axis) < 0) return -1;
+    int axis = n->args.axis;
+    ck_shape out = first;
+    for (int k = 1; k < n->n_in; k++) {
+        ck_shape s = n->in[k]->value.shape;
+        int agree = s.ndim == first.ndim;
+        for (int d = 0; agree && d < s.ndim; d++)
+            if (d != axis && s.d[d] != first.d[d]) agree = 0;
+        if (!agree)
+            return ck_fail("concat: input %d has shape %s but input 0 has %s: "
+                           "all dims but axis %d must agree", k, ck_shape_str(s, sk, sizeof sk),
+                           ck_shape_str(first, s0, sizeof s0), axis);
+        out.d[axis] += s.d[axis];
+    }
+    n->value.dtype = CK_F32;
+    n->value.shape = out;
+    return 0;
+}
+
+/* Viewed as (outer, chunk): each input contributes one chunk per outer row. */
+static int64_t concat_chunk(const ck_node *x, int axis)
+{
+    int64_t outer, len, inner;
+    split_at_axis(x->value.shape, axis, &outer, &len, &inner);
+    return len * inner;
+}
+
+/* Rows per block: each block of the output (a few KB) is filled from every
+ * input, or read back into every input's gradient, while it sits in L1;
+ * input by input over all rows would pass over the whole output once per
+ * input, each pass touching every cache line it shares with the others. */
+#define CONCAT_BLOCK_ROWS 64
+
+int ck_concat_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    int64_t outer, len, inner;
+    split_at_axis(n->value.shape, n->args.axis, &outer, &len, &inner);
+    int64_t out_row = len * inner;
+    for (int64_t row = 0; row < outer; row += CONCAT_BLOCK_ROWS) {
+        int64_t rows = outer - row < CONCAT_BLOCK_ROWS ? outer - row : CONCAT_BLOCK_ROWS, offset = 0;
+        for (int k = 0; k < n->n_in; k++) {
+            int64_t chunk = concat_chunk(n->in[k], n->args.axis);
+            ck_k_copy_rows(n->value.f + row * out_row + offset, out_row, n->in[k]->value.f + row * chunk,
+                           chunk, rows, chunk);
+            offset += chunk;
+        }
+    }
+    return 0;
+}
+
+/* Each input's gradient is its own slice of n->grad: copied whole when the
+ * tape says it holds nothing yet, added otherwise. */
+void ck_concat_backward(ck_node *n)
+{
+    int64_t outer, len, inner;
+    split_at_axis(n->value.shape, n->args.axis, &outer, &len, &inner);
+    int64_t out_row = len * inner;
+    for (int64_t row = 0; row < outer; row += CONCAT_BLOCK_ROWS) {
+        int64_t rows = outer - row < CONCAT_BLOCK_ROWS ? outer - row : CONCAT_BLOCK_ROWS, offset = 0;
+        for (int k = 0; k < n->n_in; k++) {
+            int64_t chunk = concat_chunk(n->in[k], n->args.axis);
+            ck_node *x = n->in[k];
+            const float *g = n->grad + row * out_row + offset;
+            if (x->grad_unset) ck_k_copy_rows(x->grad + row * chunk, chunk, g, out_row, rows, chunk);
+            else if (x->grad) ck_k_add_rows(x->grad + row * chunk, chunk, g, out_row, rows, chunk);
+            offset += chunk;
+        }
+    }
+}
+
+ck_node *ck_concat(ck_tape *t, ck_node *const *xs, int n, int axis)
+{
+    ck_op_args args = {0};
+    args.axis = axis;
+    return ck_apply(t, &ck_ops[CK_OP_CONCAT], xs, n, &args);
+}
+
+/* ---- gather: table (V, D), ids (...) int32 -> (..., D) ---- */
+
+int ck_gather_shape(ck_node *n)
+{
+    char st[SHAPE_BUF], si[SHAPE_BUF];
+    if (require_inputs(n, 2) < 0 || require_f32(n, 0) < 0) return -1;
+    ck_shape table = n->in[0]->value.shape, ids = n->in[1]->value.shape;
+    if (n->in[1]->value.dtype != CK_I32)
+        return ck_fail("gather: ids must be int32, got float32");
+    if (table.ndim != 2)
+        return ck_fail("gather: table must be 2-d (V, D), got %s", ck_shape_str(table, st, sizeof st));
+    if (ids.ndim >= CK_MAX_DIMS)
+        return ck_fail("gather: ids %s have too many dims: the output would have %d, max %d",
+                       ck_shape_str(ids, si, sizeof si), ids.ndim + 1, CK_MAX_DIMS);
+    n->value.dtype = CK_F32;
+    n->value.shape = ids;
+    n->value.shape.d[ids.ndim] = table.d[1];
+    n->value.shape.ndim = ids.ndim + 1;
+    return 0;
+}
+
+int ck_gather_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    const ck_tensor *table = &n->in[0]->value, *ids = &n->in[1]->value;
+    int64_t vocab = table->shape.d[0], dim = table->shape.d[1];
+    for (int64_t pos = 0; pos < ids->size; pos++) {
+        int32_t id = ids->i[pos];
+        if (id < 0 || id >= vocab)
+            return ck_fail("gather: id %d out of range [0, %lld) at position %lld", (int)id,
+                           (long long)vocab, (long long)pos);
+    }
+    ck_k_gather_rows(n->value.f, table->f, ids->i, ids->size, dim);
+    return 0;
+}
+
+/* Scatter-add: an id used several times collects every row's gradient, and
+ * rows no id names get nothing (so no CK_OP_ASSIGNS_GRAD). */
+void ck_gather_backward(ck_node *n)
+{
+    float *grad_table = n->in[0]->grad;
+    if (!grad_table) return;
+    const ck_tensor *ids = &n->in[1]->value;
+    ck_k_scatter_add_rows(grad_table, n->grad, ids->i, ids->size, n->in[0]->value.shape.d[1]);
+}
+
+ck_node *ck_gather(ck_tape *t, ck_node *table, ck_node *ids)
+{
+    return apply2(t, CK_OP_GATHER, table, ids, NULL);
+}

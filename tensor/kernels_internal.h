@@ -1,0 +1,108 @@
+/* kernels_internal.h - what the kernels_*.c files share (not installed):
+ * the thread split of long loops and the short-row loops. */
+#ifndef CK_KERNELS_INTERNAL_H
+#define CK_KERNELS_INTERNAL_H
+
+#include "ck_kernels.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* ---- threads ---- */
+
+/* Loops shorter than this stay on one thread: waking the team costs more. */
+#define CK_PARALLEL_MIN 32768
+
+#ifdef _OPENMP
+/* Threads for a loop over `work` floats: 1 unless it is long enough. The
+ * loops split this way are elementwise or write disjoint rows, so every
+ * element is computed by the same operations whatever the count. */
+static inline int threads_for(int64_t work)
+{
+    return work >= CK_PARALLEL_MIN ? ck_get_num_threads() : 1;
+}
+#endif
+
+/* Run RANGE(begin, end) over [0, count): in equal contiguous parts, one per
+ * thread, when several threads pay off; else one call on this thread,
+ * without entering OpenMP at all (whose pool would be started for nothing). */
+#ifdef _OPENMP
+#define SPLIT_RANGE(count, work, RANGE) do { \
+        const int64_t count_ = (count); \
+        const int threads_ = threads_for(work); \
+        if (threads_ > 1) { \
+            _Pragma("omp parallel num_threads(threads_)") \
+            { \
+                const int64_t parts_ = omp_get_num_threads(); \
+                const int64_t per_ = (count_ + parts_ - 1) / parts_; \
+                const int64_t begin_ = per_ * omp_get_thread_num(); \
+                const int64_t end_ = begin_ + per_ < count_ ? begin_ + per_ : count_; \
+                if (begin_ < end_) RANGE(begin_, end_); \
+            } \
+        } else { \
+            RANGE(0, count_); \
+        } \
+    } while (0)
+#else
+#define SPLIT_RANGE(count, work, RANGE) RANGE(0, (count))
+#endif
+
+/* ---- short rows ----
+ * Most rows here are short (an embedding of k = 20 floats, a bias): there
+ * gcc's loop vectoriser spends more on run-time checks and remainders than
+ * on the work. Written in blocks of 8 statements, each block becomes a few
+ * vector instructions at -O2 and -O3 alike (straight-line SLP), with no
+ * checks; then one block of 4, and a plain loop for the last 0-3. Every
+ * element sees the same operations in the same order as the one-line loop
+ * it replaces, so results are bit-identical. */
+#define STEP8(STEP, j) STEP(j); STEP(j + 1); STEP(j + 2); STEP(j + 3); \
+    STEP(j + 4); STEP(j + 5); STEP(j + 6); STEP(j + 7)
+#define FOR_ROW(n, STEP) do { \
+        int64_t j_ = 0; \
+        for (; j_ + 8 <= (n); j_ += 8) { STEP8(STEP, j_); } \
+        if (j_ + 4 <= (n)) { STEP(j_); STEP(j_ + 1); STEP(j_ + 2); STEP(j_ + 3); j_ += 4; } \
+        for (; j_ < (n); j_++) STEP(j_); \
+    } while (0)
+
+/* y = s x */
+static inline void row_scale(float *restrict y, const float *restrict x, int64_t n, float s)
+{
+#define SCALE_STEP(j) y[j] = s * x[j]
+    FOR_ROW(n, SCALE_STEP);
+#undef SCALE_STEP
+}
+
+/* y += s x */
+static inline void row_axpy(float *restrict y, const float *restrict x, int64_t n, float s)
+{
+#define AXPY_STEP(j) y[j] += s * x[j]
+    FOR_ROW(n, AXPY_STEP);
+#undef AXPY_STEP
+}
+
+/* y = x */
+static inline void row_copy(float *restrict y, const float *restrict x, int64_t n)
+{
+#define COPY_STEP(j) y[j] = x[j]
+    FOR_ROW(n, COPY_STEP);
+#undef COPY_STEP
+}
+
+/* y += x */
+static inline void row_add(float *restrict y, const float *restrict x, int64_t n)
+{
+#define ADD_STEP(j) y[j] += x[j]
+    FOR_ROW(n, ADD_STEP);
+#undef ADD_STEP
+}
+
+/* y += a b */
+static inline void row_mul_add(float *restrict y, const float *restrict a, const float *restrict b, int64_t n)
+{
+#define MUL_ADD_STEP(j) y[j] += a[j] * b[j]
+    FOR_ROW(n, MUL_ADD_STEP);
+#undef MUL_ADD_STEP
+}
+
+#endif

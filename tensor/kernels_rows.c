@@ -1,0 +1,57 @@
+/* kernels_rows.c - gather, scatter-add and strided row copies: embedding
+ * lookups and concat (see ck_kernels.h). */
+#include "kernels_internal.h"
+
+/* ---- rows: gather, scatter-add, strided copies ----
+ * Rows here are short (an embedding of 1 to a few dozen floats), so the
+ * copies are inline loops, not a memcpy call per row. */
+
+void ck_k_gather_rows(float *restrict out, const float *restrict table, const int32_t *restrict ids,
+                      int64_t n, int64_t dim)
+{
+    if (dim == 1) {
+        for (int64_t r = 0; r < n; r++) out[r] = table[ids[r]];
+        return;
+    }
+#define GATHER_RANGE(begin, end) \
+    for (int64_t r = begin; r < end; r++) row_copy(out + r * dim, table + (int64_t)ids[r] * dim, dim)
+    SPLIT_RANGE(n, n * dim, GATHER_RANGE);
+#undef GATHER_RANGE
+}
+
+void ck_k_scatter_add_rows(float *restrict grad_table, const float *restrict g, const int32_t *restrict ids,
+                           int64_t n, int64_t dim)
+{
+    /* In row order, so a repeated id sums its rows in a fixed order. */
+    if (dim == 1) {
+        for (int64_t r = 0; r < n; r++) grad_table[ids[r]] += g[r];
+        return;
+    }
+    for (int64_t r = 0; r < n; r++) row_add(grad_table + (int64_t)ids[r] * dim, g + r * dim, dim);
+}
+
+void ck_k_copy_rows(float *restrict dst, int64_t dst_stride, const float *restrict src, int64_t src_stride,
+                    int64_t rows, int64_t cols)
+{
+    if (cols == 1) {
+        for (int64_t r = 0; r < rows; r++) dst[r * dst_stride] = src[r * src_stride];
+        return;
+    }
+#define COPY_RANGE(begin, end) \
+    for (int64_t r = begin; r < end; r++) row_copy(dst + r * dst_stride, src + r * src_stride, cols)
+    SPLIT_RANGE(rows, rows * cols, COPY_RANGE);
+#undef COPY_RANGE
+}
+
+void ck_k_add_rows(float *restrict dst, int64_t dst_stride, const float *restrict src, int64_t src_stride,
+                   int64_t rows, int64_t cols)
+{
+    if (cols == 1) {
+        for (int64_t r = 0; r < rows; r++) dst[r * dst_stride] += src[r * src_stride];
+        return;
+    }
+#define ADD_RANGE(begin, end) \
+    for (int64_t r = begin; r < end; r++) row_add(dst + r * dst_stride, src + r * src_stride, cols)
+    SPLIT_RANGE(rows, rows * cols, ADD_RANGE);
+#undef ADD_RANGE
+}
