@@ -23,11 +23,11 @@ typedef struct ck_tape ck_tape;
 
 /* Per-op settings, set by the op's constructor and read by its kernels. */
 typedef struct ck_op_args {
-    int axis;          /* sum, mean, concat, masked_mean (normalised to >= 0) */
-    int keepdims;      /* sum, mean, masked_mean */
-    float alpha;       /* scale */
-    ck_shape shape;    /* reshape target */
-    void *user;        /* user-defined ops: anything they need */
+    int axis;       /* sum, mean, concat, masked_mean (normalised to >= 0) */
+    int keepdims;   /* sum, mean, masked_mean */
+    float alpha;    /* scale */
+    ck_shape shape; /* reshape target */
+    void *user;     /* user-defined ops: anything they need */
 } ck_op_args;
 
 /* What the tape must know about an op, as bits of ck_op.flags. A row
@@ -64,55 +64,56 @@ typedef struct ck_op {
      * (=) it instead into every input whose grad_unset is set. NULL for ops
      * that are not differentiable. */
     void (*backward)(ck_node *n);
-    unsigned flags;         /* CK_OP_VIEW | CK_OP_WRITES_OUTPUT | CK_OP_ASSIGNS_GRAD */
+    unsigned flags; /* CK_OP_VIEW | CK_OP_WRITES_OUTPUT | CK_OP_ASSIGNS_GRAD */
 } ck_op;
 
 struct ck_node {
-    const ck_op *op;        /* NULL for leaves (parameters and constants) */
-    ck_node **in;           /* inputs, n_in of them */
+    const ck_op *op; /* NULL for leaves (parameters and constants) */
+    ck_node **in;    /* inputs, n_in of them */
     int n_in;
     ck_op_args args;
-    ck_tensor value;        /* F32 values, or I32 ids for id constants */
-    float *grad;            /* d loss / d value, same size; NULL: no gradient.
-                             * Every node has its own (a reshape's too). */
-    const char *name;       /* parameters: "dense/kernel"; NULL otherwise */
-    void *saved;            /* op-private data kept from forward for backward */
-    int is_param;           /* heap-owned leaf (ck_param) */
-    int grad_unset;         /* during backward only: 1 while grad holds nothing
-                             * yet (not even zeros). An op sees it set only if
-                             * flagged CK_OP_ASSIGNS_GRAD, and then must write
-                             * every element of this gradient. */
+    ck_tensor value; /* F32 values, or I32 ids for id constants */
+    /* d loss / d value, same size; NULL: no gradient. Every node has its
+     * own (a reshape's too). */
+    float *grad;
+    const char *name; /* parameters: "dense/kernel"; NULL otherwise */
+    void *saved;      /* op-private data kept from forward for backward */
+    int is_param;     /* heap-owned leaf (ck_param) */
+    /* During backward only: 1 while grad holds nothing yet (not even
+     * zeros). An op sees it set only if flagged CK_OP_ASSIGNS_GRAD, and then
+     * must write every element of this gradient. */
+    int grad_unset;
 };
 
 /* ---- tape ---- */
 /* An empty tape with gradients on; NULL (message) if out of memory. */
 ck_tape *ck_tape_new(void);
 /* Frees the tape and its arena (not the parameters). NULL is ignored. */
-void     ck_tape_free(ck_tape *t);
+void ck_tape_free(ck_tape *t);
 /* End of step: forget all nodes and free-for-reuse all their memory. */
-void     ck_tape_reset(ck_tape *t);
+void ck_tape_reset(ck_tape *t);
 /* Gradients on (default) or off (inference: nothing is recorded, no grad
  * buffers). Returns the previous setting. */
-int      ck_tape_set_grad(ck_tape *t, int enabled);
-int      ck_tape_grad_enabled(const ck_tape *t);
+int ck_tape_set_grad(ck_tape *t, int enabled);
+int ck_tape_grad_enabled(const ck_tape *t);
 /* Scratch memory that lives until the next reset (zeroed, 64-byte aligned). */
-void    *ck_tape_alloc(ck_tape *t, size_t bytes);
+void *ck_tape_alloc(ck_tape *t, size_t bytes);
 /* The arena behind the tape (for tests and statistics). */
 const ck_arena *ck_tape_arena(const ck_tape *t);
-int      ck_tape_size(const ck_tape *t);      /* nodes recorded since the reset */
+int ck_tape_size(const ck_tape *t); /* nodes recorded since the reset */
 
 /* ---- leaves ---- */
 /* A trainable parameter: takes ownership of `value` (F32), allocates a zero
  * gradient. Lives until ck_param_free. */
 ck_node *ck_param(ck_tensor *value, const char *name);
-void     ck_param_free(ck_node *p);
+void ck_param_free(ck_node *p);
 /* A constant for this step: views t's data (no copy), never has a gradient.
  * Used for inputs, targets and ids (I32). */
 ck_node *ck_const(ck_tape *tp, const ck_tensor *t);
 /* Zero the gradients of n parameters: for hand-written training loops,
  * before each ck_backward. ck_fit calls it once at the start; after that
  * its optimizer steps consume (zero) the gradients as they read them. */
-void     ck_zero_grad(ck_node *const *params, int n);
+void ck_zero_grad(ck_node *const *params, int n);
 
 /* ---- backward ---- */
 /* root must have one element: its gradient is seeded with 1, then each
@@ -133,15 +134,14 @@ int ck_backward_seed(ck_tape *t, ck_node *root, const float *seed);
  * is recorded for backward, with a gradient buffer (unzeroed: backward
  * clears it), only when some input has a gradient, gradients are on and the
  * op has a backward. Copies `in`; `args` may be NULL. */
-ck_node *ck_apply(ck_tape *t, const ck_op *op, ck_node *const *in, int n_in,
-                  const ck_op_args *args);
+ck_node *ck_apply(ck_tape *t, const ck_op *op, ck_node *const *in, int n_in, const ck_op_args *args);
 
 /* Elementwise with numpy broadcasting (shapes aligned from the right, a dim
  * of 1 stretches): (B, n) + (n), (B, n) * (B, 1), (B, n) - (), ... */
 ck_node *ck_add(ck_tape *t, ck_node *a, ck_node *b);
 ck_node *ck_sub(ck_tape *t, ck_node *a, ck_node *b);
 ck_node *ck_mul(ck_tape *t, ck_node *a, ck_node *b);
-ck_node *ck_scale(ck_tape *t, ck_node *x, float alpha);          /* alpha * x */
+ck_node *ck_scale(ck_tape *t, ck_node *x, float alpha); /* alpha * x */
 /* (..., k) @ (k, n) -> (..., n): leading dims of a are rows. */
 ck_node *ck_matmul(ck_tape *t, ck_node *a, ck_node *b);
 /* Reduce one axis (negative counts from the end). */
@@ -171,10 +171,23 @@ ck_node *ck_mse(ck_tape *t, ck_node *pred, ck_node *target);
 
 /* The built-in op table (op_table.c), one row per op, in this order. */
 typedef enum ck_op_id {
-    CK_OP_ADD, CK_OP_SUB, CK_OP_MUL, CK_OP_SCALE, CK_OP_MATMUL,
-    CK_OP_SUM, CK_OP_MEAN, CK_OP_SQUARE, CK_OP_RESHAPE, CK_OP_CONCAT,
-    CK_OP_GATHER, CK_OP_MASK_NONZERO, CK_OP_MASKED_MEAN,
-    CK_OP_RELU, CK_OP_SIGMOID, CK_OP_TANH, CK_OP_MSE,
+    CK_OP_ADD,
+    CK_OP_SUB,
+    CK_OP_MUL,
+    CK_OP_SCALE,
+    CK_OP_MATMUL,
+    CK_OP_SUM,
+    CK_OP_MEAN,
+    CK_OP_SQUARE,
+    CK_OP_RESHAPE,
+    CK_OP_CONCAT,
+    CK_OP_GATHER,
+    CK_OP_MASK_NONZERO,
+    CK_OP_MASKED_MEAN,
+    CK_OP_RELU,
+    CK_OP_SIGMOID,
+    CK_OP_TANH,
+    CK_OP_MSE,
     CK_OP_COUNT
 } ck_op_id;
 extern const ck_op ck_ops[CK_OP_COUNT];

@@ -37,22 +37,22 @@
 typedef ck_node *(*ck_build_fn)(ck_tape *t, ck_node *const *inputs, int n, void *user);
 
 typedef struct ck_gradcheck_result {
-    int ok;                 /* 1 when every element passed */
-    long n_checked;         /* elements compared */
+    int ok;         /* 1 when every element passed */
+    long n_checked; /* elements compared */
     long n_failed;
-    double max_abs_err;     /* over all elements */
-    double max_rel_err;     /* |a - n| / max(|n|, 1e-8) */
-    int worst_input;        /* the element with the largest worst_ratio */
+    double max_abs_err; /* over all elements */
+    double max_rel_err; /* |a - n| / max(|n|, 1e-8) */
+    int worst_input;    /* the element with the largest worst_ratio */
     long worst_index;
     double worst_analytic, worst_numeric;
-    double worst_ratio;     /* |a - n| / what the criterion allows: ok when every ratio <= 1 */
-    double worst_scale;     /* scale_k of the worst element's input */
+    double worst_ratio; /* |a - n| / what the criterion allows: ok when every ratio <= 1 */
+    double worst_scale; /* scale_k of the worst element's input */
 } ck_gradcheck_result;
 
 /* inputs: F32 parameter nodes (ck_param) whose gradients are checked; their
  * gradients are overwritten. Returns 0 when the check ran (see res->ok),
  * -1 on error (message set). */
-int ck_gradcheck(ck_build_fn build, void *user, ck_node *const *inputs, int n,
-                 double eps, double atol, double rtol, ck_gradcheck_result *res);
+int ck_gradcheck(ck_build_fn build, void *user, ck_node *const *inputs, int n, double eps, double atol, double rtol,
+                 ck_gradcheck_result *res);
 
 #endif

@@ -19,10 +19,10 @@
 
 /* What the check gathers about one input, element by element. */
 typedef struct input_check {
-    float *analytic;        /* from backward */
-    double *numeric;        /* central difference */
-    double *noise;          /* its estimated round-off */
-    double scale;           /* max |numeric| over the input */
+    float *analytic; /* from backward */
+    double *numeric; /* central difference */
+    double *noise;   /* its estimated round-off */
+    double scale;    /* max |numeric| over the input */
 } input_check;
 
 /* Fill the tape's memory with NaN: a value or gradient an op promised (by
@@ -54,8 +54,8 @@ static float *loss_weights(int64_t out_size)
 
 /* Build, then backward seeded with w (made on the first call) into the
  * inputs' gradients, zeroed first. 0, or -1 with a message. */
-static int analytic_pass(ck_tape *t, ck_build_fn build, void *user, ck_node *const *inputs, int n,
-                         float **w, int64_t *out_size)
+static int analytic_pass(ck_tape *t, ck_build_fn build, void *user, ck_node *const *inputs, int n, float **w,
+                         int64_t *out_size)
 {
     ck_zero_grad(inputs, n);
     ck_tape_reset(t);
@@ -79,8 +79,8 @@ static int analytic_pass(ck_tape *t, ck_build_fn build, void *user, ck_node *con
 
 /* Build the graph (forward only) and copy its output into out; -1 when the
  * graph could not be built or changed size. */
-static int evaluate(ck_tape *t, ck_build_fn build, void *user, ck_node *const *inputs, int n,
-                    float *out, int64_t out_size)
+static int evaluate(ck_tape *t, ck_build_fn build, void *user, ck_node *const *inputs, int n, float *out,
+                    int64_t out_size)
 {
     ck_tape_reset(t);
     ck_node *node = build(t, inputs, n, user);
@@ -92,9 +92,8 @@ static int evaluate(ck_tape *t, ck_build_fn build, void *user, ck_node *const *i
 /* Central differences of sum(out * w) for every element of every input,
  * with their noise and each input's scale. out_up, out_down: scratch of
  * out_size floats. 0, or -1 with a message. */
-static int numeric_pass(ck_tape *t, ck_build_fn build, void *user, ck_node *const *inputs, int n,
-                        const float *w, int64_t out_size, double eps, float *out_up, float *out_down,
-                        input_check *checks)
+static int numeric_pass(ck_tape *t, ck_build_fn build, void *user, ck_node *const *inputs, int n, const float *w,
+                        int64_t out_size, double eps, float *out_up, float *out_down, input_check *checks)
 {
     for (int k = 0; k < n; k++) {
         float *x = inputs[k]->value.f;
@@ -159,11 +158,10 @@ static void compare(ck_node *const *inputs, int n, input_check *checks, double a
     }
 }
 
-int ck_gradcheck(ck_build_fn build, void *user, ck_node *const *inputs, int n,
-                 double eps, double atol, double rtol, ck_gradcheck_result *res)
+int ck_gradcheck(ck_build_fn build, void *user, ck_node *const *inputs, int n, double eps, double atol, double rtol,
+                 ck_gradcheck_result *res)
 {
-    if (!build || !res || (n > 0 && !inputs) || n < 0)
-        return ck_fail("gradcheck: build, inputs or result is NULL");
+    if (!build || !res || (n > 0 && !inputs) || n < 0) return ck_fail("gradcheck: build, inputs or result is NULL");
     for (int k = 0; k < n; k++) {
         if (!inputs[k]) return ck_fail("gradcheck: input %d is NULL", k);
         if (inputs[k]->value.dtype != CK_F32 || !inputs[k]->grad)

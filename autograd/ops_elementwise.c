@@ -14,8 +14,8 @@ int ck_binary_shape(ck_node *n)
     if (require_inputs(n, 2) < 0 || require_f32(n, 0) < 0 || require_f32(n, 1) < 0) return -1;
     ck_shape a = n->in[0]->value.shape, b = n->in[1]->value.shape;
     if (ck_bcast_plan(a, b, &n->value.shape, NULL) < 0)
-        return ck_fail("%s: shapes %s and %s do not broadcast", n->op->name,
-                       ck_shape_str(a, sa, sizeof sa), ck_shape_str(b, sb, sizeof sb));
+        return ck_fail("%s: shapes %s and %s do not broadcast", n->op->name, ck_shape_str(a, sa, sizeof sa),
+                       ck_shape_str(b, sb, sizeof sb));
     n->value.dtype = CK_F32;
     return 0;
 }
@@ -66,11 +66,26 @@ static void binary_backward(ck_binop op, ck_node *n)
     ck_k_binary_backward(op, &plan, n->in[0]->value.f, n->in[1]->value.f, n->grad, grad[0], grad[1]);
 }
 
-int ck_add_forward(ck_tape *t, ck_node *n) { (void)t; binary_forward(CK_BIN_ADD, n); return 0; }
+int ck_add_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    binary_forward(CK_BIN_ADD, n);
+    return 0;
+}
 void ck_add_backward(ck_node *n) { binary_backward(CK_BIN_ADD, n); }
-int ck_sub_forward(ck_tape *t, ck_node *n) { (void)t; binary_forward(CK_BIN_SUB, n); return 0; }
+int ck_sub_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    binary_forward(CK_BIN_SUB, n);
+    return 0;
+}
 void ck_sub_backward(ck_node *n) { binary_backward(CK_BIN_SUB, n); }
-int ck_mul_forward(ck_tape *t, ck_node *n) { (void)t; binary_forward(CK_BIN_MUL, n); return 0; }
+int ck_mul_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    binary_forward(CK_BIN_MUL, n);
+    return 0;
+}
 void ck_mul_backward(ck_node *n) { binary_backward(CK_BIN_MUL, n); }
 
 ck_node *ck_add(ck_tape *t, ck_node *a, ck_node *b) { return apply2(t, CK_OP_ADD, a, b, NULL); }
@@ -97,8 +112,10 @@ int ck_scale_forward(ck_tape *t, ck_node *n)
 void ck_scale_backward(ck_node *n)
 {
     ck_node *x = n->in[0];
-    if (x->grad_unset) ck_k_scale(x->grad, n->grad, n->value.size, n->args.alpha);
-    else if (x->grad) ck_k_axpy(x->grad, n->grad, n->value.size, n->args.alpha);
+    if (x->grad_unset)
+        ck_k_scale(x->grad, n->grad, n->value.size, n->args.alpha);
+    else if (x->grad)
+        ck_k_axpy(x->grad, n->grad, n->value.size, n->args.alpha);
 }
 
 ck_node *ck_scale(ck_tape *t, ck_node *x, float alpha)
@@ -120,8 +137,10 @@ int ck_square_forward(ck_tape *t, ck_node *n)
 void ck_square_backward(ck_node *n)
 {
     ck_node *x = n->in[0];
-    if (x->grad_unset) ck_k_square_backward_assign(x->grad, x->value.f, n->grad, n->value.size);
-    else if (x->grad) ck_k_square_backward(x->grad, x->value.f, n->grad, n->value.size);
+    if (x->grad_unset)
+        ck_k_square_backward_assign(x->grad, x->value.f, n->grad, n->value.size);
+    else if (x->grad)
+        ck_k_square_backward(x->grad, x->value.f, n->grad, n->value.size);
 }
 
 ck_node *ck_square(ck_tape *t, ck_node *x) { return apply1(t, CK_OP_SQUARE, x, NULL); }

@@ -13,7 +13,7 @@
 
 #include "ck_autograd.h"
 
-#define SHAPE_BUF 64    /* room for "(2048, 20, 20, 20)" */
+#define SHAPE_BUF 64 /* room for "(2048, 20, 20, 20)" */
 
 static inline int require_f32(const ck_node *n, int k)
 {
@@ -33,8 +33,7 @@ static inline int normalise_axis(const ck_node *n, ck_shape s, int *axis)
     char buf[SHAPE_BUF];
     int a = *axis < 0 ? *axis + s.ndim : *axis;
     if (a < 0 || a >= s.ndim)
-        return ck_fail("%s: axis %d out of range for shape %s", n->op->name, *axis,
-                       ck_shape_str(s, buf, sizeof buf));
+        return ck_fail("%s: axis %d out of range for shape %s", n->op->name, *axis, ck_shape_str(s, buf, sizeof buf));
     *axis = a;
     return 0;
 }
@@ -79,56 +78,56 @@ static inline ck_node *apply2(ck_tape *t, ck_op_id id, ck_node *a, ck_node *b, c
 /* ---- the functions the rows of ck_ops[] name, by family file ---- */
 
 /* ops_elementwise.c */
-int  ck_binary_shape(ck_node *n);       /* add, sub, mul: numpy broadcasting */
-int  ck_same_shape_f32(ck_node *n);     /* one float32 input, output of its shape */
-int  ck_add_forward(ck_tape *t, ck_node *n);
+int ck_binary_shape(ck_node *n);   /* add, sub, mul: numpy broadcasting */
+int ck_same_shape_f32(ck_node *n); /* one float32 input, output of its shape */
+int ck_add_forward(ck_tape *t, ck_node *n);
 void ck_add_backward(ck_node *n);
-int  ck_sub_forward(ck_tape *t, ck_node *n);
+int ck_sub_forward(ck_tape *t, ck_node *n);
 void ck_sub_backward(ck_node *n);
-int  ck_mul_forward(ck_tape *t, ck_node *n);
+int ck_mul_forward(ck_tape *t, ck_node *n);
 void ck_mul_backward(ck_node *n);
-int  ck_scale_forward(ck_tape *t, ck_node *n);
+int ck_scale_forward(ck_tape *t, ck_node *n);
 void ck_scale_backward(ck_node *n);
-int  ck_square_forward(ck_tape *t, ck_node *n);
+int ck_square_forward(ck_tape *t, ck_node *n);
 void ck_square_backward(ck_node *n);
-int  ck_relu_forward(ck_tape *t, ck_node *n);
+int ck_relu_forward(ck_tape *t, ck_node *n);
 void ck_relu_backward(ck_node *n);
-int  ck_sigmoid_forward(ck_tape *t, ck_node *n);
+int ck_sigmoid_forward(ck_tape *t, ck_node *n);
 void ck_sigmoid_backward(ck_node *n);
-int  ck_tanh_forward(ck_tape *t, ck_node *n);
+int ck_tanh_forward(ck_tape *t, ck_node *n);
 void ck_tanh_backward(ck_node *n);
 
 /* ops_matmul.c */
-int  ck_matmul_shape(ck_node *n);
-int  ck_matmul_forward(ck_tape *t, ck_node *n);
+int ck_matmul_shape(ck_node *n);
+int ck_matmul_forward(ck_tape *t, ck_node *n);
 void ck_matmul_backward(ck_node *n);
 
 /* ops_reduce.c */
-int  ck_reduce_axis_shape(ck_node *n);  /* sum, mean */
-int  ck_sum_forward(ck_tape *t, ck_node *n);
+int ck_reduce_axis_shape(ck_node *n); /* sum, mean */
+int ck_sum_forward(ck_tape *t, ck_node *n);
 void ck_sum_backward(ck_node *n);
-int  ck_mean_forward(ck_tape *t, ck_node *n);
+int ck_mean_forward(ck_tape *t, ck_node *n);
 void ck_mean_backward(ck_node *n);
-int  ck_mask_nonzero_shape(ck_node *n);
-int  ck_mask_nonzero_forward(ck_tape *t, ck_node *n);
-int  ck_masked_mean_shape(ck_node *n);
-int  ck_masked_mean_forward(ck_tape *t, ck_node *n);
+int ck_mask_nonzero_shape(ck_node *n);
+int ck_mask_nonzero_forward(ck_tape *t, ck_node *n);
+int ck_masked_mean_shape(ck_node *n);
+int ck_masked_mean_forward(ck_tape *t, ck_node *n);
 void ck_masked_mean_backward(ck_node *n);
 
 /* ops_shape.c */
-int  ck_reshape_shape(ck_node *n);
-int  ck_reshape_forward(ck_tape *t, ck_node *n);
+int ck_reshape_shape(ck_node *n);
+int ck_reshape_forward(ck_tape *t, ck_node *n);
 void ck_reshape_backward(ck_node *n);
-int  ck_concat_shape(ck_node *n);
-int  ck_concat_forward(ck_tape *t, ck_node *n);
+int ck_concat_shape(ck_node *n);
+int ck_concat_forward(ck_tape *t, ck_node *n);
 void ck_concat_backward(ck_node *n);
-int  ck_gather_shape(ck_node *n);
-int  ck_gather_forward(ck_tape *t, ck_node *n);
+int ck_gather_shape(ck_node *n);
+int ck_gather_forward(ck_tape *t, ck_node *n);
 void ck_gather_backward(ck_node *n);
 
 /* ops_loss.c */
-int  ck_mse_shape(ck_node *n);
-int  ck_mse_forward(ck_tape *t, ck_node *n);
+int ck_mse_shape(ck_node *n);
+int ck_mse_forward(ck_tape *t, ck_node *n);
 void ck_mse_backward(ck_node *n);
 
 #endif

@@ -12,11 +12,9 @@ int ck_matmul_shape(ck_node *n)
     ck_shape a = n->in[0]->value.shape, b = n->in[1]->value.shape;
     ck_shape_str(a, sa, sizeof sa);
     ck_shape_str(b, sb, sizeof sb);
-    if (a.ndim < 1 || b.ndim != 2)
-        return ck_fail("matmul: shapes %s and %s: expected (..., k) @ (k, n)", sa, sb);
+    if (a.ndim < 1 || b.ndim != 2) return ck_fail("matmul: shapes %s and %s: expected (..., k) @ (k, n)", sa, sb);
     if (a.d[a.ndim - 1] != b.d[0])
-        return ck_fail("matmul: shapes %s and %s: inner dims %d and %d differ", sa, sb,
-                       a.d[a.ndim - 1], b.d[0]);
+        return ck_fail("matmul: shapes %s and %s: inner dims %d and %d differ", sa, sb, a.d[a.ndim - 1], b.d[0]);
     n->value.dtype = CK_F32;
     n->value.shape = a;
     n->value.shape.d[a.ndim - 1] = b.d[1];

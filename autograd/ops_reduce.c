@@ -32,13 +32,25 @@ static void reduce_axis_backward(ck_node *n, int is_mean)
     int64_t outer, len, inner;
     split_at_axis(x->value.shape, n->args.axis, &outer, &len, &inner);
     float scale = is_mean && len > 0 ? 1.0f / (float)len : 1.0f;
-    if (x->grad_unset) ck_k_sum_axis_backward_assign(x->grad, n->grad, outer, len, inner, scale);
-    else ck_k_sum_axis_backward(x->grad, n->grad, outer, len, inner, scale);
+    if (x->grad_unset)
+        ck_k_sum_axis_backward_assign(x->grad, n->grad, outer, len, inner, scale);
+    else
+        ck_k_sum_axis_backward(x->grad, n->grad, outer, len, inner, scale);
 }
 
-int ck_sum_forward(ck_tape *t, ck_node *n) { (void)t; reduce_axis_forward(n, 0); return 0; }
+int ck_sum_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    reduce_axis_forward(n, 0);
+    return 0;
+}
 void ck_sum_backward(ck_node *n) { reduce_axis_backward(n, 0); }
-int ck_mean_forward(ck_tape *t, ck_node *n) { (void)t; reduce_axis_forward(n, 1); return 0; }
+int ck_mean_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    reduce_axis_forward(n, 1);
+    return 0;
+}
 void ck_mean_backward(ck_node *n) { reduce_axis_backward(n, 1); }
 
 ck_node *ck_sum(ck_tape *t, ck_node *x, int axis, int keepdims)

@@ -35,8 +35,10 @@ int ck_reshape_forward(ck_tape *t, ck_node *n)
 void ck_reshape_backward(ck_node *n)
 {
     ck_node *x = n->in[0];
-    if (x->grad_unset) memcpy(x->grad, n->grad, (size_t)n->value.size * sizeof(float));
-    else if (x->grad) ck_k_axpy(x->grad, n->grad, n->value.size, 1.0f);
+    if (x->grad_unset)
+        memcpy(x->grad, n->grad, (size_t)n->value.size * sizeof(float));
+    else if (x->grad)
+        ck_k_axpy(x->grad, n->grad, n->value.size, 1.0f);
 }
 
 ck_node *ck_reshape(ck_tape *t, ck_node *x, ck_shape s)
@@ -65,8 +67,8 @@ int ck_concat_shape(ck_node *n)
             if (d != axis && s.d[d] != first.d[d]) agree = 0;
         if (!agree)
             return ck_fail("concat: input %d has shape %s but input 0 has %s: "
-                           "all dims but axis %d must agree", k, ck_shape_str(s, sk, sizeof sk),
-                           ck_shape_str(first, s0, sizeof s0), axis);
+                           "all dims but axis %d must agree",
+                           k, ck_shape_str(s, sk, sizeof sk), ck_shape_str(first, s0, sizeof s0), axis);
         out.d[axis] += s.d[axis];
     }
     n->value.dtype = CK_F32;
@@ -98,8 +100,8 @@ int ck_concat_forward(ck_tape *t, ck_node *n)
         int64_t rows = outer - row < CONCAT_BLOCK_ROWS ? outer - row : CONCAT_BLOCK_ROWS, offset = 0;
         for (int k = 0; k < n->n_in; k++) {
             int64_t chunk = concat_chunk(n->in[k], n->args.axis);
-            ck_k_copy_rows(n->value.f + row * out_row + offset, out_row, n->in[k]->value.f + row * chunk,
-                           chunk, rows, chunk);
+            ck_k_copy_rows(n->value.f + row * out_row + offset, out_row, n->in[k]->value.f + row * chunk, chunk, rows,
+                           chunk);
             offset += chunk;
         }
     }
@@ -119,8 +121,10 @@ void ck_concat_backward(ck_node *n)
             int64_t chunk = concat_chunk(n->in[k], n->args.axis);
             ck_node *x = n->in[k];
             const float *g = n->grad + row * out_row + offset;
-            if (x->grad_unset) ck_k_copy_rows(x->grad + row * chunk, chunk, g, out_row, rows, chunk);
-            else if (x->grad) ck_k_add_rows(x->grad + row * chunk, chunk, g, out_row, rows, chunk);
+            if (x->grad_unset)
+                ck_k_copy_rows(x->grad + row * chunk, chunk, g, out_row, rows, chunk);
+            else if (x->grad)
+                ck_k_add_rows(x->grad + row * chunk, chunk, g, out_row, rows, chunk);
             offset += chunk;
         }
     }
@@ -140,10 +144,8 @@ int ck_gather_shape(ck_node *n)
     char st[SHAPE_BUF], si[SHAPE_BUF];
     if (require_inputs(n, 2) < 0 || require_f32(n, 0) < 0) return -1;
     ck_shape table = n->in[0]->value.shape, ids = n->in[1]->value.shape;
-    if (n->in[1]->value.dtype != CK_I32)
-        return ck_fail("gather: ids must be int32, got float32");
-    if (table.ndim != 2)
-        return ck_fail("gather: table must be 2-d (V, D), got %s", ck_shape_str(table, st, sizeof st));
+    if (n->in[1]->value.dtype != CK_I32) return ck_fail("gather: ids must be int32, got float32");
+    if (table.ndim != 2) return ck_fail("gather: table must be 2-d (V, D), got %s", ck_shape_str(table, st, sizeof st));
     if (ids.ndim >= CK_MAX_DIMS)
         return ck_fail("gather: ids %s have too many dims: the output would have %d, max %d",
                        ck_shape_str(ids, si, sizeof si), ids.ndim + 1, CK_MAX_DIMS);
@@ -162,8 +164,8 @@ int ck_gather_forward(ck_tape *t, ck_node *n)
     for (int64_t pos = 0; pos < ids->size; pos++) {
         int32_t id = ids->i[pos];
         if (id < 0 || id >= vocab)
-            return ck_fail("gather: id %d out of range [0, %lld) at position %lld", (int)id,
-                           (long long)vocab, (long long)pos);
+            return ck_fail("gather: id %d out of range [0, %lld) at position %lld", (int)id, (long long)vocab,
+                           (long long)pos);
     }
     ck_k_gather_rows(n->value.f, table->f, ids->i, ids->size, dim);
     return 0;
@@ -179,7 +181,4 @@ void ck_gather_backward(ck_node *n)
     ck_k_scatter_add_rows(grad_table, n->grad, ids->i, ids->size, n->in[0]->value.shape.d[1]);
 }
 
-ck_node *ck_gather(ck_tape *t, ck_node *table, ck_node *ids)
-{
-    return apply2(t, CK_OP_GATHER, table, ids, NULL);
-}
+ck_node *ck_gather(ck_tape *t, ck_node *table, ck_node *ids) { return apply2(t, CK_OP_GATHER, table, ids, NULL); }

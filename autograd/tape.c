@@ -6,10 +6,10 @@
 #include <string.h>
 
 struct ck_tape {
-    ck_arena arena;     /* every node, value and gradient of the step */
-    ck_node **nodes;    /* recorded nodes in creation order */
+    ck_arena arena;  /* every node, value and gradient of the step */
+    ck_node **nodes; /* recorded nodes in creation order */
     int n_nodes;
-    int capacity;       /* kept across resets: no realloc after warm-up */
+    int capacity; /* kept across resets: no realloc after warm-up */
     int grad_enabled;
 };
 
@@ -106,8 +106,8 @@ ck_node *ck_param(ck_tensor *value, const char *name)
         ck_fail("param '%s': out of memory", name ? name : "");
         return NULL;
     }
-    p->value = *value;      /* the node now owns the data (if the tensor did) */
-    free(value);            /* ... and the tensor's shell is no longer needed */
+    p->value = *value; /* the node now owns the data (if the tensor did) */
+    free(value);       /* ... and the tensor's shell is no longer needed */
     p->grad = grad;
     p->name = name_copy;
     p->is_param = 1;
@@ -136,7 +136,7 @@ ck_node *ck_const(ck_tape *tp, const ck_tensor *t)
     ck_node *n = ck_tape_alloc(tp, sizeof *n);
     if (!n) return NULL;
     n->value = *t;
-    n->value.owns = 0;  /* a view: the caller keeps the data */
+    n->value.owns = 0; /* a view: the caller keeps the data */
     return n;
 }
 
@@ -144,8 +144,7 @@ void ck_zero_grad(ck_node *const *params, int n)
 {
     if (!params) return;
     for (int k = 0; k < n; k++)
-        if (params[k] && params[k]->grad)
-            memset(params[k]->grad, 0, (size_t)params[k]->value.size * sizeof(float));
+        if (params[k] && params[k]->grad) memset(params[k]->grad, 0, (size_t)params[k]->value.size * sizeof(float));
 }
 
 /* ---- ck_apply ---- */
@@ -175,8 +174,7 @@ static int make_value(ck_tape *t, const ck_op *op, ck_node *n, const char *name)
     return ck_tensor_arena(&t->arena, dtype, shape, &n->value);
 }
 
-ck_node *ck_apply(ck_tape *t, const ck_op *op, ck_node *const *in, int n_in,
-                  const ck_op_args *args)
+ck_node *ck_apply(ck_tape *t, const ck_op *op, ck_node *const *in, int n_in, const ck_op_args *args)
 {
     const char *name = op && op->name ? op->name : "op";
     if (!t) {
@@ -254,8 +252,7 @@ int ck_backward_seed(ck_tape *t, ck_node *root, const float *seed)
     if (!t) return ck_fail("backward: tape is NULL");
     if (!root) return ck_fail("backward: root is NULL");
     if (!seed) return ck_fail("backward: seed is NULL");
-    if (!root->grad)
-        return ck_fail("backward: root has no gradient (no input needs one, or gradients are off)");
+    if (!root->grad) return ck_fail("backward: root has no gradient (no input needs one, or gradients are off)");
     int64_t size = root->value.size;
 
     if (root->is_param) { /* nothing recorded leads to a leaf */

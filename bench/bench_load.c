@@ -59,8 +59,7 @@ int main(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("%s: %lld ratings, %lld training rows\n", argv[1], rows, train_rows);
-    printf("load %.3f s, split %.3f s, gather %.3f s, total %.3f s (best of %d); peak RSS %.1f MB\n",
-           best_load, best_split, best_gather, best_load + best_split + best_gather, repeats,
-           (double)ru.ru_maxrss / 1024.0);
+    printf("load %.3f s, split %.3f s, gather %.3f s, total %.3f s (best of %d); peak RSS %.1f MB\n", best_load,
+           best_split, best_gather, best_load + best_split + best_gather, repeats, (double)ru.ru_maxrss / 1024.0);
     return 0;
 }

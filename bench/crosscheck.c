@@ -29,12 +29,10 @@ int main(int argc, char **argv)
     double train_mse, val_mse, val_after;
     int pool_notebook = strcmp(argv[2], "notebook") == 0;
 
-    if (ck_movielens_load(argv[1], &d) < 0 ||
-        ck_movielens_split(d.n, 0.2, 7, &tr, &n_tr, &va, &n_va) < 0 ||
+    if (ck_movielens_load(argv[1], &d) < 0 || ck_movielens_split(d.n, 0.2, 7, &tr, &n_tr, &va, &n_va) < 0 ||
         ck_movielens_gather(&d, tr, n_tr, &train) < 0 || ck_movielens_gather(&d, va, n_va, &val) < 0)
         goto fail;
-    ck_fm_config c = {d.n_uid, d.n_mid, d.n_genre, 20,
-                      pool_notebook ? CK_GENRE_POOL_NOTEBOOK : CK_GENRE_POOL_MASKED};
+    ck_fm_config c = {d.n_uid, d.n_mid, d.n_genre, 20, pool_notebook ? CK_GENRE_POOL_NOTEBOOK : CK_GENRE_POOL_MASKED};
     if (ck_fm_model(s, &c, &fm) < 0 || ck_compile(fm.fm_model, "mse", ck_Adam(0.001f), NULL, 0) < 0 ||
         ck_load_weights(fm.fm_model, argv[3]) < 0 ||
         ck_evaluate(fm.fm_model, train.x, CK_ML_N_INPUTS, &train.y, 2048, &train_mse) < 0 ||
@@ -45,8 +43,8 @@ int main(int argc, char **argv)
     if (!h || ck_evaluate(fm.fm_model, val.x, CK_ML_N_INPUTS, &val.y, 2048, &val_after) < 0 ||
         ck_save_weights(fm.fm_model, argv[4]) < 0)
         goto fail;
-    printf("ours  init train_mse %.6f val_mse %.6f | epoch 1 (no shuffle) loss %.6f val_mse %.6f\n",
-           train_mse, val_mse, h->epochs[0].loss, val_after);
+    printf("ours  init train_mse %.6f val_mse %.6f | epoch 1 (no shuffle) loss %.6f val_mse %.6f\n", train_mse, val_mse,
+           h->epochs[0].loss, val_after);
     ck_history_free(h);
     ck_session_free(s);
     ck_movielens_batch_free(&train);

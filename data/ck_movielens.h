@@ -48,10 +48,10 @@
 #include "ck_tensor.h"
 #include "ck_text.h"
 
-#define CK_ML_MAX_ID 10000000   /* larger ids are rejected (they size arrays) */
-#define CK_ML_NUM_WORDS 15      /* Tokenizer(num_words=15) */
-#define CK_ML_MAXLEN 3          /* pad_sequences(maxlen=3) */
-#define CK_ML_N_GENRE 14        /* notebook: n_genre = 14 (ids 1..14, 0 = padding) */
+#define CK_ML_MAX_ID 10000000 /* larger ids are rejected (they size arrays) */
+#define CK_ML_NUM_WORDS 15    /* Tokenizer(num_words=15) */
+#define CK_ML_MAXLEN 3        /* pad_sequences(maxlen=3) */
+#define CK_ML_N_GENRE 14      /* notebook: n_genre = 14 (ids 1..14, 0 = padding) */
 
 /* The size of the examples' generated dataset when no --data is given
  * (ml-1m: 6,040 users, 3,706 rated movies, 1,000,209 ratings). */
@@ -62,15 +62,15 @@
 typedef struct ck_movielens {
     /* merged rows, in the notebook's order */
     int64_t n;
-    float *occupation;        /* (n) the user's occupation, as a number */
-    int32_t *uid;             /* (n) */
-    int32_t *mid;             /* (n) */
-    int32_t *genre;           /* (n, maxlen) padded genre ids */
-    float *rating;            /* (n) 1..5 */
+    float *occupation; /* (n) the user's occupation, as a number */
+    int32_t *uid;      /* (n) */
+    int32_t *mid;      /* (n) */
+    int32_t *genre;    /* (n, maxlen) padded genre ids */
+    float *rating;     /* (n) 1..5 */
 
-    int n_uid, n_mid;         /* largest user / movie id */
-    int n_genre;              /* CK_ML_N_GENRE */
-    int maxlen;               /* CK_ML_MAXLEN */
+    int n_uid, n_mid; /* largest user / movie id */
+    int n_genre;      /* CK_ML_N_GENRE */
+    int maxlen;       /* CK_ML_MAXLEN */
 
     /* per movie, indexed by movie id 0..n_mid (for recommendations) */
     char **title;             /* (n_mid + 1) UTF-8 title, NULL when absent */
@@ -78,21 +78,21 @@ typedef struct ck_movielens {
     char **movie_genres_text; /* (n_mid + 1) genre string as in the file ("Comedy|Drama"), NULL when absent */
     int *movie_present;       /* (n_mid + 1) 1 if the movie is in the movies table */
     /* per user, indexed by user id 0..n_uid */
-    float *user_occupation;   /* (n_uid + 1) 0 when absent */
-    int *user_present;        /* (n_uid + 1) 1 if the user is in the users table */
+    float *user_occupation; /* (n_uid + 1) 0 when absent */
+    int *user_present;      /* (n_uid + 1) 1 if the user is in the users table */
 
-    int64_t n_ratings_raw;    /* rows of the ratings file before the merge */
-    int64_t n_users, n_movies;/* rows of the users / movies tables */
-    ck_tokenizer *genre_tokenizer;  /* the fitted tokenizer: word_index for reports */
-    char format[12];          /* "ml-1m", "ml-100k" or "synthetic" */
+    int64_t n_ratings_raw;         /* rows of the ratings file before the merge */
+    int64_t n_users, n_movies;     /* rows of the users / movies tables */
+    ck_tokenizer *genre_tokenizer; /* the fitted tokenizer: word_index for reports */
+    char format[12];               /* "ml-1m", "ml-100k" or "synthetic" */
 
-    void *storage_;           /* private: title bytes */
+    void *storage_; /* private: title bytes */
 } ck_movielens;
 
 /* Load the MovieLens directory `dir` (ml-1m or ml-100k, detected by
  * ratings.dat / u.data) and prepare the notebook's rows. On error returns -1,
  * sets the message and leaves *out empty (safe to ck_movielens_free). */
-int  ck_movielens_load(const char *dir, ck_movielens *out);
+int ck_movielens_load(const char *dir, ck_movielens *out);
 
 /* A synthetic MovieLens-like dataset made in memory, deterministic in seed
  * (ck_rng), with the ml-1m schema: users with occupations 0..20, movies with
@@ -104,8 +104,7 @@ int  ck_movielens_load(const char *dir, ck_movielens *out);
  * 1 <= n_ratings <= min(n_users * n_movies, 2^31 - 1); rating mean about
  * 3.57 (ml-1m: 3.58). The examples use (seed, CK_ML_SYNTH_DEFAULT_USERS,
  * CK_ML_SYNTH_DEFAULT_MOVIES, CK_ML_SYNTH_DEFAULT_RATINGS). */
-int  ck_movielens_synthetic(uint64_t seed, int n_users, int n_movies, int64_t n_ratings,
-                            ck_movielens *out);
+int ck_movielens_synthetic(uint64_t seed, int n_users, int n_movies, int64_t n_ratings, ck_movielens *out);
 
 void ck_movielens_free(ck_movielens *d);
 
@@ -116,9 +115,8 @@ void ck_movielens_free(ck_movielens *d);
  * order. val_fraction in [0, 1) (0, which sklearn refuses: no validation
  * rows, the training rows are all of p); at least one training row must
  * remain. *train_idx and *val_idx are heap arrays (free()). */
-int  ck_movielens_split(int64_t n, double val_fraction, uint32_t seed,
-                        int64_t **train_idx, int64_t *n_train,
-                        int64_t **val_idx, int64_t *n_val);
+int ck_movielens_split(int64_t n, double val_fraction, uint32_t seed, int64_t **train_idx, int64_t *n_train,
+                       int64_t **val_idx, int64_t *n_val);
 
 /* The model's inputs, in the notebook's order. */
 enum { CK_ML_OCCUPATION = 0, CK_ML_UID = 1, CK_ML_MID = 2, CK_ML_GENRE = 3, CK_ML_N_INPUTS = 4 };
@@ -128,10 +126,10 @@ enum { CK_ML_OCCUPATION = 0, CK_ML_UID = 1, CK_ML_MID = 2, CK_ML_GENRE = 3, CK_M
  * (ck_movielens_split_rows). */
 typedef struct ck_movielens_batch {
     int64_t n;
-    ck_tensor x[CK_ML_N_INPUTS];  /* occupation (n, 1) F32, uid (n, 1) I32,
+    ck_tensor x[CK_ML_N_INPUTS]; /* occupation (n, 1) F32, uid (n, 1) I32,
                                      mid (n, 1) I32, genre (n, maxlen) I32 */
-    ck_tensor y;                  /* rating (n, 1) F32 */
-    void *storage_;               /* private */
+    ck_tensor y;                 /* rating (n, 1) F32 */
+    void *storage_;              /* private */
 } ck_movielens_batch;
 
 /* The same split as ck_movielens_split + ck_movielens_gather, without a copy:
@@ -142,12 +140,11 @@ typedef struct ck_movielens_batch {
  * is allowed and frees nothing). Afterwards d's rows are no longer in the
  * notebook's merge order. Extra memory while it runs: 12 bytes per row.
  * On error d is unchanged and both batches are empty. */
-int  ck_movielens_split_rows(ck_movielens *d, double val_fraction, uint32_t seed,
-                             ck_movielens_batch *train, ck_movielens_batch *val);
+int ck_movielens_split_rows(ck_movielens *d, double val_fraction, uint32_t seed, ck_movielens_batch *train,
+                            ck_movielens_batch *val);
 
 /* out: the rows d[idx[0]], ..., d[idx[n-1]]. Every index must be in [0, d->n). */
-int  ck_movielens_gather(const ck_movielens *d, const int64_t *idx, int64_t n,
-                         ck_movielens_batch *out);
+int ck_movielens_gather(const ck_movielens *d, const int64_t *idx, int64_t n, ck_movielens_batch *out);
 void ck_movielens_batch_free(ck_movielens_batch *b);
 
 #endif

@@ -13,22 +13,28 @@
 #include <stdint.h>
 
 /* s[0 .. len) inside a file's buffer; not NUL-terminated. */
-typedef struct ck_ml_span { const char *s; size_t len; } ck_ml_span;
+typedef struct ck_ml_span {
+    const char *s;
+    size_t len;
+} ck_ml_span;
 
 /* ---- files ---- */
 
 /* dir/name as a heap string (free()), or NULL when out of memory. */
 char *ck_ml_join_path(const char *dir, const char *name);
 /* 1 if path is a regular file. */
-int   ck_ml_file_exists(const char *path);
+int ck_ml_file_exists(const char *path);
 
 /* A file of a MovieLens directory, read whole (NUL-terminated at data[size]). */
-typedef struct ck_ml_file { char *path, *data; size_t size; } ck_ml_file;
+typedef struct ck_ml_file {
+    char *path, *data;
+    size_t size;
+} ck_ml_file;
 
 /* Reads dir/name into f. Fails (message) when it cannot be opened, is not a
  * regular file, is empty or does not fit in memory. f->path is set even on
  * failure; ck_ml_unload_file frees both. */
-int  ck_ml_load_file(const char *dir, const char *name, ck_ml_file *f);
+int ck_ml_load_file(const char *dir, const char *name, ck_ml_file *f);
 void ck_ml_unload_file(ck_ml_file *f);
 
 /* Lines in buf, counting a last line without '\n': an upper bound on the
@@ -39,25 +45,25 @@ int64_t ck_ml_count_lines(const char *buf, size_t size);
 
 /* Walks a file's buffer line by line. */
 typedef struct ck_ml_lines {
-    const char *path;        /* for messages */
-    const char *p, *end;     /* the rest of the buffer */
-    int64_t lineno;          /* 1-based number of the line last returned */
+    const char *path;    /* for messages */
+    const char *p, *end; /* the rest of the buffer */
+    int64_t lineno;      /* 1-based number of the line last returned */
 } ck_ml_lines;
 
 ck_ml_lines ck_ml_lines_of(const ck_ml_file *f);
 /* The next line without its '\n' and one trailing '\r'; 0 at the end. */
-int  ck_ml_next_line(ck_ml_lines *r, ck_ml_span *line);
+int ck_ml_next_line(ck_ml_lines *r, ck_ml_span *line);
 /* 1 if the line holds nothing but spaces and tabs (such lines are skipped). */
-int  ck_ml_is_blank(ck_ml_span line);
+int ck_ml_is_blank(ck_ml_span line);
 
 /* ---- fields ---- */
 
 /* Splits line on sep (one or more characters). Stores at most max fields in
  * fields and returns how many there are, so a wrong count can be reported. */
-int  ck_ml_split_fields(ck_ml_span line, const char *sep, ck_ml_span *fields, int max);
+int ck_ml_split_fields(ck_ml_span line, const char *sep, ck_ml_span *fields, int max);
 /* v without surrounding spaces and tabs. */
 ck_ml_span ck_ml_trim(ck_ml_span v);
-int  ck_ml_span_eq(ck_ml_span a, ck_ml_span b);
+int ck_ml_span_eq(ck_ml_span a, ck_ml_span b);
 
 /* ---- checks; each returns 0 or -1 with the message set ---- */
 
@@ -65,17 +71,15 @@ int  ck_ml_span_eq(ck_ml_span a, ck_ml_span b);
  * outside printable ASCII as \xNN. */
 const char *ck_ml_show(ck_ml_span v, char *buf, size_t cap);
 /* "movielens: PATH line L: field F (NAME) 'VALUE' PROBLEM" */
-int  ck_ml_field_error(const ck_ml_lines *r, int field, const char *name, ck_ml_span v,
-                       const char *problem);
+int ck_ml_field_error(const ck_ml_lines *r, int field, const char *name, ck_ml_span v, const char *problem);
 /* "movielens: PATH line L: expected WANT fields separated by 'SEP', found GOT" */
-int  ck_ml_count_error(const ck_ml_lines *r, int want, const char *sep, int got);
+int ck_ml_count_error(const ck_ml_lines *r, int want, const char *sep, int got);
 /* A decimal integer in [lo, hi] (optional '-', digits only). */
-int  ck_ml_parse_int(const ck_ml_lines *r, int field, const char *name, ck_ml_span v,
-                     int64_t lo, int64_t hi, int64_t *out);
+int ck_ml_parse_int(const ck_ml_lines *r, int field, const char *name, ck_ml_span v, int64_t lo, int64_t hi,
+                    int64_t *out);
 /* A user or movie id: an integer in 1..CK_ML_MAX_ID. */
-int  ck_ml_parse_id(const ck_ml_lines *r, int field, const char *name, ck_ml_span v,
-                    int32_t *out);
+int ck_ml_parse_id(const ck_ml_lines *r, int field, const char *name, ck_ml_span v, int32_t *out);
 /* Text that becomes a C string (a title, a genre name) may not hold a NUL. */
-int  ck_ml_check_no_nul(const ck_ml_lines *r, int field, const char *name, ck_ml_span v);
+int ck_ml_check_no_nul(const ck_ml_lines *r, int field, const char *name, ck_ml_span v);
 
 #endif

@@ -25,30 +25,30 @@
 #endif
 #define CK_ML_PREFETCH_AHEAD 16
 
-#define CK_ML_MIN_STARS 1         /* ratings are whole stars 1..5 */
+#define CK_ML_MIN_STARS 1 /* ratings are whole stars 1..5 */
 #define CK_ML_MAX_STARS 5
-#define CK_ML1M_OCCUPATIONS 21    /* ml-1m users.dat occupations are 0..20 */
+#define CK_ML1M_OCCUPATIONS 21 /* ml-1m users.dat occupations are 0..20 */
 
 /* The three tables as read from the files, before the merge. Text (titles
  * and genre strings) lives in one growing byte array; rows refer to it by
  * offset because the array moves as it grows. */
 typedef struct ck_ml_tables {
     int64_t n_ratings;
-    int32_t *rating_uid, *rating_mid;   /* (n_ratings) */
-    uint8_t *rating;                    /* (n_ratings) 1..5 */
+    int32_t *rating_uid, *rating_mid; /* (n_ratings) */
+    uint8_t *rating;                  /* (n_ratings) 1..5 */
 
     int64_t n_users;
-    int32_t *user_id;                   /* (n_users) in file order */
-    float *user_occ;                    /* (n_users) */
-    int64_t *user_line;                 /* (n_users) line in the file, for messages */
+    int32_t *user_id;   /* (n_users) in file order */
+    float *user_occ;    /* (n_users) */
+    int64_t *user_line; /* (n_users) line in the file, for messages */
 
     int64_t n_movies;
-    int32_t *movie_id;                  /* (n_movies) in file order */
-    int64_t *movie_line;                /* (n_movies) */
-    size_t *title_at, *genres_at;       /* (n_movies) offsets into text */
-    char *text;                         /* stb_ds array of NUL-terminated strings */
+    int32_t *movie_id;            /* (n_movies) in file order */
+    int64_t *movie_line;          /* (n_movies) */
+    size_t *title_at, *genres_at; /* (n_movies) offsets into text */
+    char *text;                   /* stb_ds array of NUL-terminated strings */
 
-    const char *users_file, *movies_file;   /* names for messages */
+    const char *users_file, *movies_file; /* names for messages */
 } ck_ml_tables;
 
 void ck_ml_tables_free(ck_ml_tables *t);

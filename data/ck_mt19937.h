@@ -15,11 +15,11 @@
 
 typedef struct ck_mt19937 {
     uint32_t key[CK_MT19937_N];
-    int pos;                       /* next word of key to temper; N: regenerate */
+    int pos; /* next word of key to temper; N: regenerate */
 } ck_mt19937;
 
 /* numpy.random.RandomState(seed) for an integer seed in [0, 2^32). */
-void     ck_mt19937_seed(ck_mt19937 *r, uint32_t seed);
+void ck_mt19937_seed(ck_mt19937 *r, uint32_t seed);
 /* The next tempered 32-bit output (numpy's randint(2**32, dtype=uint32)). */
 uint32_t ck_mt19937_u32(ck_mt19937 *r);
 /* A uniform integer in [0, max], exactly as numpy's legacy random_interval:
@@ -28,6 +28,6 @@ uint32_t ck_mt19937_u32(ck_mt19937 *r);
 uint64_t ck_mt19937_interval(ck_mt19937 *r, uint64_t max);
 /* out (n): numpy.random.RandomState(seed).permutation(n). n >= 0.
  * Returns 0, or -1 (message set) when n < 0 or out is NULL with n > 0. */
-int      ck_numpy_permutation(int64_t n, uint32_t seed, int64_t *out);
+int ck_numpy_permutation(int64_t n, uint32_t seed, int64_t *out);
 
 #endif

@@ -32,8 +32,7 @@ int64_t ck_train_test_split_n_test(int64_t n, double test_size);
  * message set, outputs NULL and 0): test_size <= 0, >= 1 or NaN; n < 0; a
  * test_size that leaves no training row (n_train = n - n_test < 1, e.g. any
  * test_size with n = 1). */
-int ck_train_test_split_indices(int64_t n, double test_size, uint32_t seed,
-                                int64_t **train_idx, int64_t *n_train,
+int ck_train_test_split_indices(int64_t n, double test_size, uint32_t seed, int64_t **train_idx, int64_t *n_train,
                                 int64_t **test_idx, int64_t *n_test);
 
 /* The same split as one caller-owned array, for callers that reorder their

@@ -36,36 +36,35 @@ ck_tokenizer *ck_tokenizer_new(int num_words, char split, int lower);
 void ck_tokenizer_free(ck_tokenizer *t);
 /* Characters replaced by `split` before splitting (Keras's `filters`);
  * NULL or "" for none. Call before fitting. */
-int  ck_tokenizer_set_filters(ck_tokenizer *t, const char *filters);
+int ck_tokenizer_set_filters(ck_tokenizer *t, const char *filters);
 
 /* Count the words of n texts (NUL-terminated) and rebuild word_index. */
-int  ck_tokenizer_fit(ck_tokenizer *t, const char *const *texts, int64_t n);
+int ck_tokenizer_fit(ck_tokenizer *t, const char *const *texts, int64_t n);
 
 /* ---- word_index ---- */
 /* Number of distinct words seen (the size of word_index). */
-int         ck_tokenizer_n_words(const ck_tokenizer *t);
+int ck_tokenizer_n_words(const ck_tokenizer *t);
 /* The index of `word` (1-based), or 0 when the word was never seen. The word
  * is looked up as given (not lower-cased). */
-int         ck_tokenizer_index(const ck_tokenizer *t, const char *word);
+int ck_tokenizer_index(const ck_tokenizer *t, const char *word);
 /* The word with index i (1 <= i <= n_words), or NULL. Iterate word_index in
  * order with  for (i = 1; i <= ck_tokenizer_n_words(t); i++). */
 const char *ck_tokenizer_word(const ck_tokenizer *t, int i);
 /* How many times the word with index i was counted (0 if i is out of range). */
-int64_t     ck_tokenizer_count(const ck_tokenizer *t, int i);
+int64_t ck_tokenizer_count(const ck_tokenizer *t, int i);
 /* num_words as given to ck_tokenizer_new. */
-int         ck_tokenizer_num_words(const ck_tokenizer *t);
+int ck_tokenizer_num_words(const ck_tokenizer *t);
 
 /* ---- sequences: n ragged int32 lists ---- */
 typedef struct ck_sequences {
-    int64_t n;           /* number of sequences */
-    int64_t *offsets;    /* (n + 1): sequence i is ids[offsets[i] .. offsets[i+1]) */
-    int32_t *ids;        /* (offsets[n]) */
+    int64_t n;        /* number of sequences */
+    int64_t *offsets; /* (n + 1): sequence i is ids[offsets[i] .. offsets[i+1]) */
+    int32_t *ids;     /* (offsets[n]) */
 } ck_sequences;
 
 /* out: the word ids of each text, in text order (Keras texts_to_sequences).
  * Free with ck_sequences_free. */
-int  ck_tokenizer_texts_to_sequences(const ck_tokenizer *t, const char *const *texts,
-                                     int64_t n, ck_sequences *out);
+int ck_tokenizer_texts_to_sequences(const ck_tokenizer *t, const char *const *texts, int64_t n, ck_sequences *out);
 void ck_sequences_free(ck_sequences *s);
 
 /* The length of the longest sequence (Keras's maxlen=None), 0 if none. */
@@ -77,7 +76,7 @@ int64_t ck_sequences_longest(const ck_sequences *s);
  * shorter one is filled with `value` after its ids (padding POST) or before
  * them (PRE). */
 typedef enum ck_pad_side { CK_PAD_PRE = 0, CK_PAD_POST = 1 } ck_pad_side;
-int32_t *ck_pad_sequences(const ck_sequences *seqs, int maxlen, ck_pad_side padding,
-                          ck_pad_side truncating, int32_t value);
+int32_t *ck_pad_sequences(const ck_sequences *seqs, int maxlen, ck_pad_side padding, ck_pad_side truncating,
+                          int32_t value);
 
 #endif

@@ -1,7 +1,7 @@
 /* movielens_fields.c - the line and field reader shared by the MovieLens
  * parsers; see ck_movielens_fields.h. */
 #ifndef _POSIX_C_SOURCE
-#define _POSIX_C_SOURCE 200809L   /* fileno, fstat */
+#define _POSIX_C_SOURCE 200809L /* fileno, fstat */
 #endif
 #include "ck_movielens_fields.h"
 
@@ -15,7 +15,7 @@
 #include "ck_error.h"
 #include "ck_movielens.h"
 
-#define SHOW_MAX_CHARS 32   /* a longer field value is cut to this many and "..." */
+#define SHOW_MAX_CHARS 32 /* a longer field value is cut to this many and "..." */
 
 /* ------------------------------------------------------------------ files */
 
@@ -24,11 +24,9 @@ char *ck_ml_join_path(const char *dir, const char *name)
     size_t a = strlen(dir), b = strlen(name);
     int slash = a > 0 && dir[a - 1] != '/';
     char *p = malloc(a + (size_t)slash + b + 1);
-    if (!p)
-        return NULL;
+    if (!p) return NULL;
     memcpy(p, dir, a);
-    if (slash)
-        p[a] = '/';
+    if (slash) p[a] = '/';
     memcpy(p + a + (size_t)slash, name, b + 1);
     return p;
 }
@@ -45,8 +43,7 @@ static int read_whole_file(const char *path, char **data, size_t *size)
     *data = NULL;
     *size = 0;
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return ck_fail("movielens: cannot open %s: %s", path, strerror(errno));
+    if (!f) return ck_fail("movielens: cannot open %s: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(f);
@@ -81,8 +78,7 @@ static int read_whole_file(const char *path, char **data, size_t *size)
 int ck_ml_load_file(const char *dir, const char *name, ck_ml_file *f)
 {
     f->path = ck_ml_join_path(dir, name);
-    if (!f->path)
-        return ck_fail("movielens: out of memory");
+    if (!f->path) return ck_fail("movielens: out of memory");
     return read_whole_file(f->path, &f->data, &f->size);
 }
 
@@ -106,21 +102,16 @@ int64_t ck_ml_count_lines(const char *buf, size_t size)
 
 /* ------------------------------------------------------------------ lines */
 
-ck_ml_lines ck_ml_lines_of(const ck_ml_file *f)
-{
-    return (ck_ml_lines){f->path, f->data, f->data + f->size, 0};
-}
+ck_ml_lines ck_ml_lines_of(const ck_ml_file *f) { return (ck_ml_lines){f->path, f->data, f->data + f->size, 0}; }
 
 int ck_ml_next_line(ck_ml_lines *r, ck_ml_span *line)
 {
-    if (r->p >= r->end)
-        return 0;
+    if (r->p >= r->end) return 0;
     const char *nl = memchr(r->p, '\n', (size_t)(r->end - r->p));
     const char *stop = nl ? nl : r->end;
     line->s = r->p;
     line->len = (size_t)(stop - r->p);
-    if (line->len > 0 && line->s[line->len - 1] == '\r')
-        line->len--;
+    if (line->len > 0 && line->s[line->len - 1] == '\r') line->len--;
     r->p = nl ? nl + 1 : r->end;
     r->lineno++;
     return 1;
@@ -129,8 +120,7 @@ int ck_ml_next_line(ck_ml_lines *r, ck_ml_span *line)
 int ck_ml_is_blank(ck_ml_span line)
 {
     for (size_t i = 0; i < line.len; i++)
-        if (line.s[i] != ' ' && line.s[i] != '\t')
-            return 0;
+        if (line.s[i] != ' ' && line.s[i] != '\t') return 0;
     return 1;
 }
 
@@ -143,34 +133,26 @@ int ck_ml_split_fields(ck_ml_span line, const char *sep, ck_ml_span *fields, int
     size_t start = 0, i = 0;
     while (i + seplen <= line.len) {
         if (memcmp(line.s + i, sep, seplen) == 0) {
-            if (n < max)
-                fields[n] = (ck_ml_span){line.s + start, i - start};
-            if (n < INT_MAX - 1)
-                n++;
+            if (n < max) fields[n] = (ck_ml_span){line.s + start, i - start};
+            if (n < INT_MAX - 1) n++;
             i += seplen;
             start = i;
         } else {
             i++;
         }
     }
-    if (n < max)
-        fields[n] = (ck_ml_span){line.s + start, line.len - start};
+    if (n < max) fields[n] = (ck_ml_span){line.s + start, line.len - start};
     return n + 1;
 }
 
 ck_ml_span ck_ml_trim(ck_ml_span v)
 {
-    while (v.len && (v.s[0] == ' ' || v.s[0] == '\t'))
-        v.s++, v.len--;
-    while (v.len && (v.s[v.len - 1] == ' ' || v.s[v.len - 1] == '\t'))
-        v.len--;
+    while (v.len && (v.s[0] == ' ' || v.s[0] == '\t')) v.s++, v.len--;
+    while (v.len && (v.s[v.len - 1] == ' ' || v.s[v.len - 1] == '\t')) v.len--;
     return v;
 }
 
-int ck_ml_span_eq(ck_ml_span a, ck_ml_span b)
-{
-    return a.len == b.len && memcmp(a.s, b.s, a.len) == 0;
-}
+int ck_ml_span_eq(ck_ml_span a, ck_ml_span b) { return a.len == b.len && memcmp(a.s, b.s, a.len) == 0; }
 
 /* ------------------------------------------------------------------ checks */
 
@@ -193,22 +175,21 @@ const char *ck_ml_show(ck_ml_span v, char *buf, size_t cap)
     return buf;
 }
 
-int ck_ml_field_error(const ck_ml_lines *r, int field, const char *name, ck_ml_span v,
-                      const char *problem)
+int ck_ml_field_error(const ck_ml_lines *r, int field, const char *name, ck_ml_span v, const char *problem)
 {
     char shown[160];
-    return ck_fail("movielens: %s line %lld: field %d (%s) '%s' %s", r->path,
-                   (long long)r->lineno, field, name, ck_ml_show(v, shown, sizeof shown), problem);
+    return ck_fail("movielens: %s line %lld: field %d (%s) '%s' %s", r->path, (long long)r->lineno, field, name,
+                   ck_ml_show(v, shown, sizeof shown), problem);
 }
 
 int ck_ml_count_error(const ck_ml_lines *r, int want, const char *sep, int got)
 {
-    return ck_fail("movielens: %s line %lld: expected %d fields separated by '%s', found %d",
-                   r->path, (long long)r->lineno, want, sep[0] == '\t' ? "\\t" : sep, got);
+    return ck_fail("movielens: %s line %lld: expected %d fields separated by '%s', found %d", r->path,
+                   (long long)r->lineno, want, sep[0] == '\t' ? "\\t" : sep, got);
 }
 
-int ck_ml_parse_int(const ck_ml_lines *r, int field, const char *name, ck_ml_span v,
-                    int64_t lo, int64_t hi, int64_t *out)
+int ck_ml_parse_int(const ck_ml_lines *r, int field, const char *name, ck_ml_span v, int64_t lo, int64_t hi,
+                    int64_t *out)
 {
     size_t i = 0;
     int negative = 0;
@@ -216,21 +197,18 @@ int ck_ml_parse_int(const ck_ml_lines *r, int field, const char *name, ck_ml_spa
         negative = 1;
         i = 1;
     }
-    if (i == v.len)
-        return ck_ml_field_error(r, field, name, v, "is not an integer");
+    if (i == v.len) return ck_ml_field_error(r, field, name, v, "is not an integer");
     int64_t x = 0;
     int too_big = 0;
     for (; i < v.len; i++) {
         unsigned d = (unsigned)(unsigned char)v.s[i] - '0';
-        if (d > 9)
-            return ck_ml_field_error(r, field, name, v, "is not an integer");
+        if (d > 9) return ck_ml_field_error(r, field, name, v, "is not an integer");
         if (x > (INT64_MAX - 9) / 10)
-            too_big = 1;    /* keep scanning: a later non-digit is the better message */
+            too_big = 1; /* keep scanning: a later non-digit is the better message */
         else
             x = x * 10 + (int64_t)d;
     }
-    if (negative)
-        x = -x;
+    if (negative) x = -x;
     if (too_big || x < lo || x > hi) {
         char range[80];
         snprintf(range, sizeof range, "is not in %lld..%lld", (long long)lo, (long long)hi);
@@ -240,19 +218,16 @@ int ck_ml_parse_int(const ck_ml_lines *r, int field, const char *name, ck_ml_spa
     return 0;
 }
 
-int ck_ml_parse_id(const ck_ml_lines *r, int field, const char *name, ck_ml_span v,
-                   int32_t *out)
+int ck_ml_parse_id(const ck_ml_lines *r, int field, const char *name, ck_ml_span v, int32_t *out)
 {
     int64_t x;
-    if (ck_ml_parse_int(r, field, name, v, 1, CK_ML_MAX_ID, &x) < 0)
-        return -1;
+    if (ck_ml_parse_int(r, field, name, v, 1, CK_ML_MAX_ID, &x) < 0) return -1;
     *out = (int32_t)x;
     return 0;
 }
 
 int ck_ml_check_no_nul(const ck_ml_lines *r, int field, const char *name, ck_ml_span v)
 {
-    if (memchr(v.s, '\0', v.len))
-        return ck_ml_field_error(r, field, name, v, "contains a NUL byte");
+    if (memchr(v.s, '\0', v.len)) return ck_ml_field_error(r, field, name, v, "contains a NUL byte");
     return 0;
 }

@@ -17,9 +17,9 @@
 #include "ck_error.h"
 #include "ck_movielens_internal.h"
 
-#define GENRE_SPLIT '|'        /* Tokenizer(split='|') */
-#define GENRE_LOWER 1          /* Tokenizer(lower=True) */
-#define GENRE_PAD_VALUE 0      /* pad_sequences(value=0): id 0 is padding */
+#define GENRE_SPLIT '|'   /* Tokenizer(split='|') */
+#define GENRE_LOWER 1     /* Tokenizer(lower=True) */
+#define GENRE_PAD_VALUE 0 /* pad_sequences(value=0): id 0 is padding */
 
 /* ------------------------------------------------------------------ tables */
 
@@ -41,16 +41,14 @@ void ck_ml_tables_free(ck_ml_tables *t)
 
 void *ck_ml_alloc_array(int64_t n, size_t size)
 {
-    if (n < 0 || (uint64_t)n > SIZE_MAX / size)
-        return NULL;
+    if (n < 0 || (uint64_t)n > SIZE_MAX / size) return NULL;
     size_t bytes = (size_t)n * size;
     return malloc(bytes ? bytes : 1);
 }
 
 void *ck_ml_calloc_array(int64_t n, size_t size)
 {
-    if (n < 0 || (uint64_t)n > SIZE_MAX / size)
-        return NULL;
+    if (n < 0 || (uint64_t)n > SIZE_MAX / size) return NULL;
     return calloc(n ? (size_t)n : 1, size);
 }
 
@@ -78,8 +76,7 @@ int ck_ml_alloc_movies(ck_ml_tables *t, int64_t cap, const char *source)
 size_t ck_ml_text_append(ck_ml_tables *t, const char *s, size_t len)
 {
     size_t at = (size_t)arrlen(t->text);
-    if (len)
-        memcpy(arraddnptr(t->text, len), s, len);
+    if (len) memcpy(arraddnptr(t->text, len), s, len);
     arrput(t->text, '\0');
     return at;
 }
@@ -104,9 +101,9 @@ size_t ck_ml_text_append_latin1(ck_ml_tables *t, const char *s, size_t len)
 
 /* A table's ids: present[id] = 1 and row_of[id] = its row, for ids 0..max. */
 typedef struct id_index {
-    int32_t max;          /* largest id of the table */
-    int64_t *row_of;      /* (max + 1) set where present */
-    uint8_t *present;     /* (max + 1) */
+    int32_t max;      /* largest id of the table */
+    int64_t *row_of;  /* (max + 1) set where present */
+    uint8_t *present; /* (max + 1) */
 } id_index;
 
 static void id_index_free(id_index *ix)
@@ -117,23 +114,20 @@ static void id_index_free(id_index *ix)
 
 /* Indexes the ids id (n) of one table; a second row with the same id fails,
  * naming both lines of `file`. what: "user" or "movie". */
-static int index_ids(const int32_t *id, const int64_t *line, int64_t n, const char *file,
-                     const char *what, id_index *ix)
+static int index_ids(const int32_t *id, const int64_t *line, int64_t n, const char *file, const char *what,
+                     id_index *ix)
 {
     ix->max = 0;
     for (int64_t i = 0; i < n; i++)
-        if (id[i] > ix->max)
-            ix->max = id[i];
+        if (id[i] > ix->max) ix->max = id[i];
     ix->row_of = ck_ml_alloc_array((int64_t)ix->max + 1, sizeof *ix->row_of);
     ix->present = ck_ml_calloc_array((int64_t)ix->max + 1, 1);
-    if (!ix->row_of || !ix->present)
-        return ck_fail("movielens: out of memory for the users and movies tables");
+    if (!ix->row_of || !ix->present) return ck_fail("movielens: out of memory for the users and movies tables");
     for (int64_t i = 0; i < n; i++) {
         int32_t v = id[i];
         if (ix->present[v])
-            return ck_fail("movielens: %s line %lld: duplicate %s id %d (first on line %lld)",
-                           file, (long long)line[i], what, (int)v,
-                           (long long)line[ix->row_of[v]]);
+            return ck_fail("movielens: %s line %lld: duplicate %s id %d (first on line %lld)", file, (long long)line[i],
+                           what, (int)v, (long long)line[ix->row_of[v]]);
         ix->present[v] = 1;
         ix->row_of[v] = i;
     }
@@ -148,10 +142,8 @@ static int index_ids(const int32_t *id, const int64_t *line, int64_t n, const ch
 static int tokenize_genres(const ck_ml_tables *t, ck_movielens *out, int32_t **rows)
 {
     const char **texts = ck_ml_alloc_array(t->n_movies, sizeof *texts);
-    if (!texts)
-        return ck_fail("movielens: out of memory for %lld genre strings", (long long)t->n_movies);
-    for (int64_t i = 0; i < t->n_movies; i++)
-        texts[i] = t->text + t->genres_at[i];
+    if (!texts) return ck_fail("movielens: out of memory for %lld genre strings", (long long)t->n_movies);
+    for (int64_t i = 0; i < t->n_movies; i++) texts[i] = t->text + t->genres_at[i];
     ck_sequences seqs = {0};
     out->genre_tokenizer = ck_tokenizer_new(CK_ML_NUM_WORDS, GENRE_SPLIT, GENRE_LOWER);
     if (out->genre_tokenizer && ck_tokenizer_fit(out->genre_tokenizer, texts, t->n_movies) == 0 &&
@@ -170,8 +162,8 @@ static int tokenize_genres(const ck_ml_tables *t, ck_movielens *out, int32_t **r
  * appearance, rows inside a group in their previous order. A counting sort:
  * number the groups, count their rows, then place each row.
  * out may not alias rows. Returns the number of rows kept, or -1. */
-static int64_t grouped_inner_order(const int32_t *key, const int64_t *rows, int64_t n,
-                                   const id_index *table, int64_t *out)
+static int64_t grouped_inner_order(const int32_t *key, const int64_t *rows, int64_t n, const id_index *table,
+                                   int64_t *out)
 {
     const int32_t max_key = table->max;
     int32_t *group_of_key = ck_ml_alloc_array((int64_t)max_key + 1, sizeof *group_of_key);
@@ -181,24 +173,19 @@ static int64_t grouped_inner_order(const int32_t *key, const int64_t *rows, int6
         free(start);
         return ck_fail("movielens: out of memory merging %lld rows", (long long)n);
     }
-    for (int32_t k = 0; k <= max_key; k++)
-        group_of_key[k] = -1;
+    for (int32_t k = 0; k <= max_key; k++) group_of_key[k] = -1;
     int32_t n_groups = 0;
     for (int64_t i = 0; i < n; i++) {
         int32_t k = key[rows[i]];
-        if (k > max_key || !table->present[k])
-            continue;
-        if (group_of_key[k] < 0)
-            group_of_key[k] = n_groups++;
+        if (k > max_key || !table->present[k]) continue;
+        if (group_of_key[k] < 0) group_of_key[k] = n_groups++;
         start[group_of_key[k] + 1]++;
     }
-    for (int32_t g = 0; g < n_groups; g++)
-        start[g + 1] += start[g];
+    for (int32_t g = 0; g < n_groups; g++) start[g + 1] += start[g];
     int64_t kept = start[n_groups];
     for (int64_t i = 0; i < n; i++) {
         int32_t k = key[rows[i]];
-        if (k > max_key || !table->present[k])
-            continue;
+        if (k > max_key || !table->present[k]) continue;
         out[start[group_of_key[k]]++] = rows[i];
     }
     free(group_of_key);
@@ -209,8 +196,8 @@ static int64_t grouped_inner_order(const int32_t *key, const int64_t *rows, int6
 /* merge(merge(ratings, users, on uid), movies, on mid): *order (heap, room
  * for every rating) gets in its first *n entries the ratings-file row of
  * each merged row, in the merge's order. */
-static int merge_order(const ck_ml_tables *t, const id_index *users, const id_index *movies,
-                       int64_t **order, int64_t *n)
+static int merge_order(const ck_ml_tables *t, const id_index *users, const id_index *movies, int64_t **order,
+                       int64_t *n)
 {
     int64_t n_raw = t->n_ratings;
     int64_t *after_users = ck_ml_alloc_array(n_raw, sizeof *after_users);
@@ -220,16 +207,13 @@ static int merge_order(const ck_ml_tables *t, const id_index *users, const id_in
         free(merged);
         return ck_fail("movielens: out of memory for %lld rows", (long long)n_raw);
     }
-    for (int64_t i = 0; i < n_raw; i++)   /* the ratings in file order, to start from */
+    for (int64_t i = 0; i < n_raw; i++) /* the ratings in file order, to start from */
         merged[i] = i;
     int64_t n_users = grouped_inner_order(t->rating_uid, merged, n_raw, users, after_users);
-    int64_t kept = n_users < 0 ? -1
-                               : grouped_inner_order(t->rating_mid, after_users, n_users,
-                                                     movies, merged);
-    free(after_users);   /* before the rows are allocated: keeps the loader's peak memory down */
+    int64_t kept = n_users < 0 ? -1 : grouped_inner_order(t->rating_mid, after_users, n_users, movies, merged);
+    free(after_users); /* before the rows are allocated: keeps the loader's peak memory down */
     if (kept == 0)
-        ck_fail("movielens: no rating has both its user in %s and its movie in %s",
-                t->users_file, t->movies_file);
+        ck_fail("movielens: no rating has both its user in %s and its movie in %s", t->users_file, t->movies_file);
     if (kept <= 0) {
         free(merged);
         return -1;
@@ -252,8 +236,8 @@ static int alloc_id_tables(ck_movielens *out)
     out->movie_present = ck_ml_calloc_array(movies, sizeof *out->movie_present);
     out->user_occupation = ck_ml_calloc_array(users, sizeof *out->user_occupation);
     out->user_present = ck_ml_calloc_array(users, sizeof *out->user_present);
-    if (!out->title || !out->movie_genres_text || !out->movie_genre || !out->movie_present ||
-        !out->user_occupation || !out->user_present)
+    if (!out->title || !out->movie_genres_text || !out->movie_genre || !out->movie_present || !out->user_occupation ||
+        !out->user_present)
         return ck_fail("movielens: out of memory for %lld merged rows", (long long)out->n);
     return 0;
 }
@@ -263,21 +247,19 @@ static int alloc_id_tables(ck_movielens *out)
  * last column that reads it is done (the 1-byte ratings last): the loader's
  * peak is then the merged rows, the order and one byte per rating, not both
  * tables in full. genre_rows: (n_movies, maxlen) in movies-table order. */
-static int lay_out_rows(ck_ml_tables *t, const int64_t *order, const id_index *users,
-                        const id_index *movies, const int32_t *genre_rows, ck_movielens *out)
+static int lay_out_rows(ck_ml_tables *t, const int64_t *order, const id_index *users, const id_index *movies,
+                        const int32_t *genre_rows, ck_movielens *out)
 {
     const int64_t n = out->n;
     if (!(out->genre = ck_ml_alloc_array(n, CK_ML_MAXLEN * sizeof *out->genre)) ||
         !(out->mid = ck_ml_alloc_array(n, sizeof *out->mid)))
         goto no_memory;
     for (int64_t i = 0; i < n; i++) {
-        if (i + CK_ML_PREFETCH_AHEAD < n)
-            CK_ML_PREFETCH(&t->rating_mid[order[i + CK_ML_PREFETCH_AHEAD]]);
+        if (i + CK_ML_PREFETCH_AHEAD < n) CK_ML_PREFETCH(&t->rating_mid[order[i + CK_ML_PREFETCH_AHEAD]]);
         int32_t m = t->rating_mid[order[i]];
         out->mid[i] = m;
         const int32_t *genre = genre_rows + movies->row_of[m] * CK_ML_MAXLEN;
-        for (int k = 0; k < CK_ML_MAXLEN; k++)
-            out->genre[i * CK_ML_MAXLEN + k] = genre[k];
+        for (int k = 0; k < CK_ML_MAXLEN; k++) out->genre[i * CK_ML_MAXLEN + k] = genre[k];
     }
     free(t->rating_mid);
     t->rating_mid = NULL;
@@ -286,8 +268,7 @@ static int lay_out_rows(ck_ml_tables *t, const int64_t *order, const id_index *u
         !(out->uid = ck_ml_alloc_array(n, sizeof *out->uid)))
         goto no_memory;
     for (int64_t i = 0; i < n; i++) {
-        if (i + CK_ML_PREFETCH_AHEAD < n)
-            CK_ML_PREFETCH(&t->rating_uid[order[i + CK_ML_PREFETCH_AHEAD]]);
+        if (i + CK_ML_PREFETCH_AHEAD < n) CK_ML_PREFETCH(&t->rating_uid[order[i + CK_ML_PREFETCH_AHEAD]]);
         int32_t u = t->rating_uid[order[i]];
         out->uid[i] = u;
         out->occupation[i] = t->user_occ[users->row_of[u]];
@@ -295,11 +276,9 @@ static int lay_out_rows(ck_ml_tables *t, const int64_t *order, const id_index *u
     free(t->rating_uid);
     t->rating_uid = NULL;
 
-    if (!(out->rating = ck_ml_alloc_array(n, sizeof *out->rating)))
-        goto no_memory;
+    if (!(out->rating = ck_ml_alloc_array(n, sizeof *out->rating))) goto no_memory;
     for (int64_t i = 0; i < n; i++) {
-        if (i + CK_ML_PREFETCH_AHEAD < n)
-            CK_ML_PREFETCH(&t->rating[order[i + CK_ML_PREFETCH_AHEAD]]);
+        if (i + CK_ML_PREFETCH_AHEAD < n) CK_ML_PREFETCH(&t->rating[order[i + CK_ML_PREFETCH_AHEAD]]);
         out->rating[i] = (float)t->rating[order[i]];
     }
     free(t->rating);
@@ -332,7 +311,7 @@ static void fill_id_tables(ck_ml_tables *t, const int32_t *genre_rows, ck_moviel
 int ck_ml_prepare(ck_ml_tables *t, const char *format, ck_movielens *out)
 {
     id_index users = {0}, movies = {0};
-    int32_t *genre_rows = NULL;   /* (n_movies, maxlen) in movies-table order */
+    int32_t *genre_rows = NULL; /* (n_movies, maxlen) in movies-table order */
     int64_t *order = NULL, n = 0;
     int rc = -1;
     if (index_ids(t->user_id, t->user_line, t->n_users, t->users_file, "user", &users) < 0 ||
@@ -340,10 +319,9 @@ int ck_ml_prepare(ck_ml_tables *t, const char *format, ck_movielens *out)
         tokenize_genres(t, out, &genre_rows) < 0 || merge_order(t, &users, &movies, &order, &n) < 0)
         goto done;
     out->n = n;
-    out->n_uid = users.max;    /* the merged ids are ids of the tables */
+    out->n_uid = users.max; /* the merged ids are ids of the tables */
     out->n_mid = movies.max;
-    if (alloc_id_tables(out) < 0 || lay_out_rows(t, order, &users, &movies, genre_rows, out) < 0)
-        goto done;
+    if (alloc_id_tables(out) < 0 || lay_out_rows(t, order, &users, &movies, genre_rows, out) < 0) goto done;
     fill_id_tables(t, genre_rows, out);
     out->n_genre = CK_ML_N_GENRE;
     out->maxlen = CK_ML_MAXLEN;
@@ -362,8 +340,7 @@ done:
 
 void ck_movielens_free(ck_movielens *d)
 {
-    if (!d)
-        return;
+    if (!d) return;
     free(d->occupation);
     free(d->uid);
     free(d->mid);

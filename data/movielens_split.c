@@ -12,27 +12,24 @@
 /* Every column of the dataset holds 4-byte elements (float or int32). */
 #define ELEM_BYTES sizeof(float)
 _Static_assert(sizeof(float) == 4 && sizeof(int32_t) == 4, "columns are 4-byte elements");
-enum { ONE_WIDE_COLUMNS = 4 };   /* occupation, uid, mid, rating; genre is maxlen wide */
+enum { ONE_WIDE_COLUMNS = 4 }; /* occupation, uid, mid, rating; genre is maxlen wide */
 
 /* ------------------------------------------------------------------ split */
 
-int ck_movielens_split(int64_t n, double val_fraction, uint32_t seed, int64_t **train_idx,
-                       int64_t *n_train, int64_t **val_idx, int64_t *n_val)
+int ck_movielens_split(int64_t n, double val_fraction, uint32_t seed, int64_t **train_idx, int64_t *n_train,
+                       int64_t **val_idx, int64_t *n_val)
 {
-    if (!train_idx || !n_train || !val_idx || !n_val)
-        return ck_fail("movielens_split: an output pointer is NULL");
+    if (!train_idx || !n_train || !val_idx || !n_val) return ck_fail("movielens_split: an output pointer is NULL");
     *train_idx = *val_idx = NULL;
     *n_train = *n_val = 0;
-    if (n < 1)
-        return ck_fail("movielens_split: n = %lld, need at least 1 row", (long long)n);
+    if (n < 1) return ck_fail("movielens_split: n = %lld, need at least 1 row", (long long)n);
     if (!(val_fraction >= 0.0 && val_fraction < 1.0))
         return ck_fail("movielens_split: val_fraction = %g, must be in [0, 1)", val_fraction);
     if (n - ck_train_test_split_n_test(n, val_fraction) < 1)
-        return ck_fail("movielens_split: val_fraction = %g leaves no training rows of %lld",
-                       val_fraction, (long long)n);
+        return ck_fail("movielens_split: val_fraction = %g leaves no training rows of %lld", val_fraction,
+                       (long long)n);
     if (val_fraction > 0.0)
-        return ck_train_test_split_indices(n, val_fraction, seed, train_idx, n_train, val_idx,
-                                           n_val);
+        return ck_train_test_split_indices(n, val_fraction, seed, train_idx, n_train, val_idx, n_val);
     /* no validation rows (sklearn refuses test_size 0): every row trains,
      * in the permutation's order; the empty validation list is still a
      * heap pointer, like any other */
@@ -71,8 +68,8 @@ static ck_tensor view_2d(ck_dtype dtype, int rows, int cols, void *data)
 
 /* out's tensors as views on the columns: occupation (n, 1), uid (n, 1),
  * mid (n, 1), genre (n, maxlen), rating (n, 1). */
-static void set_views(ck_movielens_batch *out, int64_t n, int maxlen, float *occupation,
-                      int32_t *uid, int32_t *mid, int32_t *genre, float *rating)
+static void set_views(ck_movielens_batch *out, int64_t n, int maxlen, float *occupation, int32_t *uid, int32_t *mid,
+                      int32_t *genre, float *rating)
 {
     const int rows = (int)n;
     out->n = n;
@@ -88,14 +85,13 @@ static void view_rows(const ck_movielens *d, int64_t first, int64_t n, ck_moviel
 {
     const int L = d->maxlen;
     memset(out, 0, sizeof *out);
-    set_views(out, n, L, d->occupation + first, d->uid + first, d->mid + first,
-              d->genre + first * L, d->rating + first);
+    set_views(out, n, L, d->occupation + first, d->uid + first, d->mid + first, d->genre + first * L,
+              d->rating + first);
 }
 
 void ck_movielens_batch_free(ck_movielens_batch *b)
 {
-    if (!b)
-        return;
+    if (!b) return;
     free(b->storage_);
     memset(b, 0, sizeof *b);
 }
@@ -116,32 +112,28 @@ static void reorder_rows(void *data, int64_t n, int width, const int64_t *order,
                 CK_ML_PREFETCH(column + (size_t)order[i + CK_ML_PREFETCH_AHEAD] * row_bytes);
             memcpy(&tmp[i], column + (size_t)order[i] * row_bytes, ELEM_BYTES);
         }
-        for (int64_t i = 0; i < n; i++)
-            memcpy(column + (size_t)i * row_bytes, &tmp[i], ELEM_BYTES);
+        for (int64_t i = 0; i < n; i++) memcpy(column + (size_t)i * row_bytes, &tmp[i], ELEM_BYTES);
     }
 }
 
-int ck_movielens_split_rows(ck_movielens *d, double val_fraction, uint32_t seed,
-                            ck_movielens_batch *train, ck_movielens_batch *val)
+int ck_movielens_split_rows(ck_movielens *d, double val_fraction, uint32_t seed, ck_movielens_batch *train,
+                            ck_movielens_batch *val)
 {
-    if (!train || !val)
-        return ck_fail("movielens_split_rows: an output batch is NULL");
+    if (!train || !val) return ck_fail("movielens_split_rows: an output batch is NULL");
     memset(train, 0, sizeof *train);
     memset(val, 0, sizeof *val);
-    if (!d || !d->uid)
-        return ck_fail("movielens_split_rows: dataset is NULL or empty");
+    if (!d || !d->uid) return ck_fail("movielens_split_rows: dataset is NULL or empty");
     int64_t n = d->n;
-    if (n < 1 || n > INT_MAX)
-        return ck_fail("movielens_split_rows: n = %lld rows, need 1..%d", (long long)n, INT_MAX);
+    if (n < 1 || n > INT_MAX) return ck_fail("movielens_split_rows: n = %lld rows, need 1..%d", (long long)n, INT_MAX);
     if (!(val_fraction >= 0.0 && val_fraction < 1.0))
         return ck_fail("movielens_split_rows: val_fraction = %g, must be in [0, 1)", val_fraction);
     /* the same counts and rows as ck_movielens_split */
     int64_t n_val = ck_train_test_split_n_test(n, val_fraction);
     int64_t n_train = n - n_val;
     if (n_train < 1)
-        return ck_fail("movielens_split_rows: val_fraction = %g leaves no training rows of %lld",
-                       val_fraction, (long long)n);
-    int64_t *order = ck_ml_alloc_array(n, sizeof *order);   /* training rows, then validation */
+        return ck_fail("movielens_split_rows: val_fraction = %g leaves no training rows of %lld", val_fraction,
+                       (long long)n);
+    int64_t *order = ck_ml_alloc_array(n, sizeof *order); /* training rows, then validation */
     uint32_t *tmp = ck_ml_alloc_array(n, sizeof *tmp);
     if (!order || !tmp) {
         free(order);
@@ -167,25 +159,21 @@ int ck_movielens_split_rows(ck_movielens *d, double val_fraction, uint32_t seed,
 
 /* ------------------------------------------------------------------ gather */
 
-int ck_movielens_gather(const ck_movielens *d, const int64_t *idx, int64_t n,
-                        ck_movielens_batch *out)
+int ck_movielens_gather(const ck_movielens *d, const int64_t *idx, int64_t n, ck_movielens_batch *out)
 {
-    if (!out)
-        return ck_fail("movielens_gather: output is NULL");
+    if (!out) return ck_fail("movielens_gather: output is NULL");
     memset(out, 0, sizeof *out);
-    if (!d || !d->uid)
-        return ck_fail("movielens_gather: dataset is NULL or empty");
+    if (!d || !d->uid) return ck_fail("movielens_gather: dataset is NULL or empty");
     if (n < 0 || n > INT_MAX || (n > 0 && !idx))
         return ck_fail("movielens_gather: invalid index list (n = %lld)", (long long)n);
     for (int64_t i = 0; i < n; i++)
         if (idx[i] < 0 || idx[i] >= d->n)
-            return ck_fail("movielens_gather: index %lld at position %lld is not in [0, %lld)",
-                           (long long)idx[i], (long long)i, (long long)d->n);
+            return ck_fail("movielens_gather: index %lld at position %lld is not in [0, %lld)", (long long)idx[i],
+                           (long long)i, (long long)d->n);
     const int L = d->maxlen;
     /* one block: occupation (n) | uid (n) | mid (n) | genre (n, L) | rating (n) */
     float *block = ck_ml_alloc_array(n, (size_t)(ONE_WIDE_COLUMNS + L) * ELEM_BYTES);
-    if (!block)
-        return ck_fail("movielens_gather: out of memory for %lld rows", (long long)n);
+    if (!block) return ck_fail("movielens_gather: out of memory for %lld rows", (long long)n);
     float *occupation = block;
     int32_t *uid = (int32_t *)(block + n);
     int32_t *mid = uid + n;
@@ -204,8 +192,7 @@ int ck_movielens_gather(const ck_movielens *d, const int64_t *idx, int64_t n,
         occupation[i] = d->occupation[row];
         uid[i] = d->uid[row];
         mid[i] = d->mid[row];
-        for (int k = 0; k < L; k++)
-            genre[i * L + k] = d->genre[row * L + k];
+        for (int k = 0; k < L; k++) genre[i * L + k] = d->genre[row * L + k];
         rating[i] = d->rating[row];
     }
     set_views(out, n, L, occupation, uid, mid, genre, rating);

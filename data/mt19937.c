@@ -6,8 +6,8 @@
 #include "ck_error.h"
 
 #define MT_M 397
-#define MT_UPPER 0x80000000u          /* most significant bit of a word */
-#define MT_LOWER 0x7fffffffu          /* the other 31 bits */
+#define MT_UPPER 0x80000000u /* most significant bit of a word */
+#define MT_LOWER 0x7fffffffu /* the other 31 bits */
 #define MT_MATRIX_A 0x9908b0dfu
 
 void ck_mt19937_seed(ck_mt19937 *r, uint32_t seed)
@@ -28,8 +28,7 @@ static void mt_twist(ck_mt19937 *r)
     for (int i = 0; i < CK_MT19937_N; i++) {
         uint32_t y = (k[i] & MT_UPPER) | (k[(i + 1) % CK_MT19937_N] & MT_LOWER);
         uint32_t next = k[(i + MT_M) % CK_MT19937_N] ^ (y >> 1);
-        if (y & 1u)
-            next ^= MT_MATRIX_A;
+        if (y & 1u) next ^= MT_MATRIX_A;
         k[i] = next;
     }
     r->pos = 0;
@@ -37,8 +36,7 @@ static void mt_twist(ck_mt19937 *r)
 
 uint32_t ck_mt19937_u32(ck_mt19937 *r)
 {
-    if (r->pos >= CK_MT19937_N)
-        mt_twist(r);
+    if (r->pos >= CK_MT19937_N) mt_twist(r);
     uint32_t y = r->key[r->pos++];
     y ^= y >> 11;
     y ^= (y << 7) & 0x9d2c5680u;
@@ -49,8 +47,7 @@ uint32_t ck_mt19937_u32(ck_mt19937 *r)
 
 uint64_t ck_mt19937_interval(ck_mt19937 *r, uint64_t max)
 {
-    if (max == 0)
-        return 0;
+    if (max == 0) return 0;
     uint64_t mask = max;
     mask |= mask >> 1;
     mask |= mask >> 2;
@@ -60,8 +57,7 @@ uint64_t ck_mt19937_interval(ck_mt19937 *r, uint64_t max)
     mask |= mask >> 32;
     uint64_t value;
     if (max <= 0xffffffffu) {
-        do
-            value = ck_mt19937_u32(r) & mask;
+        do value = ck_mt19937_u32(r) & mask;
         while (value > max);
     } else {
         do {
@@ -74,12 +70,9 @@ uint64_t ck_mt19937_interval(ck_mt19937 *r, uint64_t max)
 
 int ck_numpy_permutation(int64_t n, uint32_t seed, int64_t *out)
 {
-    if (n < 0)
-        return ck_fail("numpy_permutation: n = %lld is negative", (long long)n);
-    if (n > 0 && !out)
-        return ck_fail("numpy_permutation: output array is NULL");
-    for (int64_t i = 0; i < n; i++)
-        out[i] = i;
+    if (n < 0) return ck_fail("numpy_permutation: n = %lld is negative", (long long)n);
+    if (n > 0 && !out) return ck_fail("numpy_permutation: output array is NULL");
+    for (int64_t i = 0; i < n; i++) out[i] = i;
     ck_mt19937 r;
     ck_mt19937_seed(&r, seed);
     /* numpy's shuffle: Fisher-Yates from the end, partner j in [0, i].
@@ -89,7 +82,7 @@ int ck_numpy_permutation(int64_t n, uint32_t seed, int64_t *out)
     enum { BATCH = 64 };
     int64_t partner[BATCH];
     for (int64_t top = n - 1; top >= 1; top -= BATCH) {
-        int count = top >= BATCH ? BATCH : (int)top;   /* i = top .. top - count + 1 */
+        int count = top >= BATCH ? BATCH : (int)top; /* i = top .. top - count + 1 */
         for (int k = 0; k < count; k++) {
             partner[k] = (int64_t)ck_mt19937_interval(&r, (uint64_t)(top - k));
 #if defined(__GNUC__)

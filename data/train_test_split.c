@@ -11,16 +11,12 @@
 #include "ck_error.h"
 #include "ck_mt19937.h"
 
-int64_t ck_train_test_split_n_test(int64_t n, double test_size)
-{
-    return (int64_t)ceil(test_size * (double)n);
-}
+int64_t ck_train_test_split_n_test(int64_t n, double test_size) { return (int64_t)ceil(test_size * (double)n); }
 
 /* malloc of n indices, the size checked; n may be 0. */
 static int64_t *alloc_indices(int64_t n)
 {
-    if (n < 0 || (uint64_t)n > SIZE_MAX / sizeof(int64_t))
-        return NULL;
+    if (n < 0 || (uint64_t)n > SIZE_MAX / sizeof(int64_t)) return NULL;
     return malloc(n ? (size_t)n * sizeof(int64_t) : 1);
 }
 
@@ -35,15 +31,11 @@ static void reverse_indices(int64_t *a, int64_t n)
 
 int ck_train_test_split_order(int64_t n, int64_t n_test, uint32_t seed, int64_t *order)
 {
-    if (n < 0)
-        return ck_fail("train_test_split_order: n = %lld is negative", (long long)n);
+    if (n < 0) return ck_fail("train_test_split_order: n = %lld is negative", (long long)n);
     if (n_test < 0 || n_test > n)
-        return ck_fail("train_test_split_order: n_test = %lld is not in 0..%lld",
-                       (long long)n_test, (long long)n);
-    if (n > 0 && !order)
-        return ck_fail("train_test_split_order: output array is NULL");
-    if (ck_numpy_permutation(n, seed, order) < 0)
-        return -1;
+        return ck_fail("train_test_split_order: n_test = %lld is not in 0..%lld", (long long)n_test, (long long)n);
+    if (n > 0 && !order) return ck_fail("train_test_split_order: output array is NULL");
+    if (ck_numpy_permutation(n, seed, order) < 0) return -1;
     /* p = [test rows | training rows]; rotate it left by n_test (three
      * reversals, no second array) so that order = [training rows | test rows] */
     reverse_indices(order, n_test);
@@ -52,23 +44,19 @@ int ck_train_test_split_order(int64_t n, int64_t n_test, uint32_t seed, int64_t 
     return 0;
 }
 
-int ck_train_test_split_indices(int64_t n, double test_size, uint32_t seed,
-                                int64_t **train_idx, int64_t *n_train,
+int ck_train_test_split_indices(int64_t n, double test_size, uint32_t seed, int64_t **train_idx, int64_t *n_train,
                                 int64_t **test_idx, int64_t *n_test)
 {
-    if (!train_idx || !n_train || !test_idx || !n_test)
-        return ck_fail("train_test_split: an output pointer is NULL");
+    if (!train_idx || !n_train || !test_idx || !n_test) return ck_fail("train_test_split: an output pointer is NULL");
     *train_idx = *test_idx = NULL;
     *n_train = *n_test = 0;
     if (!(test_size > 0.0 && test_size < 1.0))
         return ck_fail("train_test_split: test_size = %g, must be in (0, 1)", test_size);
-    if (n < 0)
-        return ck_fail("train_test_split: n = %lld is negative", (long long)n);
+    if (n < 0) return ck_fail("train_test_split: n = %lld is negative", (long long)n);
     int64_t test = ck_train_test_split_n_test(n, test_size);
     int64_t train = n - test;
     if (train < 1)
-        return ck_fail("train_test_split: test_size = %g leaves no training rows of %lld",
-                       test_size, (long long)n);
+        return ck_fail("train_test_split: test_size = %g leaves no training rows of %lld", test_size, (long long)n);
 
     int64_t *order = alloc_indices(n), *tr = alloc_indices(train), *te = alloc_indices(test);
     if (!order || !tr || !te) {

@@ -42,8 +42,8 @@ static int pairwise_shape(ck_node *n)
     if (n->n_in != 1) return ck_fail("pairwise: expected 1 input, got %d", n->n_in);
     const ck_tensor *x = &n->in[0]->value;
     if (x->dtype != CK_F32 || x->shape.ndim != 3)
-        return ck_fail("pairwise: expected float32 (B, p, k), got %s%s",
-                       x->dtype == CK_F32 ? "" : "int32 ", ck_shape_str(x->shape, buf, sizeof buf));
+        return ck_fail("pairwise: expected float32 (B, p, k), got %s%s", x->dtype == CK_F32 ? "" : "int32 ",
+                       ck_shape_str(x->shape, buf, sizeof buf));
     n->value.dtype = CK_F32;
     n->value.shape = ck_shape_of(2, x->shape.d[0], 1);
     return 0;
@@ -58,8 +58,8 @@ static int pairwise_forward(ck_tape *t, ck_node *n)
     float *s = ck_tape_alloc(t, (size_t)(batch * k) * sizeof(float));
     if (!s) return -1;
     for (int64_t b = 0; b < batch; b++) {
-        const float *xb = x->f + b * p * k;  /* (p, k) */
-        float *sb = s + b * k;               /* (k) */
+        const float *xb = x->f + b * p * k; /* (p, k) */
+        float *sb = s + b * k;              /* (k) */
         float sum_of_squares = 0.0f;
         for (int64_t i = 0; i < p; i++)
             for (int64_t d = 0; d < k; d++) {
@@ -116,7 +116,8 @@ static double pairwise_reference(const float *x, int p, int k)
 
 static ck_node *build_pairwise(ck_tape *t, ck_node *const *inputs, int n, void *user)
 {
-    (void)n; (void)user;
+    (void)n;
+    (void)user;
     return pairwise(t, inputs[0]);
 }
 
@@ -124,15 +125,17 @@ static int check_forward(ck_node *x)
 {
     ck_tape *t = ck_tape_new();
     ck_node *y = t ? pairwise(t, x) : NULL;
-    if (!y) { ck_tape_free(t); return -1; }
+    if (!y) {
+        ck_tape_free(t);
+        return -1;
+    }
     double worst = 0.0;
     for (int b = 0; b < B; b++) {
         double expected = pairwise_reference(x->value.f + b * P * K, P, K);
         worst = fmax(worst, fabs(y->value.f[b] - expected));
     }
     ck_tape_free(t);
-    printf("1. forward vs the O(p^2 k) loop over pairs: max |error| %.2e  %s\n", worst,
-           worst < 1e-5 ? "ok" : "FAILED");
+    printf("1. forward vs the O(p^2 k) loop over pairs: max |error| %.2e  %s\n", worst, worst < 1e-5 ? "ok" : "FAILED");
     return worst < 1e-5 ? 0 : 1;
 }
 
@@ -141,34 +144,36 @@ static int check_gradient(ck_node *x)
     ck_gradcheck_result r;
     ck_node *inputs[1] = {x};
     if (ck_gradcheck(build_pairwise, NULL, inputs, 1, 0, 0, 0, &r) < 0) return -1;
-    printf("2. ck_gradcheck: %ld elements, %ld failed, max abs error %.2e, max rel error %.2e  %s\n",
-           r.n_checked, r.n_failed, r.max_abs_err, r.max_rel_err, r.ok ? "ok" : "FAILED");
+    printf("2. ck_gradcheck: %ld elements, %ld failed, max abs error %.2e, max rel error %.2e  %s\n", r.n_checked,
+           r.n_failed, r.max_abs_err, r.max_rel_err, r.ok ? "ok" : "FAILED");
     if (!r.ok)
-        printf("   worst: element %ld, analytic %.6f, numeric %.6f\n", r.worst_index,
-               r.worst_analytic, r.worst_numeric);
+        printf("   worst: element %ld, analytic %.6f, numeric %.6f\n", r.worst_index, r.worst_analytic,
+               r.worst_numeric);
     return r.ok ? 0 : 1;
 }
 
 /* Lambda functions: the fused op, and the notebook's composition of ops. */
 static ck_node *fused_lambda(ck_tape *t, ck_node *const *in, int n, void *user)
 {
-    (void)n; (void)user;
-    return pairwise(t, in[0]);                                     /* (B, 1) */
+    (void)n;
+    (void)user;
+    return pairwise(t, in[0]); /* (B, 1) */
 }
 
 static ck_node *composed_lambda(ck_tape *t, ck_node *const *in, int n, void *user)
 {
-    (void)n; (void)user;
-    ck_node *sum = ck_sum(t, in[0], 1, 0);                         /* (B, k) */
+    (void)n;
+    (void)user;
+    ck_node *sum = ck_sum(t, in[0], 1, 0);                          /* (B, k) */
     ck_node *sum_of_squares = ck_sum(t, ck_square(t, in[0]), 1, 0); /* (B, k) */
     ck_node *half = ck_scale(t, ck_sub(t, ck_square(t, sum), sum_of_squares), 0.5f);
-    return ck_sum(t, half, 1, 1);                                  /* (B, 1) */
+    return ck_sum(t, half, 1, 1); /* (B, 1) */
 }
 
 /* Input (p, k) -> Lambda(fn) -> Dense(1); predictions for x. */
 static ck_tensor *predict_with(ck_lambda_fn fn, const ck_tensor *x)
 {
-    ck_session *s = ck_session_new(7);   /* same seed: the same Dense weights */
+    ck_session *s = ck_session_new(7); /* same seed: the same Dense weights */
     ck_sym *in = ck_Input(s, ck_shape_of(2, P, K), CK_F32, "fields");
     ck_sym *y = ck_call1(ck_Lambda(s, fn, NULL, "pairwise_interaction"), in);
     y = ck_call1(ck_Dense(s, 1, NULL, "output"), y);
@@ -183,13 +188,16 @@ static int check_in_model(const ck_tensor *x)
 {
     ck_tensor *fused = predict_with(fused_lambda, x);
     ck_tensor *composed = fused ? predict_with(composed_lambda, x) : NULL;
-    if (!composed) { ck_tensor_free(fused); return -1; }
+    if (!composed) {
+        ck_tensor_free(fused);
+        return -1;
+    }
     double worst = 0.0;
     for (int64_t b = 0; b < fused->size; b++) worst = fmax(worst, fabs(fused->f[b] - composed->f[b]));
     ck_tensor_free(fused);
     ck_tensor_free(composed);
-    printf("3. Lambda(pairwise) in a model vs the same graph from built-in ops: max |diff| %.2e  %s\n",
-           worst, worst < 1e-5 ? "ok" : "FAILED");
+    printf("3. Lambda(pairwise) in a model vs the same graph from built-in ops: max |diff| %.2e  %s\n", worst,
+           worst < 1e-5 ? "ok" : "FAILED");
     return worst < 1e-5 ? 0 : 1;
 }
 
@@ -199,7 +207,10 @@ int main(void)
     ck_rng_seed(&rng, 42);
     /* x (B, p, k): values O(1), where float32 central differences are reliable */
     ck_node *x = ck_param(ck_tensor_uniform(ck_shape_of(3, B, P, K), -1.0f, 1.0f, &rng), "x");
-    if (!x) { fprintf(stderr, "custom_op: %s\n", ck_error()); return 1; }
+    if (!x) {
+        fprintf(stderr, "custom_op: %s\n", ck_error());
+        return 1;
+    }
 
     int failed = 0, rc;
     if ((rc = check_forward(x)) < 0) goto error;

@@ -11,7 +11,7 @@
 
 static ck_model *build_deepfm(ck_session *s, const ck_fm_config *c)
 {
-    return ck_deepfm_model(s, c, NULL);   /* NULL: hidden [64, 64], dropout 0.5 */
+    return ck_deepfm_model(s, c, NULL); /* NULL: hidden [64, 64], dropout 0.5 */
 }
 
 int main(int argc, char **argv)

@@ -13,27 +13,27 @@
 #include <string.h>
 
 typedef enum opt_kind {
-    OPT_FLAG,       /* no value: sets an int to 1 */
-    OPT_INT,        /* int in [lo, hi] */
-    OPT_LONG,       /* long in [lo, hi] */
-    OPT_SEED,       /* uint32_t in [0, 2^32 - 1] */
-    OPT_DOUBLE,     /* double in [dlo, dhi], ends excluded where open_lo / open_hi */
-    OPT_PATH,       /* a non-empty string */
-    OPT_POOL        /* masked | notebook */
+    OPT_FLAG,   /* no value: sets an int to 1 */
+    OPT_INT,    /* int in [lo, hi] */
+    OPT_LONG,   /* long in [lo, hi] */
+    OPT_SEED,   /* uint32_t in [0, 2^32 - 1] */
+    OPT_DOUBLE, /* double in [dlo, dhi], ends excluded where open_lo / open_hi */
+    OPT_PATH,   /* a non-empty string */
+    OPT_POOL    /* masked | notebook */
 } opt_kind;
 
 /* Which commands take an option. */
 enum { ON_TRAIN = 1, ON_RECOMMEND = 2, ON_BOTH = 3 };
 
 typedef struct opt_spec {
-    const char *name;           /* "--epochs" */
+    const char *name; /* "--epochs" */
     opt_kind kind;
-    size_t offset;              /* of the field in fm_options */
-    long lo, hi;                /* OPT_INT, OPT_LONG */
-    double dlo, dhi;            /* OPT_DOUBLE */
-    int open_lo, open_hi;       /* OPT_DOUBLE: lo / hi themselves refused */
-    int commands;               /* ON_TRAIN, ON_RECOMMEND or both */
-    const char *usage;          /* "[--epochs 30]" */
+    size_t offset;        /* of the field in fm_options */
+    long lo, hi;          /* OPT_INT, OPT_LONG */
+    double dlo, dhi;      /* OPT_DOUBLE */
+    int open_lo, open_hi; /* OPT_DOUBLE: lo / hi themselves refused */
+    int commands;         /* ON_TRAIN, ON_RECOMMEND or both */
+    const char *usage;    /* "[--epochs 30]" */
 } opt_spec;
 
 #define FIELD(f) offsetof(fm_options, f)
@@ -46,8 +46,7 @@ static const opt_spec options[] = {
     {"--patience", OPT_INT, FIELD(patience), 0, 100000, 0, 0, 0, 0, ON_TRAIN, "[--patience 3]"},
     {"--seed", OPT_SEED, FIELD(seed), 0, 0, 0, 0, 0, 0, ON_BOTH, "[--seed 7]"},
     {"--val-split", OPT_DOUBLE, FIELD(val_split), 0, 0, 0.0, 1.0, 1, 1, ON_TRAIN, "[--val-split 0.2]"},
-    {"--genre-pool", OPT_POOL, FIELD(genre_pool_notebook), 0, 0, 0, 0, 0, 0, ON_BOTH,
-     "[--genre-pool masked|notebook]"},
+    {"--genre-pool", OPT_POOL, FIELD(genre_pool_notebook), 0, 0, 0, 0, 0, 0, ON_BOTH, "[--genre-pool masked|notebook]"},
     {"--checkpoint", OPT_PATH, FIELD(checkpoint), 0, 0, 0, 0, 0, 0, ON_BOTH, "[--checkpoint FILE]"},
     {"--history", OPT_PATH, FIELD(history), 0, 0, 0, 0, 0, 0, ON_TRAIN, "[--history FILE.csv]"},
     {"--plot", OPT_PATH, FIELD(plot), 0, 0, 0, 0, 0, 0, ON_TRAIN, "[--plot FILE.svg]"},
@@ -61,8 +60,17 @@ static const opt_spec options[] = {
 enum { N_OPTIONS = sizeof options / sizeof options[0] };
 
 static const fm_options defaults = {
-    .command = FM_TRAIN, .epochs = 30, .batch = 2048, .k = 20, .patience = 3, .top = 10, .threads = 0,
-    .user = -1, .lr = 0.001, .val_split = 0.2, .seed = 7,
+    .command = FM_TRAIN,
+    .epochs = 30,
+    .batch = 2048,
+    .k = 20,
+    .patience = 3,
+    .top = 10,
+    .threads = 0,
+    .user = -1,
+    .lr = 0.001,
+    .val_split = 0.2,
+    .seed = 7,
 };
 
 static int fail(char *err, int n, const char *fmt, ...)
@@ -101,15 +109,15 @@ static int set_value(const opt_spec *spec, const char *v, fm_options *o, char *e
     long l;
     double d;
     switch (spec->kind) {
-    case OPT_FLAG:
-        *(int *)field = 1;
-        return 0;
+    case OPT_FLAG: *(int *)field = 1; return 0;
     case OPT_INT:
     case OPT_LONG:
         if (parse_long(v, spec->lo, spec->hi, &l) < 0)
             return fail(err, n, "%s: '%s' is not an integer in [%ld, %ld]", spec->name, v, spec->lo, spec->hi);
-        if (spec->kind == OPT_INT) *(int *)field = (int)l;
-        else *(long *)field = l;
+        if (spec->kind == OPT_INT)
+            *(int *)field = (int)l;
+        else
+            *(long *)field = l;
         return 0;
     case OPT_SEED:
         if (parse_long(v, 0, 4294967295L, &l) < 0)
@@ -124,9 +132,12 @@ static int set_value(const opt_spec *spec, const char *v, fm_options *o, char *e
         *(double *)field = d;
         return 0;
     case OPT_POOL:
-        if (!strcmp(v, "masked")) *(int *)field = 0;
-        else if (!strcmp(v, "notebook")) *(int *)field = 1;
-        else return fail(err, n, "%s: '%s' is not 'masked' or 'notebook'", spec->name, v);
+        if (!strcmp(v, "masked"))
+            *(int *)field = 0;
+        else if (!strcmp(v, "notebook"))
+            *(int *)field = 1;
+        else
+            return fail(err, n, "%s: '%s' is not 'masked' or 'notebook'", spec->name, v);
         return 0;
     case OPT_PATH:
         if (!*v) return fail(err, n, "%s: empty value", spec->name);
@@ -140,7 +151,8 @@ int fm_parse_args(int argc, char **argv, fm_options *o, char *err, int err_size)
 {
     *o = defaults;
     int i = 1;
-    if (argc > 1 && argv[1] && strcmp(argv[1], "train") == 0) i = 2;
+    if (argc > 1 && argv[1] && strcmp(argv[1], "train") == 0)
+        i = 2;
     else if (argc > 1 && argv[1] && strcmp(argv[1], "recommend") == 0) {
         o->command = FM_RECOMMEND;
         i = 2;

@@ -12,13 +12,13 @@ typedef enum fm_command { FM_TRAIN, FM_RECOMMEND, FM_HELP } fm_command;
 
 typedef struct fm_options {
     fm_command command;
-    const char *data_dir;        /* NULL: built-in generated data */
+    const char *data_dir; /* NULL: built-in generated data */
     int epochs, batch, k, patience, top, threads;
-    long user;                   /* recommend: the user id (-1: not given) */
+    long user; /* recommend: the user id (-1: not given) */
     double lr, val_split;
     uint32_t seed;
-    int genre_pool_notebook;     /* 0 masked (default), 1 notebook */
-    const char *checkpoint;      /* NULL: the program's default */
+    int genre_pool_notebook; /* 0 masked (default), 1 notebook */
+    const char *checkpoint;  /* NULL: the program's default */
     const char *history, *plot, *graph;
     int summary_only, quiet;
 } fm_options;

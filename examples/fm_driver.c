@@ -32,8 +32,8 @@ int fm_load_data(const fm_options *o, ck_movielens *d)
     if (o->data_dir) {
         if (ck_movielens_load(o->data_dir, d) < 0) return -1;
         if (!o->quiet)
-            printf("data: %s (%s): %lld ratings, %lld users, %lld movies; n_uid %d, n_mid %d\n", o->data_dir,
-                   d->format, (long long)d->n, (long long)d->n_users, (long long)d->n_movies, d->n_uid, d->n_mid);
+            printf("data: %s (%s): %lld ratings, %lld users, %lld movies; n_uid %d, n_mid %d\n", o->data_dir, d->format,
+                   (long long)d->n, (long long)d->n_users, (long long)d->n_movies, d->n_uid, d->n_mid);
         return 0;
     }
     if (ck_movielens_synthetic(o->seed, CK_ML_SYNTH_DEFAULT_USERS, CK_ML_SYNTH_DEFAULT_MOVIES,
@@ -44,15 +44,17 @@ int fm_load_data(const fm_options *o, ck_movielens *d)
                "      (%d users, %d movies, %d ratings; seed %u). For the real thing, download\n"
                "      https://files.grouplens.org/datasets/movielens/ml-1m.zip, unzip it and run\n"
                "      with --data ml-1m\n",
-               CK_ML_SYNTH_DEFAULT_USERS, CK_ML_SYNTH_DEFAULT_MOVIES, CK_ML_SYNTH_DEFAULT_RATINGS,
-               (unsigned)o->seed);
+               CK_ML_SYNTH_DEFAULT_USERS, CK_ML_SYNTH_DEFAULT_MOVIES, CK_ML_SYNTH_DEFAULT_RATINGS, (unsigned)o->seed);
     return 0;
 }
 
 ck_fm_config fm_config(const fm_options *o, const ck_movielens *d)
 {
     return (ck_fm_config){
-        .n_uid = d->n_uid, .n_mid = d->n_mid, .n_genre = d->n_genre, .k = o->k,
+        .n_uid = d->n_uid,
+        .n_mid = d->n_mid,
+        .n_genre = d->n_genre,
+        .k = o->k,
         .genre_pool = o->genre_pool_notebook ? CK_GENRE_POOL_NOTEBOOK : CK_GENRE_POOL_MASKED,
     };
 }
@@ -67,7 +69,8 @@ static int ensure_parent_dir(const char *path)
     if (n >= sizeof dir) return ck_fail("path too long: %s", path);
     memcpy(dir, path, n);
     dir[n] = 0;
-    if (mkdir(dir, 0777) < 0 && errno != EEXIST) return ck_fail("cannot create directory '%s': %s", dir, strerror(errno));
+    if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+        return ck_fail("cannot create directory '%s': %s", dir, strerror(errno));
     return 0;
 }
 
@@ -84,8 +87,7 @@ static int history_epoch_end(ck_callback *cb, ck_model *m, const ck_epoch_log *e
 {
     (void)m;
     history_csv *h = cb->state;
-    if (fprintf(h->f, "%d,%.6f,%.6f,%.4f\n", e->epoch, e->loss, e->val_loss, e->train_seconds) < 0 ||
-        fflush(h->f) != 0)
+    if (fprintf(h->f, "%d,%.6f,%.6f,%.4f\n", e->epoch, e->loss, e->val_loss, e->train_seconds) < 0 || fflush(h->f) != 0)
         return ck_fail("history: cannot write '%s'", h->path);
     return 0;
 }
@@ -95,8 +97,7 @@ static int best_epoch(const ck_history *h)
 {
     int best = -1;
     for (int e = 0; e < h->n_epochs; e++)
-        if (isfinite(h->epochs[e].val_loss) && (best < 0 || h->epochs[e].val_loss < h->epochs[best].val_loss))
-            best = e;
+        if (isfinite(h->epochs[e].val_loss) && (best < 0 || h->epochs[e].val_loss < h->epochs[best].val_loss)) best = e;
     return best;
 }
 
@@ -118,8 +119,8 @@ static int write_plot(const fm_program *p, const char *path, const ck_history *h
 }
 
 /* Why a run ended without a finite best val_loss, on stderr. */
-static void report_divergence(const fm_program *p, const fm_options *o, const char *checkpoint,
-                              const ck_history *h, int best)
+static void report_divergence(const fm_program *p, const fm_options *o, const char *checkpoint, const ck_history *h,
+                              int best)
 {
     const ck_epoch_log *last = h->n_epochs > 0 ? &h->epochs[h->n_epochs - 1] : NULL;
     if (last && !isfinite(last->loss)) {
@@ -220,9 +221,14 @@ static int train(const fm_program *p, const fm_options *o)
 
     /* model.fit(train_x, train_y, epochs, batch_size, validation_data, callbacks) */
     hist = ck_fit(model, train_rows.x, CK_ML_N_INPUTS, &train_rows.y,
-                  &(ck_fit_args){.epochs = o->epochs, .batch_size = o->batch, .shuffle = 1,
-                                 .val_x = val_rows.x, .val_y = &val_rows.y,
-                                 .callbacks = cbs, .n_callbacks = n_cbs, .verbose = !o->quiet});
+                  &(ck_fit_args){.epochs = o->epochs,
+                                 .batch_size = o->batch,
+                                 .shuffle = 1,
+                                 .val_x = val_rows.x,
+                                 .val_y = &val_rows.y,
+                                 .callbacks = cbs,
+                                 .n_callbacks = n_cbs,
+                                 .verbose = !o->quiet});
     if (!hist) {
         status = report(p, EXIT_FAILURE_, "training failed");
         goto done;

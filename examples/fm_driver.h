@@ -13,9 +13,9 @@
 enum { EXIT_OK = 0, EXIT_FAILURE_ = 1, EXIT_BAD_INPUT = 2 };
 
 typedef struct fm_program {
-    const char *name;                  /* "fm_movielens": messages and usage */
-    const char *model_title;           /* "FM": the learning curve's title */
-    const char *default_checkpoint;    /* "models/fm.safetensors" */
+    const char *name;               /* "fm_movielens": messages and usage */
+    const char *model_title;        /* "FM": the learning curve's title */
+    const char *default_checkpoint; /* "models/fm.safetensors" */
     /* the model to train or to recommend with; NULL with a message */
     ck_model *(*build)(ck_session *s, const ck_fm_config *c);
 } fm_program;

@@ -45,21 +45,24 @@ static void put_escaped(FILE *f, const char *s)
     }
 }
 
-typedef struct axes { double x0, x1, y0, y1; } axes;   /* data ranges */
+typedef struct axes {
+    double x0, x1, y0, y1;
+} axes; /* data ranges */
 
 static double px(const axes *a, double x) { return LEFT + (x - a->x0) / (a->x1 - a->x0) * (WIDTH - LEFT - RIGHT); }
-static double py(const axes *a, double y) { return HEIGHT - BOTTOM - (y - a->y0) / (a->y1 - a->y0) * (HEIGHT - TOP - BOTTOM); }
+static double py(const axes *a, double y)
+{
+    return HEIGHT - BOTTOM - (y - a->y0) / (a->y1 - a->y0) * (HEIGHT - TOP - BOTTOM);
+}
 
 /* One series: a polyline per run of finite values, and a dot per point. */
-static void put_series(FILE *f, const axes *a, const double *v, int n, const char *color,
-                       const char *name)
+static void put_series(FILE *f, const axes *a, const double *v, int n, const char *color, const char *name)
 {
     fprintf(f, "<g class=\"series\" id=\"%s\">\n", name);
     int open = 0;
     for (int i = 0; i < n; i++) {
         if (!isfinite(v[i])) {
-            if (open)
-                fputs("\"/>\n", f);
+            if (open) fputs("\"/>\n", f);
             open = 0;
             continue;
         }
@@ -70,26 +73,23 @@ static void put_series(FILE *f, const axes *a, const double *v, int n, const cha
         fprintf(f, "%.2f,%.2f", px(a, i + 1), py(a, v[i]));
         open = 1;
     }
-    if (open)
-        fputs("\"/>\n", f);
+    if (open) fputs("\"/>\n", f);
     for (int i = 0; i < n; i++)
         if (isfinite(v[i]))
-            fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3\" fill=\"%s\"/>\n", px(a, i + 1),
-                    py(a, v[i]), color);
+            fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3\" fill=\"%s\"/>\n", px(a, i + 1), py(a, v[i]), color);
     fputs("</g>\n", f);
 }
 
-static int write_svg(FILE *f, const double *loss, const double *val_loss, int n,
-                     const char *title, const axes *a)
+static int write_svg(FILE *f, const double *loss, const double *val_loss, int n, const char *title, const axes *a)
 {
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-               "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-               "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n",
+    fprintf(f,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+            "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n",
             WIDTH, HEIGHT, WIDTH, HEIGHT);
     fprintf(f, "<rect width=\"%.0f\" height=\"%.0f\" fill=\"white\"/>\n", WIDTH, HEIGHT);
     if (title && *title) {
-        fprintf(f, "<text x=\"%.1f\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">",
-                WIDTH / 2);
+        fprintf(f, "<text x=\"%.1f\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">", WIDTH / 2);
         put_escaped(f, title);
         fputs("</text>\n", f);
     }
@@ -102,8 +102,9 @@ static int write_svg(FILE *f, const double *loss, const double *val_loss, int n,
     fputs("</g>\n<g class=\"ticks\">\n", f);
     double xstep = n <= 10 ? 1.0 : ceil(nice_step(n - 1.0, 8));
     for (double x = 1; x <= n + 1e-9; x += xstep)
-        fprintf(f, "<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" stroke=\"black\"/>"
-                   "<text x=\"%.2f\" y=\"%.1f\" text-anchor=\"middle\">%.0f</text>\n",
+        fprintf(f,
+                "<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" stroke=\"black\"/>"
+                "<text x=\"%.2f\" y=\"%.1f\" text-anchor=\"middle\">%.0f</text>\n",
                 px(a, x), bottom, px(a, x), bottom + 5, px(a, x), bottom + 18, x);
     double ystep = nice_step(a->y1 - a->y0, 6);
     int decimals = ystep >= 1 ? 0 : (int)ceil(-log10(ystep) - 1e-9);
@@ -111,43 +112,45 @@ static int write_svg(FILE *f, const double *loss, const double *val_loss, int n,
      * rounding error piles up (and no "-0" label) */
     for (long k = (long)ceil(a->y0 / ystep - 1e-9); k <= (long)floor(a->y1 / ystep + 1e-9); k++) {
         double y = k == 0 ? 0.0 : (double)k * ystep;
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"#dddddd\"/>"
-                   "<text x=\"%.1f\" y=\"%.2f\" text-anchor=\"end\">%.*f</text>\n",
+        fprintf(f,
+                "<line x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"#dddddd\"/>"
+                "<text x=\"%.1f\" y=\"%.2f\" text-anchor=\"end\">%.*f</text>\n",
                 LEFT, py(a, y), right, py(a, y), LEFT - 6, py(a, y) + 4, decimals, y);
     }
     fputs("</g>\n", f);
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">epoch</text>\n",
-            (LEFT + right) / 2, HEIGHT - 12);
-    fprintf(f, "<text x=\"16\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 16 %.1f)\">"
-               "loss (MSE)</text>\n", (TOP + bottom) / 2, (TOP + bottom) / 2);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">epoch</text>\n", (LEFT + right) / 2, HEIGHT - 12);
+    fprintf(f,
+            "<text x=\"16\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 16 %.1f)\">"
+            "loss (MSE)</text>\n",
+            (TOP + bottom) / 2, (TOP + bottom) / 2);
 
     put_series(f, a, loss, n, TRAIN_COLOR, "loss");
-    if (val_loss)
-        put_series(f, a, val_loss, n, VAL_COLOR, "val_loss");
+    if (val_loss) put_series(f, a, val_loss, n, VAL_COLOR, "val_loss");
 
     /* legend, top right */
     double lx = right - 130, ly = TOP + 10;
     fputs("<g class=\"legend\">\n", f);
-    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"136\" height=\"%d\" fill=\"white\" "
-               "fill-opacity=\"0.85\" stroke=\"#999999\"/>\n", lx - 6, ly - 10, val_loss ? 38 : 20);
-    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"/>"
-               "<text x=\"%.1f\" y=\"%.1f\">training loss</text>\n",
+    fprintf(f,
+            "<rect x=\"%.1f\" y=\"%.1f\" width=\"136\" height=\"%d\" fill=\"white\" "
+            "fill-opacity=\"0.85\" stroke=\"#999999\"/>\n",
+            lx - 6, ly - 10, val_loss ? 38 : 20);
+    fprintf(f,
+            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"/>"
+            "<text x=\"%.1f\" y=\"%.1f\">training loss</text>\n",
             lx, ly, lx + 24, ly, TRAIN_COLOR, lx + 30, ly + 4);
     if (val_loss)
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"/>"
-                   "<text x=\"%.1f\" y=\"%.1f\">validation loss</text>\n",
+        fprintf(f,
+                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"/>"
+                "<text x=\"%.1f\" y=\"%.1f\">validation loss</text>\n",
                 lx, ly + 18, lx + 24, ly + 18, VAL_COLOR, lx + 30, ly + 22);
     fputs("</g>\n</svg>\n", f);
     return ferror(f) ? -1 : 0;
 }
 
-int plot_learning_curve(const char *path, const double *loss, const double *val_loss,
-                           int n_epochs, const char *title)
+int plot_learning_curve(const char *path, const double *loss, const double *val_loss, int n_epochs, const char *title)
 {
-    if (!path || !loss)
-        return ck_fail("plot_learning_curve: path or loss is NULL");
-    if (n_epochs < 1)
-        return ck_fail("plot_learning_curve: n_epochs = %d, need at least 1", n_epochs);
+    if (!path || !loss) return ck_fail("plot_learning_curve: path or loss is NULL");
+    if (n_epochs < 1) return ck_fail("plot_learning_curve: n_epochs = %d, need at least 1", n_epochs);
 
     /* data ranges: every finite value, padded by 5% */
     double lo = INFINITY, hi = -INFINITY;
@@ -159,15 +162,13 @@ int plot_learning_curve(const char *path, const double *loss, const double *val_
                 hi = fmax(hi, v[k]);
             }
     }
-    if (!(lo <= hi))
-        return ck_fail("plot_learning_curve: no finite loss value to plot");
+    if (!(lo <= hi)) return ck_fail("plot_learning_curve: no finite loss value to plot");
     double pad = hi > lo ? 0.05 * (hi - lo) : (fabs(lo) > 0 ? 0.05 * fabs(lo) : 0.5);
     axes a = {n_epochs > 1 ? 1.0 : 0.5, n_epochs > 1 ? (double)n_epochs : 1.5, lo - pad, hi + pad};
 
     size_t len = strlen(path);
     char *tmp = malloc(len + 5);
-    if (!tmp)
-        return ck_fail("plot_learning_curve: out of memory");
+    if (!tmp) return ck_fail("plot_learning_curve: out of memory");
     memcpy(tmp, path, len);
     memcpy(tmp + len, ".tmp", 5);
     FILE *f = fopen(tmp, "w");
@@ -177,8 +178,7 @@ int plot_learning_curve(const char *path, const double *loss, const double *val_
         return ck_fail("plot_learning_curve: cannot write %s.tmp: %s", path, strerror(e));
     }
     int bad = write_svg(f, loss, val_loss, n_epochs, title, &a);
-    if (fclose(f) != 0)
-        bad = -1;
+    if (fclose(f) != 0) bad = -1;
     if (bad < 0 || rename(tmp, path) != 0) {
         int e = errno;
         remove(tmp);

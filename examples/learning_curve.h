@@ -13,7 +13,6 @@
 
 /* loss (n_epochs); val_loss (n_epochs) or NULL for a single curve; title may
  * be NULL. n_epochs >= 1 and at least one finite value are required. */
-int plot_learning_curve(const char *path, const double *loss, const double *val_loss,
-                           int n_epochs, const char *title);
+int plot_learning_curve(const char *path, const double *loss, const double *val_loss, int n_epochs, const char *title);
 
 #endif

@@ -16,7 +16,7 @@ enum { N_TRAIN = 4000, N_VAL = 1000, N_CATEGORIES = 8 };
 
 static void make_data(ck_rng *r, int n, float *x, int32_t *cat, float *y)
 {
-    static const float offset[N_CATEGORIES] = { -1.0f, -0.5f, 0.0f, 0.3f, 0.6f, 0.9f, 1.2f, 1.5f };
+    static const float offset[N_CATEGORIES] = {-1.0f, -0.5f, 0.0f, 0.3f, 0.6f, 0.9f, 1.2f, 1.5f};
     for (int i = 0; i < n; i++) {
         float *xi = x + 3 * i;
         for (int k = 0; k < 3; k++) xi[k] = 2.0f * ck_rng_uniform(r) - 1.0f;
@@ -36,16 +36,16 @@ int main(void)
 
     /* ---- the model: Input -> Dense -> Dense, Input -> Embedding, Concatenate -> Dense ---- */
     ck_session *s = ck_session_new(7);
-    ck_sym *features = ck_Input(s, ck_shape_of(1, 3), CK_F32, "features");     /* (None, 3) */
-    ck_sym *category = ck_Input(s, ck_shape_of(1, 1), CK_I32, "category");     /* (None, 1) */
-    ck_sym *h = ck_call1(ck_Dense(s, 32, "tanh", "hidden_1"), features);       /* (None, 32) */
-    h = ck_call1(ck_Dense(s, 32, "tanh", "hidden_2"), h);                      /* (None, 32) */
-    ck_sym *e = ck_call1(ck_Embedding(s, N_CATEGORIES, 4, 0, "category_embed"), category);  /* (None, 1, 4) */
-    e = ck_call1(ck_Reshape(s, ck_shape_of(1, 4), "flatten"), e);              /* (None, 4) */
-    ck_sym *both = ck_call(ck_Concatenate(s, -1, "concat"), (ck_sym *[]){ h, e }, 2);       /* (None, 36) */
-    ck_sym *y = ck_call1(ck_Dense(s, 1, NULL, "prediction"), both);            /* (None, 1) */
-    ck_model *model = ck_Model(s, (ck_sym *[]){ features, category }, 2, &y, 1, "mlp_regression");
-    if (!model || ck_compile(model, "mse", ck_Adam(0.005f), (const char *[]){ "mae" }, 1)) {
+    ck_sym *features = ck_Input(s, ck_shape_of(1, 3), CK_F32, "features");                 /* (None, 3) */
+    ck_sym *category = ck_Input(s, ck_shape_of(1, 1), CK_I32, "category");                 /* (None, 1) */
+    ck_sym *h = ck_call1(ck_Dense(s, 32, "tanh", "hidden_1"), features);                   /* (None, 32) */
+    h = ck_call1(ck_Dense(s, 32, "tanh", "hidden_2"), h);                                  /* (None, 32) */
+    ck_sym *e = ck_call1(ck_Embedding(s, N_CATEGORIES, 4, 0, "category_embed"), category); /* (None, 1, 4) */
+    e = ck_call1(ck_Reshape(s, ck_shape_of(1, 4), "flatten"), e);                          /* (None, 4) */
+    ck_sym *both = ck_call(ck_Concatenate(s, -1, "concat"), (ck_sym *[]){h, e}, 2);        /* (None, 36) */
+    ck_sym *y = ck_call1(ck_Dense(s, 1, NULL, "prediction"), both);                        /* (None, 1) */
+    ck_model *model = ck_Model(s, (ck_sym *[]){features, category}, 2, &y, 1, "mlp_regression");
+    if (!model || ck_compile(model, "mse", ck_Adam(0.005f), (const char *[]){"mae"}, 1)) {
         fprintf(stderr, "%s\n", ck_error());
         ck_session_free(s);
         return 1;
@@ -53,16 +53,22 @@ int main(void)
     ck_summary(model, stdout);
 
     /* ---- training with early stopping on the validation loss ---- */
-    ck_tensor x[2] = { ck_tensor_view(CK_F32, ck_shape_of(2, N_TRAIN, 3), x_train),
-                       ck_tensor_view(CK_I32, ck_shape_of(2, N_TRAIN, 1), c_train) };
-    ck_tensor vx[2] = { ck_tensor_view(CK_F32, ck_shape_of(2, N_VAL, 3), x_val),
-                        ck_tensor_view(CK_I32, ck_shape_of(2, N_VAL, 1), c_val) };
+    ck_tensor x[2] = {ck_tensor_view(CK_F32, ck_shape_of(2, N_TRAIN, 3), x_train),
+                      ck_tensor_view(CK_I32, ck_shape_of(2, N_TRAIN, 1), c_train)};
+    ck_tensor vx[2] = {ck_tensor_view(CK_F32, ck_shape_of(2, N_VAL, 3), x_val),
+                       ck_tensor_view(CK_I32, ck_shape_of(2, N_VAL, 1), c_val)};
     ck_tensor yt = ck_tensor_view(CK_F32, ck_shape_of(2, N_TRAIN, 1), y_train);
     ck_tensor vy = ck_tensor_view(CK_F32, ck_shape_of(2, N_VAL, 1), y_val);
     ck_callback *early = ck_EarlyStopping("val_loss", 5, 1e-4, 1);
-    ck_history *hist = ck_fit(model, x, 2, &yt, &(ck_fit_args){
-        .epochs = 60, .batch_size = 64, .shuffle = 1, .val_x = vx, .val_y = &vy,
-        .callbacks = (ck_callback *[]){ early }, .n_callbacks = 1, .verbose = 1 });
+    ck_history *hist = ck_fit(model, x, 2, &yt,
+                              &(ck_fit_args){.epochs = 60,
+                                             .batch_size = 64,
+                                             .shuffle = 1,
+                                             .val_x = vx,
+                                             .val_y = &vy,
+                                             .callbacks = (ck_callback *[]){early},
+                                             .n_callbacks = 1,
+                                             .verbose = 1});
     if (!hist) {
         fprintf(stderr, "%s\n", ck_error());
         ck_callback_free(early);
@@ -76,8 +82,7 @@ int main(void)
            hist->stopped_early ? " (early stopping)" : "", scores[0], scores[1]);
 
     ck_tensor *pred = ck_predict(model, vx, 2, 256);
-    for (int i = 0; pred && i < 3; i++)
-        printf("sample %d: predicted %+.3f, true %+.3f\n", i, pred->f[i], y_val[i]);
+    for (int i = 0; pred && i < 3; i++) printf("sample %d: predicted %+.3f, true %+.3f\n", i, pred->f[i], y_val[i]);
     ck_tensor_free(pred);
     ck_history_free(hist);
     ck_callback_free(early);

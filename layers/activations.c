@@ -46,8 +46,8 @@ typedef struct activation_config {
     ck_activation_id activation;
 } activation_config;
 
-static ck_node *activation_call(ck_layer *l, const ck_call_ctx *c, ck_node *const *in, ck_node *const *masks,
-                                int n, ck_node **out_mask)
+static ck_node *activation_call(ck_layer *l, const ck_call_ctx *c, ck_node *const *in, ck_node *const *masks, int n,
+                                ck_node **out_mask)
 {
     (void)n;
     const activation_config *cfg = l->config;

@@ -32,9 +32,9 @@ typedef struct ck_sym ck_sym;
  * seed and the same sequence of calls give the same weights. */
 ck_session *ck_session_new(uint64_t seed);
 /* Frees every layer, weight, symbolic tensor and model made in s. */
-void        ck_session_free(ck_session *s);
+void ck_session_free(ck_session *s);
 /* The initialisers' PRNG (for user layers that need the same stream). */
-ck_rng     *ck_session_rng(ck_session *s);
+ck_rng *ck_session_rng(ck_session *s);
 
 /* Symbolic input, shape WITHOUT the batch dim (Keras Input(shape=(3,))). */
 ck_sym *ck_Input(ck_session *s, ck_shape shape, ck_dtype dtype, const char *name);
@@ -45,21 +45,21 @@ ck_sym *ck_call(ck_layer *l, ck_sym *const *inputs, int n);
 ck_sym *ck_call1(ck_layer *l, ck_sym *x);
 
 /* ---- symbolic tensor queries ---- */
-ck_shape    ck_sym_shape(const ck_sym *x);      /* with the batch dim as -1 */
-ck_dtype    ck_sym_dtype(const ck_sym *x);
-int         ck_sym_has_mask(const ck_sym *x);
-ck_layer   *ck_sym_layer(const ck_sym *x);      /* the layer that produced it */
+ck_shape ck_sym_shape(const ck_sym *x); /* with the batch dim as -1 */
+ck_dtype ck_sym_dtype(const ck_sym *x);
+int ck_sym_has_mask(const ck_sym *x);
+ck_layer *ck_sym_layer(const ck_sym *x); /* the layer that produced it */
 const char *ck_layer_name(const ck_layer *l);
-const char *ck_layer_type(const ck_layer *l);   /* "Dense", "Embedding", ... */
+const char *ck_layer_type(const ck_layer *l); /* "Dense", "Embedding", ... */
 /* Trainable weights (after the first call): count and the i-th parameter
  * node, named "layer_name/weight_name" ("dense/kernel", "dense/bias"). */
-int         ck_layer_n_weights(const ck_layer *l);
-ck_node    *ck_layer_weight(const ck_layer *l, int i);
-long        ck_layer_count_params(const ck_layer *l);
+int ck_layer_n_weights(const ck_layer *l);
+ck_node *ck_layer_weight(const ck_layer *l, int i);
+long ck_layer_count_params(const ck_layer *l);
 /* How many times the layer has been called (Keras's inbound nodes). */
-int         ck_layer_n_calls(const ck_layer *l);
+int ck_layer_n_calls(const ck_layer *l);
 /* The layer of that name in the session (Keras's get_layer), or NULL. */
-ck_layer   *ck_session_layer(ck_session *s, const char *name);
+ck_layer *ck_session_layer(ck_session *s, const char *name);
 
 /* ---- layers; name NULL gives the Keras default ("dense", "dense_1") ---- */
 /* activation: NULL or "linear", "relu", "sigmoid", "tanh".
@@ -67,16 +67,14 @@ ck_layer   *ck_session_layer(ck_session *s, const char *name);
 ck_layer *ck_Dense(ck_session *s, int units, const char *activation, const char *name);
 /* uniform(-0.05, 0.05). mask_zero: outputs a mask ids != 0 (row 0 is still
  * an ordinary trainable row, as in Keras). (B, ...) ids -> (B, ..., D). */
-ck_layer *ck_Embedding(ck_session *s, int input_dim, int output_dim, int mask_zero,
-                       const char *name);
+ck_layer *ck_Embedding(ck_session *s, int input_dim, int output_dim, int mask_zero, const char *name);
 typedef enum ck_pool_mode {
-    CK_POOL_AUTO = 0,   /* masked if the input carries a mask, plain otherwise */
-    CK_POOL_MASKED,     /* average only positions whose mask is 1 (mask required) */
-    CK_POOL_PLAIN       /* K.mean: average every position, mask ignored */
+    CK_POOL_AUTO = 0, /* masked if the input carries a mask, plain otherwise */
+    CK_POOL_MASKED,   /* average only positions whose mask is 1 (mask required) */
+    CK_POOL_PLAIN     /* K.mean: average every position, mask ignored */
 } ck_pool_mode;
 /* Mean over `axis` (counting the batch dim as axis 0, as Keras does). */
-ck_layer *ck_MeanPool(ck_session *s, int axis, int keepdims, ck_pool_mode mode,
-                      const char *name);
+ck_layer *ck_MeanPool(ck_session *s, int axis, int keepdims, ck_pool_mode mode, const char *name);
 /* Joins 1..64 inputs along axis (all other dims equal); masks are dropped. */
 ck_layer *ck_Concatenate(ck_session *s, int axis, const char *name);
 /* Elementwise merges (Add: 2..64 inputs, Subtract: exactly 2, Multiply:
@@ -102,7 +100,7 @@ ck_layer *ck_Activation(ck_session *s, const char *activation, const char *name)
 ck_layer *ck_Dropout(ck_session *s, float rate, const char *name);
 
 /* Optional settings, before the layer's first call. */
-int ck_layer_set_use_bias(ck_layer *l, int use_bias);                /* Dense */
+int ck_layer_set_use_bias(ck_layer *l, int use_bias); /* Dense */
 /* Keras kernel_regularizer / embeddings_regularizer = l2(factor):
  * adds factor * sum(w^2) to the training loss. */
 int ck_layer_set_l2(ck_layer *l, float factor);

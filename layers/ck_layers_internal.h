@@ -10,15 +10,15 @@
 /* What a layer call sees at run time. */
 typedef struct ck_call_ctx {
     ck_tape *tape;
-    int training;            /* 1 inside fit: Dropout is active */
-    ck_rng *rng;             /* Dropout's masks */
+    int training; /* 1 inside fit: Dropout is active */
+    ck_rng *rng;  /* Dropout's masks */
 } ck_call_ctx;
 
 typedef struct ck_layer_class {
-    const char *type;        /* "Dense": the Keras class name */
-    const char *base_name;   /* "dense": default names are dense, dense_1, ... */
+    const char *type;      /* "Dense": the Keras class name */
+    const char *base_name; /* "dense": default names are dense, dense_1, ... */
     int min_inputs, max_inputs;
-    size_t config_size;      /* bytes of the class's settings struct (0: none) */
+    size_t config_size; /* bytes of the class's settings struct (0: none) */
     /* Optional: check the symbolic inputs before anything runs, so errors
      * name the layer and the shapes (with None). Return 0 or -1 (message). */
     int (*check)(ck_layer *l, ck_sym *const *in, int n);
@@ -26,8 +26,8 @@ typedef struct ck_layer_class {
     int (*build)(ck_layer *l, ck_sym *const *in, int n);
     /* The forward computation on this batch's values. masks[i] is NULL when
      * input i carries no mask. *out_mask is NULL on entry. */
-    ck_node *(*call)(ck_layer *l, const ck_call_ctx *ctx, ck_node *const *in,
-                     ck_node *const *masks, int n, ck_node **out_mask);
+    ck_node *(*call)(ck_layer *l, const ck_call_ctx *ctx, ck_node *const *in, ck_node *const *masks, int n,
+                     ck_node **out_mask);
 } ck_layer_class;
 
 /* One call of a layer: Keras's Node (input tensors -> one output tensor). */
@@ -44,37 +44,40 @@ struct ck_layer {
     const ck_layer_class *cls;
     ck_session *session;
     char *name;
-    int index;                       /* creation order in the session */
-    ck_layer_call *calls;            /* stb_ds array: calls[i] is node i */
+    int index;            /* creation order in the session */
+    ck_layer_call *calls; /* stb_ds array: calls[i] is node i */
     int built;
     int n_weights;
     ck_node *weights[CK_LAYER_MAX_WEIGHTS];
-    char *weight_names[CK_LAYER_MAX_WEIGHTS];  /* "dense/kernel" */
-    float l2;                        /* Keras l2(factor) on the first weight, 0: none */
-    void *config;                    /* the class's own settings (cls->config_size
-                                      * bytes, zeroed; e.g. dense_config) */
+    char *weight_names[CK_LAYER_MAX_WEIGHTS]; /* "dense/kernel" */
+    float l2;                                 /* Keras l2(factor) on the first weight, 0: none */
+    /* the class's own settings (cls->config_size bytes, zeroed; e.g. dense_config) */
+    void *config;
 };
 
 struct ck_sym {
-    int id;                          /* creation order in the session */
-    ck_shape shape;                  /* d[0] == -1: the batch dim */
+    int id;         /* creation order in the session */
+    ck_shape shape; /* d[0] == -1: the batch dim */
     ck_dtype dtype;
     int has_mask;
-    ck_shape mask_shape;             /* with the batch dim as -1 */
-    ck_layer *layer;                 /* producer */
-    int call_index;                  /* which call of the producer (Keras node index) */
-    int tensor_index;                /* which output of that call (always 0 here) */
+    ck_shape mask_shape; /* with the batch dim as -1 */
+    ck_layer *layer;     /* producer */
+    int call_index;      /* which call of the producer (Keras node index) */
+    int tensor_index;    /* which output of that call (always 0 here) */
 };
 
 struct ck_session {
     uint64_t seed;
-    ck_rng rng;                      /* weight initialisers */
-    ck_layer **layers;               /* stb_ds arrays, owned */
+    ck_rng rng;        /* weight initialisers */
+    ck_layer **layers; /* stb_ds arrays, owned */
     ck_sym **syms;
-    void **models;                   /* ck_model *, freed through model_free */
+    void **models; /* ck_model *, freed through model_free */
     void (*model_free)(void *model);
-    struct { char *key; int value; } *name_counts;   /* base name -> uses */
-    ck_tape *scratch;                /* shape inference, grad off */
+    struct {
+        char *key;
+        int value;
+    } * name_counts;  /* base name -> uses */
+    ck_tape *scratch; /* shape inference, grad off */
 };
 
 /* Keras-style unique default name: "dense", "dense_1", ... (zero_based), or
@@ -92,9 +95,7 @@ int ck_require_f32_inputs(ck_sym *const *in, int n);
 static inline int ck_layer_axis(int axis, int ndim) { return axis < 0 ? axis + ndim : axis; }
 
 /* ---- activations by name (activations.c) ---- */
-typedef enum ck_activation_id {
-    CK_ACT_LINEAR = 0, CK_ACT_RELU, CK_ACT_SIGMOID, CK_ACT_TANH
-} ck_activation_id;
+typedef enum ck_activation_id { CK_ACT_LINEAR = 0, CK_ACT_RELU, CK_ACT_SIGMOID, CK_ACT_TANH } ck_activation_id;
 /* name NULL or "linear", "relu", ...; who names the caller in the message */
 int ck_parse_activation(const char *name, ck_activation_id *out, const char *who);
 ck_node *ck_apply_activation(ck_tape *t, ck_node *x, ck_activation_id act);
@@ -105,8 +106,8 @@ int ck_session_add_model(ck_session *s, void *model, void (*model_free)(void *))
 char *ck_shape_py(ck_shape s, char *buf, size_t n);
 
 /* Run the layer's call on real values (used by Model). */
-static inline ck_node *ck_layer_run(ck_layer *l, const ck_call_ctx *ctx, ck_node *const *in,
-                                    ck_node *const *masks, int n, ck_node **out_mask)
+static inline ck_node *ck_layer_run(ck_layer *l, const ck_call_ctx *ctx, ck_node *const *in, ck_node *const *masks,
+                                    int n, ck_node **out_mask)
 {
     *out_mask = NULL;
     return l->cls->call(l, ctx, in, masks, n, out_mask);

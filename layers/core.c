@@ -51,8 +51,7 @@ static int dense_check(ck_layer *l, ck_sym *const *in, int n)
     if (in[0]->shape.ndim < 2) return ck_fail("Dense needs a feature axis after the batch dim");
     int features = in[0]->shape.d[in[0]->shape.ndim - 1];
     if (l->built && l->weights[0]->value.shape.d[0] != features)
-        return ck_fail("the layer was built for %d input features, got %d", l->weights[0]->value.shape.d[0],
-                       features);
+        return ck_fail("the layer was built for %d input features, got %d", l->weights[0]->value.shape.d[0], features);
     return 0;
 }
 
@@ -78,7 +77,7 @@ static ck_node *dense_call(ck_layer *l, const ck_call_ctx *c, ck_node *const *in
     /* x (B, ..., k) @ kernel (k, units) -> (B, ..., units) */
     ck_node *y = ck_matmul(c->tape, in[0], l->weights[0]);
     if (cfg->use_bias) y = ck_add(c->tape, y, l->weights[1]);
-    *out_mask = masks[0];   /* Dense supports masking: the mask passes through */
+    *out_mask = masks[0]; /* Dense supports masking: the mask passes through */
     return ck_apply_activation(c->tape, y, cfg->activation);
 }
 
@@ -133,7 +132,7 @@ static ck_node *lambda_call(ck_layer *l, const ck_call_ctx *c, ck_node *const *i
                             ck_node **out_mask)
 {
     (void)masks;
-    (void)out_mask;   /* Keras's Lambda drops masks */
+    (void)out_mask; /* Keras's Lambda drops masks */
     const lambda_config *cfg = l->config;
     ck_node *y = cfg->fn(c->tape, in, n, cfg->user);
     if (!y && !ck_error()) ck_fail("the function returned NULL");

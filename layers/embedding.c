@@ -25,17 +25,17 @@ static int embedding_build(ck_layer *l, ck_sym *const *in, int n)
     (void)n;
     const embedding_config *cfg = l->config;
     return ck_layer_add_weight(l, "embeddings",
-                               ck_tensor_uniform(ck_shape_of(2, cfg->input_dim, cfg->output_dim),
-                                                 -EMBEDDING_INIT_LIMIT, EMBEDDING_INIT_LIMIT, &l->session->rng));
+                               ck_tensor_uniform(ck_shape_of(2, cfg->input_dim, cfg->output_dim), -EMBEDDING_INIT_LIMIT,
+                                                 EMBEDDING_INIT_LIMIT, &l->session->rng));
 }
 
-static ck_node *embedding_call(ck_layer *l, const ck_call_ctx *c, ck_node *const *in, ck_node *const *masks,
-                               int n, ck_node **out_mask)
+static ck_node *embedding_call(ck_layer *l, const ck_call_ctx *c, ck_node *const *in, ck_node *const *masks, int n,
+                               ck_node **out_mask)
 {
     (void)masks;
     (void)n;
     const embedding_config *cfg = l->config;
-    if (cfg->mask_zero) *out_mask = ck_mask_nonzero(c->tape, in[0]);   /* (B, ...) */
+    if (cfg->mask_zero) *out_mask = ck_mask_nonzero(c->tape, in[0]); /* (B, ...) */
     return ck_gather(c->tape, l->weights[0], in[0]);
 }
 

@@ -5,7 +5,7 @@
 /* Keras's limit is memory; ours is the call's input array. */
 enum { MAX_MERGE_INPUTS = 64 };
 
-static int same_dim(int a, int b) { return a == b; }   /* None (-1) only equals None */
+static int same_dim(int a, int b) { return a == b; } /* None (-1) only equals None */
 
 /* ---- Concatenate ---- */
 
@@ -34,7 +34,7 @@ static ck_node *concat_call(ck_layer *l, const ck_call_ctx *c, ck_node *const *i
                             ck_node **out_mask)
 {
     (void)masks;
-    (void)out_mask;   /* masks are dropped (see docs) */
+    (void)out_mask; /* masks are dropped (see docs) */
     const concat_config *cfg = l->config;
     return ck_concat(c->tape, in, n, ck_layer_axis(cfg->axis, in[0]->value.shape.ndim));
 }
@@ -58,8 +58,7 @@ static int merge_check(ck_layer *l, ck_sym *const *in, int n)
     if (ck_require_f32_inputs(in, n)) return -1;
     for (int i = 1; i < n; i++) {
         if (in[i]->shape.ndim != in[0]->shape.ndim)
-            return ck_fail("all inputs need the same number of dims (%d and %d)", in[0]->shape.ndim,
-                           in[i]->shape.ndim);
+            return ck_fail("all inputs need the same number of dims (%d and %d)", in[0]->shape.ndim, in[i]->shape.ndim);
         for (int d = 1; d < in[0]->shape.ndim; d++) {
             int a = in[0]->shape.d[d], b = in[i]->shape.d[d];
             if (a != b && a != 1 && b != 1) return ck_fail("shapes do not match on axis %d (%d and %d)", d, a, b);
@@ -85,16 +84,16 @@ static ck_node *add_call(ck_layer *l, const ck_call_ctx *c, ck_node *const *in, 
     return y;
 }
 
-static ck_node *subtract_call(ck_layer *l, const ck_call_ctx *c, ck_node *const *in, ck_node *const *masks,
-                              int n, ck_node **out_mask)
+static ck_node *subtract_call(ck_layer *l, const ck_call_ctx *c, ck_node *const *in, ck_node *const *masks, int n,
+                              ck_node **out_mask)
 {
     (void)l;
     merge_mask(c, masks, n, out_mask);
     return ck_sub(c->tape, in[0], in[1]);
 }
 
-static ck_node *multiply_call(ck_layer *l, const ck_call_ctx *c, ck_node *const *in, ck_node *const *masks,
-                              int n, ck_node **out_mask)
+static ck_node *multiply_call(ck_layer *l, const ck_call_ctx *c, ck_node *const *in, ck_node *const *masks, int n,
+                              ck_node **out_mask)
 {
     (void)l;
     ck_node *y = in[0];

@@ -36,7 +36,7 @@ static ck_node *meanpool_call(ck_layer *l, const ck_call_ctx *c, ck_node *const 
                               ck_node **out_mask)
 {
     (void)n;
-    (void)out_mask;   /* pooling consumes the mask */
+    (void)out_mask; /* pooling consumes the mask */
     const meanpool_config *cfg = l->config;
     int axis = ck_layer_axis(cfg->axis, in[0]->value.shape.ndim);
     if (pool_uses_mask(cfg, masks[0] != NULL)) return ck_masked_mean(c->tape, in[0], masks[0], axis, cfg->keepdims);

@@ -3,7 +3,7 @@
 #include "ck_layers_internal.h"
 
 typedef struct reshape_config {
-    ck_shape target;   /* without the batch dim; one entry may be -1 */
+    ck_shape target; /* without the batch dim; one entry may be -1 */
 } reshape_config;
 
 static int reshape_check(ck_layer *l, ck_sym *const *in, int n)
@@ -15,8 +15,10 @@ static int reshape_check(ck_layer *l, ck_sym *const *in, int n)
     for (int d = 1; d < in[0]->shape.ndim; d++) per_sample *= in[0]->shape.d[d];
     int unknown = 0;
     for (int d = 0; d < cfg->target.ndim; d++) {
-        if (cfg->target.d[d] == -1) unknown = 1;
-        else target *= cfg->target.d[d];
+        if (cfg->target.d[d] == -1)
+            unknown = 1;
+        else
+            target *= cfg->target.d[d];
     }
     if (unknown ? per_sample % target != 0 : per_sample != target)
         return ck_fail("cannot reshape %lld values per sample into %s", (long long)per_sample,
@@ -49,7 +51,8 @@ ck_layer *ck_Reshape(ck_session *s, ck_shape target_shape, const char *name)
         return NULL;
     }
     for (int d = 0; d < target_shape.ndim; d++) {
-        if (target_shape.d[d] == -1 && !unknown) unknown = 1;
+        if (target_shape.d[d] == -1 && !unknown)
+            unknown = 1;
         else if (target_shape.d[d] <= 0) {
             ck_fail("Reshape: bad target shape %s (dims > 0, at most one -1)", ck_shape_str(target_shape, b, sizeof b));
             return NULL;

@@ -17,11 +17,17 @@ static char *dup_str(const char *s)
 ck_session *ck_session_new(uint64_t seed)
 {
     ck_session *s = calloc(1, sizeof *s);
-    if (!s) { ck_fail("ck_session_new: out of memory"); return NULL; }
+    if (!s) {
+        ck_fail("ck_session_new: out of memory");
+        return NULL;
+    }
     s->seed = seed;
     ck_rng_seed(&s->rng, seed);
     s->scratch = ck_tape_new();
-    if (!s->scratch) { free(s); return NULL; }
+    if (!s->scratch) {
+        free(s);
+        return NULL;
+    }
     ck_tape_set_grad(s->scratch, 0);
     sh_new_strdup(s->name_counts);
     return s;
@@ -58,7 +64,7 @@ ck_rng *ck_session_rng(ck_session *s) { return s ? &s->rng : NULL; }
 
 char *ck_session_unique_name(ck_session *s, const char *base, int zero_based)
 {
-    int uses = shget(s->name_counts, base);      /* 0 when absent */
+    int uses = shget(s->name_counts, base); /* 0 when absent */
     shput(s->name_counts, base, uses + 1);
     int suffix = zero_based ? uses : uses + 1;
     if (suffix == 0) return dup_str(base);
@@ -80,8 +86,10 @@ char *ck_shape_py(ck_shape s, char *buf, size_t n)
     size_t used = 0;
     used += (size_t)snprintf(buf, n, "(");
     for (int i = 0; i < s.ndim && used < n; i++) {
-        if (s.d[i] < 0) used += (size_t)snprintf(buf + used, n - used, "%sNone", i ? ", " : "");
-        else used += (size_t)snprintf(buf + used, n - used, "%s%d", i ? ", " : "", s.d[i]);
+        if (s.d[i] < 0)
+            used += (size_t)snprintf(buf + used, n - used, "%sNone", i ? ", " : "");
+        else
+            used += (size_t)snprintf(buf + used, n - used, "%s%d", i ? ", " : "", s.d[i]);
     }
     if (used < n) snprintf(buf + used, n - used, s.ndim == 1 ? ",)" : ")");
     return buf;
@@ -91,17 +99,34 @@ char *ck_shape_py(ck_shape s, char *buf, size_t n)
 
 ck_layer *ck_layer_alloc(ck_session *s, const ck_layer_class *cls, const char *name)
 {
-    if (!s) { ck_fail("%s: session is NULL", cls->type); return NULL; }
+    if (!s) {
+        ck_fail("%s: session is NULL", cls->type);
+        return NULL;
+    }
     ck_layer *l = calloc(1, sizeof *l);
-    if (!l) { ck_fail("%s: out of memory", cls->type); return NULL; }
+    if (!l) {
+        ck_fail("%s: out of memory", cls->type);
+        return NULL;
+    }
     l->cls = cls;
     l->session = s;
     l->config = cls->config_size ? calloc(1, cls->config_size) : NULL;
-    if (cls->config_size && !l->config) { free(l); ck_fail("%s: out of memory", cls->type); return NULL; }
+    if (cls->config_size && !l->config) {
+        free(l);
+        ck_fail("%s: out of memory", cls->type);
+        return NULL;
+    }
     l->name = name ? dup_str(name) : ck_session_unique_name(s, cls->base_name, 1);
-    if (!l->name) { free(l->config); free(l); ck_fail("%s: out of memory", cls->type); return NULL; }
+    if (!l->name) {
+        free(l->config);
+        free(l);
+        ck_fail("%s: out of memory", cls->type);
+        return NULL;
+    }
     if (name && !name[0]) {
-        free(l->name); free(l->config); free(l);
+        free(l->name);
+        free(l->config);
+        free(l);
         ck_fail("%s: empty layer name", cls->type);
         return NULL;
     }
@@ -113,7 +138,10 @@ ck_layer *ck_layer_alloc(ck_session *s, const ck_layer_class *cls, const char *n
 static ck_sym *sym_new(ck_session *s, ck_layer *l, int call_index, ck_shape shape, ck_dtype dt)
 {
     ck_sym *x = calloc(1, sizeof *x);
-    if (!x) { ck_fail("out of memory"); return NULL; }
+    if (!x) {
+        ck_fail("out of memory");
+        return NULL;
+    }
     x->id = (int)arrlen(s->syms);
     x->shape = shape;
     x->dtype = dt;
@@ -123,16 +151,16 @@ static ck_sym *sym_new(ck_session *s, ck_layer *l, int call_index, ck_shape shap
     return x;
 }
 
-static const ck_layer_class input_layer_class = {
-    "InputLayer", "input", 0, 0, 0, NULL, NULL, NULL
-};
+static const ck_layer_class input_layer_class = {"InputLayer", "input", 0, 0, 0, NULL, NULL, NULL};
 
 ck_sym *ck_Input(ck_session *s, ck_shape shape, ck_dtype dtype, const char *name)
 {
-    if (!s) { ck_fail("Input: session is NULL"); return NULL; }
+    if (!s) {
+        ck_fail("Input: session is NULL");
+        return NULL;
+    }
     if (shape.ndim < 0 || shape.ndim + 1 > CK_MAX_DIMS) {
-        ck_fail("Input: shape has %d dims; at most %d are allowed besides the batch dim",
-                shape.ndim, CK_MAX_DIMS - 1);
+        ck_fail("Input: shape has %d dims; at most %d are allowed besides the batch dim", shape.ndim, CK_MAX_DIMS - 1);
         return NULL;
     }
     for (int i = 0; i < shape.ndim; i++)
@@ -141,21 +169,31 @@ ck_sym *ck_Input(ck_session *s, ck_shape shape, ck_dtype dtype, const char *name
             ck_fail("Input: shape %s: every dim must be > 0", ck_shape_py(shape, b, sizeof b));
             return NULL;
         }
-    if (dtype != CK_F32 && dtype != CK_I32) { ck_fail("Input: unknown dtype %d", (int)dtype); return NULL; }
+    if (dtype != CK_F32 && dtype != CK_I32) {
+        ck_fail("Input: unknown dtype %d", (int)dtype);
+        return NULL;
+    }
     ck_layer *l = calloc(1, sizeof *l);
-    if (!l) { ck_fail("Input: out of memory"); return NULL; }
+    if (!l) {
+        ck_fail("Input: out of memory");
+        return NULL;
+    }
     l->cls = &input_layer_class;
     l->session = s;
     l->name = name ? dup_str(name) : ck_session_unique_name(s, "input", 0);
-    if (!l->name) { free(l); ck_fail("Input: out of memory"); return NULL; }
+    if (!l->name) {
+        free(l);
+        ck_fail("Input: out of memory");
+        return NULL;
+    }
     l->index = (int)arrlen(s->layers);
     arrput(s->layers, l);
 
-    ck_shape full = { shape.ndim + 1, { -1 } };
+    ck_shape full = {shape.ndim + 1, {-1}};
     for (int i = 0; i < shape.ndim; i++) full.d[i + 1] = shape.d[i];
     ck_sym *x = sym_new(s, l, 0, full, dtype);
     if (!x) return NULL;
-    ck_layer_call c = { NULL, 0, x };
+    ck_layer_call c = {NULL, 0, x};
     arrput(l->calls, c);
     return x;
 }
@@ -167,8 +205,8 @@ static void shapes_str(ck_sym *const *in, int n, char *buf, size_t size)
     buf[0] = 0;
     for (int i = 0; i < n && used + 1 < size; i++) {
         char b[96];
-        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "",
-                                 ck_shape_py(in[i]->shape, b, sizeof b));
+        used +=
+            (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", ck_shape_py(in[i]->shape, b, sizeof b));
     }
 }
 
@@ -191,8 +229,8 @@ static ck_node *dummy_value(ck_tape *t, ck_shape shape, ck_dtype dt, int ones)
 
 /* Run the layer once on dummies: checks the shapes through the ops
  * themselves and gives the output shape, dtype and mask. */
-static int infer_output(ck_layer *l, ck_sym *const *in, int n, ck_shape *out_shape,
-                        ck_dtype *out_dt, int *has_mask, ck_shape *mask_shape)
+static int infer_output(ck_layer *l, ck_sym *const *in, int n, ck_shape *out_shape, ck_dtype *out_dt, int *has_mask,
+                        ck_shape *mask_shape)
 {
     ck_tape *t = l->session->scratch;
     ck_tape_reset(t);
@@ -205,11 +243,12 @@ static int infer_output(ck_layer *l, ck_sym *const *in, int n, ck_shape *out_sha
     }
     ck_rng rng;
     ck_rng_seed(&rng, 0);
-    ck_call_ctx ctx = { t, 0, &rng };
+    ck_call_ctx ctx = {t, 0, &rng};
     ck_node *mask = NULL;
     ck_node *out = ck_layer_run(l, &ctx, vals, masks, n, &mask);
     int rc = 0;
-    if (!out) rc = -1;
+    if (!out)
+        rc = -1;
     else if (out->value.shape.ndim < 1 || out->value.shape.d[0] != DUMMY_BATCH) {
         char b[96];
         ck_shape shown = out->value.shape;
@@ -231,8 +270,14 @@ static int infer_output(ck_layer *l, ck_sym *const *in, int n, ck_shape *out_sha
 
 ck_sym *ck_call(ck_layer *l, ck_sym *const *inputs, int n)
 {
-    if (!l) { ck_fail("call: layer is NULL"); return NULL; }
-    if (!inputs && n > 0) { ck_fail("layer '%s' (%s): inputs is NULL", l->name, l->cls->type); return NULL; }
+    if (!l) {
+        ck_fail("call: layer is NULL");
+        return NULL;
+    }
+    if (!inputs && n > 0) {
+        ck_fail("layer '%s' (%s): inputs is NULL", l->name, l->cls->type);
+        return NULL;
+    }
     for (int i = 0; i < n; i++)
         if (!inputs[i]) {
             ck_fail("layer '%s' (%s): input %d is NULL", l->name, l->cls->type, i);
@@ -247,35 +292,34 @@ ck_sym *ck_call(ck_layer *l, ck_sym *const *inputs, int n)
     shapes_str(inputs, n, shapes, sizeof shapes);
     int rc = 0;
     for (int i = 0; i < n && !rc; i++)
-        if (inputs[i]->layer->session != l->session)
-            rc = ck_fail("input %d comes from another session", i);
+        if (inputs[i]->layer->session != l->session) rc = ck_fail("input %d comes from another session", i);
     if (!rc && (n < l->cls->min_inputs || n > l->cls->max_inputs)) {
         if (l->cls->min_inputs == l->cls->max_inputs)
-            rc = ck_fail("expects %d input%s, got %d", l->cls->min_inputs,
-                         l->cls->min_inputs == 1 ? "" : "s", n);
+            rc = ck_fail("expects %d input%s, got %d", l->cls->min_inputs, l->cls->min_inputs == 1 ? "" : "s", n);
         else
-            rc = ck_fail("expects %d to %d inputs, got %d", l->cls->min_inputs,
-                         l->cls->max_inputs, n);
+            rc = ck_fail("expects %d to %d inputs, got %d", l->cls->min_inputs, l->cls->max_inputs, n);
     }
     if (!rc && l->cls->check) rc = l->cls->check(l, inputs, n);
     if (!rc && !l->built && l->cls->build) rc = l->cls->build(l, inputs, n);
     if (!rc) l->built = 1;
-    ck_shape out_shape = { 0, { 0 } }, mask_shape = { 0, { 0 } };
+    ck_shape out_shape = {0, {0}}, mask_shape = {0, {0}};
     ck_dtype out_dt = CK_F32;
     int has_mask = 0;
     if (!rc) rc = infer_output(l, inputs, n, &out_shape, &out_dt, &has_mask, &mask_shape);
     if (rc) {
         if (!had_error)
-            ck_error_prefix("layer '%s' (%s): input%s %s: ", l->name, l->cls->type,
-                            n == 1 ? "" : "s", shapes);
+            ck_error_prefix("layer '%s' (%s): input%s %s: ", l->name, l->cls->type, n == 1 ? "" : "s", shapes);
         return NULL;
     }
     ck_sym *out = sym_new(l->session, l, (int)arrlen(l->calls), out_shape, out_dt);
     if (!out) return NULL;
     out->has_mask = has_mask;
     out->mask_shape = mask_shape;
-    ck_layer_call c = { malloc(sizeof(ck_sym *) * (size_t)(n > 0 ? n : 1)), n, out };
-    if (!c.in) { ck_fail("out of memory"); return NULL; }
+    ck_layer_call c = {malloc(sizeof(ck_sym *) * (size_t)(n > 0 ? n : 1)), n, out};
+    if (!c.in) {
+        ck_fail("out of memory");
+        return NULL;
+    }
     memcpy(c.in, inputs, sizeof(ck_sym *) * (size_t)n);
     arrput(l->calls, c);
     return out;
@@ -291,21 +335,21 @@ ck_sym *ck_call1(ck_layer *l, ck_sym *x)
 }
 
 /* ---- queries ---- */
-static const ck_shape no_shape = { 0, { 0 } };
-ck_shape    ck_sym_shape(const ck_sym *x)    { return x ? x->shape : no_shape; }
-ck_dtype    ck_sym_dtype(const ck_sym *x)    { return x ? x->dtype : CK_F32; }
-int         ck_sym_has_mask(const ck_sym *x) { return x ? x->has_mask : 0; }
-ck_layer   *ck_sym_layer(const ck_sym *x)    { return x ? x->layer : NULL; }
+static const ck_shape no_shape = {0, {0}};
+ck_shape ck_sym_shape(const ck_sym *x) { return x ? x->shape : no_shape; }
+ck_dtype ck_sym_dtype(const ck_sym *x) { return x ? x->dtype : CK_F32; }
+int ck_sym_has_mask(const ck_sym *x) { return x ? x->has_mask : 0; }
+ck_layer *ck_sym_layer(const ck_sym *x) { return x ? x->layer : NULL; }
 const char *ck_layer_name(const ck_layer *l) { return l ? l->name : NULL; }
 const char *ck_layer_type(const ck_layer *l) { return l ? l->cls->type : NULL; }
-int         ck_layer_n_weights(const ck_layer *l) { return l ? l->n_weights : 0; }
-int         ck_layer_n_calls(const ck_layer *l) { return l ? (int)arrlen(l->calls) : 0; }
+int ck_layer_n_weights(const ck_layer *l) { return l ? l->n_weights : 0; }
+int ck_layer_n_calls(const ck_layer *l) { return l ? (int)arrlen(l->calls) : 0; }
 
 ck_node *ck_layer_weight(const ck_layer *l, int i)
 {
     if (!l || i < 0 || i >= l->n_weights) {
-        ck_fail("layer_weight: index %d out of range (layer '%s' has %d weights)", i,
-                l ? l->name : "(NULL)", l ? l->n_weights : 0);
+        ck_fail("layer_weight: index %d out of range (layer '%s' has %d weights)", i, l ? l->name : "(NULL)",
+                l ? l->n_weights : 0);
         return NULL;
     }
     return l->weights[i];

@@ -35,8 +35,8 @@ int ck_check_data(const ck_model *m, const ck_tensor *x, int n_x, const ck_tenso
         for (int d = 1; d < out->shape.ndim; d++) per_sample *= out->shape.d[d];
         for (int d = 1; d < y->shape.ndim; d++) y_per_sample *= y->shape.d[d];
         if (!y->data || y->dtype != CK_F32 || y->shape.ndim < 1 || y->shape.d[0] != n || y_per_sample != per_sample)
-            return ck_fail("%s: targets must be float32 with %lld samples of %lld values (output %s), got %s %s",
-                           who, (long long)n, (long long)per_sample, ck_shape_py(out->shape, a, sizeof a),
+            return ck_fail("%s: targets must be float32 with %lld samples of %lld values (output %s), got %s %s", who,
+                           (long long)n, (long long)per_sample, ck_shape_py(out->shape, a, sizeof a),
                            dtype_name(y->dtype), ck_shape_str(y->shape, b, sizeof b));
     }
     if (n <= 0) return ck_fail("%s: no samples", who);
@@ -47,15 +47,15 @@ int ck_check_data(const ck_model *m, const ck_tensor *x, int n_x, const ck_tenso
 /* Copy rows idx[0..count) of a (rows, width) table of 4-byte elements.
  * Rows are a few values (an id, 3 genres): element loops, not a memcpy
  * call per row. */
-#define GATHER_ROWS(type, to, from, idx, count, width)                                  \
-    do {                                                                               \
-        if ((width) == 1)                                                              \
-            for (int64_t r = 0; r < (count); r++) (to)[r] = (from)[(idx)[r]];          \
-        else                                                                           \
-            for (int64_t r = 0; r < (count); r++) {                                    \
-                const type *row = (from) + (idx)[r] * (width);                         \
-                for (int64_t j = 0; j < (width); j++) (to)[r * (width) + j] = row[j];  \
-            }                                                                          \
+#define GATHER_ROWS(type, to, from, idx, count, width)                                \
+    do {                                                                              \
+        if ((width) == 1)                                                             \
+            for (int64_t r = 0; r < (count); r++) (to)[r] = (from)[(idx)[r]];         \
+        else                                                                          \
+            for (int64_t r = 0; r < (count); r++) {                                   \
+                const type *row = (from) + (idx)[r] * (width);                        \
+                for (int64_t j = 0; j < (width); j++) (to)[r * (width) + j] = row[j]; \
+            }                                                                         \
     } while (0)
 
 /* Rows [start, start + count) of t, or rows idx[start..] gathered into tape
@@ -70,8 +70,10 @@ static int batch_rows(ck_tape *tape, const ck_tensor *t, const int64_t *idx, int
     const int64_t width = t->shape.d[0] ? t->size / t->shape.d[0] : 0;
     void *dst = ck_tape_alloc(tape, sizeof(float) * (size_t)(width * count) + 1);
     if (!dst) return -1;
-    if (t->dtype == CK_F32) GATHER_ROWS(float, (float *)dst, t->f, idx + start, count, width);
-    else GATHER_ROWS(int32_t, (int32_t *)dst, t->i, idx + start, count, width);
+    if (t->dtype == CK_F32)
+        GATHER_ROWS(float, (float *)dst, t->f, idx + start, count, width);
+    else
+        GATHER_ROWS(int32_t, (int32_t *)dst, t->i, idx + start, count, width);
     ck_shape s = t->shape;
     s.d[0] = (int)count;
     *out = ck_tensor_view(t->dtype, s, dst);

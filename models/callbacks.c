@@ -19,7 +19,11 @@ ck_callback *ck_callback_new(const char *name, size_t state_size)
 {
     ck_callback *cb = calloc(1, sizeof *cb);
     if (cb) cb->state = calloc(1, state_size);
-    if (!cb || !cb->state) { free(cb); ck_fail("%s: out of memory", name); return NULL; }
+    if (!cb || !cb->state) {
+        free(cb);
+        ck_fail("%s: out of memory", name);
+        return NULL;
+    }
     cb->name = name;
     return cb;
 }
@@ -31,10 +35,10 @@ int ck_monitor_is_max(const char *monitor) { return strstr(monitor, "acc") != NU
 typedef struct early_stopping {
     char *monitor;
     int patience, restore_best_weights, max_mode;
-    double min_delta;           /* >= 0 */
+    double min_delta; /* >= 0 */
     int wait, stopped_epoch, best_epoch;
     double best;
-    float *best_weights;        /* allocated once at train begin */
+    float *best_weights; /* allocated once at train begin */
     int have_best_weights;
 } early_stopping;
 
@@ -95,7 +99,10 @@ static void es_free(ck_callback *cb)
 
 ck_callback *ck_EarlyStopping(const char *monitor, int patience, double min_delta, int restore_best_weights)
 {
-    if (patience < 0) { ck_fail("EarlyStopping: patience must be >= 0, got %d", patience); return NULL; }
+    if (patience < 0) {
+        ck_fail("EarlyStopping: patience must be >= 0, got %d", patience);
+        return NULL;
+    }
     ck_callback *cb = ck_callback_new("EarlyStopping", sizeof(early_stopping));
     if (!cb) return NULL;
     early_stopping *es = cb->state;
@@ -107,7 +114,11 @@ ck_callback *ck_EarlyStopping(const char *monitor, int patience, double min_delt
     cb->on_train_begin = es_train_begin;
     cb->on_epoch_end = es_epoch_end;
     cb->free = es_free;
-    if (!es->monitor) { ck_callback_free(cb); ck_fail("EarlyStopping: out of memory"); return NULL; }
+    if (!es->monitor) {
+        ck_callback_free(cb);
+        ck_fail("EarlyStopping: out of memory");
+        return NULL;
+    }
     return cb;
 }
 
@@ -126,7 +137,10 @@ static int nan_batch_end(ck_callback *cb, ck_model *m, int batch, double loss)
 ck_callback *ck_TerminateOnNaN(void)
 {
     ck_callback *cb = calloc(1, sizeof *cb);
-    if (!cb) { ck_fail("TerminateOnNaN: out of memory"); return NULL; }
+    if (!cb) {
+        ck_fail("TerminateOnNaN: out of memory");
+        return NULL;
+    }
     cb->name = "TerminateOnNaN";
     cb->on_batch_end = nan_batch_end;
     return cb;

@@ -29,32 +29,31 @@ typedef enum ck_genre_pool {
 } ck_genre_pool;
 
 typedef struct ck_fm_config {
-    int n_uid, n_mid;        /* max ids: embeddings have n + 1 rows */
-    int n_genre;             /* 14 in the notebook */
-    int k;                   /* latent dimension, 20 */
+    int n_uid, n_mid; /* max ids: embeddings have n + 1 rows */
+    int n_genre;      /* 14 in the notebook */
+    int k;            /* latent dimension, 20 */
     ck_genre_pool genre_pool;
 } ck_fm_config;
 
 typedef struct ck_fm {
-    ck_sym *inputs[4];       /* input_fea3, input_uid, input_mid, input_genre */
-    ck_sym *y_fm_1d;         /* fm_1d_output (None, 1) */
-    ck_sym *y_fm_2d;         /* fm_2d_output (None, 1) */
-    ck_sym *embed_2d;        /* concat_embed_2d (None, 4, k) */
-    ck_sym *y;               /* fm_output (None, 1) */
+    ck_sym *inputs[4]; /* input_fea3, input_uid, input_mid, input_genre */
+    ck_sym *y_fm_1d;   /* fm_1d_output (None, 1) */
+    ck_sym *y_fm_2d;   /* fm_2d_output (None, 1) */
+    ck_sym *embed_2d;  /* concat_embed_2d (None, 4, k) */
+    ck_sym *y;         /* fm_output (None, 1) */
     ck_model *fm_model_1d, *fm_model_2d, *fm_model;
 } ck_fm;
 
 /* The notebook's functions, one for one. Each returns NULL on error (the
  * message names the layer); errors propagate, so checking the final result
  * is enough. */
-int     ck_fm_define_input_layers(ck_session *s, ck_sym *inputs[4]);
+int ck_fm_define_input_layers(ck_session *s, ck_sym *inputs[4]);
 ck_sym *ck_fm_1d(ck_session *s, ck_sym *const inputs[4], const ck_fm_config *c);
-ck_sym *ck_fm_2d(ck_session *s, ck_sym *const inputs[4], const ck_fm_config *c,
-                 ck_sym **embed_2d);
+ck_sym *ck_fm_2d(ck_session *s, ck_sym *const inputs[4], const ck_fm_config *c, ck_sym **embed_2d);
 /* fm_model(): inputs, both parts, fm_output and the three Models. */
-int     ck_fm_model(ck_session *s, const ck_fm_config *c, ck_fm *out);
+int ck_fm_model(ck_session *s, const ck_fm_config *c, ck_fm *out);
 
-const char *ck_genre_pool_name(ck_genre_pool p);    /* "masked" / "notebook" */
+const char *ck_genre_pool_name(ck_genre_pool p); /* "masked" / "notebook" */
 
 /* ---- DeepFM (models/deepfm.c) ----
  * DeepFM (Guo et al., 2017): the FM above plus a "deep part", an MLP over the
@@ -67,9 +66,9 @@ const char *ck_genre_pool_name(ck_genre_pool p);    /* "masked" / "notebook" */
  * The embeddings are shared, so one backward pass trains both parts. */
 #define CK_DEEPFM_MAX_HIDDEN 8
 typedef struct ck_deepfm_config {
-    int n_hidden;                        /* MLP layers before deep_output */
-    int hidden[CK_DEEPFM_MAX_HIDDEN];    /* their units */
-    float dropout;                       /* Dropout rate before each of them */
+    int n_hidden;                     /* MLP layers before deep_output */
+    int hidden[CK_DEEPFM_MAX_HIDDEN]; /* their units */
+    float dropout;                    /* Dropout rate before each of them */
 } ck_deepfm_config;
 
 /* The model "deepfm_model"; deep NULL: hidden [64, 64], dropout 0.5. NULL

@@ -18,9 +18,9 @@ ck_optimizer *ck_Adam_ex(float learning_rate, float beta_1, float beta_2, float 
 /* Keras SGD: velocity = momentum * velocity - lr * g; w += velocity. */
 ck_optimizer *ck_SGD(float learning_rate, float momentum);
 /* Keras's class name ("Adam", "SGD"). */
-const char   *ck_optimizer_name(const ck_optimizer *opt);
+const char *ck_optimizer_name(const ck_optimizer *opt);
 /* Only for an optimizer never given to ck_compile (compile always takes
  * ownership, even when it fails). */
-void          ck_optimizer_free(ck_optimizer *opt);
+void ck_optimizer_free(ck_optimizer *opt);
 
 #endif

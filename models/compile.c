@@ -25,10 +25,14 @@ int ck_compile(ck_model *m, const char *loss, ck_optimizer *opt, const char *con
         if (!ck_error()) ck_fail("compile: optimizer is NULL");
         return -1;
     }
-    if (!m) { ck_optimizer_free(opt); return ck_fail("compile: model is NULL"); }
+    if (!m) {
+        ck_optimizer_free(opt);
+        return ck_fail("compile: model is NULL");
+    }
     int rc = 0;
     const ck_loss_spec *loss_spec = ck_loss_lookup(loss);
-    if (!loss) rc = ck_fail("compile: loss is NULL");
+    if (!loss)
+        rc = ck_fail("compile: loss is NULL");
     else if (!loss_spec) {
         ck_loss_names(names, sizeof names);
         rc = ck_fail("compile: unknown loss '%s' (use %s)", loss, names);
@@ -38,14 +42,18 @@ int ck_compile(ck_model *m, const char *loss, ck_optimizer *opt, const char *con
         rc = ck_fail("compile: between 0 and %d metrics, got %d", CK_MAX_METRICS, n_metrics);
     const ck_metric_spec *specs[CK_MAX_METRICS];
     for (int i = 0; !rc && i < n_metrics; i++) {
-        if (!metrics[i]) rc = ck_fail("compile: metric %d is NULL", i);
+        if (!metrics[i])
+            rc = ck_fail("compile: metric %d is NULL", i);
         else if (!(specs[i] = ck_metric_lookup(metrics[i]))) {
             ck_metric_names(names, sizeof names);
             rc = ck_fail("compile: unknown metric '%s' (use %s)", metrics[i], names);
         }
     }
     if (!rc) rc = ck_optimizer_attach(opt, m->params, m->n_params);
-    if (rc) { ck_optimizer_free(opt); return -1; }
+    if (rc) {
+        ck_optimizer_free(opt);
+        return -1;
+    }
 
     forget_compile(m);
     m->opt = opt;
@@ -63,8 +71,7 @@ int ck_compile(ck_model *m, const char *loss, ck_optimizer *opt, const char *con
     }
     /* the layers' l2 factors, per parameter (kernel / embeddings only) */
     for (int i = 0, k = 0; i < m->n_layers; i++)
-        for (int j = 0; j < m->layers[i]->n_weights; j++, k++)
-            m->l2[k] = j == 0 ? m->layers[i]->l2 : 0.0f;
+        for (int j = 0; j < m->layers[i]->n_weights; j++, k++) m->l2[k] = j == 0 ? m->layers[i]->l2 : 0.0f;
     m->compiled = 1;
     return 0;
 }

@@ -12,7 +12,7 @@ typedef struct csv_logger {
     FILE *f;
     int wrote_header;
     int n_keys;
-    char keys[CK_MAX_LOGS + 2][64];   /* the header's keys, sorted */
+    char keys[CK_MAX_LOGS + 2][64]; /* the header's keys, sorted */
 } csv_logger;
 
 static int csv_train_begin(ck_callback *cb, ck_model *m)
@@ -86,7 +86,10 @@ static void csv_free(ck_callback *cb)
 
 ck_callback *ck_CSVLogger(const char *path)
 {
-    if (!path) { ck_fail("CSVLogger: path is NULL"); return NULL; }
+    if (!path) {
+        ck_fail("CSVLogger: path is NULL");
+        return NULL;
+    }
     ck_callback *cb = ck_callback_new("CSVLogger", sizeof(csv_logger));
     if (!cb) return NULL;
     csv_logger *c = cb->state;
@@ -95,7 +98,10 @@ ck_callback *ck_CSVLogger(const char *path)
     cb->on_train_end = csv_train_end;
     cb->free = csv_free;
     c->path = strdup(path);
-    if (!c->path) { ck_callback_free(cb); ck_fail("CSVLogger: out of memory"); return NULL; }
+    if (!c->path) {
+        ck_callback_free(cb);
+        ck_fail("CSVLogger: out of memory");
+        return NULL;
+    }
     return cb;
 }
-

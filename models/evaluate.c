@@ -32,8 +32,8 @@ double ck_l2_penalty(const ck_model *m, int add_gradient)
     return penalty;
 }
 
-int ck_evaluate_data(ck_model *m, const ck_tensor *x, const ck_tensor *y, int64_t n, int batch_size,
-                     double *loss, double *metrics)
+int ck_evaluate_data(ck_model *m, const ck_tensor *x, const ck_tensor *y, int64_t n, int batch_size, double *loss,
+                     double *metrics)
 {
     int was = ck_tape_set_grad(m->tape, 0);
     double loss_sum = 0, metric_sum[CK_MAX_METRICS] = {0}, batch_metrics[CK_MAX_METRICS];
@@ -46,7 +46,10 @@ int ck_evaluate_data(ck_model *m, const ck_tensor *x, const ck_tensor *y, int64_
         ck_node *pred = m->values[m->output_slots[0]];
         ck_node *target = ck_bind_targets(m, y, NULL, start, count, pred);
         ck_node *batch_loss = target ? ck_batch_loss(m, target, pred, batch_metrics) : NULL;
-        if (!batch_loss) { rc = -1; break; }
+        if (!batch_loss) {
+            rc = -1;
+            break;
+        }
         /* each batch's mean counts as many times as it has samples */
         double mean = m->loss->mean ? m->loss->mean(target, pred) : (double)batch_loss->value.f[0];
         loss_sum += mean * (double)count;
@@ -82,7 +85,10 @@ int ck_evaluate(ck_model *m, const ck_tensor *x, int n_x, const ck_tensor *y, in
 ck_tensor *ck_predict(ck_model *m, const ck_tensor *x, int n_x, int batch_size)
 {
     int64_t n;
-    if (!m) { ck_fail("predict: model is NULL"); return NULL; }
+    if (!m) {
+        ck_fail("predict: model is NULL");
+        return NULL;
+    }
     if (check_batch_size(&batch_size, "predict")) return NULL;
     if (ck_check_data(m, x, n_x, NULL, "predict", &n)) return NULL;
     ck_shape s = m->outputs[0]->shape;

@@ -120,19 +120,30 @@ static void log_metrics(const ck_model *m, const ck_history *h, ck_epoch_log *lo
 
 ck_history *ck_fit(ck_model *m, const ck_tensor *x, int n_x, const ck_tensor *y, const ck_fit_args *args)
 {
-    static const ck_fit_args defaults = {.epochs = 1, .batch_size = CK_DEFAULT_BATCH_SIZE, .shuffle = 1,
-                                         .verbose = 1};
-    if (!m) { ck_fail("fit: model is NULL"); return NULL; }
+    static const ck_fit_args defaults = {.epochs = 1, .batch_size = CK_DEFAULT_BATCH_SIZE, .shuffle = 1, .verbose = 1};
+    if (!m) {
+        ck_fail("fit: model is NULL");
+        return NULL;
+    }
     if (!args) args = &defaults;
-    if (!m->compiled) { ck_fail("fit: model '%s' is not compiled; call ck_compile first", m->name); return NULL; }
+    if (!m->compiled) {
+        ck_fail("fit: model '%s' is not compiled; call ck_compile first", m->name);
+        return NULL;
+    }
     int64_t n, n_val = 0;
-    if (!y) { ck_fail("fit: y is NULL"); return NULL; }
+    if (!y) {
+        ck_fail("fit: y is NULL");
+        return NULL;
+    }
     if (ck_check_data(m, x, n_x, y, "fit", &n) || check_fit_args(m, args)) return NULL;
     if (args->val_x && ck_check_data(m, args->val_x, m->n_in, args->val_y, "fit (validation data)", &n_val))
         return NULL;
     int epochs = args->epochs > 0 ? args->epochs : 1;
     int batch_size = args->batch_size > 0 ? args->batch_size : CK_DEFAULT_BATCH_SIZE;
-    if (n > (int64_t)UINT32_MAX) { ck_fail("fit: too many samples"); return NULL; }
+    if (n > (int64_t)UINT32_MAX) {
+        ck_fail("fit: too many samples");
+        return NULL;
+    }
 
     ck_history *h = history_new(m, epochs);
     int64_t *idx = args->shuffle ? malloc(sizeof(int64_t) * (size_t)n) : NULL;
@@ -144,7 +155,7 @@ ck_history *ck_fit(ck_model *m, const ck_tensor *x, int n_x, const ck_tensor *y,
     }
     if (idx)
         for (int64_t i = 0; i < n; i++) idx[i] = i;
-    ck_zero_grad(m->params, m->n_params);   /* from here on the optimizer updates keep them zeroed */
+    ck_zero_grad(m->params, m->n_params); /* from here on the optimizer updates keep them zeroed */
     m->stop_training = 0;
     m->has_validation = args->val_x != NULL;
     ck_callback *const *cbs = args->callbacks;
@@ -153,8 +164,10 @@ ck_history *ck_fit(ck_model *m, const ck_tensor *x, int n_x, const ck_tensor *y,
         if (cbs[i]->on_train_begin && cbs[i]->on_train_begin(cbs[i], m)) rc = -1;
 
     int64_t n_batches = (n + batch_size - 1) / batch_size;
-    ck_progbar bar = {.on = args->verbose > 0, .tty = isatty(fileno(stdout)),
-                      .has_validation = m->has_validation, .total = n_batches};
+    ck_progbar bar = {.on = args->verbose > 0,
+                      .tty = isatty(fileno(stdout)),
+                      .has_validation = m->has_validation,
+                      .total = n_batches};
     for (int epoch = 1; epoch <= epochs && !rc && !m->stop_training; epoch++) {
         ck_epoch_log *log = &h->epochs[h->n_epochs];
         memset(log, 0, sizeof *log);

@@ -3,10 +3,7 @@
  * the notebook's line is quoted above the C that does the same. */
 #include "ck_fm.h"
 
-const char *ck_genre_pool_name(ck_genre_pool p)
-{
-    return p == CK_GENRE_POOL_NOTEBOOK ? "notebook" : "masked";
-}
+const char *ck_genre_pool_name(ck_genre_pool p) { return p == CK_GENRE_POOL_NOTEBOOK ? "notebook" : "masked"; }
 
 int ck_fm_define_input_layers(ck_session *s, ck_sym *inputs[4])
 {
@@ -26,12 +23,14 @@ int ck_fm_define_input_layers(ck_session *s, ck_sym *inputs[4])
 /* The notebook's Tensor_Mean_Pooling's function: K.mean(x, axis=1, keepdims). */
 static ck_node *mean_axis1(ck_tape *t, ck_node *const *in, int n, void *user)
 {
-    (void)n; (void)user;
+    (void)n;
+    (void)user;
     return ck_mean(t, in[0], 1, 0);
 }
 static ck_node *mean_axis1_keepdims(ck_tape *t, ck_node *const *in, int n, void *user)
 {
-    (void)n; (void)user;
+    (void)n;
+    (void)user;
     return ck_mean(t, in[0], 1, 1);
 }
 
@@ -39,8 +38,7 @@ static ck_node *mean_axis1_keepdims(ck_tape *t, ck_node *const *in, int n, void 
  *     return Lambda(lambda x: K.mean(x, axis=1, keepdims=keepdims), name=name)
  * in notebook mode: a Lambda, which drops the mask, so padding slots count;
  * in masked mode: the masked mean over real genres (see ck_genre_pool). */
-static ck_layer *genre_mean(ck_session *s, const ck_fm_config *c, int keepdims,
-                            const char *name)
+static ck_layer *genre_mean(ck_session *s, const ck_fm_config *c, int keepdims, const char *name)
 {
     if (c->genre_pool == CK_GENRE_POOL_NOTEBOOK)
         return ck_Lambda(s, keepdims ? mean_axis1_keepdims : mean_axis1, NULL, name);
@@ -76,22 +74,24 @@ ck_sym *ck_fm_1d(ck_session *s, ck_sym *const inputs[4], const ck_fm_config *c)
 /* The Lambdas of fm_2d: each is one autograd op. */
 static ck_node *sum_axis1(ck_tape *t, ck_node *const *in, int n, void *user)
 {
-    (void)n; (void)user;
-    return ck_sum(t, in[0], 1, 0);          /* K.sum(x, axis=1) */
+    (void)n;
+    (void)user;
+    return ck_sum(t, in[0], 1, 0); /* K.sum(x, axis=1) */
 }
 static ck_node *square(ck_tape *t, ck_node *const *in, int n, void *user)
 {
-    (void)n; (void)user;
-    return ck_square(t, in[0]);             /* K.square(x) */
+    (void)n;
+    (void)user;
+    return ck_square(t, in[0]); /* K.square(x) */
 }
 static ck_node *half(ck_tape *t, ck_node *const *in, int n, void *user)
 {
-    (void)n; (void)user;
-    return ck_scale(t, in[0], 0.5f);        /* x * 0.5 */
+    (void)n;
+    (void)user;
+    return ck_scale(t, in[0], 0.5f); /* x * 0.5 */
 }
 
-ck_sym *ck_fm_2d(ck_session *s, ck_sym *const inputs[4], const ck_fm_config *c,
-                 ck_sym **embed_2d_out)
+ck_sym *ck_fm_2d(ck_session *s, ck_sym *const inputs[4], const ck_fm_config *c, ck_sym **embed_2d_out)
 {
     ck_sym *fea3 = inputs[0], *uid = inputs[1], *mid = inputs[2], *genre = inputs[3];
     int k = c->k, masked = c->genre_pool == CK_GENRE_POOL_MASKED;
@@ -138,7 +138,7 @@ ck_sym *ck_fm_2d(ck_session *s, ck_sym *const inputs[4], const ck_fm_config *c,
     /* sub = Lambda(lambda x: x * 0.5)(sub)                                      (None, k) */
     sub = ck_call1(ck_Lambda(s, half, NULL, NULL), sub);
     /* y_fm_2d = Reshape((1,), name='fm_2d_output')(tensor_sum(sub))             (None, 1) */
-    ck_sym *total = ck_call1(tensor_sum, sub);                              /* (None,) */
+    ck_sym *total = ck_call1(tensor_sum, sub); /* (None,) */
     return ck_call1(ck_Reshape(s, ck_shape_of(1, 1), "fm_2d_output"), total);
 }
 
@@ -147,8 +147,8 @@ int ck_fm_model(ck_session *s, const ck_fm_config *c, ck_fm *fm)
     *fm = (ck_fm){0};
     if (!s || !c) return ck_fail("fm_model: NULL %s", s ? "config" : "session");
     if (c->n_uid < 1 || c->n_mid < 1 || c->n_genre < 1 || c->k < 1)
-        return ck_fail("fm_model: n_uid %d, n_mid %d, n_genre %d and k %d must all be >= 1",
-                       c->n_uid, c->n_mid, c->n_genre, c->k);
+        return ck_fail("fm_model: n_uid %d, n_mid %d, n_genre %d and k %d must all be >= 1", c->n_uid, c->n_mid,
+                       c->n_genre, c->k);
 
     /* inputs = define_input_layers() */
     if (ck_fm_define_input_layers(s, fm->inputs) < 0) return -1;

@@ -40,10 +40,19 @@ int ck_log_value(const ck_model *m, const ck_epoch_log *log, const char *key, do
     int val = !strncmp(key, "val_", 4);
     char avail[256];
     if (val && !has_validation(m, log)) return ck_fail("'%s' is not logged: fit has no validation data", key);
-    if (!strcmp(key, "loss")) { *out = log->loss; return 0; }
-    if (!strcmp(key, "val_loss")) { *out = log->val_loss; return 0; }
+    if (!strcmp(key, "loss")) {
+        *out = log->loss;
+        return 0;
+    }
+    if (!strcmp(key, "val_loss")) {
+        *out = log->val_loss;
+        return 0;
+    }
     for (int i = 0; i < log->n_values; i++)
-        if (!strcmp(key, log->keys[i])) { *out = log->values[i]; return 0; }
+        if (!strcmp(key, log->keys[i])) {
+            *out = log->values[i];
+            return 0;
+        }
     available_keys(m, log, avail, sizeof avail);
     return ck_fail("'%s' is not logged (available: %s)", key, avail);
 }

@@ -8,10 +8,7 @@
 #include "ck_model_internal.h"
 
 /* mean((y_pred - y_true)^2) over every element: the mse op */
-static ck_node *mean_squared_error(ck_tape *t, ck_node *y_true, ck_node *y_pred)
-{
-    return ck_mse(t, y_pred, y_true);
-}
+static ck_node *mean_squared_error(ck_tape *t, ck_node *y_true, ck_node *y_pred) { return ck_mse(t, y_pred, y_true); }
 
 static double mean_squared_error_f64(const ck_node *y_true, const ck_node *y_pred)
 {

@@ -14,10 +14,18 @@ static void model_free(void *p)
     if (!m) return;
     for (int i = 0; i < m->n_steps; i++) free(m->steps[i].in_slots);
     free(m->steps);
-    free(m->inputs); free(m->outputs); free(m->slot_syms);
-    free(m->input_slots); free(m->output_slots);
-    free(m->values); free(m->masks); free(m->call_in); free(m->call_masks);
-    free(m->layers); free(m->params); free(m->l2);
+    free(m->inputs);
+    free(m->outputs);
+    free(m->slot_syms);
+    free(m->input_slots);
+    free(m->output_slots);
+    free(m->values);
+    free(m->masks);
+    free(m->call_in);
+    free(m->call_masks);
+    free(m->layers);
+    free(m->params);
+    free(m->l2);
     ck_optimizer_free(m->opt);
     for (int i = 0; i < CK_MAX_METRICS; i++) free(m->val_metric_names[i]);
     ck_tape_free(m->tape);
@@ -28,11 +36,11 @@ static void model_free(void *p)
 /* Graph walk state (arrays indexed by sym id / layer index). */
 typedef struct walk {
     ck_session *s;
-    char *needed;             /* sym id -> in the model */
+    char *needed; /* sym id -> in the model */
     char *finished, *in_progress;
-    int *layer_order;         /* layer index -> Keras traversal order, or -2 */
+    int *layer_order; /* layer index -> Keras traversal order, or -2 */
     int n_order;
-    ck_sym **decreasing;      /* stb_ds: nodes in decreasing depth */
+    ck_sym **decreasing; /* stb_ds: nodes in decreasing depth */
     const ck_model *m;
 } walk;
 
@@ -60,8 +68,8 @@ static int build_map(walk *w, ck_sym *x, const ck_sym *needed_by)
                 used += (size_t)snprintf(list + used, sizeof list - used, "%s'%s'", i ? ", " : "",
                                          w->m->inputs[i]->layer->name);
             return ck_fail("graph disconnected: cannot obtain the value of input '%s' needed by "
-                           "layer '%s'; the model's inputs are %s", x->layer->name,
-                           needed_by ? needed_by->layer->name : x->layer->name, list);
+                           "layer '%s'; the model's inputs are %s",
+                           x->layer->name, needed_by ? needed_by->layer->name : x->layer->name, list);
         }
     } else {
         ck_layer_call *c = &x->layer->calls[x->call_index];
@@ -91,7 +99,9 @@ static int order_layers(ck_model *m, walk *w)
     int *layer_depth = malloc((size_t)n_all_layers * sizeof(int));
     char *seen = calloc((size_t)n_syms, 1);
     if (!node_depth || !layer_depth || !seen) {
-        free(node_depth); free(layer_depth); free(seen);
+        free(node_depth);
+        free(layer_depth);
+        free(seen);
         return ck_fail("out of memory");
     }
     for (int i = 0; i < n_all_layers; i++) layer_depth[i] = -1;
@@ -113,7 +123,10 @@ static int order_layers(ck_model *m, walk *w)
     /* inputs not connected to any output: depth 0, first in their depth */
     for (int i = 0; i < m->n_in; i++) {
         ck_layer *l = m->inputs[i]->layer;
-        if (layer_depth[l->index] < 0) { layer_depth[l->index] = 0; w->layer_order[l->index] = -1; }
+        if (layer_depth[l->index] < 0) {
+            layer_depth[l->index] = 0;
+            w->layer_order[l->index] = -1;
+        }
     }
     int max_depth = 0, n = 0;
     for (int i = 0; i < n_all_layers; i++) {
@@ -121,19 +134,28 @@ static int order_layers(ck_model *m, walk *w)
         if (layer_depth[i] >= 0) n++;
     }
     m->layers = malloc(sizeof(ck_layer *) * (size_t)(n ? n : 1));
-    if (!m->layers) { free(node_depth); free(layer_depth); free(seen); return ck_fail("out of memory"); }
+    if (!m->layers) {
+        free(node_depth);
+        free(layer_depth);
+        free(seen);
+        return ck_fail("out of memory");
+    }
     for (int depth = max_depth; depth >= 0; depth--) {
         int start = m->n_layers;
         for (int i = 0; i < n_all_layers; i++)
             if (layer_depth[i] == depth) m->layers[m->n_layers++] = s->layers[i];
         /* insertion sort by traversal order (few layers per depth) */
         for (int a = start + 1; a < m->n_layers; a++)
-            for (int b = a; b > start && w->layer_order[m->layers[b]->index] <
-                                         w->layer_order[m->layers[b - 1]->index]; b--) {
-                ck_layer *t = m->layers[b]; m->layers[b] = m->layers[b - 1]; m->layers[b - 1] = t;
+            for (int b = a; b > start && w->layer_order[m->layers[b]->index] < w->layer_order[m->layers[b - 1]->index];
+                 b--) {
+                ck_layer *t = m->layers[b];
+                m->layers[b] = m->layers[b - 1];
+                m->layers[b - 1] = t;
             }
     }
-    free(node_depth); free(layer_depth); free(seen);
+    free(node_depth);
+    free(layer_depth);
+    free(seen);
     return 0;
 }
 
@@ -141,8 +163,14 @@ static int compile_graph(ck_model *m)
 {
     ck_session *s = m->session;
     int n_syms = (int)arrlen(s->syms), n_all_layers = (int)arrlen(s->layers);
-    walk w = { s, calloc((size_t)n_syms, 1), calloc((size_t)n_syms, 1), calloc((size_t)n_syms, 1),
-               malloc(sizeof(int) * (size_t)n_all_layers), 0, NULL, m };
+    walk w = {s,
+              calloc((size_t)n_syms, 1),
+              calloc((size_t)n_syms, 1),
+              calloc((size_t)n_syms, 1),
+              malloc(sizeof(int) * (size_t)n_all_layers),
+              0,
+              NULL,
+              m};
     int rc = 0;
     if (!w.needed || !w.finished || !w.in_progress || !w.layer_order) rc = ck_fail("out of memory");
     for (int i = 0; !rc && i < n_all_layers; i++) w.layer_order[i] = -2;
@@ -154,8 +182,8 @@ static int compile_graph(ck_model *m)
         for (int k = 0; k < i; k++)
             if (!strcmp(m->layers[i]->name, m->layers[k]->name)) {
                 rc = ck_fail("the layer name '%s' is used by 2 layers (%s and %s); all layer names "
-                             "in a model must be unique", m->layers[i]->name,
-                             m->layers[k]->cls->type, m->layers[i]->cls->type);
+                             "in a model must be unique",
+                             m->layers[i]->name, m->layers[k]->cls->type, m->layers[i]->cls->type);
                 break;
             }
 
@@ -172,15 +200,17 @@ static int compile_graph(ck_model *m)
         m->masks = calloc((size_t)m->n_slots, sizeof(ck_node *));
         m->input_slots = malloc(sizeof(int) * (size_t)m->n_in);
         m->output_slots = malloc(sizeof(int) * (size_t)m->n_out);
-        if (!m->slot_syms || !slot_of || !m->steps || !m->values || !m->masks || !m->input_slots ||
-            !m->output_slots)
+        if (!m->slot_syms || !slot_of || !m->steps || !m->values || !m->masks || !m->input_slots || !m->output_slots)
             rc = ck_fail("out of memory");
     }
     int max_fan_in = 1;
     if (!rc) {
         int k = 0;
         for (int i = 0; i < n_syms; i++)
-            if (w.needed[i]) { slot_of[i] = k; m->slot_syms[k++] = s->syms[i]; }
+            if (w.needed[i]) {
+                slot_of[i] = k;
+                m->slot_syms[k++] = s->syms[i];
+            }
         qsort(m->slot_syms, (size_t)m->n_slots, sizeof(ck_sym *), by_id);
         for (int i = 0; i < m->n_in; i++) m->input_slots[i] = slot_of[m->inputs[i]->id];
         for (int i = 0; i < m->n_out; i++) m->output_slots[i] = slot_of[m->outputs[i]->id];
@@ -193,7 +223,10 @@ static int compile_graph(ck_model *m)
             st->n_in = c->n_in;
             st->out_slot = i;
             st->in_slots = malloc(sizeof(int) * (size_t)(c->n_in ? c->n_in : 1));
-            if (!st->in_slots) { rc = ck_fail("out of memory"); break; }
+            if (!st->in_slots) {
+                rc = ck_fail("out of memory");
+                break;
+            }
             for (int j = 0; j < c->n_in; j++) st->in_slots[j] = slot_of[c->in[j]->id];
             if (c->n_in > max_fan_in) max_fan_in = c->n_in;
         }
@@ -217,22 +250,36 @@ static int compile_graph(ck_model *m)
             k++;
         }
     free(slot_of);
-    free(w.needed); free(w.finished); free(w.in_progress); free(w.layer_order);
+    free(w.needed);
+    free(w.finished);
+    free(w.in_progress);
+    free(w.layer_order);
     arrfree(w.decreasing);
     return rc;
 }
 
-ck_model *ck_Model(ck_session *s, ck_sym *const *inputs, int n_in, ck_sym *const *outputs, int n_out,
-                   const char *name)
+ck_model *ck_Model(ck_session *s, ck_sym *const *inputs, int n_in, ck_sym *const *outputs, int n_out, const char *name)
 {
-    if (!s) { ck_fail("Model: session is NULL"); return NULL; }
-    if (!inputs || n_in < 1) { ck_fail("Model: needs at least one input"); return NULL; }
-    if (!outputs || n_out < 1) { ck_fail("Model: needs at least one output"); return NULL; }
+    if (!s) {
+        ck_fail("Model: session is NULL");
+        return NULL;
+    }
+    if (!inputs || n_in < 1) {
+        ck_fail("Model: needs at least one input");
+        return NULL;
+    }
+    if (!outputs || n_out < 1) {
+        ck_fail("Model: needs at least one output");
+        return NULL;
+    }
     for (int i = 0; i < n_in; i++) {
-        if (!inputs[i]) { if (!ck_error()) ck_fail("Model: input %d is NULL", i); return NULL; }
+        if (!inputs[i]) {
+            if (!ck_error()) ck_fail("Model: input %d is NULL", i);
+            return NULL;
+        }
         if (strcmp(inputs[i]->layer->cls->type, "InputLayer")) {
-            ck_fail("Model: input %d comes from layer '%s' (%s); model inputs must be Input tensors",
-                    i, inputs[i]->layer->name, inputs[i]->layer->cls->type);
+            ck_fail("Model: input %d comes from layer '%s' (%s); model inputs must be Input tensors", i,
+                    inputs[i]->layer->name, inputs[i]->layer->cls->type);
             return NULL;
         }
         for (int k = 0; k < i; k++)
@@ -242,25 +289,45 @@ ck_model *ck_Model(ck_session *s, ck_sym *const *inputs, int n_in, ck_sym *const
             }
     }
     for (int i = 0; i < n_out; i++)
-        if (!outputs[i]) { if (!ck_error()) ck_fail("Model: output %d is NULL", i); return NULL; }
+        if (!outputs[i]) {
+            if (!ck_error()) ck_fail("Model: output %d is NULL", i);
+            return NULL;
+        }
     for (int i = 0; i < n_in; i++)
-        if (inputs[i]->layer->session != s) { ck_fail("Model: input %d comes from another session", i); return NULL; }
+        if (inputs[i]->layer->session != s) {
+            ck_fail("Model: input %d comes from another session", i);
+            return NULL;
+        }
     for (int i = 0; i < n_out; i++)
-        if (outputs[i]->layer->session != s) { ck_fail("Model: output %d comes from another session", i); return NULL; }
+        if (outputs[i]->layer->session != s) {
+            ck_fail("Model: output %d comes from another session", i);
+            return NULL;
+        }
 
     ck_model *m = calloc(1, sizeof *m);
-    if (!m) { ck_fail("Model: out of memory"); return NULL; }
+    if (!m) {
+        ck_fail("Model: out of memory");
+        return NULL;
+    }
     m->session = s;
     m->n_in = n_in;
     m->n_out = n_out;
     m->inputs = malloc(sizeof(ck_sym *) * (size_t)n_in);
     m->outputs = malloc(sizeof(ck_sym *) * (size_t)n_out);
     m->tape = ck_tape_new();
-    if (!m->inputs || !m->outputs || !m->tape) { model_free(m); ck_fail("Model: out of memory"); return NULL; }
+    if (!m->inputs || !m->outputs || !m->tape) {
+        model_free(m);
+        ck_fail("Model: out of memory");
+        return NULL;
+    }
     memcpy(m->inputs, inputs, sizeof(ck_sym *) * (size_t)n_in);
     memcpy(m->outputs, outputs, sizeof(ck_sym *) * (size_t)n_out);
     m->name = name ? strdup(name) : ck_session_unique_name(s, "model", 1);
-    if (!m->name) { model_free(m); ck_fail("Model: out of memory"); return NULL; }
+    if (!m->name) {
+        model_free(m);
+        ck_fail("Model: out of memory");
+        return NULL;
+    }
     if (compile_graph(m)) {
         ck_error_prefix("Model '%s': ", m->name);
         model_free(m);
@@ -276,7 +343,7 @@ ck_model *ck_Model(ck_session *s, ck_sym *const *inputs, int n_in, ck_sym *const
  * recording on tape t. */
 static int run_calls(ck_model *m, ck_tape *t, int training)
 {
-    ck_call_ctx ctx = { t, training, &m->rng };
+    ck_call_ctx ctx = {t, training, &m->rng};
     for (int i = 0; i < m->n_steps; i++) {
         const ck_step *st = &m->steps[i];
         for (int k = 0; k < st->n_in; k++) {
@@ -308,7 +375,7 @@ ck_node *ck_model_call(ck_model *m, ck_tape *t, ck_node *const *inputs, int n, i
         return NULL;
     }
     for (int i = 0; i < n; i++) {
-        if (!inputs[i]) return NULL;              /* keep the first message */
+        if (!inputs[i]) return NULL; /* keep the first message */
         m->values[m->input_slots[i]] = inputs[i];
         m->masks[m->input_slots[i]] = NULL;
     }
@@ -340,4 +407,3 @@ ck_node *ck_model_weight(const ck_model *m, int i)
     }
     return m->params[i];
 }
-

@@ -18,7 +18,7 @@ typedef struct checkpoint {
 static int format_path(const char *tmpl, const ck_model *m, const ck_epoch_log *log, char *out, size_t n)
 {
     size_t used = 0;
-    for (const char *p = tmpl; *p; ) {
+    for (const char *p = tmpl; *p;) {
         if (*p != '{') {
             if (used + 1 >= n) return ck_fail("ModelCheckpoint: path too long");
             out[used++] = *p++;
@@ -41,13 +41,15 @@ static int format_path(const char *tmpl, const ck_model *m, const ck_epoch_log *
         int w;
         if (!strcmp(key, "epoch")) {
             if (!spec[0] || spec[strlen(spec) - 1] != 'd') snprintf(spec, sizeof spec, "%%d");
-            if (strspn(spec + 1, "0123456789d") != strlen(spec + 1)) return ck_fail("ModelCheckpoint: bad format in '%s'", tmpl);
+            if (strspn(spec + 1, "0123456789d") != strlen(spec + 1))
+                return ck_fail("ModelCheckpoint: bad format in '%s'", tmpl);
             w = snprintf(out + used, n - used, spec, log->epoch);
         } else {
             double v;
             if (ck_log_value(m, log, key, &v)) return -1;
             if (!spec[0] || spec[strlen(spec) - 1] != 'f') snprintf(spec, sizeof spec, "%%g");
-            if (strspn(spec + 1, "0123456789.fg") != strlen(spec + 1)) return ck_fail("ModelCheckpoint: bad format in '%s'", tmpl);
+            if (strspn(spec + 1, "0123456789.fg") != strlen(spec + 1))
+                return ck_fail("ModelCheckpoint: bad format in '%s'", tmpl);
             w = snprintf(out + used, n - used, spec, v);
         }
         if (w < 0 || (size_t)w >= n - used) return ck_fail("ModelCheckpoint: path too long");
@@ -79,8 +81,8 @@ static int ckpt_epoch_end(ck_callback *cb, ck_model *m, const ck_epoch_log *log)
     if (ck_log_value(m, log, c->monitor, &current)) return -1;
     if (c->max_mode ? current > c->best : current < c->best) {
         if (c->verbose)
-            printf("\nEpoch %d: %s improved from %.5f to %.5f, saving model to %s\n", log->epoch, c->monitor,
-                   c->best, current, path);
+            printf("\nEpoch %d: %s improved from %.5f to %.5f, saving model to %s\n", log->epoch, c->monitor, c->best,
+                   current, path);
         c->best = current;
         return ck_save_weights(m, path);
     }
@@ -98,10 +100,13 @@ static void ckpt_free(ck_callback *cb)
 }
 
 ck_callback *ck_ModelCheckpoint(const char *path, const char *monitor, int save_best_only, int save_weights_only,
-                                 int verbose)
+                                int verbose)
 {
-    (void)save_weights_only;   /* weights are all a model file holds here */
-    if (!path) { ck_fail("ModelCheckpoint: path is NULL"); return NULL; }
+    (void)save_weights_only; /* weights are all a model file holds here */
+    if (!path) {
+        ck_fail("ModelCheckpoint: path is NULL");
+        return NULL;
+    }
     ck_callback *cb = ck_callback_new("ModelCheckpoint", sizeof(checkpoint));
     if (!cb) return NULL;
     checkpoint *c = cb->state;
@@ -112,9 +117,12 @@ ck_callback *ck_ModelCheckpoint(const char *path, const char *monitor, int save_
     c->monitor = strdup(monitor ? monitor : "val_loss");
     c->save_best_only = save_best_only != 0;
     c->verbose = verbose;
-    if (!c->path || !c->monitor) { ck_callback_free(cb); ck_fail("ModelCheckpoint: out of memory"); return NULL; }
+    if (!c->path || !c->monitor) {
+        ck_callback_free(cb);
+        ck_fail("ModelCheckpoint: out of memory");
+        return NULL;
+    }
     c->max_mode = ck_monitor_is_max(c->monitor);
     c->best = c->max_mode ? -INFINITY : INFINITY;
     return cb;
 }
-

@@ -11,7 +11,10 @@
 static ck_optimizer *optimizer_new(const ck_optimizer_class *cls, float learning_rate)
 {
     ck_optimizer *o = calloc(1, sizeof *o);
-    if (!o) { ck_fail("%s: out of memory", cls->name); return NULL; }
+    if (!o) {
+        ck_fail("%s: out of memory", cls->name);
+        return NULL;
+    }
     o->cls = cls;
     o->learning_rate = learning_rate;
     return o;
@@ -26,8 +29,8 @@ static ck_optimizer *optimizer_new(const ck_optimizer_class *cls, float learning
 static void adam_begin_step(ck_optimizer *o)
 {
     double t = (double)o->iterations;
-    o->cfg.adam.lr_t = (float)(o->learning_rate * sqrt(1.0 - pow(o->cfg.adam.beta_2, t)) /
-                               (1.0 - pow(o->cfg.adam.beta_1, t)));
+    o->cfg.adam.lr_t =
+        (float)(o->learning_rate * sqrt(1.0 - pow(o->cfg.adam.beta_2, t)) / (1.0 - pow(o->cfg.adam.beta_1, t)));
 }
 
 static void adam_update(const ck_optimizer *o, float *w, float *g, float *const *slots, int64_t n)
@@ -112,6 +115,5 @@ void ck_optimizer_apply(ck_optimizer *o, ck_node *const *params)
     int n_slots = o->cls->n_slots;
     for (int i = 0; i < o->n_weights; i++)
         if (params[i]->grad)
-            o->cls->update(o, params[i]->value.f, params[i]->grad, o->slots + i * n_slots,
-                           params[i]->value.size);
+            o->cls->update(o, params[i]->value.f, params[i]->grad, o->slots + i * n_slots, params[i]->value.size);
 }

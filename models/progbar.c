@@ -10,7 +10,7 @@
 #include "ck_model_internal.h"
 
 enum { BAR_WIDTH = 30 };
-static const double REDRAW_SECONDS = 0.05;   /* at most 20 redraws a second */
+static const double REDRAW_SECONDS = 0.05; /* at most 20 redraws a second */
 
 double ck_now_seconds(void)
 {
@@ -22,8 +22,10 @@ double ck_now_seconds(void)
 /* Keras prints 4 decimals, or scientific notation for small values. */
 static void print_value(const char *key, double v)
 {
-    if (fabs(v) > 1e-3 || v == 0.0) printf(" - %s: %.4f", key, v);
-    else printf(" - %s: %.4e", key, v);
+    if (fabs(v) > 1e-3 || v == 0.0)
+        printf(" - %s: %.4f", key, v);
+    else
+        printf(" - %s: %.4e", key, v);
 }
 
 static void print_bar(const ck_progbar *p, int64_t done)
@@ -53,11 +55,14 @@ void ck_progbar_update(ck_progbar *p, int64_t done, double loss)
     p->last_draw = t;
     print_bar(p, done);
     double eta = (t - p->start) / (double)done * (double)(p->total - done);
-    if (eta > 3600) printf(" - ETA: %d:%02d:%02d", (int)eta / 3600, (int)eta % 3600 / 60, (int)eta % 60);
-    else if (eta > 60) printf(" - ETA: %d:%02d", (int)eta / 60, (int)eta % 60);
-    else printf(" - ETA: %ds", (int)eta);
+    if (eta > 3600)
+        printf(" - ETA: %d:%02d:%02d", (int)eta / 3600, (int)eta % 3600 / 60, (int)eta % 60);
+    else if (eta > 60)
+        printf(" - ETA: %d:%02d", (int)eta / 60, (int)eta % 60);
+    else
+        printf(" - ETA: %ds", (int)eta);
     print_value("loss", loss);
-    printf("\033[K");   /* clear what a longer previous line left */
+    printf("\033[K"); /* clear what a longer previous line left */
     fflush(stdout);
 }
 
@@ -69,9 +74,12 @@ void ck_progbar_end(const ck_progbar *p, const ck_epoch_log *log)
     double elapsed = ck_now_seconds() - p->start, per_step = log->train_seconds / (double)p->total;
     print_bar(p, p->total);
     printf(" - %.0fs", elapsed);
-    if (per_step >= 1) printf(" %.0fs/step", per_step);
-    else if (per_step >= 1e-3) printf(" %.0fms/step", per_step * 1e3);
-    else printf(" %.0fus/step", per_step * 1e6);
+    if (per_step >= 1)
+        printf(" %.0fs/step", per_step);
+    else if (per_step >= 1e-3)
+        printf(" %.0fms/step", per_step * 1e3);
+    else
+        printf(" %.0fus/step", per_step * 1e6);
     print_value("loss", log->loss);
     for (int i = 0; i < log->n_values; i++)
         if (strncmp(log->keys[i], "val_", 4)) print_value(log->keys[i], log->values[i]);

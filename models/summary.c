@@ -9,7 +9,7 @@
 /* ---- summary (Keras 2's print_summary for functional models) ---- */
 
 enum { LINE_LENGTH = 98 };
-static const int positions[4] = { 32, 53, 65, 98 };   /* int(98 * [.33, .55, .67, 1.]) */
+static const int positions[4] = {32, 53, 65, 98}; /* int(98 * [.33, .55, .67, 1.]) */
 
 /* Keras's print_row: each field is cut at its column's end, and the last
  * character before a new field is always a space. */
@@ -54,11 +54,16 @@ static void layer_output_shape(const ck_layer *l, char *buf, size_t n)
 {
     ck_shape first = l->calls[0].out->shape;
     for (ptrdiff_t i = 1; i < arrlen(l->calls); i++)
-        if (!ck_shape_eq(l->calls[i].out->shape, first)) { snprintf(buf, n, "multiple"); return; }
+        if (!ck_shape_eq(l->calls[i].out->shape, first)) {
+            snprintf(buf, n, "multiple");
+            return;
+        }
     char b[96];
     ck_shape_py(first, b, sizeof b);
-    if (!strcmp(l->cls->type, "InputLayer")) snprintf(buf, n, "[%s]", b);   /* tf.keras 2 lists them */
-    else snprintf(buf, n, "%s", b);
+    if (!strcmp(l->cls->type, "InputLayer"))
+        snprintf(buf, n, "[%s]", b); /* tf.keras 2 lists them */
+    else
+        snprintf(buf, n, "%s", b);
 }
 
 static int call_in_model(const ck_model *m, const ck_sym *out)
@@ -73,7 +78,7 @@ int ck_summary(const ck_model *m, FILE *f)
     if (!m || !f) return ck_fail("summary: NULL argument");
     fprintf(f, "Model: \"%s\"\n", m->name);
     rule(f, '_');
-    const char *header[4] = { "Layer (type)", "Output Shape", "Param #", "Connected to" };
+    const char *header[4] = {"Layer (type)", "Output Shape", "Param #", "Connected to"};
     print_row(f, header);
     rule(f, '=');
     for (int i = 0; i < m->n_layers; i++) {
@@ -88,13 +93,13 @@ int ck_summary(const ck_model *m, FILE *f)
             for (int k = 0; k < l->calls[c].n_in; k++) {
                 const ck_sym *in = l->calls[c].in[k];
                 snprintf(conn, sizeof conn, "%s[%d][%d]", in->layer->name, in->call_index, in->tensor_index);
-                const char *row[4] = { rows ? "" : name, rows ? "" : shape, rows ? "" : params, conn };
+                const char *row[4] = {rows ? "" : name, rows ? "" : shape, rows ? "" : params, conn};
                 print_row(f, row);
                 rows++;
             }
         }
         if (!rows) {
-            const char *row[4] = { name, shape, params, "" };
+            const char *row[4] = {name, shape, params, ""};
             print_row(f, row);
         }
         rule(f, i == m->n_layers - 1 ? '=' : '_');
@@ -129,8 +134,7 @@ int ck_plot_model(const ck_model *m, const char *dot_path)
             }
         }
         if (!used) snprintf(in, sizeof in, "%s", out);
-        fprintf(f, "  L%d [label=\"{%s: %s|{input:|output:}|{%s|%s}}\"];\n", i, l->name, l->cls->type,
-                in, out);
+        fprintf(f, "  L%d [label=\"{%s: %s|{input:|output:}|{%s|%s}}\"];\n", i, l->name, l->cls->type, in, out);
     }
     for (int i = 0; i < m->n_layers; i++)
         for (ptrdiff_t c = 0; c < arrlen(m->layers[i]->calls); c++) {

@@ -12,7 +12,11 @@ int ck_save_weights(const ck_model *m, const char *path)
     if (!m || !path) return ck_fail("save_weights: NULL argument");
     const char **names = malloc(sizeof(char *) * (size_t)(m->n_params + 1));
     const ck_tensor **tensors = malloc(sizeof(ck_tensor *) * (size_t)(m->n_params + 1));
-    if (!names || !tensors) { free(names); free(tensors); return ck_fail("save_weights: out of memory"); }
+    if (!names || !tensors) {
+        free(names);
+        free(tensors);
+        return ck_fail("save_weights: out of memory");
+    }
     for (int i = 0; i < m->n_params; i++) {
         names[i] = m->params[i]->name;
         tensors[i] = &m->params[i]->value;
@@ -28,20 +32,23 @@ int ck_load_weights(ck_model *m, const char *path)
 {
     if (!m || !path) return ck_fail("load_weights: NULL argument");
     ck_safetensors *st = ck_safetensors_load(path);
-    if (!st) { ck_error_prefix("load_weights: "); return -1; }
+    if (!st) {
+        ck_error_prefix("load_weights: ");
+        return -1;
+    }
     int rc = 0;
     char a[64], b[64];
     /* check everything before touching any weight */
     for (int i = 0; i < m->n_params && !rc; i++) {
         const ck_node *p = m->params[i];
         int k = ck_safetensors_find(st, p->name);
-        if (k < 0) rc = ck_fail("load_weights: '%s' has no tensor '%s' (model '%s')", path, p->name, m->name);
+        if (k < 0)
+            rc = ck_fail("load_weights: '%s' has no tensor '%s' (model '%s')", path, p->name, m->name);
         else if (st->entries[k].dtype != CK_F32)
             rc = ck_fail("load_weights: '%s': tensor '%s' is I32, expected F32", path, p->name);
         else if (!ck_shape_eq(st->entries[k].shape, p->value.shape))
-            rc = ck_fail("load_weights: '%s': tensor '%s' has shape %s, the model expects %s", path,
-                         p->name, ck_shape_str(st->entries[k].shape, a, sizeof a),
-                         ck_shape_str(p->value.shape, b, sizeof b));
+            rc = ck_fail("load_weights: '%s': tensor '%s' has shape %s, the model expects %s", path, p->name,
+                         ck_shape_str(st->entries[k].shape, a, sizeof a), ck_shape_str(p->value.shape, b, sizeof b));
     }
     for (int k = 0; k < st->n && !rc; k++) {
         int found = 0;

@@ -13,16 +13,13 @@
 #define CK_ARENA_MIN_BLOCK ((size_t)64 * 1024)
 
 struct ck_arena_block {
-    ck_arena_block *next;   /* the block filled before this one */
-    size_t capacity;        /* usable bytes at data */
+    ck_arena_block *next; /* the block filled before this one */
+    size_t capacity;      /* usable bytes at data */
     size_t used;
-    unsigned char *data;    /* 64-byte aligned, inside the same malloc */
+    unsigned char *data; /* 64-byte aligned, inside the same malloc */
 };
 
-static size_t round_up(size_t bytes)
-{
-    return (bytes + CK_ARENA_ALIGN - 1) & ~(size_t)(CK_ARENA_ALIGN - 1);
-}
+static size_t round_up(size_t bytes) { return (bytes + CK_ARENA_ALIGN - 1) & ~(size_t)(CK_ARENA_ALIGN - 1); }
 
 static ck_arena_block *block_new(ck_arena *a, size_t capacity)
 {

@@ -11,11 +11,11 @@
 
 typedef struct ck_arena_block ck_arena_block;
 typedef struct ck_arena {
-    ck_arena_block *head;   /* current block (blocks are chained) */
-    size_t used_total;      /* bytes handed out since the last reset */
-    size_t high_water;      /* largest used_total seen: the size one block must have */
-    size_t reserved;        /* bytes held from malloc right now */
-    size_t n_mallocs;       /* malloc calls made so far (tests check it stops growing) */
+    ck_arena_block *head; /* current block (blocks are chained) */
+    size_t used_total;    /* bytes handed out since the last reset */
+    size_t high_water;    /* largest used_total seen: the size one block must have */
+    size_t reserved;      /* bytes held from malloc right now */
+    size_t n_mallocs;     /* malloc calls made so far (tests check it stops growing) */
 } ck_arena;
 
 /* An empty arena: the first allocation mallocs the first block. */

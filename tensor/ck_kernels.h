@@ -37,8 +37,8 @@ int ck_bcast_plan(ck_shape a, ck_shape b, ck_shape *out, ck_bcast *plan);
 void ck_k_binary(ck_binop op, const ck_bcast *p, const float *a, const float *b, float *out);
 /* grad_a += d(out)/da * g, grad_b += d(out)/db * g, summed over stretched
  * dims. Either gradient may be NULL (skipped). */
-void ck_k_binary_backward(ck_binop op, const ck_bcast *p, const float *a, const float *b,
-                          const float *g, float *grad_a, float *grad_b);
+void ck_k_binary_backward(ck_binop op, const ck_bcast *p, const float *a, const float *b, const float *g, float *grad_a,
+                          float *grad_b);
 
 /* ---- simple elementwise (kernels_elementwise.c) ---- */
 /* x = value */
@@ -68,41 +68,40 @@ void ck_k_tanh_backward(float *restrict gx, const float *restrict y, const float
 
 /* ---- reductions: x viewed as (outer, len, inner), reduce the middle (kernels_reduce.c) ---- */
 /* out (outer, inner) = scale * sum over len of x */
-void ck_k_sum_axis(float *restrict out, const float *restrict x, int64_t outer, int64_t len,
-                   int64_t inner, float scale);
+void ck_k_sum_axis(float *restrict out, const float *restrict x, int64_t outer, int64_t len, int64_t inner,
+                   float scale);
 /* gx (outer, len, inner) += scale * g (outer, inner) */
-void ck_k_sum_axis_backward(float *restrict gx, const float *restrict g, int64_t outer,
-                            int64_t len, int64_t inner, float scale);
+void ck_k_sum_axis_backward(float *restrict gx, const float *restrict g, int64_t outer, int64_t len, int64_t inner,
+                            float scale);
 /* gx (outer, len, inner) = scale * g (outer, inner): the same, assigning */
-void ck_k_sum_axis_backward_assign(float *restrict gx, const float *restrict g, int64_t outer,
-                                   int64_t len, int64_t inner, float scale);
+void ck_k_sum_axis_backward_assign(float *restrict gx, const float *restrict g, int64_t outer, int64_t len,
+                                   int64_t inner, float scale);
 
 /* ---- matrix products, row-major (kernels_matmul.c) ---- */
 /* c (m, n) = a (m, k) @ b (k, n) */
-void ck_k_matmul(float *restrict c, const float *restrict a, const float *restrict b,
-                 int64_t m, int64_t k, int64_t n);
+void ck_k_matmul(float *restrict c, const float *restrict a, const float *restrict b, int64_t m, int64_t k, int64_t n);
 /* da (m, k) += dc (m, n) @ b^T, given bt = b^T (n, k) */
-void ck_k_matmul_backward_a(float *restrict da, const float *restrict dc, const float *restrict bt,
-                            int64_t m, int64_t k, int64_t n);
+void ck_k_matmul_backward_a(float *restrict da, const float *restrict dc, const float *restrict bt, int64_t m,
+                            int64_t k, int64_t n);
 /* db (k, n) += a^T (k, m) @ dc (m, n) */
-void ck_k_matmul_backward_b(float *restrict db, const float *restrict a, const float *restrict dc,
-                            int64_t m, int64_t k, int64_t n);
+void ck_k_matmul_backward_b(float *restrict db, const float *restrict a, const float *restrict dc, int64_t m, int64_t k,
+                            int64_t n);
 /* dst (cols, rows) = src (rows, cols)^T */
 void ck_k_transpose(float *restrict dst, const float *restrict src, int64_t rows, int64_t cols);
 
 /* ---- rows (kernels_rows.c) ---- */
 /* out (n, dim) = table[ids] (ids already checked to be in range) */
-void ck_k_gather_rows(float *restrict out, const float *restrict table, const int32_t *restrict ids,
-                      int64_t n, int64_t dim);
+void ck_k_gather_rows(float *restrict out, const float *restrict table, const int32_t *restrict ids, int64_t n,
+                      int64_t dim);
 /* grad_table[ids[r]] += g[r] for r in order */
-void ck_k_scatter_add_rows(float *restrict grad_table, const float *restrict g, const int32_t *restrict ids,
-                           int64_t n, int64_t dim);
+void ck_k_scatter_add_rows(float *restrict grad_table, const float *restrict g, const int32_t *restrict ids, int64_t n,
+                           int64_t dim);
 /* dst[r * dst_stride + j] = src[r * src_stride + j] for r < rows, j < cols */
 void ck_k_copy_rows(float *restrict dst, int64_t dst_stride, const float *restrict src, int64_t src_stride,
                     int64_t rows, int64_t cols);
 /* dst[r * dst_stride + j] += src[r * src_stride + j]: the same, accumulating */
-void ck_k_add_rows(float *restrict dst, int64_t dst_stride, const float *restrict src, int64_t src_stride,
-                   int64_t rows, int64_t cols);
+void ck_k_add_rows(float *restrict dst, int64_t dst_stride, const float *restrict src, int64_t src_stride, int64_t rows,
+                   int64_t cols);
 
 /* ---- losses (kernels_loss.c) ---- */
 /* mean((pred - target)^2) over n elements, summed in double (the loss is
@@ -114,11 +113,10 @@ double ck_k_mean_squared_error(const float *restrict pred, const float *restrict
  * (kernels_optimizer.c) ---- */
 /* Keras's Adam with the bias correction folded into lr_t:
  *   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  w -= lr_t m / (sqrt(v) + eps) */
-void ck_k_adam(float *restrict w, float *restrict m, float *restrict v, float *restrict g, int64_t n,
-               float lr_t, float b1, float b2, float eps);
+void ck_k_adam(float *restrict w, float *restrict m, float *restrict v, float *restrict g, int64_t n, float lr_t,
+               float b1, float b2, float eps);
 /* Keras's SGD: velocity = momentum velocity - lr g; w += velocity (w -= lr g without momentum) */
-void ck_k_sgd(float *restrict w, float *restrict velocity, float *restrict g, int64_t n, float lr,
-              float momentum);
+void ck_k_sgd(float *restrict w, float *restrict velocity, float *restrict g, int64_t n, float lr, float momentum);
 
 /* ---- threads (kernels_threads.c) ---- */
 /* Threads for the loops that use several (OpenMP builds; 1 otherwise).

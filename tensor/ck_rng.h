@@ -5,17 +5,19 @@
 
 #include <stdint.h>
 
-typedef struct ck_rng { uint64_t state, inc; } ck_rng;
+typedef struct ck_rng {
+    uint64_t state, inc;
+} ck_rng;
 
 /* Same seed, same stream, on every platform. */
-void     ck_rng_seed(ck_rng *r, uint64_t seed);
+void ck_rng_seed(ck_rng *r, uint64_t seed);
 /* The next 32 random bits. */
 uint32_t ck_rng_u32(ck_rng *r);
 /* Uniform integer in [0, n), unbiased. n must be > 0. */
 uint32_t ck_rng_below(ck_rng *r, uint32_t n);
 /* Uniform float in [0, 1). */
-float    ck_rng_uniform(ck_rng *r);
+float ck_rng_uniform(ck_rng *r);
 /* Standard normal (Box-Muller). */
-float    ck_rng_normal(ck_rng *r);
+float ck_rng_normal(ck_rng *r);
 
 #endif

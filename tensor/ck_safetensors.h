@@ -19,7 +19,7 @@ typedef struct ck_st_entry {
     char *name;
     ck_dtype dtype;
     ck_shape shape;
-    uint64_t offset;           /* into data */
+    uint64_t offset; /* into data */
     uint64_t nbytes;
 } ck_st_entry;
 
@@ -35,16 +35,15 @@ typedef struct ck_safetensors {
 ck_safetensors *ck_safetensors_parse(const void *bytes, size_t n);
 /* Read and parse a file. */
 ck_safetensors *ck_safetensors_load(const char *path);
-void            ck_safetensors_free(ck_safetensors *st);
+void ck_safetensors_free(ck_safetensors *st);
 /* Index of the tensor called name, or -1. */
-int             ck_safetensors_find(const ck_safetensors *st, const char *name);
+int ck_safetensors_find(const ck_safetensors *st, const char *name);
 /* Copy entry i into dst (which holds the entry's element count), converting
  * from little-endian. */
-int             ck_safetensors_copy(const ck_safetensors *st, int i, void *dst);
+int ck_safetensors_copy(const ck_safetensors *st, int i, void *dst);
 
 /* Write n named tensors (F32 or I32). Writes path.tmp, fsyncs it, then
  * renames it over path, so a crash leaves either the old or the new file. */
-int ck_safetensors_save(const char *path, const char *const *names,
-                        const ck_tensor *const *tensors, int n);
+int ck_safetensors_save(const char *path, const char *const *names, const ck_tensor *const *tensors, int n);
 
 #endif

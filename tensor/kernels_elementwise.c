@@ -65,8 +65,8 @@ int ck_bcast_plan(ck_shape a, ck_shape b, ck_shape *out, ck_bcast *plan)
 }
 
 /* One output row of n elements; an input with row stride 0 is one value. */
-static void binary_row(ck_binop op, int64_t n, const float *restrict a, int64_t sa,
-                       const float *restrict b, int64_t sb, float *restrict out)
+static void binary_row(ck_binop op, int64_t n, const float *restrict a, int64_t sa, const float *restrict b, int64_t sb,
+                       float *restrict out)
 {
     if (sa && sb) {
         switch (op) {
@@ -83,16 +83,28 @@ static void binary_row(ck_binop op, int64_t n, const float *restrict a, int64_t 
     } else if (sa) {
         const float s = b[0];
         switch (op) {
-        case CK_BIN_ADD: for (int64_t j = 0; j < n; j++) out[j] = a[j] + s; break;
-        case CK_BIN_SUB: for (int64_t j = 0; j < n; j++) out[j] = a[j] - s; break;
-        case CK_BIN_MUL: for (int64_t j = 0; j < n; j++) out[j] = a[j] * s; break;
+        case CK_BIN_ADD:
+            for (int64_t j = 0; j < n; j++) out[j] = a[j] + s;
+            break;
+        case CK_BIN_SUB:
+            for (int64_t j = 0; j < n; j++) out[j] = a[j] - s;
+            break;
+        case CK_BIN_MUL:
+            for (int64_t j = 0; j < n; j++) out[j] = a[j] * s;
+            break;
         }
     } else if (sb) {
         const float s = a[0];
         switch (op) {
-        case CK_BIN_ADD: for (int64_t j = 0; j < n; j++) out[j] = s + b[j]; break;
-        case CK_BIN_SUB: for (int64_t j = 0; j < n; j++) out[j] = s - b[j]; break;
-        case CK_BIN_MUL: for (int64_t j = 0; j < n; j++) out[j] = s * b[j]; break;
+        case CK_BIN_ADD:
+            for (int64_t j = 0; j < n; j++) out[j] = s + b[j];
+            break;
+        case CK_BIN_SUB:
+            for (int64_t j = 0; j < n; j++) out[j] = s - b[j];
+            break;
+        case CK_BIN_MUL:
+            for (int64_t j = 0; j < n; j++) out[j] = s * b[j];
+            break;
         }
     } else {
         float v = op == CK_BIN_ADD ? a[0] + b[0] : op == CK_BIN_SUB ? a[0] - b[0] : a[0] * b[0];
@@ -122,8 +134,10 @@ static void accumulate_row(float *restrict target, int64_t st, const float *rest
         row_mul_add(target, g, factor, n);
     } else if (st) {
         const float f = factor[0];
-        if (f == 1.0f) row_add(target, g, n);  /* add, sub: g * 1 is g */
-        else for (int64_t j = 0; j < n; j++) target[j] += g[j] * f;
+        if (f == 1.0f)
+            row_add(target, g, n); /* add, sub: g * 1 is g */
+        else
+            for (int64_t j = 0; j < n; j++) target[j] += g[j] * f;
     } else if (sf) {
         float dot = 0.0f;
         for (int64_t j = 0; j < n; j++) dot += g[j] * factor[j];
@@ -135,8 +149,8 @@ static void accumulate_row(float *restrict target, int64_t st, const float *rest
     }
 }
 
-void ck_k_binary_backward(ck_binop op, const ck_bcast *p, const float *a, const float *b,
-                          const float *g, float *grad_a, float *grad_b)
+void ck_k_binary_backward(ck_binop op, const ck_bcast *p, const float *a, const float *b, const float *g, float *grad_a,
+                          float *grad_b)
 {
     static const float plus_one = 1.0f, minus_one = -1.0f;
     const int64_t n = p->d[3];
@@ -148,12 +162,16 @@ void ck_k_binary_backward(ck_binop op, const ck_bcast *p, const float *a, const 
                 int64_t sa = p->stride_a[3], sb = p->stride_b[3];
                 /* d(a+b)/da = 1, d(a-b)/da = 1, d(a*b)/da = b; and for b: 1, -1, a. */
                 if (grad_a) {
-                    if (op == CK_BIN_MUL) accumulate_row(grad_a + oa, sa, g, n, b + ob, sb);
-                    else accumulate_row(grad_a + oa, sa, g, n, &plus_one, 0);
+                    if (op == CK_BIN_MUL)
+                        accumulate_row(grad_a + oa, sa, g, n, b + ob, sb);
+                    else
+                        accumulate_row(grad_a + oa, sa, g, n, &plus_one, 0);
                 }
                 if (grad_b) {
-                    if (op == CK_BIN_MUL) accumulate_row(grad_b + ob, sb, g, n, a + oa, sa);
-                    else accumulate_row(grad_b + ob, sb, g, n, op == CK_BIN_SUB ? &minus_one : &plus_one, 0);
+                    if (op == CK_BIN_MUL)
+                        accumulate_row(grad_b + ob, sb, g, n, a + oa, sa);
+                    else
+                        accumulate_row(grad_b + ob, sb, g, n, op == CK_BIN_SUB ? &minus_one : &plus_one, 0);
                 }
                 g += n;
             }
@@ -178,14 +196,16 @@ void ck_k_scale(float *restrict y, const float *restrict x, int64_t n, float alp
 
 void ck_k_square(float *restrict y, const float *restrict x, int64_t n)
 {
-#define SQUARE_RANGE(begin, end) for (int64_t j = begin; j < end; j++) y[j] = x[j] * x[j]
+#define SQUARE_RANGE(begin, end) \
+    for (int64_t j = begin; j < end; j++) y[j] = x[j] * x[j]
     SPLIT_RANGE(n, n, SQUARE_RANGE);
 #undef SQUARE_RANGE
 }
 
 void ck_k_square_backward(float *restrict gx, const float *restrict x, const float *restrict g, int64_t n)
 {
-#define SQUARE_BACKWARD_RANGE(begin, end) for (int64_t j = begin; j < end; j++) gx[j] += 2.0f * x[j] * g[j]
+#define SQUARE_BACKWARD_RANGE(begin, end) \
+    for (int64_t j = begin; j < end; j++) gx[j] += 2.0f * x[j] * g[j]
     SPLIT_RANGE(n, n, SQUARE_BACKWARD_RANGE);
 #undef SQUARE_BACKWARD_RANGE
 }

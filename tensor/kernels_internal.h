@@ -18,31 +18,29 @@
 /* Threads for a loop over `work` floats: 1 unless it is long enough. The
  * loops split this way are elementwise or write disjoint rows, so every
  * element is computed by the same operations whatever the count. */
-static inline int threads_for(int64_t work)
-{
-    return work >= CK_PARALLEL_MIN ? ck_get_num_threads() : 1;
-}
+static inline int threads_for(int64_t work) { return work >= CK_PARALLEL_MIN ? ck_get_num_threads() : 1; }
 #endif
 
 /* Run RANGE(begin, end) over [0, count): in equal contiguous parts, one per
  * thread, when several threads pay off; else one call on this thread,
  * without entering OpenMP at all (whose pool would be started for nothing). */
 #ifdef _OPENMP
-#define SPLIT_RANGE(count, work, RANGE) do { \
-        const int64_t count_ = (count); \
-        const int threads_ = threads_for(work); \
-        if (threads_ > 1) { \
-            _Pragma("omp parallel num_threads(threads_)") \
-            { \
-                const int64_t parts_ = omp_get_num_threads(); \
-                const int64_t per_ = (count_ + parts_ - 1) / parts_; \
-                const int64_t begin_ = per_ * omp_get_thread_num(); \
+#define SPLIT_RANGE(count, work, RANGE)                                               \
+    do {                                                                              \
+        const int64_t count_ = (count);                                               \
+        const int threads_ = threads_for(work);                                       \
+        if (threads_ > 1) {                                                           \
+            _Pragma("omp parallel num_threads(threads_)")                             \
+            {                                                                         \
+                const int64_t parts_ = omp_get_num_threads();                         \
+                const int64_t per_ = (count_ + parts_ - 1) / parts_;                  \
+                const int64_t begin_ = per_ * omp_get_thread_num();                   \
                 const int64_t end_ = begin_ + per_ < count_ ? begin_ + per_ : count_; \
-                if (begin_ < end_) RANGE(begin_, end_); \
-            } \
-        } else { \
-            RANGE(0, count_); \
-        } \
+                if (begin_ < end_) RANGE(begin_, end_);                               \
+            }                                                                         \
+        } else {                                                                      \
+            RANGE(0, count_);                                                         \
+        }                                                                             \
     } while (0)
 #else
 #define SPLIT_RANGE(count, work, RANGE) RANGE(0, (count))
@@ -56,13 +54,27 @@ static inline int threads_for(int64_t work)
  * checks; then one block of 4, and a plain loop for the last 0-3. Every
  * element sees the same operations in the same order as the one-line loop
  * it replaces, so results are bit-identical. */
-#define STEP8(STEP, j) STEP(j); STEP(j + 1); STEP(j + 2); STEP(j + 3); \
-    STEP(j + 4); STEP(j + 5); STEP(j + 6); STEP(j + 7)
-#define FOR_ROW(n, STEP) do { \
-        int64_t j_ = 0; \
+#define STEP8(STEP, j) \
+    STEP(j);           \
+    STEP(j + 1);       \
+    STEP(j + 2);       \
+    STEP(j + 3);       \
+    STEP(j + 4);       \
+    STEP(j + 5);       \
+    STEP(j + 6);       \
+    STEP(j + 7)
+#define FOR_ROW(n, STEP)                                    \
+    do {                                                    \
+        int64_t j_ = 0;                                     \
         for (; j_ + 8 <= (n); j_ += 8) { STEP8(STEP, j_); } \
-        if (j_ + 4 <= (n)) { STEP(j_); STEP(j_ + 1); STEP(j_ + 2); STEP(j_ + 3); j_ += 4; } \
-        for (; j_ < (n); j_++) STEP(j_); \
+        if (j_ + 4 <= (n)) {                                \
+            STEP(j_);                                       \
+            STEP(j_ + 1);                                   \
+            STEP(j_ + 2);                                   \
+            STEP(j_ + 3);                                   \
+            j_ += 4;                                        \
+        }                                                   \
+        for (; j_ < (n); j_++) STEP(j_);                    \
     } while (0)
 
 /* y = s x */

@@ -5,7 +5,7 @@
 
 double ck_k_mean_squared_error(const float *restrict pred, const float *restrict target, int64_t n)
 {
-    double total = 0.0;   /* long sums in double: the loss is reported to users */
+    double total = 0.0; /* long sums in double: the loss is reported to users */
     for (int64_t k = 0; k < n; k++) {
         double diff = (double)pred[k] - (double)target[k];
         total += diff * diff;

@@ -4,10 +4,9 @@
 
 /* ---- matrix products ---- */
 
-void ck_k_matmul(float *restrict c, const float *restrict a, const float *restrict b,
-                 int64_t m, int64_t k, int64_t n)
+void ck_k_matmul(float *restrict c, const float *restrict a, const float *restrict b, int64_t m, int64_t k, int64_t n)
 {
-    if (n == 1) { /* matrix @ vector: one dot product per row */
+    if (n == 1) {     /* matrix @ vector: one dot product per row */
         if (k == 1) { /* (m, 1) @ (1, 1): a scaling */
             const float b0 = b[0];
             for (int64_t i = 0; i < m; i++) c[i] = a[i] * b0;
@@ -27,14 +26,17 @@ void ck_k_matmul(float *restrict c, const float *restrict a, const float *restri
     for (int64_t i = 0; i < m; i++) {
         float *restrict c_row = c + i * n;
         const float *restrict a_row = a + i * k;
-        if (k == 0) { for (int64_t j = 0; j < n; j++) c_row[j] = 0.0f; continue; }
+        if (k == 0) {
+            for (int64_t j = 0; j < n; j++) c_row[j] = 0.0f;
+            continue;
+        }
         row_scale(c_row, b, n, a_row[0]);
         for (int64_t p = 1; p < k; p++) row_axpy(c_row, b + p * n, n, a_row[p]);
     }
 }
 
-void ck_k_matmul_backward_a(float *restrict da, const float *restrict dc, const float *restrict bt,
-                            int64_t m, int64_t k, int64_t n)
+void ck_k_matmul_backward_a(float *restrict da, const float *restrict dc, const float *restrict bt, int64_t m,
+                            int64_t k, int64_t n)
 {
     /* da[i, :] += sum_j dc[i, j] * bt[j, :]: unit stride along k. */
     for (int64_t i = 0; i < m; i++) {
@@ -44,8 +46,8 @@ void ck_k_matmul_backward_a(float *restrict da, const float *restrict dc, const 
     }
 }
 
-void ck_k_matmul_backward_b(float *restrict db, const float *restrict a, const float *restrict dc,
-                            int64_t m, int64_t k, int64_t n)
+void ck_k_matmul_backward_b(float *restrict db, const float *restrict a, const float *restrict dc, int64_t m, int64_t k,
+                            int64_t n)
 {
     /* db[p, j] += a[i, p] * dc[i, j], i in order. A block of 4 columns of
      * db stays in a register over all m rows (the same sums in the same

@@ -23,8 +23,8 @@
  * in L1, instead of a second pass over a whole table. */
 #define ADAM_PIECE 1024
 ADAM_TARGETS
-static void adam_span(float *restrict w, float *restrict m, float *restrict v, float *restrict g,
-                      int64_t n, float lr_t, float b1, float b2, float eps)
+static void adam_span(float *restrict w, float *restrict m, float *restrict v, float *restrict g, int64_t n, float lr_t,
+                      float b1, float b2, float eps)
 {
     for (int64_t begin = 0; begin < n; begin += ADAM_PIECE) {
         const int64_t end = begin + ADAM_PIECE < n ? begin + ADAM_PIECE : n;
@@ -38,19 +38,17 @@ static void adam_span(float *restrict w, float *restrict m, float *restrict v, f
     }
 }
 
-void ck_k_adam(float *restrict w, float *restrict m, float *restrict v, float *restrict g, int64_t n,
-               float lr_t, float b1, float b2, float eps)
+void ck_k_adam(float *restrict w, float *restrict m, float *restrict v, float *restrict g, int64_t n, float lr_t,
+               float b1, float b2, float eps)
 {
     /* Elementwise: each thread owns a fixed slice, so the result does not
      * depend on the thread count. */
-#define ADAM_RANGE(begin, end) \
-    adam_span(w + begin, m + begin, v + begin, g + begin, end - begin, lr_t, b1, b2, eps)
+#define ADAM_RANGE(begin, end) adam_span(w + begin, m + begin, v + begin, g + begin, end - begin, lr_t, b1, b2, eps)
     SPLIT_RANGE(n, n, ADAM_RANGE);
 #undef ADAM_RANGE
 }
 
-void ck_k_sgd(float *restrict w, float *restrict velocity, float *restrict g, int64_t n, float lr,
-              float momentum)
+void ck_k_sgd(float *restrict w, float *restrict velocity, float *restrict g, int64_t n, float lr, float momentum)
 {
     if (momentum == 0.0f) {
         for (int64_t k = 0; k < n; k++) {

@@ -6,8 +6,8 @@
  * Rows here are short (an embedding of 1 to a few dozen floats), so the
  * copies are inline loops, not a memcpy call per row. */
 
-void ck_k_gather_rows(float *restrict out, const float *restrict table, const int32_t *restrict ids,
-                      int64_t n, int64_t dim)
+void ck_k_gather_rows(float *restrict out, const float *restrict table, const int32_t *restrict ids, int64_t n,
+                      int64_t dim)
 {
     if (dim == 1) {
         for (int64_t r = 0; r < n; r++) out[r] = table[ids[r]];
@@ -19,8 +19,8 @@ void ck_k_gather_rows(float *restrict out, const float *restrict table, const in
 #undef GATHER_RANGE
 }
 
-void ck_k_scatter_add_rows(float *restrict grad_table, const float *restrict g, const int32_t *restrict ids,
-                           int64_t n, int64_t dim)
+void ck_k_scatter_add_rows(float *restrict grad_table, const float *restrict g, const int32_t *restrict ids, int64_t n,
+                           int64_t dim)
 {
     /* In row order, so a repeated id sums its rows in a fixed order. */
     if (dim == 1) {
@@ -43,8 +43,8 @@ void ck_k_copy_rows(float *restrict dst, int64_t dst_stride, const float *restri
 #undef COPY_RANGE
 }
 
-void ck_k_add_rows(float *restrict dst, int64_t dst_stride, const float *restrict src, int64_t src_stride,
-                   int64_t rows, int64_t cols)
+void ck_k_add_rows(float *restrict dst, int64_t dst_stride, const float *restrict src, int64_t src_stride, int64_t rows,
+                   int64_t cols)
 {
     if (cols == 1) {
         for (int64_t r = 0; r < rows; r++) dst[r * dst_stride] += src[r * src_stride];

@@ -14,7 +14,7 @@
 #include "ck_safetensors.h"
 
 enum { MAX_DEPTH = 32 };
-#define MAX_HEADER ((uint64_t)100 * 1024 * 1024)   /* as the reference implementation */
+#define MAX_HEADER ((uint64_t)100 * 1024 * 1024) /* as the reference implementation */
 
 typedef struct json {
     const char *p, *end;
@@ -41,10 +41,14 @@ static int hex4(const char *p, unsigned *out)
     for (int i = 0; i < 4; i++) {
         char c = p[i];
         v <<= 4;
-        if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
-        else return -1;
+        if (c >= '0' && c <= '9')
+            v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (unsigned)(c - 'A' + 10);
+        else
+            return -1;
     }
     *out = v;
     return 0;
@@ -57,7 +61,7 @@ static int parse_string(json *j, char **out)
     skip_ws(j);
     if (j->p >= j->end || *j->p != '"') return -1;
     j->p++;
-    size_t cap = (size_t)(j->end - j->p) + 1;    /* decoded text is never longer */
+    size_t cap = (size_t)(j->end - j->p) + 1; /* decoded text is never longer */
     char *s = out ? malloc(cap) : NULL;
     if (out && !s) return -1;
     size_t n = 0;
@@ -66,7 +70,11 @@ static int parse_string(json *j, char **out)
         unsigned char c = (unsigned char)*j->p++;
         if (c == '"') break;
         if (c < 0x20) goto bad;
-        if (c != '\\') { if (s) s[n] = (char)c; n++; continue; }
+        if (c != '\\') {
+            if (s) s[n] = (char)c;
+            n++;
+            continue;
+        }
         if (j->p >= j->end) goto bad;
         char e = *j->p++;
         unsigned cp;
@@ -85,8 +93,8 @@ static int parse_string(json *j, char **out)
             if (cp >= 0xDC00 && cp <= 0xDFFF) goto bad;
             if (cp >= 0xD800 && cp <= 0xDBFF) {
                 unsigned lo;
-                if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u' || hex4(j->p + 2, &lo) ||
-                    lo < 0xDC00 || lo > 0xDFFF)
+                if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u' || hex4(j->p + 2, &lo) || lo < 0xDC00 ||
+                    lo > 0xDFFF)
                     goto bad;
                 j->p += 6;
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
@@ -98,19 +106,32 @@ static int parse_string(json *j, char **out)
         /* UTF-8 encoding: at most 4 bytes, never longer than the 6-12 byte escape */
         unsigned char u[4];
         int len;
-        if (cp < 0x80) { u[0] = (unsigned char)cp; len = 1; }
-        else if (cp < 0x800) { u[0] = (unsigned char)(0xC0 | (cp >> 6)); u[1] = (unsigned char)(0x80 | (cp & 0x3F)); len = 2; }
-        else if (cp < 0x10000) {
-            u[0] = (unsigned char)(0xE0 | (cp >> 12)); u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-            u[2] = (unsigned char)(0x80 | (cp & 0x3F)); len = 3;
+        if (cp < 0x80) {
+            u[0] = (unsigned char)cp;
+            len = 1;
+        } else if (cp < 0x800) {
+            u[0] = (unsigned char)(0xC0 | (cp >> 6));
+            u[1] = (unsigned char)(0x80 | (cp & 0x3F));
+            len = 2;
+        } else if (cp < 0x10000) {
+            u[0] = (unsigned char)(0xE0 | (cp >> 12));
+            u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+            u[2] = (unsigned char)(0x80 | (cp & 0x3F));
+            len = 3;
         } else {
-            u[0] = (unsigned char)(0xF0 | (cp >> 18)); u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-            u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F)); u[3] = (unsigned char)(0x80 | (cp & 0x3F)); len = 4;
+            u[0] = (unsigned char)(0xF0 | (cp >> 18));
+            u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+            u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+            u[3] = (unsigned char)(0x80 | (cp & 0x3F));
+            len = 4;
         }
         if (s) memcpy(s + n, u, (size_t)len);
         n += (size_t)len;
     }
-    if (s) { s[n] = 0; *out = s; }
+    if (s) {
+        s[n] = 0;
+        *out = s;
+    }
     return 0;
 bad:
     free(s);
@@ -146,7 +167,10 @@ static int skip_value(json *j, int depth)
         char close = c == '{' ? '}' : ']';
         j->p++;
         skip_ws(j);
-        if (j->p < j->end && *j->p == close) { j->p++; return 0; }
+        if (j->p < j->end && *j->p == close) {
+            j->p++;
+            return 0;
+        }
         while (1) {
             if (c == '{') {
                 if (parse_string(j, NULL) || expect(j, ':')) return -1;
@@ -154,15 +178,24 @@ static int skip_value(json *j, int depth)
             if (skip_value(j, depth + 1)) return -1;
             skip_ws(j);
             if (j->p >= j->end) return -1;
-            if (*j->p == ',') { j->p++; continue; }
-            if (*j->p == close) { j->p++; return 0; }
+            if (*j->p == ',') {
+                j->p++;
+                continue;
+            }
+            if (*j->p == close) {
+                j->p++;
+                return 0;
+            }
             return -1;
         }
     }
-    const char *lits[] = { "true", "false", "null" };
+    const char *lits[] = {"true", "false", "null"};
     for (int i = 0; i < 3; i++) {
         size_t n = strlen(lits[i]);
-        if ((size_t)(j->end - j->p) >= n && !memcmp(j->p, lits[i], n)) { j->p += n; return 0; }
+        if ((size_t)(j->end - j->p) >= n && !memcmp(j->p, lits[i], n)) {
+            j->p += n;
+            return 0;
+        }
     }
     if (c == '-') j->p++;
     uint64_t ignored;
@@ -176,15 +209,24 @@ static int parse_uint_array(json *j, uint64_t *vals, int max_n, int *n)
     *n = 0;
     if (expect(j, '[')) return -1;
     skip_ws(j);
-    if (j->p < j->end && *j->p == ']') { j->p++; return 0; }
+    if (j->p < j->end && *j->p == ']') {
+        j->p++;
+        return 0;
+    }
     while (1) {
         if (*n >= max_n) return -1;
         if (parse_uint(j, &vals[*n])) return -1;
         (*n)++;
         skip_ws(j);
         if (j->p >= j->end) return -1;
-        if (*j->p == ',') { j->p++; continue; }
-        if (*j->p == ']') { j->p++; return 0; }
+        if (*j->p == ',') {
+            j->p++;
+            continue;
+        }
+        if (*j->p == ']') {
+            j->p++;
+            return 0;
+        }
         return -1;
     }
 }
@@ -213,53 +255,70 @@ static int parse_entry(json *j, ck_st_entry *e, const char *start)
     if (expect(j, '{'))
         return ck_fail("safetensors: tensor '%s': expected an object at byte %ld", e->name, pos(j, start));
     skip_ws(j);
-    if (j->p < j->end && *j->p == '}') j->p++;
-    else while (1) {
-        char *key = NULL;
-        if (parse_string(j, &key) || expect(j, ':')) {
-            free(key);
-            return ck_fail("safetensors: tensor '%s': bad field at byte %ld", e->name, pos(j, start));
-        }
-        int rc = 0;
-        if (!strcmp(key, "dtype")) {
-            char *dt = NULL;
-            if (parse_string(j, &dt)) rc = ck_fail("safetensors: tensor '%s': dtype is not a string", e->name);
-            else if (!strcmp(dt, "F32")) e->dtype = CK_F32;
-            else if (!strcmp(dt, "I32")) e->dtype = CK_I32;
-            else rc = ck_fail("safetensors: tensor '%s': dtype %.16s is not supported (F32, I32)", e->name, dt);
-            free(dt);
-            have_dtype = 1;
-        } else if (!strcmp(key, "shape")) {
-            uint64_t dims[CK_MAX_DIMS];
-            int nd;
-            if (parse_uint_array(j, dims, CK_MAX_DIMS, &nd))
-                rc = ck_fail("safetensors: tensor '%s': shape must be at most %d non-negative integers",
-                             e->name, CK_MAX_DIMS);
-            e->shape.ndim = nd;
-            for (int d = 0; !rc && d < nd; d++) {
-                if (dims[d] > INT_MAX) rc = ck_fail("safetensors: tensor '%s': dim %d is too large", e->name, d);
-                else e->shape.d[d] = (int)dims[d];
+    if (j->p < j->end && *j->p == '}')
+        j->p++;
+    else
+        while (1) {
+            char *key = NULL;
+            if (parse_string(j, &key) || expect(j, ':')) {
+                free(key);
+                return ck_fail("safetensors: tensor '%s': bad field at byte %ld", e->name, pos(j, start));
             }
-            have_shape = 1;
-        } else if (!strcmp(key, "data_offsets")) {
-            uint64_t off[2];
-            int n;
-            if (parse_uint_array(j, off, 2, &n) || n != 2 || off[1] < off[0])
-                rc = ck_fail("safetensors: tensor '%s': data_offsets must be [begin, end] with begin <= end",
-                             e->name);
-            else { e->offset = off[0]; e->nbytes = off[1] - off[0]; }
-            have_offsets = 1;
-        } else if (skip_value(j, 1)) {
-            rc = ck_fail("safetensors: tensor '%s': bad value for field '%.32s'", e->name, key);
+            int rc = 0;
+            if (!strcmp(key, "dtype")) {
+                char *dt = NULL;
+                if (parse_string(j, &dt))
+                    rc = ck_fail("safetensors: tensor '%s': dtype is not a string", e->name);
+                else if (!strcmp(dt, "F32"))
+                    e->dtype = CK_F32;
+                else if (!strcmp(dt, "I32"))
+                    e->dtype = CK_I32;
+                else
+                    rc = ck_fail("safetensors: tensor '%s': dtype %.16s is not supported (F32, I32)", e->name, dt);
+                free(dt);
+                have_dtype = 1;
+            } else if (!strcmp(key, "shape")) {
+                uint64_t dims[CK_MAX_DIMS];
+                int nd;
+                if (parse_uint_array(j, dims, CK_MAX_DIMS, &nd))
+                    rc = ck_fail("safetensors: tensor '%s': shape must be at most %d non-negative integers", e->name,
+                                 CK_MAX_DIMS);
+                e->shape.ndim = nd;
+                for (int d = 0; !rc && d < nd; d++) {
+                    if (dims[d] > INT_MAX)
+                        rc = ck_fail("safetensors: tensor '%s': dim %d is too large", e->name, d);
+                    else
+                        e->shape.d[d] = (int)dims[d];
+                }
+                have_shape = 1;
+            } else if (!strcmp(key, "data_offsets")) {
+                uint64_t off[2];
+                int n;
+                if (parse_uint_array(j, off, 2, &n) || n != 2 || off[1] < off[0])
+                    rc = ck_fail("safetensors: tensor '%s': data_offsets must be [begin, end] with begin <= end",
+                                 e->name);
+                else {
+                    e->offset = off[0];
+                    e->nbytes = off[1] - off[0];
+                }
+                have_offsets = 1;
+            } else if (skip_value(j, 1)) {
+                rc = ck_fail("safetensors: tensor '%s': bad value for field '%.32s'", e->name, key);
+            }
+            free(key);
+            if (rc) return -1;
+            skip_ws(j);
+            if (j->p >= j->end) return ck_fail("safetensors: tensor '%s': header ends inside the entry", e->name);
+            if (*j->p == ',') {
+                j->p++;
+                continue;
+            }
+            if (*j->p == '}') {
+                j->p++;
+                break;
+            }
+            return ck_fail("safetensors: tensor '%s': expected ',' or '}' at byte %ld", e->name, pos(j, start));
         }
-        free(key);
-        if (rc) return -1;
-        skip_ws(j);
-        if (j->p >= j->end) return ck_fail("safetensors: tensor '%s': header ends inside the entry", e->name);
-        if (*j->p == ',') { j->p++; continue; }
-        if (*j->p == '}') { j->p++; break; }
-        return ck_fail("safetensors: tensor '%s': expected ',' or '}' at byte %ld", e->name, pos(j, start));
-    }
     if (!have_dtype || !have_shape || !have_offsets)
         return ck_fail("safetensors: tensor '%s': needs dtype, shape and data_offsets", e->name);
     /* element count * 4 bytes, without overflow */
@@ -271,8 +330,8 @@ static int parse_entry(json *j, ck_st_entry *e, const char *start)
         count *= dim;
     }
     if (count * 4 != e->nbytes)
-        return ck_fail("safetensors: tensor '%s': data_offsets cover %llu bytes, shape needs %llu",
-                       e->name, (unsigned long long)e->nbytes, (unsigned long long)(count * 4));
+        return ck_fail("safetensors: tensor '%s': data_offsets cover %llu bytes, shape needs %llu", e->name,
+                       (unsigned long long)e->nbytes, (unsigned long long)(count * 4));
     return 0;
 }
 
@@ -285,44 +344,55 @@ static int by_offset(const void *a, const void *b)
 
 static int parse_header(ck_safetensors *st, const char *h, size_t n)
 {
-    json j = { h, h + n };
+    json j = {h, h + n};
     if (expect(&j, '{')) return ck_fail("safetensors: header does not start with '{'");
     int cap = 0;
     skip_ws(&j);
-    if (j.p < j.end && *j.p == '}') j.p++;
-    else while (1) {
-        char *name = NULL;
-        if (parse_string(&j, &name) || expect(&j, ':')) {
-            free(name);
-            return ck_fail("safetensors: bad tensor name at byte %ld of the header", pos(&j, h));
-        }
-        if (!strcmp(name, "__metadata__")) {
-            free(name);
-            if (skip_value(&j, 1)) return ck_fail("safetensors: bad __metadata__");
-        } else {
-            if (ck_safetensors_find(st, name) >= 0) {
-                ck_fail("safetensors: tensor '%s' appears twice", name);
+    if (j.p < j.end && *j.p == '}')
+        j.p++;
+    else
+        while (1) {
+            char *name = NULL;
+            if (parse_string(&j, &name) || expect(&j, ':')) {
                 free(name);
-                return -1;
+                return ck_fail("safetensors: bad tensor name at byte %ld of the header", pos(&j, h));
             }
-            if (st->n == cap) {
-                int ncap = cap ? cap * 2 : 8;
-                ck_st_entry *grown = realloc(st->entries, sizeof *grown * (size_t)ncap);
-                if (!grown) { free(name); return ck_fail("safetensors: out of memory"); }
-                st->entries = grown;
-                cap = ncap;
+            if (!strcmp(name, "__metadata__")) {
+                free(name);
+                if (skip_value(&j, 1)) return ck_fail("safetensors: bad __metadata__");
+            } else {
+                if (ck_safetensors_find(st, name) >= 0) {
+                    ck_fail("safetensors: tensor '%s' appears twice", name);
+                    free(name);
+                    return -1;
+                }
+                if (st->n == cap) {
+                    int ncap = cap ? cap * 2 : 8;
+                    ck_st_entry *grown = realloc(st->entries, sizeof *grown * (size_t)ncap);
+                    if (!grown) {
+                        free(name);
+                        return ck_fail("safetensors: out of memory");
+                    }
+                    st->entries = grown;
+                    cap = ncap;
+                }
+                ck_st_entry *e = &st->entries[st->n++];
+                memset(e, 0, sizeof *e);
+                e->name = name;
+                if (parse_entry(&j, e, h)) return -1;
             }
-            ck_st_entry *e = &st->entries[st->n++];
-            memset(e, 0, sizeof *e);
-            e->name = name;
-            if (parse_entry(&j, e, h)) return -1;
+            skip_ws(&j);
+            if (j.p >= j.end) return ck_fail("safetensors: header ends before its closing '}'");
+            if (*j.p == ',') {
+                j.p++;
+                continue;
+            }
+            if (*j.p == '}') {
+                j.p++;
+                break;
+            }
+            return ck_fail("safetensors: expected ',' or '}' at byte %ld of the header", pos(&j, h));
         }
-        skip_ws(&j);
-        if (j.p >= j.end) return ck_fail("safetensors: header ends before its closing '}'");
-        if (*j.p == ',') { j.p++; continue; }
-        if (*j.p == '}') { j.p++; break; }
-        return ck_fail("safetensors: expected ',' or '}' at byte %ld of the header", pos(&j, h));
-    }
     skip_ws(&j);
     if (j.p != j.end) return ck_fail("safetensors: unexpected bytes after the header's closing '}'");
     return 0;
@@ -332,8 +402,8 @@ static int parse_header(ck_safetensors *st, const char *h, size_t n)
 static int check_ranges(ck_safetensors *st)
 {
     if (st->n == 0) {
-        if (st->data_size) return ck_fail("safetensors: %llu data bytes but no tensors",
-                                          (unsigned long long)st->data_size);
+        if (st->data_size)
+            return ck_fail("safetensors: %llu data bytes but no tensors", (unsigned long long)st->data_size);
         return 0;
     }
     const ck_st_entry **order = malloc(sizeof *order * (size_t)st->n);
@@ -345,36 +415,47 @@ static int check_ranges(ck_safetensors *st)
     for (int i = 0; i < st->n && !rc; i++) {
         if (order[i]->offset != at)
             rc = ck_fail("safetensors: tensor '%s' starts at byte %llu of the data, expected %llu "
-                         "(ranges overlap or leave a hole)", order[i]->name,
-                         (unsigned long long)order[i]->offset, (unsigned long long)at);
+                         "(ranges overlap or leave a hole)",
+                         order[i]->name, (unsigned long long)order[i]->offset, (unsigned long long)at);
         else if (order[i]->nbytes > st->data_size - at)
             rc = ck_fail("safetensors: tensor '%s' ends at byte %llu but the data has %llu bytes "
-                         "(truncated file?)", order[i]->name,
-                         (unsigned long long)(order[i]->offset + order[i]->nbytes),
+                         "(truncated file?)",
+                         order[i]->name, (unsigned long long)(order[i]->offset + order[i]->nbytes),
                          (unsigned long long)st->data_size);
-        else at += order[i]->nbytes;
+        else
+            at += order[i]->nbytes;
     }
     if (!rc && at != st->data_size)
-        rc = ck_fail("safetensors: the tensors cover %llu data bytes but the file holds %llu",
-                     (unsigned long long)at, (unsigned long long)st->data_size);
+        rc = ck_fail("safetensors: the tensors cover %llu data bytes but the file holds %llu", (unsigned long long)at,
+                     (unsigned long long)st->data_size);
     free(order);
     return rc;
 }
 
 ck_safetensors *ck_safetensors_parse(const void *bytes, size_t n)
 {
-    if (!bytes && n) { ck_fail("safetensors: bytes is NULL"); return NULL; }
-    if (n < 8) { ck_fail("safetensors: %zu bytes is too short for the 8-byte header length", n); return NULL; }
+    if (!bytes && n) {
+        ck_fail("safetensors: bytes is NULL");
+        return NULL;
+    }
+    if (n < 8) {
+        ck_fail("safetensors: %zu bytes is too short for the 8-byte header length", n);
+        return NULL;
+    }
     const unsigned char *b = bytes;
     uint64_t header_len = 0;
     for (int i = 7; i >= 0; i--) header_len = header_len << 8 | b[i];
     if (header_len > MAX_HEADER || header_len > n - 8) {
-        ck_fail("safetensors: header length %llu does not fit in a file of %zu bytes",
-                (unsigned long long)header_len, n);
+        ck_fail("safetensors: header length %llu does not fit in a file of %zu bytes", (unsigned long long)header_len,
+                n);
         return NULL;
     }
     ck_safetensors *st = calloc(1, sizeof *st);
-    if (!st || !(st->bytes = malloc(n))) { free(st); ck_fail("safetensors: out of memory"); return NULL; }
+    if (!st || !(st->bytes = malloc(n))) {
+        free(st);
+        ck_fail("safetensors: out of memory");
+        return NULL;
+    }
     memcpy(st->bytes, bytes, n);
     st->data = st->bytes + 8 + header_len;
     st->data_size = n - 8 - header_len;
@@ -387,25 +468,40 @@ ck_safetensors *ck_safetensors_parse(const void *bytes, size_t n)
 
 ck_safetensors *ck_safetensors_load(const char *path)
 {
-    if (!path) { ck_fail("safetensors: path is NULL"); return NULL; }
+    if (!path) {
+        ck_fail("safetensors: path is NULL");
+        return NULL;
+    }
     FILE *f = fopen(path, "rb");
-    if (!f) { ck_fail("safetensors: cannot open '%s': %s", path, strerror(errno)); return NULL; }
+    if (!f) {
+        ck_fail("safetensors: cannot open '%s': %s", path, strerror(errno));
+        return NULL;
+    }
     unsigned char *buf = NULL;
     size_t n = 0, cap = 0;
     while (1) {
         if (n == cap) {
             cap = cap ? cap * 2 : 1 << 16;
             unsigned char *grown = realloc(buf, cap);
-            if (!grown) { free(buf); fclose(f); ck_fail("safetensors: out of memory reading '%s'", path); return NULL; }
+            if (!grown) {
+                free(buf);
+                fclose(f);
+                ck_fail("safetensors: out of memory reading '%s'", path);
+                return NULL;
+            }
             buf = grown;
         }
         size_t got = fread(buf + n, 1, cap - n, f);
         n += got;
         if (got == 0) break;
     }
-    int err = ferror(f) ? (errno ? errno : EIO) : 0;   /* e.g. EISDIR for a directory */
+    int err = ferror(f) ? (errno ? errno : EIO) : 0; /* e.g. EISDIR for a directory */
     fclose(f);
-    if (err) { free(buf); ck_fail("safetensors: cannot read '%s': %s", path, strerror(err)); return NULL; }
+    if (err) {
+        free(buf);
+        ck_fail("safetensors: cannot read '%s': %s", path, strerror(err));
+        return NULL;
+    }
     ck_safetensors *st = ck_safetensors_parse(buf, n);
     free(buf);
     if (!st) ck_error_prefix("'%s': ", path);
@@ -423,11 +519,15 @@ int ck_safetensors_copy(const ck_safetensors *st, int i, void *dst)
     if (!st || i < 0 || i >= st->n || !dst) return ck_fail("safetensors_copy: bad arguments");
     const ck_st_entry *e = &st->entries[i];
     const unsigned char *src = st->data + e->offset;
-    if (host_is_little_endian()) memcpy(dst, src, (size_t)e->nbytes);
+    if (host_is_little_endian())
+        memcpy(dst, src, (size_t)e->nbytes);
     else
         for (uint64_t k = 0; k < e->nbytes; k += 4) {
             unsigned char *d = (unsigned char *)dst + k;
-            d[0] = src[k + 3]; d[1] = src[k + 2]; d[2] = src[k + 1]; d[3] = src[k];
+            d[0] = src[k + 3];
+            d[1] = src[k + 2];
+            d[2] = src[k + 1];
+            d[3] = src[k];
         }
     return 0;
 }

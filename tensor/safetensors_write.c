@@ -16,7 +16,11 @@ static int host_is_little_endian(void)
     return *(const unsigned char *)&one == 1;
 }
 
-typedef struct strbuf { char *s; size_t n, cap; int oom; } strbuf;
+typedef struct strbuf {
+    char *s;
+    size_t n, cap;
+    int oom;
+} strbuf;
 
 static void sb_put(strbuf *b, const char *s, size_t n)
 {
@@ -24,7 +28,10 @@ static void sb_put(strbuf *b, const char *s, size_t n)
     if (b->n + n + 1 > b->cap) {
         size_t cap = (b->cap ? b->cap * 2 : 256) + n;
         char *grown = realloc(b->s, cap);
-        if (!grown) { b->oom = 1; return; }
+        if (!grown) {
+            b->oom = 1;
+            return;
+        }
         b->s = grown;
         b->cap = cap;
     }
@@ -45,9 +52,13 @@ static void sb_json_string(strbuf *b, const char *s)
     sb_put(b, "\"", 1);
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') { char e[2] = { '\\', (char)c }; sb_put(b, e, 2); }
-        else if (c < 0x20) sb_printf(b, "\\u%04llx", c);
-        else sb_put(b, (const char *)&c, 1);
+        if (c == '"' || c == '\\') {
+            char e[2] = {'\\', (char)c};
+            sb_put(b, e, 2);
+        } else if (c < 0x20)
+            sb_printf(b, "\\u%04llx", c);
+        else
+            sb_put(b, (const char *)&c, 1);
     }
     sb_put(b, "\"", 1);
 }
@@ -60,7 +71,7 @@ static int write_tensor_data(FILE *f, const ck_tensor *t)
     if (host_is_little_endian()) return write_all(f, t->data, nbytes);
     const unsigned char *src = t->data;
     for (size_t k = 0; k < nbytes; k += 4) {
-        unsigned char d[4] = { src[k + 3], src[k + 2], src[k + 1], src[k] };
+        unsigned char d[4] = {src[k + 3], src[k + 2], src[k + 1], src[k]};
         if (write_all(f, d, 4)) return -1;
     }
     return 0;
@@ -69,13 +80,16 @@ static int write_tensor_data(FILE *f, const ck_tensor *t)
 int ck_safetensors_save(const char *path, const char *const *names, const ck_tensor *const *tensors, int n)
 {
     if (!path || (n > 0 && (!names || !tensors)) || n < 0) return ck_fail("safetensors_save: NULL argument");
-    strbuf h = { 0 };
+    strbuf h = {0};
     const char *meta = "{\"__metadata__\":{\"format\":\"pt\",\"writer\":\"ckeras\"}";
     sb_put(&h, meta, strlen(meta));
     uint64_t offset = 0;
     for (int i = 0; i < n; i++) {
         const ck_tensor *t = tensors[i];
-        if (!names[i] || !t || !t->data) { free(h.s); return ck_fail("safetensors_save: tensor %d is NULL", i); }
+        if (!names[i] || !t || !t->data) {
+            free(h.s);
+            return ck_fail("safetensors_save: tensor %d is NULL", i);
+        }
         sb_put(&h, ",", 1);
         sb_json_string(&h, names[i]);
         sb_put(&h, ":{\"dtype\":\"", 11);
@@ -87,17 +101,24 @@ int ck_safetensors_save(const char *path, const char *const *names, const ck_ten
         sb_printf(&h, "%llu]}", offset);
     }
     sb_put(&h, "}", 1);
-    while (h.n % 8) sb_put(&h, " ", 1);   /* the data block starts 8-aligned */
-    if (h.oom) { free(h.s); return ck_fail("safetensors_save: out of memory"); }
+    while (h.n % 8) sb_put(&h, " ", 1); /* the data block starts 8-aligned */
+    if (h.oom) {
+        free(h.s);
+        return ck_fail("safetensors_save: out of memory");
+    }
 
     size_t tmp_len = strlen(path) + 5;
     char *tmp = malloc(tmp_len);
-    if (!tmp) { free(h.s); return ck_fail("safetensors_save: out of memory"); }
+    if (!tmp) {
+        free(h.s);
+        return ck_fail("safetensors_save: out of memory");
+    }
     snprintf(tmp, tmp_len, "%s.tmp", path);
     FILE *f = fopen(tmp, "wb");
     if (!f) {
         ck_fail("safetensors_save: cannot create '%s': %s", tmp, strerror(errno));
-        free(tmp); free(h.s);
+        free(tmp);
+        free(h.s);
         return -1;
     }
     unsigned char len_le[8];
@@ -116,7 +137,10 @@ int ck_safetensors_save(const char *path, const char *const *names, const ck_ten
         if (dir) {
             if (slash) *(slash == dir ? slash + 1 : slash) = 0;
             int fd = open(slash ? dir : ".", O_RDONLY);
-            if (fd >= 0) { fsync(fd); close(fd); }
+            if (fd >= 0) {
+                fsync(fd);
+                close(fd);
+            }
             free(dir);
         }
     }

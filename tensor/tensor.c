@@ -69,13 +69,11 @@ char *ck_shape_str(ck_shape s, char *buf, size_t n)
 int ck_shape_check(ck_shape s, int allow_none, const char *what)
 {
     char buf[64];
-    if (s.ndim < 0 || s.ndim > CK_MAX_DIMS)
-        return ck_fail("%s: %d dims, expected 0 to %d", what, s.ndim, CK_MAX_DIMS);
+    if (s.ndim < 0 || s.ndim > CK_MAX_DIMS) return ck_fail("%s: %d dims, expected 0 to %d", what, s.ndim, CK_MAX_DIMS);
     for (int k = 0; k < s.ndim; k++) {
         if (s.d[k] >= 0) continue;
         if (allow_none && s.d[k] == -1) continue;
-        return ck_fail("%s: dim %d of %s is %d, expected >= 0", what, k,
-                       ck_shape_str(s, buf, sizeof buf), s.d[k]);
+        return ck_fail("%s: dim %d of %s is %d, expected >= 0", what, k, ck_shape_str(s, buf, sizeof buf), s.d[k]);
     }
     return 0;
 }
@@ -208,8 +206,7 @@ int ck_tensor_reshape(const ck_tensor *t, ck_shape s, ck_tensor *out)
     for (int k = 0; k < s.ndim; k++) {
         if (s.d[k] == -1) {
             if (unknown >= 0)
-                return ck_fail("reshape: target %s has more than one -1 dim",
-                               ck_shape_str(s, to, sizeof to));
+                return ck_fail("reshape: target %s has more than one -1 dim", ck_shape_str(s, to, sizeof to));
             unknown = k;
         } else if (s.d[k] < 0) {
             return ck_fail("reshape: dim %d of the target is %d", k, s.d[k]);
@@ -284,8 +281,7 @@ void ck_tensor_print(const ck_tensor *t, const char *name, FILE *f)
     fprintf(f, "%s %s %s:", name ? name : "tensor", t->dtype == CK_I32 ? "int32" : "float32",
             ck_shape_str(t->shape, buf, sizeof buf));
     const int64_t shown = 64; /* long tensors: the first values, then "..." */
-    int64_t row = t->shape.ndim > 0 && t->shape.d[t->shape.ndim - 1] > 0
-                      ? t->shape.d[t->shape.ndim - 1] : 1;
+    int64_t row = t->shape.ndim > 0 && t->shape.d[t->shape.ndim - 1] > 0 ? t->shape.d[t->shape.ndim - 1] : 1;
     for (int64_t k = 0; k < t->size && k < shown; k++) {
         if (k % row == 0) fprintf(f, "\n ");
         if (t->dtype == CK_I32)

@@ -6,8 +6,16 @@
 #include "ck_gradcheck.h"
 
 static ck_tape *tape;
-static void setup(void) { tape = ck_tape_new(); ck_error_clear(); }
-static void teardown(void) { ck_tape_free(tape); ck_error_clear(); }
+static void setup(void)
+{
+    tape = ck_tape_new();
+    ck_error_clear();
+}
+static void teardown(void)
+{
+    ck_tape_free(tape);
+    ck_error_clear();
+}
 TestSuite(errors, .init = setup, .fini = teardown);
 TestSuite(tape, .init = setup, .fini = teardown);
 
@@ -17,10 +25,7 @@ static ck_node *zeros(ck_shape s)
     return ck_const(tape, &t);
 }
 
-static ck_node *param_of(ck_shape s, const float *data)
-{
-    return ck_param(ck_tensor_from_data(s, data), "p");
-}
+static ck_node *param_of(ck_shape s, const float *data) { return ck_param(ck_tensor_from_data(s, data), "p"); }
 
 static void expect_error(ck_node *n, const char *message)
 {
@@ -146,7 +151,8 @@ static ck_node *linear_mse(ck_tape *t, ck_node *const *p, int n, void *user)
 
 Test(tape, hand_computed_linear_gradient)
 {
-    ck_node *p[2] = {param_of(ck_shape_of(2, 2, 1), (float[]){0.5f, -1}), param_of(ck_shape_of(1, 1), (float[]){0.25f})};
+    ck_node *p[2] = {param_of(ck_shape_of(2, 2, 1), (float[]){0.5f, -1}),
+                     param_of(ck_shape_of(1, 1), (float[]){0.25f})};
     ck_node *loss = linear_mse(tape, p, 2, NULL);
     cr_assert_not_null(loss);
     cr_expect_float_eq(loss->value.f[0], 5.0625f, 1e-6f);
@@ -193,11 +199,11 @@ Test(tape, assigned_and_accumulated_gradients)
     ck_node *p = param_of(ck_shape_of(2, 2, 3), (float[]){1, 2, 3, 4, 5, 6});
     ck_node *a = ck_scale(tape, p, 2.0f);
     ck_node *parts[2] = {a, ck_mul(tape, a, a)};
-    ck_node *concat_sums = ck_sum(tape, ck_concat(tape, parts, 2, 1), 1, 0);  /* (2,) */
+    ck_node *concat_sums = ck_sum(tape, ck_concat(tape, parts, 2, 1), 1, 0); /* (2,) */
     ck_node *view = ck_reshape(tape, a, ck_shape_of(3, 2, 3, 1));
-    ck_node *view_sums = ck_sum(tape, ck_sum(tape, view, 2, 0), 1, 0);      /* (2,) */
+    ck_node *view_sums = ck_sum(tape, ck_sum(tape, view, 2, 0), 1, 0); /* (2,) */
     ck_node *b = ck_scale(tape, p, 1.0f);
-    ck_node *b_sums = ck_sum(tape, ck_mul(tape, b, b), 1, 0);               /* (2,) */
+    ck_node *b_sums = ck_sum(tape, ck_mul(tape, b, b), 1, 0); /* (2,) */
     ck_node *loss = ck_sum(tape, ck_add(tape, ck_add(tape, concat_sums, view_sums), b_sums), 0, 0);
     cr_assert_not_null(loss);
     for (int round = 1; round <= 2; round++) { /* intermediates restart, p accumulates */
@@ -237,8 +243,8 @@ Test(tape, gradients_the_root_does_not_reach_are_zero)
  * stays a view of x's data. Both orders of building the two terms. */
 Test(tape, reshape_has_its_own_gradient)
 {
-    const float c1_data[6] = {1, 2, 3, 4, 5, 6};        /* (3, 2) */
-    const float c2_data[6] = {10, 20, 30, 40, 50, 60};  /* (2, 3) */
+    const float c1_data[6] = {1, 2, 3, 4, 5, 6};       /* (3, 2) */
+    const float c2_data[6] = {10, 20, 30, 40, 50, 60}; /* (2, 3) */
     ck_tensor c1 = ck_tensor_view(CK_F32, ck_shape_of(2, 3, 2), (void *)c1_data);
     ck_tensor c2 = ck_tensor_view(CK_F32, ck_shape_of(2, 2, 3), (void *)c2_data);
     ck_node *p = param_of(ck_shape_of(2, 2, 3), (float[]){-1, 0.5f, 2, 3, -4, 0.25f});
@@ -342,9 +348,9 @@ Test(tape, arena_stops_growing_after_warm_up)
     float first_loss = 0, last_loss = 0;
     for (int step = 0; step < 1000; step++) {
         ck_node *id = ck_const(tape, &ids);
-        ck_node *emb = ck_gather(tape, table, id);                       /* (64, 3, 8) */
+        ck_node *emb = ck_gather(tape, table, id);                                    /* (64, 3, 8) */
         ck_node *pooled = ck_masked_mean(tape, emb, ck_mask_nonzero(tape, id), 1, 0); /* (64, 8) */
-        ck_node *pred = ck_sigmoid(tape, ck_matmul(tape, pooled, w));     /* (64, 4) */
+        ck_node *pred = ck_sigmoid(tape, ck_matmul(tape, pooled, w));                 /* (64, 4) */
         ck_node *loss = ck_mse(tape, pred, ck_const(tape, &target));
         cr_assert_not_null(loss, "%s", ck_error());
         ck_zero_grad(params, 2);

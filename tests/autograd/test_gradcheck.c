@@ -14,9 +14,9 @@ TestSuite(gradcheck_twice, .init = ck_error_clear);
 /* ---- a user op y = s x^3 whose backward is off by a chosen factor ---- */
 
 typedef struct cubic {
-    float s;            /* scales the function, so the gradients are about s */
-    float factor;       /* backward computes factor * 3 s x^2 g: 1 is right */
-    int assigns;        /* 1: backward assigns (=) where it must add */
+    float s;      /* scales the function, so the gradients are about s */
+    float factor; /* backward computes factor * 3 s x^2 g: 1 is right */
+    int assigns;  /* 1: backward assigns (=) where it must add */
 } cubic;
 
 static int cubic_shape(ck_node *n)
@@ -44,8 +44,10 @@ static void cubic_backward(ck_node *n)
     for (int64_t k = 0; k < n->value.size; k++) {
         float x = n->in[0]->value.f[k];
         float d = c->factor * 3.0f * c->s * x * x * n->grad[k];
-        if (c->assigns) gx[k] = d;
-        else gx[k] += d;
+        if (c->assigns)
+            gx[k] = d;
+        else
+            gx[k] += d;
     }
 }
 
@@ -146,7 +148,10 @@ static void twice_backward(ck_node *n)
 static const ck_op twice_writes = {"twice", cubic_shape, twice_forward, twice_backward, CK_OP_WRITES_OUTPUT};
 static const ck_op twice_assigns = {"twice", cubic_shape, twice_forward, twice_backward, CK_OP_ASSIGNS_GRAD};
 
-typedef struct flagged { const ck_op *op; int half; } flagged;
+typedef struct flagged {
+    const ck_op *op;
+    int half;
+} flagged;
 
 /* sum(op(1 * p)): the intermediate 1 * p is what the tape lets op assign. */
 static ck_node *build_flagged(ck_tape *t, ck_node *const *in, int n, void *user)
@@ -188,9 +193,9 @@ typedef struct twice_case {
     int n_params;
     ck_shape shapes[3];
     ck_op_args args;
-    const ck_tensor *constant;  /* a last input that is not checked (ids, mask) */
-    int same_input_twice;       /* op(x, x): one buffer behind two inputs */
-    int second_use_first;       /* made inside the build: set by the test */
+    const ck_tensor *constant; /* a last input that is not checked (ids, mask) */
+    int same_input_twice;      /* op(x, x): one buffer behind two inputs */
+    int second_use_first;      /* made inside the build: set by the test */
 } twice_case;
 
 static ck_node *sum_all(ck_tape *t, ck_node *x)
@@ -240,8 +245,8 @@ Test(gradcheck_twice, every_differentiable_op)
     const ck_shape s234 = ck_shape_of(3, 2, 3, 4);
     twice_case cases[] = {
         {.op = CK_OP_ADD, .n_params = 2, .shapes = {s234, s234}},
-        {.op = CK_OP_ADD, .n_params = 2, .shapes = {s234, ck_shape_of(2, 3, 1)}},  /* b stretched */
-        {.op = CK_OP_SUB, .n_params = 2, .shapes = {ck_shape_of(1, 4), s234}},     /* a stretched */
+        {.op = CK_OP_ADD, .n_params = 2, .shapes = {s234, ck_shape_of(2, 3, 1)}}, /* b stretched */
+        {.op = CK_OP_SUB, .n_params = 2, .shapes = {ck_shape_of(1, 4), s234}},    /* a stretched */
         {.op = CK_OP_SUB, .n_params = 2, .shapes = {s234, s234}},
         {.op = CK_OP_MUL, .n_params = 2, .shapes = {s234, ck_shape_of(3, 2, 1, 4)}},
         {.op = CK_OP_MUL, .n_params = 1, .shapes = {s234}, .same_input_twice = 1},
@@ -251,11 +256,12 @@ Test(gradcheck_twice, every_differentiable_op)
         {.op = CK_OP_MEAN, .n_params = 1, .shapes = {s234}, .args = last_axis_keep},
         {.op = CK_OP_SQUARE, .n_params = 1, .shapes = {s234}},
         {.op = CK_OP_RESHAPE, .n_params = 1, .shapes = {s234}, .args = to_3x8},
-        {.op = CK_OP_CONCAT, .n_params = 3, .args = axis1,
+        {.op = CK_OP_CONCAT,
+         .n_params = 3,
+         .args = axis1,
          .shapes = {ck_shape_of(3, 2, 1, 2), ck_shape_of(3, 2, 3, 2), ck_shape_of(3, 2, 2, 2)}},
         {.op = CK_OP_GATHER, .n_params = 1, .shapes = {ck_shape_of(2, 5, 3)}, .constant = &ids},
-        {.op = CK_OP_MASKED_MEAN, .n_params = 1, .shapes = {ck_shape_of(3, 3, 4, 2)}, .args = axis1,
-         .constant = &mask},
+        {.op = CK_OP_MASKED_MEAN, .n_params = 1, .shapes = {ck_shape_of(3, 3, 4, 2)}, .args = axis1, .constant = &mask},
         {.op = CK_OP_RELU, .n_params = 1, .shapes = {s234}},
         {.op = CK_OP_SIGMOID, .n_params = 1, .shapes = {s234}},
         {.op = CK_OP_TANH, .n_params = 1, .shapes = {s234}},
@@ -276,11 +282,13 @@ Test(gradcheck_twice, every_differentiable_op)
                 p[k] = ck_param(v, "x");
             }
             ck_gradcheck_result res;
-            cr_assert_eq(ck_gradcheck(build_twice, c, p, c->n_params, 0, 0, 0, &res), 0, "%s: %s",
-                         ck_ops[c->op].name, ck_error());
-            cr_expect(res.ok, "%s (case %zu, second use %s): %ld of %ld failed; worst input %d [%ld]: "
-                      "analytic %g numeric %g", ck_ops[c->op].name, i, first ? "first" : "last", res.n_failed,
-                      res.n_checked, res.worst_input, res.worst_index, res.worst_analytic, res.worst_numeric);
+            cr_assert_eq(ck_gradcheck(build_twice, c, p, c->n_params, 0, 0, 0, &res), 0, "%s: %s", ck_ops[c->op].name,
+                         ck_error());
+            cr_expect(res.ok,
+                      "%s (case %zu, second use %s): %ld of %ld failed; worst input %d [%ld]: "
+                      "analytic %g numeric %g",
+                      ck_ops[c->op].name, i, first ? "first" : "last", res.n_failed, res.n_checked, res.worst_input,
+                      res.worst_index, res.worst_analytic, res.worst_numeric);
             for (int k = 0; k < c->n_params; k++) ck_param_free(p[k]);
             covered[c->op] = 1;
         }

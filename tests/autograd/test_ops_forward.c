@@ -5,8 +5,16 @@
 #include "ck_autograd.h"
 
 static ck_tape *tape;
-static void setup(void) { tape = ck_tape_new(); ck_error_clear(); }
-static void teardown(void) { ck_tape_free(tape); ck_error_clear(); }
+static void setup(void)
+{
+    tape = ck_tape_new();
+    ck_error_clear();
+}
+static void teardown(void)
+{
+    ck_tape_free(tape);
+    ck_error_clear();
+}
 TestSuite(forward, .init = setup, .fini = teardown);
 
 /* A constant node over literal data that lives in the tape's arena. */
@@ -28,8 +36,8 @@ static void expect_values(ck_node *n, ck_shape s, const float *expected)
 {
     char got[64], want[64];
     cr_assert_not_null(n, "%s", ck_error() ? ck_error() : "");
-    cr_assert(ck_shape_eq(n->value.shape, s), "shape %s, expected %s",
-              ck_shape_str(n->value.shape, got, sizeof got), ck_shape_str(s, want, sizeof want));
+    cr_assert(ck_shape_eq(n->value.shape, s), "shape %s, expected %s", ck_shape_str(n->value.shape, got, sizeof got),
+              ck_shape_str(s, want, sizeof want));
     for (int64_t k = 0; k < n->value.size; k++)
         cr_expect(fabsf(n->value.f[k] - expected[k]) <= 1e-5f * (1.0f + fabsf(expected[k])),
                   "element %lld: %g, expected %g", (long long)k, (double)n->value.f[k], (double)expected[k]);
@@ -55,19 +63,17 @@ Test(forward, add_same_shape_row_column_scalar)
     expect_values(ck_add(tape, a, value(ck_shape_of(0), s)), ck_shape_of(2, 2, 3),
                   (float[]){1.5f, 2.5f, 3.5f, 4.5f, 5.5f, 6.5f});
     /* outer "product" by broadcasting: (2, 1) + (3) -> (2, 3) */
-    expect_values(ck_add(tape, value(ck_shape_of(2, 2, 1), col), value(ck_shape_of(1, 3), row)),
-                  ck_shape_of(2, 2, 3), (float[]){110, 120, 130, 210, 220, 230});
+    expect_values(ck_add(tape, value(ck_shape_of(2, 2, 1), col), value(ck_shape_of(1, 3), row)), ck_shape_of(2, 2, 3),
+                  (float[]){110, 120, 130, 210, 220, 230});
 }
 
 Test(forward, sub_and_mul_broadcast)
 {
     ck_node *a = value(ck_shape_of(2, 2, 3), A23);
     const float row[3] = {1, 0, -1};
-    expect_values(ck_sub(tape, a, value(ck_shape_of(1, 3), row)), ck_shape_of(2, 2, 3),
-                  (float[]){0, 2, 4, 3, 5, 7});
+    expect_values(ck_sub(tape, a, value(ck_shape_of(1, 3), row)), ck_shape_of(2, 2, 3), (float[]){0, 2, 4, 3, 5, 7});
     const float s[1] = {10};
-    expect_values(ck_sub(tape, value(ck_shape_of(0), s), a), ck_shape_of(2, 2, 3),
-                  (float[]){9, 8, 7, 6, 5, 4});
+    expect_values(ck_sub(tape, value(ck_shape_of(0), s), a), ck_shape_of(2, 2, 3), (float[]){9, 8, 7, 6, 5, 4});
     const float col[2] = {2, -1};
     expect_values(ck_mul(tape, a, value(ck_shape_of(2, 2, 1), col)), ck_shape_of(2, 2, 3),
                   (float[]){2, 4, 6, -4, -5, -6});
@@ -109,12 +115,10 @@ Test(forward, matmul)
     /* [[1,2,3],[4,5,6]] @ [[1,0],[0,1],[1,1]] = [[4,5],[10,11]] */
     const float b[6] = {1, 0, 0, 1, 1, 1};
     ck_node *a = value(ck_shape_of(2, 2, 3), A23);
-    expect_values(ck_matmul(tape, a, value(ck_shape_of(2, 3, 2), b)), ck_shape_of(2, 2, 2),
-                  (float[]){4, 5, 10, 11});
+    expect_values(ck_matmul(tape, a, value(ck_shape_of(2, 3, 2), b)), ck_shape_of(2, 2, 2), (float[]){4, 5, 10, 11});
     /* one column: a @ [1, -1, 2]^T = [5, 11] */
     const float v[3] = {1, -1, 2};
-    expect_values(ck_matmul(tape, a, value(ck_shape_of(2, 3, 1), v)), ck_shape_of(2, 2, 1),
-                  (float[]){5, 11});
+    expect_values(ck_matmul(tape, a, value(ck_shape_of(2, 3, 1), v)), ck_shape_of(2, 2, 1), (float[]){5, 11});
     /* 3-d a: (1, 2, 3) @ (3, 2) keeps the leading dims */
     expect_values(ck_matmul(tape, value(ck_shape_of(3, 1, 2, 3), A23), value(ck_shape_of(2, 3, 2), b)),
                   ck_shape_of(3, 1, 2, 2), (float[]){4, 5, 10, 11});
@@ -129,8 +133,7 @@ Test(forward, sum_mean_axes)
     expect_values(ck_mean(tape, a, 0, 1), ck_shape_of(2, 1, 3), (float[]){2.5f, 3.5f, 4.5f});
     expect_values(ck_mean(tape, a, -1, 0), ck_shape_of(1, 2), (float[]){2, 5});
     const float x[8] = {1, 2, 3, 4, 5, 6, 7, 8}; /* (2, 2, 2) */
-    expect_values(ck_mean(tape, value(ck_shape_of(3, 2, 2, 2), x), 1, 0), ck_shape_of(2, 2, 2),
-                  (float[]){2, 3, 6, 7});
+    expect_values(ck_mean(tape, value(ck_shape_of(3, 2, 2, 2), x), 1, 0), ck_shape_of(2, 2, 2), (float[]){2, 3, 6, 7});
 }
 
 Test(forward, reshape_concat)
@@ -143,11 +146,9 @@ Test(forward, reshape_concat)
     expect_values(ck_concat(tape, pair, 2, 1), ck_shape_of(2, 2, 4), (float[]){1, 2, 3, 7, 4, 5, 6, 8});
     ck_node *row = value(ck_shape_of(2, 1, 3), (float[]){9, 9, 9});
     ck_node *rows[3] = {row, a, row};
-    expect_values(ck_concat(tape, rows, 3, 0), ck_shape_of(2, 4, 3),
-                  (float[]){9, 9, 9, 1, 2, 3, 4, 5, 6, 9, 9, 9});
+    expect_values(ck_concat(tape, rows, 3, 0), ck_shape_of(2, 4, 3), (float[]){9, 9, 9, 1, 2, 3, 4, 5, 6, 9, 9, 9});
     ck_node *same[2] = {a, a};
-    expect_values(ck_concat(tape, same, 2, -1), ck_shape_of(2, 2, 6),
-                  (float[]){1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6});
+    expect_values(ck_concat(tape, same, 2, -1), ck_shape_of(2, 2, 6), (float[]){1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6});
 }
 
 Test(forward, gather_and_masks)
@@ -181,9 +182,9 @@ Test(forward, mse)
 
 Test(forward, table_lists_every_op_by_name)
 {
-    const char *names[CK_OP_COUNT] = {"add", "sub", "mul", "scale", "matmul", "sum", "mean", "square",
-                                      "reshape", "concat", "gather", "mask_nonzero", "masked_mean",
-                                      "relu", "sigmoid", "tanh", "mse"};
+    const char *names[CK_OP_COUNT] = {"add",         "sub",    "mul",     "scale",  "matmul", "sum",
+                                      "mean",        "square", "reshape", "concat", "gather", "mask_nonzero",
+                                      "masked_mean", "relu",   "sigmoid", "tanh",   "mse"};
     for (int k = 0; k < CK_OP_COUNT; k++) {
         cr_expect_str_eq(ck_ops[k].name, names[k]);
         cr_expect_not_null(ck_ops[k].shape);

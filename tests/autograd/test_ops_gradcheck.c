@@ -10,7 +10,7 @@
 typedef struct case_spec {
     ck_op_id op;
     ck_op_args args;
-    const ck_tensor *constant;  /* second input when not a parameter */
+    const ck_tensor *constant; /* second input when not a parameter */
 } case_spec;
 
 static ck_node *build_case(ck_tape *t, ck_node *const *in, int n, void *user)
@@ -37,9 +37,8 @@ static void check(case_spec *c, ck_node **params, int n)
     ck_gradcheck_result res;
     int rc = ck_gradcheck(build_case, c, params, n, 0, 0, 0, &res);
     cr_assert_eq(rc, 0, "gradcheck error: %s", ck_error() ? ck_error() : "");
-    cr_expect(res.ok, "%s: %ld of %ld failed; worst input %d [%ld]: analytic %g numeric %g",
-              ck_ops[c->op].name, res.n_failed, res.n_checked, res.worst_input, res.worst_index,
-              res.worst_analytic, res.worst_numeric);
+    cr_expect(res.ok, "%s: %ld of %ld failed; worst input %d [%ld]: analytic %g numeric %g", ck_ops[c->op].name,
+              res.n_failed, res.n_checked, res.worst_input, res.worst_index, res.worst_analytic, res.worst_numeric);
     long expected = 0;
     for (int k = 0; k < n; k++) expected += (long)params[k]->value.size;
     cr_expect_eq(res.n_checked, expected);

@@ -25,13 +25,11 @@ static void make_dir(void)
 static void remove_dir(void)
 {
     DIR *d = opendir(dir);
-    if (!d)
-        return;
+    if (!d) return;
     struct dirent *e;
     char path[512];
     while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         unlink(path);
     }
@@ -54,31 +52,28 @@ static void write_bytes(const char *name, const char *data, size_t len)
     fclose(f);
 }
 
-static void write_text(const char *name, const char *text)
-{
-    write_bytes(name, text, strlen(text));
-}
+static void write_text(const char *name, const char *text) { write_bytes(name, text, strlen(text)); }
 
 /* ---- ml-1m ---- */
 
 /* 7 ratings; user 2 and movie 40 are missing from the tables. CRLF on some
  * lines, a blank line, and no final newline. */
-#define ML1M_RATINGS                          \
-    "3::20::4::978300760\r\n"   /* r0 */      \
-    "1::10::5::978300761\n"     /* r1 */      \
-    "2::30::3::978300762\r\n"   /* r2 no user */ \
-    "\n"                                      \
-    "3::10::2::978300763\n"     /* r3 */      \
-    "1::40::1::978300764\n"     /* r4 no movie */ \
-    "4::20::5::978300765\n"     /* r5 */      \
-    "1::20::3::978300766"       /* r6 */
+#define ML1M_RATINGS                           \
+    "3::20::4::978300760\r\n" /* r0 */         \
+    "1::10::5::978300761\n"   /* r1 */         \
+    "2::30::3::978300762\r\n" /* r2 no user */ \
+    "\n"                                       \
+    "3::10::2::978300763\n" /* r3 */           \
+    "1::40::1::978300764\n" /* r4 no movie */  \
+    "4::20::5::978300765\n" /* r5 */           \
+    "1::20::3::978300766"   /* r6 */
 #define ML1M_USERS "1::F::1::10::48067\n3::M::25::7::55117\r\n4::M::45::0::02460\n"
 /* genre counts: drama 3, comedy 1, action 1, crime 1, thriller 1 ->
  * drama 1, comedy 2, action 3, crime 4, thriller 5 (ties in first-seen order).
  * movie 10: [2 1 0]; movie 20: action crime thriller drama -> last 3 [4 5 1];
  * movie 30: [1 0 0]. The title of 10 has a latin-1 e-acute (0xe9). */
-#define ML1M_MOVIES \
-    "10::Caf\xe9 Society (1995)::Comedy|Drama\n" \
+#define ML1M_MOVIES                                  \
+    "10::Caf\xe9 Society (1995)::Comedy|Drama\n"     \
     "20::Heat (1995)::Action|Crime|Thriller|Drama\n" \
     "30::Nobody (2000)::Drama\n"
 
@@ -107,8 +102,7 @@ Test(ml1m, merge_order_and_values)
         cr_expect_eq(d.rating[i], rating[i], "row %d rating", i);
         cr_expect_eq(d.occupation[i], occ[i], "row %d occupation", i);
     }
-    for (int i = 0; i < 15; i++)
-        cr_expect_eq(d.genre[i], genre[i], "genre cell %d", i);
+    for (int i = 0; i < 15; i++) cr_expect_eq(d.genre[i], genre[i], "genre cell %d", i);
     cr_expect_eq(d.n_uid, 4);
     cr_expect_eq(d.n_mid, 30);
     cr_expect_eq(d.n_genre, 14);
@@ -121,7 +115,7 @@ Test(ml1m, merge_order_and_values)
     cr_expect_eq(ck_tokenizer_index(d.genre_tokenizer, "thriller"), 5);
 
     /* per-movie and per-user tables */
-    cr_expect_str_eq(d.title[10], "Caf\xc3\xa9 Society (1995)");   /* UTF-8 */
+    cr_expect_str_eq(d.title[10], "Caf\xc3\xa9 Society (1995)"); /* UTF-8 */
     cr_expect_str_eq(d.title[30], "Nobody (2000)");
     cr_expect_null(d.title[11]);
     cr_expect_str_eq(d.movie_genres_text[20], "Action|Crime|Thriller|Drama");
@@ -158,8 +152,7 @@ Test(ml1m, gather_rows_into_tensors)
     cr_expect_eq(b.x[CK_ML_OCCUPATION].f[0], 10.0f);
     cr_expect_eq(b.x[CK_ML_OCCUPATION].f[1], 7.0f);
     const int32_t g[] = {2, 1, 0, 4, 5, 1};
-    for (int i = 0; i < 6; i++)
-        cr_expect_eq(b.x[CK_ML_GENRE].i[i], g[i]);
+    for (int i = 0; i < 6; i++) cr_expect_eq(b.x[CK_ML_GENRE].i[i], g[i]);
     cr_expect_eq(b.y.f[0], 5.0f);
     cr_expect_eq(b.y.f[1], 4.0f);
     ck_movielens_batch_free(&b);
@@ -195,12 +188,10 @@ static int reference_merge(const int *key, const int *rows, int n, const char *p
     char *done = calloc(1000, 1);
     for (int i = 0; i < n; i++) {
         int k = key[rows[i]];
-        if (!present[k] || done[k])
-            continue;
+        if (!present[k] || done[k]) continue;
         done[k] = 1;
         for (int j = i; j < n; j++)
-            if (key[rows[j]] == k)
-                out[kept++] = rows[j];
+            if (key[rows[j]] == k) out[kept++] = rows[j];
     }
     free(done);
     return kept;
@@ -211,7 +202,7 @@ Test(ml1m, merge_order_matches_reference_loop)
     enum { N = 3000 };
     static int uid[N], mid[N], stars[N], rows[N], once[N], twice[N];
     char user_present[1000] = {0}, movie_present[1000] = {0};
-    unsigned state = 12345;   /* a small LCG, so the data are the same every run */
+    unsigned state = 12345; /* a small LCG, so the data are the same every run */
 #define NEXT(m) ((state = state * 1103515245u + 12345u) >> 16) % (m)
     char *ratings = malloc(N * 32), *p = ratings;
     for (int i = 0; i < N; i++) {
@@ -221,7 +212,7 @@ Test(ml1m, merge_order_matches_reference_loop)
         p += sprintf(p, "%d::%d::%d::97830%04d\n", uid[i], mid[i], stars[i], i);
     }
     char users[4096] = "", movies[8192] = "";
-    for (int u = 60; u >= 1; u--)           /* every 7th user is missing; file order reversed */
+    for (int u = 60; u >= 1; u--) /* every 7th user is missing; file order reversed */
         if (u % 7) {
             user_present[u] = 1;
             sprintf(users + strlen(users), "%d::M::25::%d::00000\n", u, u % 21);
@@ -235,15 +226,14 @@ Test(ml1m, merge_order_matches_reference_loop)
     write_text("users.dat", users);
     write_text("movies.dat", movies);
     free(ratings);
-    for (int i = 0; i < N; i++)
-        rows[i] = i;
+    for (int i = 0; i < N; i++) rows[i] = i;
     int n1 = reference_merge(uid, rows, N, user_present, once);
     int n2 = reference_merge(mid, once, n1, movie_present, twice);
 
     ck_movielens d;
     cr_assert_eq(ck_movielens_load(dir, &d), 0, "%s", ck_error());
     cr_assert_eq(d.n, n2);
-    cr_assert_lt(n2, N);   /* some rows were dropped */
+    cr_assert_lt(n2, N); /* some rows were dropped */
     for (int i = 0; i < n2; i++) {
         int r = twice[i];
         cr_assert_eq(d.uid[i], uid[r], "row %d", i);
@@ -259,7 +249,7 @@ Test(ml1m, merge_order_matches_reference_loop)
 
 static void write_ml100k(void)
 {
-    write_text("u.occupation", "administrator\nartist\ndoctor\n");   /* 0 1 2 */
+    write_text("u.occupation", "administrator\nartist\ndoctor\n"); /* 0 1 2 */
     write_text("u.genre", "unknown|0\nAction|1\nComedy|2\nDrama|3\n\n");
     /* genre texts: "Comedy", "Action|Comedy|Drama", "unknown"
      * -> comedy 1, action 2, drama 3, unknown 4 */
@@ -290,8 +280,7 @@ Test(ml100k, merge_order_and_values)
         cr_expect_eq(d.rating[i], rating[i], "row %d rating", i);
         cr_expect_eq(d.occupation[i], occ[i], "row %d occupation", i);
     }
-    for (int i = 0; i < 12; i++)
-        cr_expect_eq(d.genre[i], genre[i], "genre cell %d", i);
+    for (int i = 0; i < 12; i++) cr_expect_eq(d.genre[i], genre[i], "genre cell %d", i);
     cr_expect_eq(d.n_uid, 2);
     cr_expect_eq(d.n_mid, 3);
     cr_expect_str_eq(d.format, "ml-100k");
@@ -498,12 +487,10 @@ Test(synthetic, deterministic_in_seed)
         cr_assert_eq(a.mid[i], b.mid[i]);
         cr_assert_eq(a.rating[i], b.rating[i]);
         cr_assert_eq(a.occupation[i], b.occupation[i]);
-        if (same_as_c && (a.mid[i] != c.mid[i] || a.rating[i] != c.rating[i]))
-            same_as_c = 0;
+        if (same_as_c && (a.mid[i] != c.mid[i] || a.rating[i] != c.rating[i])) same_as_c = 0;
     }
     cr_expect_not(same_as_c, "seeds 42 and 43 gave the same data");
-    for (int m = 1; m <= 150; m++)
-        cr_assert_str_eq(a.title[m], b.title[m]);
+    for (int m = 1; m <= 150; m++) cr_assert_str_eq(a.title[m], b.title[m]);
     ck_movielens_free(&a);
     ck_movielens_free(&b);
     ck_movielens_free(&c);
@@ -516,7 +503,7 @@ Test(synthetic, schema_and_statistics)
     ck_movielens d;
     cr_assert_eq(ck_movielens_synthetic(7, U, M, R, &d), 0, "%s", ck_error());
     cr_expect_str_eq(d.format, "synthetic");
-    cr_assert_eq(d.n, R);   /* every user and movie exists: nothing is dropped */
+    cr_assert_eq(d.n, R); /* every user and movie exists: nothing is dropped */
     cr_expect_eq(d.n_uid, U);
     cr_expect_eq(d.n_mid, M);
     cr_expect_eq(d.n_users, U);
@@ -545,8 +532,7 @@ Test(synthetic, schema_and_statistics)
     double mean = sum / (double)d.n, var = sum2 / (double)d.n - mean * mean;
     cr_expect(mean > 3.0 && mean < 4.0, "mean rating %g", mean);
     cr_expect(var > 0.5 && var < 2.0, "rating variance %g", var);
-    for (int s = 1; s <= 5; s++)
-        cr_expect_gt(hist[s], 0, "no rating %d", s);
+    for (int s = 1; s <= 5; s++) cr_expect_gt(hist[s], 0, "no rating %d", s);
     free(rated);
     /* movies: "Synthetic Movie m (year)" and 1-3 genres from the ml-1m names */
     for (int m = 1; m <= M; m++) {
@@ -557,8 +543,7 @@ Test(synthetic, schema_and_statistics)
         cr_expect_eq(id, m);
         cr_expect(year >= 1920 && year <= 2000 && close == ')');
         int bars = 0;
-        for (const char *p = d.movie_genres_text[m]; *p; p++)
-            bars += *p == '|';
+        for (const char *p = d.movie_genres_text[m]; *p; p++) bars += *p == '|';
         cr_expect(bars <= 2 && d.movie_genres_text[m][0] != '\0', "%s", d.movie_genres_text[m]);
     }
     /* the genre vocabulary is a subset of the 18 ml-1m genres, drama/comedy first */

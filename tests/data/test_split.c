@@ -19,8 +19,7 @@ Test(mt19937, reference_outputs)
     ck_mt19937 r;
     ck_mt19937_seed(&r, 5489);
     cr_expect_eq(ck_mt19937_u32(&r), 3499211612u);
-    for (int i = 2; i < 10000; i++)
-        ck_mt19937_u32(&r);
+    for (int i = 2; i < 10000; i++) ck_mt19937_u32(&r);
     cr_expect_eq(ck_mt19937_u32(&r), 4123659995u);
 }
 
@@ -30,13 +29,18 @@ Test(mt19937, interval_stays_in_range)
     ck_mt19937_seed(&r, 1);
     const uint64_t maxes[] = {0, 1, 2, 5, 255, 256, 1000, 0xffffffffu, 0x100000000ull, 0x123456789ull};
     for (size_t k = 0; k < sizeof maxes / sizeof *maxes; k++)
-        for (int i = 0; i < 200; i++)
-            cr_assert_leq(ck_mt19937_interval(&r, maxes[k]), maxes[k]);
+        for (int i = 0; i < 200; i++) cr_assert_leq(ck_mt19937_interval(&r, maxes[k]), maxes[k]);
 }
 
 /* ---- the golden file ---- */
 
-typedef struct golden_line { char kind[8]; int64_t n; uint32_t seed; int64_t *v; int count; } golden_line;
+typedef struct golden_line {
+    char kind[8];
+    int64_t n;
+    uint32_t seed;
+    int64_t *v;
+    int count;
+} golden_line;
 
 static FILE *open_golden(void)
 {
@@ -53,8 +57,7 @@ static int read_golden(FILE *f, golden_line *g)
 {
     static char line[1 << 16];
     while (fgets(line, sizeof line, f)) {
-        if (line[0] == '#')
-            continue;
+        if (line[0] == '#') continue;
         char *p = line;
         long long n;
         unsigned long long seed;
@@ -68,8 +71,7 @@ static int read_golden(FILE *f, golden_line *g)
         char *end;
         for (;;) {
             unsigned long long x = strtoull(p, &end, 10);
-            if (end == p)
-                break;
+            if (end == p) break;
             g->v = realloc(g->v, (size_t)(g->count + 1) * sizeof *g->v);
             g->v[g->count++] = (int64_t)x;
             p = end;
@@ -96,19 +98,16 @@ Test(split, permutation_matches_numpy)
         if (!strcmp(g.kind, "full")) {
             cr_assert_eq(g.count, g.n);
             for (int64_t i = 0; i < g.n; i++)
-                cr_assert_eq(perm[i], g.v[i], "n %lld seed %u [%lld]", (long long)g.n, g.seed,
-                             (long long)i);
+                cr_assert_eq(perm[i], g.v[i], "n %lld seed %u [%lld]", (long long)g.n, g.seed, (long long)i);
         } else if (!strcmp(g.kind, "head") || !strcmp(g.kind, "tail")) {
             cr_assert_eq(g.count, 50);
             int64_t at = g.kind[0] == 'h' ? 0 : g.n - 50;
             for (int i = 0; i < 50; i++)
-                cr_assert_eq(perm[at + i], g.v[i], "%s n %lld seed %u [%d]", g.kind,
-                             (long long)g.n, g.seed, i);
+                cr_assert_eq(perm[at + i], g.v[i], "%s n %lld seed %u [%d]", g.kind, (long long)g.n, g.seed, i);
         } else {
             cr_assert_str_eq(g.kind, "sum");
             uint64_t sum = 0;
-            for (int64_t i = 0; i < g.n; i++)
-                sum += (uint64_t)(i + 1) * (uint64_t)perm[i];
+            for (int64_t i = 0; i < g.n; i++) sum += (uint64_t)(i + 1) * (uint64_t)perm[i];
             cr_assert_eq(sum, (uint64_t)g.v[0], "checksum n %lld seed %u", (long long)g.n, g.seed);
         }
         free(g.v);
@@ -137,10 +136,8 @@ Test(split, sklearn_train_test_split_rows)
     cr_assert_eq(ck_movielens_split(1000, 0.2, 7, &tr, &n_tr, &va, &n_va), 0);
     cr_assert_eq(n_va, 200);
     cr_assert_eq(n_tr, 800);
-    for (int i = 0; i < 200; i++)
-        cr_assert_eq(va[i], g.v[i]);
-    for (int i = 0; i < 800; i++)
-        cr_assert_eq(tr[i], g.v[200 + i]);
+    for (int i = 0; i < 200; i++) cr_assert_eq(va[i], g.v[i]);
+    for (int i = 0; i < 800; i++) cr_assert_eq(tr[i], g.v[200 + i]);
     free(tr);
     free(va);
     free(g.v);
@@ -148,9 +145,12 @@ Test(split, sklearn_train_test_split_rows)
 
 Test(split, sizes_use_ceil_of_fraction)
 {
-    struct { int64_t n; double frac; int64_t want_val; } cases[] = {
-        {10, 0.2, 2}, {11, 0.2, 3}, {1000209, 0.2, 200042}, {100000, 0.2, 20000},
-        {7, 0.5, 4}, {5, 0.0, 0}, {3, 0.01, 1}};
+    struct {
+        int64_t n;
+        double frac;
+        int64_t want_val;
+    } cases[] = {{10, 0.2, 2}, {11, 0.2, 3}, {1000209, 0.2, 200042}, {100000, 0.2, 20000}, {7, 0.5, 4},
+                 {5, 0.0, 0},  {3, 0.01, 1}};
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         int64_t *tr, *va, n_tr, n_va;
         cr_assert_eq(ck_movielens_split(cases[k].n, cases[k].frac, 3, &tr, &n_tr, &va, &n_va), 0);
@@ -211,9 +211,8 @@ Test(train_test_split, matches_numpy_permutations)
                 free(test);
                 split_n = g.n;
                 split_seed = g.seed;
-                int rc = ck_train_test_split_indices(g.n, test_size, g.seed, &train, &n_train,
-                                                     &test, &n_test);
-                if (g.n == 1) {   /* one row: nothing is left to train on */
+                int rc = ck_train_test_split_indices(g.n, test_size, g.seed, &train, &n_train, &test, &n_test);
+                if (g.n == 1) { /* one row: nothing is left to train on */
                     cr_assert_eq(rc, -1);
                     ck_error_clear();
                     free(g.v);
@@ -226,21 +225,18 @@ Test(train_test_split, matches_numpy_permutations)
             }
             if (!strcmp(g.kind, "full")) {
                 for (int64_t i = 0; i < g.n; i++)
-                    cr_assert_eq(split_at(train, test, n_test, i), g.v[i],
-                                 "test_size %g n %lld seed %u [%lld]", test_size, (long long)g.n,
-                                 g.seed, (long long)i);
+                    cr_assert_eq(split_at(train, test, n_test, i), g.v[i], "test_size %g n %lld seed %u [%lld]",
+                                 test_size, (long long)g.n, g.seed, (long long)i);
             } else if (!strcmp(g.kind, "head") || !strcmp(g.kind, "tail")) {
                 int64_t at = g.kind[0] == 'h' ? 0 : g.n - 50;
                 for (int i = 0; i < 50; i++)
-                    cr_assert_eq(split_at(train, test, n_test, at + i), g.v[i],
-                                 "%s test_size %g n %lld seed %u [%d]", g.kind, test_size,
-                                 (long long)g.n, g.seed, i);
+                    cr_assert_eq(split_at(train, test, n_test, at + i), g.v[i], "%s test_size %g n %lld seed %u [%d]",
+                                 g.kind, test_size, (long long)g.n, g.seed, i);
             } else {
                 uint64_t sum = 0;
-                for (int64_t i = 0; i < g.n; i++)
-                    sum += (uint64_t)(i + 1) * (uint64_t)split_at(train, test, n_test, i);
-                cr_assert_eq(sum, (uint64_t)g.v[0], "checksum test_size %g n %lld seed %u",
-                             test_size, (long long)g.n, g.seed);
+                for (int64_t i = 0; i < g.n; i++) sum += (uint64_t)(i + 1) * (uint64_t)split_at(train, test, n_test, i);
+                cr_assert_eq(sum, (uint64_t)g.v[0], "checksum test_size %g n %lld seed %u", test_size, (long long)g.n,
+                             g.seed);
             }
             free(g.v);
             checked++;
@@ -254,18 +250,20 @@ Test(train_test_split, matches_numpy_permutations)
 
 Test(train_test_split, test_rows_are_the_ceiling)
 {
-    struct { int64_t n; double test_size; int64_t want_test; } cases[] = {
-        {10, 0.25, 3},          /* ceil(2.5) */
-        {10, 0.2, 2}, {11, 0.2, 3}, {7, 0.5, 4}, {3, 0.01, 1}, {2, 0.5, 1},
-        {10, 0.9, 9},           /* leaves exactly one training row */
-        {25, 0.28, 8},          /* 0.28 * 25 = 7.000000000000001 in double, as in Python */
-        {1000209, 0.2, 200042}, {5, 1e-300, 1}};
+    struct {
+        int64_t n;
+        double test_size;
+        int64_t want_test;
+    } cases[] = {{10, 0.25, 3}, /* ceil(2.5) */
+                 {10, 0.2, 2},           {11, 0.2, 3},  {7, 0.5, 4},
+                 {3, 0.01, 1},           {2, 0.5, 1},   {10, 0.9, 9}, /* leaves exactly one training row */
+                 {25, 0.28, 8}, /* 0.28 * 25 = 7.000000000000001 in double, as in Python */
+                 {1000209, 0.2, 200042}, {5, 1e-300, 1}};
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         int64_t n = cases[k].n, *train, *test, n_train, n_test;
-        cr_assert_eq(ck_train_test_split_indices(n, cases[k].test_size, 9, &train, &n_train,
-                                                 &test, &n_test), 0, "%s", ck_error());
-        cr_expect_eq(n_test, cases[k].want_test, "n %lld test_size %g", (long long)n,
-                     cases[k].test_size);
+        cr_assert_eq(ck_train_test_split_indices(n, cases[k].test_size, 9, &train, &n_train, &test, &n_test), 0, "%s",
+                     ck_error());
+        cr_expect_eq(n_test, cases[k].want_test, "n %lld test_size %g", (long long)n, cases[k].test_size);
         cr_expect_eq(ck_train_test_split_n_test(n, cases[k].test_size), cases[k].want_test);
         cr_expect_eq(n_train, n - n_test);
         /* together a permutation of 0..n-1 */
@@ -283,8 +281,8 @@ Test(train_test_split, test_rows_are_the_ceiling)
 static void expect_refused(int64_t n, double test_size, const char *message)
 {
     int64_t not_set, *train = &not_set, *test = &not_set, n_train = -1, n_test = -1;
-    cr_expect_eq(ck_train_test_split_indices(n, test_size, 7, &train, &n_train, &test, &n_test),
-                 -1, "n %lld test_size %g", (long long)n, test_size);
+    cr_expect_eq(ck_train_test_split_indices(n, test_size, 7, &train, &n_train, &test, &n_test), -1,
+                 "n %lld test_size %g", (long long)n, test_size);
     cr_expect_str_eq(ck_error(), message);
     cr_expect_null(train);
     cr_expect_null(test);
@@ -354,8 +352,7 @@ static void expect_same_batch(const ck_movielens_batch *got, const ck_movielens_
         cr_assert_eq(g->shape.d[0], w->shape.d[0], "tensor %d", t);
         cr_assert_eq(g->shape.d[1], w->shape.d[1], "tensor %d", t);
         cr_assert_eq(g->size, w->size);
-        if (g->size > 0)
-            cr_assert_eq(memcmp(g->data, w->data, (size_t)g->size * 4), 0, "tensor %d differs", t);
+        if (g->size > 0) cr_assert_eq(memcmp(g->data, w->data, (size_t)g->size * 4), 0, "tensor %d differs", t);
     }
 }
 
@@ -366,20 +363,19 @@ Test(split_rows, five_rows_by_hand)
     float occupation[5] = {0.5f, 1.5f, 2.5f, 3.5f, 4.5f}, rating[5] = {1, 2, 3, 4, 5};
     int32_t uid[5] = {10, 11, 12, 13, 14}, mid[5] = {20, 21, 22, 23, 24};
     int32_t genre[5 * 3] = {0, 1, 2, 1, 2, 3, 2, 3, 4, 3, 4, 5, 4, 5, 6};
-    ck_movielens d = {.n = 5, .occupation = occupation, .uid = uid, .mid = mid,
-                      .genre = genre, .rating = rating, .maxlen = 3};
+    ck_movielens d = {
+        .n = 5, .occupation = occupation, .uid = uid, .mid = mid, .genre = genre, .rating = rating, .maxlen = 3};
     ck_movielens_batch train, val;
     cr_assert_eq(ck_movielens_split_rows(&d, 0.4, 7, &train, &val), 0, "%s", ck_error());
     cr_assert_eq(train.n, 3);
     cr_assert_eq(val.n, 2);
-    const int want_rows[5] = {2, 1, 4, 0, 3};   /* training, then validation */
+    const int want_rows[5] = {2, 1, 4, 0, 3}; /* training, then validation */
     for (int i = 0; i < 5; i++) {
         int r = want_rows[i];
         cr_expect_eq(occupation[i], 0.5f + (float)r, "row %d", i);
         cr_expect_eq(uid[i], 10 + r);
         cr_expect_eq(mid[i], 20 + r);
-        for (int k = 0; k < 3; k++)
-            cr_expect_eq(genre[i * 3 + k], r + k, "row %d genre %d", i, k);
+        for (int k = 0; k < 3; k++) cr_expect_eq(genre[i * 3 + k], r + k, "row %d genre %d", i, k);
         cr_expect_eq(rating[i], (float)(r + 1));
     }
     /* views into d: training rows first, validation rows after them */
@@ -389,14 +385,17 @@ Test(split_rows, five_rows_by_hand)
     cr_expect_eq(val.x[CK_ML_GENRE].data, (void *)(genre + 9));
     cr_expect_eq(val.y.data, (void *)(rating + 3));
     cr_expect_eq(val.y.shape.d[0], 2);
-    ck_movielens_batch_free(&train);   /* frees nothing: d owns the rows */
+    ck_movielens_batch_free(&train); /* frees nothing: d owns the rows */
     ck_movielens_batch_free(&val);
     cr_expect_eq(uid[0], 12);
 }
 
 Test(split_rows, same_rows_as_split_and_gather)
 {
-    struct { double frac; uint32_t seed; } cases[] = {{0.2, 7}, {0.0, 3}, {0.5, 11}, {0.999, 1}, {0.01, 0}};
+    struct {
+        double frac;
+        uint32_t seed;
+    } cases[] = {{0.2, 7}, {0.0, 3}, {0.5, 11}, {0.999, 1}, {0.01, 0}};
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         ck_movielens copied, in_place;
         cr_assert_eq(ck_movielens_synthetic(5, 60, 40, 1000, &copied), 0, "%s", ck_error());
@@ -406,8 +405,8 @@ Test(split_rows, same_rows_as_split_and_gather)
         cr_assert_eq(ck_movielens_split(copied.n, cases[c].frac, cases[c].seed, &tr, &n_tr, &va, &n_va), 0);
         cr_assert_eq(ck_movielens_gather(&copied, tr, n_tr, &want_train), 0);
         cr_assert_eq(ck_movielens_gather(&copied, va, n_va, &want_val), 0);
-        cr_assert_eq(ck_movielens_split_rows(&in_place, cases[c].frac, cases[c].seed, &train, &val), 0,
-                     "%s", ck_error());
+        cr_assert_eq(ck_movielens_split_rows(&in_place, cases[c].frac, cases[c].seed, &train, &val), 0, "%s",
+                     ck_error());
         expect_same_batch(&train, &want_train);
         expect_same_batch(&val, &want_val);
         cr_expect_eq(train.x[CK_ML_MID].data, (void *)in_place.mid);
@@ -426,8 +425,8 @@ Test(split_rows, errors_leave_the_data_unchanged)
 {
     float occupation[2] = {1, 2}, rating[2] = {3, 4};
     int32_t uid[2] = {1, 2}, mid[2] = {5, 6}, genre[2 * 3] = {1, 0, 0, 2, 0, 0};
-    ck_movielens d = {.n = 2, .occupation = occupation, .uid = uid, .mid = mid,
-                      .genre = genre, .rating = rating, .maxlen = 3};
+    ck_movielens d = {
+        .n = 2, .occupation = occupation, .uid = uid, .mid = mid, .genre = genre, .rating = rating, .maxlen = 3};
     ck_movielens_batch train, val;
     cr_expect_eq(ck_movielens_split_rows(&d, 1.0, 7, &train, &val), -1);
     cr_expect_str_eq(ck_error(), "movielens_split_rows: val_fraction = 1, must be in [0, 1)");

@@ -14,17 +14,16 @@ static void word_index_str(const ck_tokenizer *t, char *buf, size_t cap)
     size_t o = 0;
     buf[0] = '\0';
     for (int i = 1; i <= ck_tokenizer_n_words(t); i++)
-        o += (size_t)snprintf(buf + o, cap - o, "%s%s=%d", i > 1 ? " " : "",
-                              ck_tokenizer_word(t, i), ck_tokenizer_index(t, ck_tokenizer_word(t, i)));
+        o += (size_t)snprintf(buf + o, cap - o, "%s%s=%d", i > 1 ? " " : "", ck_tokenizer_word(t, i),
+                              ck_tokenizer_index(t, ck_tokenizer_word(t, i)));
 }
 
 static void expect_seq(const ck_sequences *s, int64_t i, const int32_t *want, int64_t len)
 {
-    cr_assert_eq(s->offsets[i + 1] - s->offsets[i], len, "sequence %lld has length %lld, want %lld",
-                 (long long)i, (long long)(s->offsets[i + 1] - s->offsets[i]), (long long)len);
+    cr_assert_eq(s->offsets[i + 1] - s->offsets[i], len, "sequence %lld has length %lld, want %lld", (long long)i,
+                 (long long)(s->offsets[i + 1] - s->offsets[i]), (long long)len);
     for (int64_t k = 0; k < len; k++)
-        cr_expect_eq(s->ids[s->offsets[i] + k], want[k], "sequence %lld [%lld]", (long long)i,
-                     (long long)k);
+        cr_expect_eq(s->ids[s->offsets[i] + k], want[k], "sequence %lld [%lld]", (long long)i, (long long)k);
 }
 
 Test(tokenizer, ties_keep_first_seen_order)
@@ -69,7 +68,7 @@ Test(tokenizer, lower_and_case_sensitive)
     cr_expect_eq(ck_tokenizer_index(lower, "drama"), 1);
     cr_expect_eq(ck_tokenizer_count(lower, 1), 3);
     cr_expect_eq(ck_tokenizer_index(lower, "sci-fi"), 2);
-    cr_expect_eq(ck_tokenizer_index(lower, "Drama"), 0);   /* lookups are as given */
+    cr_expect_eq(ck_tokenizer_index(lower, "Drama"), 0); /* lookups are as given */
 
     ck_tokenizer *exact = ck_tokenizer_new(0, '|', 0);
     cr_assert_eq(ck_tokenizer_fit(exact, texts, 2), 0);
@@ -85,7 +84,7 @@ Test(tokenizer, num_words_drops_index_at_or_above)
     /* a 4, b 3, c 2, d 1 -> a=1 b=2 c=3 d=4; num_words 3 keeps only 1 and 2 */
     const char *texts[] = {"a|b|c|d", "a|b|c", "a|b", "a", "d|c|b|a|e"};
     ck_tokenizer *t = ck_tokenizer_new(3, '|', 1);
-    cr_assert_eq(ck_tokenizer_fit(t, texts, 4), 0);   /* the fifth text is not fitted */
+    cr_assert_eq(ck_tokenizer_fit(t, texts, 4), 0); /* the fifth text is not fitted */
     ck_sequences s;
     cr_assert_eq(ck_tokenizer_texts_to_sequences(t, texts, 5, &s), 0);
     cr_assert_eq(s.n, 5);
@@ -93,7 +92,7 @@ Test(tokenizer, num_words_drops_index_at_or_above)
     expect_seq(&s, 1, (int32_t[]){1, 2}, 2);
     expect_seq(&s, 2, (int32_t[]){1, 2}, 2);
     expect_seq(&s, 3, (int32_t[]){1}, 1);
-    expect_seq(&s, 4, (int32_t[]){2, 1}, 2);         /* 'e' is unknown, d and c cut */
+    expect_seq(&s, 4, (int32_t[]){2, 1}, 2); /* 'e' is unknown, d and c cut */
     ck_sequences_free(&s);
     ck_tokenizer_free(t);
 }
@@ -136,7 +135,7 @@ Test(tokenizer, repeated_fit_accumulates)
     char buf[256];
     word_index_str(t, buf, sizeof buf);
     cr_expect_str_eq(buf, "x=1 y=2");
-    cr_assert_eq(ck_tokenizer_fit(t, second, 2), 0);   /* x 1, y 2, z 2 */
+    cr_assert_eq(ck_tokenizer_fit(t, second, 2), 0); /* x 1, y 2, z 2 */
     word_index_str(t, buf, sizeof buf);
     cr_expect_str_eq(buf, "y=1 z=2 x=3");
     ck_tokenizer_free(t);
@@ -190,16 +189,15 @@ static ck_sequences make_seqs(void)
 
 static void expect_rows(const int32_t *x, const int32_t *want, int n)
 {
-    for (int i = 0; i < n; i++)
-        cr_expect_eq(x[i], want[i], "cell %d: %d, want %d", i, x[i], want[i]);
+    for (int i = 0; i < n; i++) cr_expect_eq(x[i], want[i], "cell %d: %d, want %d", i, x[i], want[i]);
 }
 
-Test(pad_sequences, post_padding_pre_truncating)   /* the notebook's call */
+Test(pad_sequences, post_padding_pre_truncating) /* the notebook's call */
 {
     ck_sequences s = make_seqs();
     int32_t *x = ck_pad_sequences(&s, 3, CK_PAD_POST, CK_PAD_PRE, 0);
     cr_assert_not_null(x);
-    expect_rows(x, (int32_t[]){3, 4, 5,  6, 0, 0,  0, 0, 0,  7, 8, 9}, 12);
+    expect_rows(x, (int32_t[]){3, 4, 5, 6, 0, 0, 0, 0, 0, 7, 8, 9}, 12);
     free(x);
 }
 
@@ -208,7 +206,7 @@ Test(pad_sequences, pre_padding_post_truncating_value)
     ck_sequences s = make_seqs();
     int32_t *x = ck_pad_sequences(&s, 4, CK_PAD_PRE, CK_PAD_POST, -1);
     cr_assert_not_null(x);
-    expect_rows(x, (int32_t[]){1, 2, 3, 4,  -1, -1, -1, 6,  -1, -1, -1, -1,  -1, 7, 8, 9}, 16);
+    expect_rows(x, (int32_t[]){1, 2, 3, 4, -1, -1, -1, 6, -1, -1, -1, -1, -1, 7, 8, 9}, 16);
     free(x);
 }
 
@@ -217,7 +215,7 @@ Test(pad_sequences, keras_defaults_pre_pre)
     ck_sequences s = make_seqs();
     int32_t *x = ck_pad_sequences(&s, 2, CK_PAD_PRE, CK_PAD_PRE, 0);
     cr_assert_not_null(x);
-    expect_rows(x, (int32_t[]){4, 5,  0, 6,  0, 0,  8, 9}, 8);
+    expect_rows(x, (int32_t[]){4, 5, 0, 6, 0, 0, 8, 9}, 8);
     free(x);
     cr_expect_eq(ck_sequences_longest(&s), 5);
 }
@@ -242,9 +240,8 @@ Test(pad_sequences, errors)
 Test(pad_sequences, tokenizer_to_padded_ids)
 {
     /* ml-1m's first movies: with num_words 15 animation (index 15) is dropped */
-    const char *texts[] = {"Animation|Children's|Comedy", "Adventure|Children's|Fantasy",
-                           "Comedy|Romance"};
-    ck_tokenizer *t = ck_tokenizer_new(3, '|', 1);   /* children's=1 comedy=2 kept */
+    const char *texts[] = {"Animation|Children's|Comedy", "Adventure|Children's|Fantasy", "Comedy|Romance"};
+    ck_tokenizer *t = ck_tokenizer_new(3, '|', 1); /* children's=1 comedy=2 kept */
     cr_assert_eq(ck_tokenizer_fit(t, texts, 3), 0);
     char buf[256];
     word_index_str(t, buf, sizeof buf);
@@ -252,7 +249,7 @@ Test(pad_sequences, tokenizer_to_padded_ids)
     ck_sequences s;
     cr_assert_eq(ck_tokenizer_texts_to_sequences(t, texts, 3, &s), 0);
     int32_t *x = ck_pad_sequences(&s, 3, CK_PAD_POST, CK_PAD_PRE, 0);
-    expect_rows(x, (int32_t[]){1, 2, 0,  1, 0, 0,  2, 0, 0}, 9);
+    expect_rows(x, (int32_t[]){1, 2, 0, 1, 0, 0, 2, 0, 0}, 9);
     free(x);
     ck_sequences_free(&s);
     ck_tokenizer_free(t);

@@ -27,8 +27,7 @@ static char *read_all(const char *path)
 static int count(const char *s, const char *what)
 {
     int n = 0;
-    for (const char *p = s; (p = strstr(p, what)) != NULL; p += strlen(what))
-        n++;
+    for (const char *p = s; (p = strstr(p, what)) != NULL; p += strlen(what)) n++;
     return n;
 }
 
@@ -38,13 +37,11 @@ static int tag_balance(const char *s)
 {
     int depth = 0;
     for (const char *p = s; (p = strchr(p, '<')) != NULL; p++) {
-        if (p[1] == '?' || p[1] == '!')
-            continue;
+        if (p[1] == '?' || p[1] == '!') continue;
         const char *end = strchr(p, '>');
         cr_assert_not_null(end, "unterminated tag");
         if (p[1] == '/') {
-            if (--depth < 0)
-                return -1;
+            if (--depth < 0) return -1;
         } else if (end[-1] != '/') {
             depth++;
         }
@@ -91,7 +88,7 @@ Test(plot, two_series_well_formed)
     cr_expect_eq(tag_balance(svg), 0);
     cr_expect_not_null(strstr(svg, ">epoch</text>"));
     cr_expect_not_null(strstr(svg, ">loss (MSE)</text>"));
-    cr_expect_not_null(strstr(svg, "FM &lt;ml-1m&gt; &amp; co"));   /* escaped title */
+    cr_expect_not_null(strstr(svg, "FM &lt;ml-1m&gt; &amp; co")); /* escaped title */
     cr_expect_not_null(strstr(svg, ">training loss</text>"));
     cr_expect_not_null(strstr(svg, ">validation loss</text>"));
     cr_expect_eq(count(svg, "<polyline"), 2);

@@ -11,7 +11,7 @@
 
 static ck_session *s;
 static ck_model *model;
-static float *original;          /* the model's weights at the start */
+static float *original; /* the model's weights at the start */
 static long n_params;
 static char dir[] = "/tmp/ck_ckpt_XXXXXX", path[64], good[64];
 
@@ -163,11 +163,11 @@ Test(checkpoints, corrupted_header_bytes)
 Test(checkpoints, other_architectures)
 {
     ck_session *other = ck_session_new(5);
-    cr_assert_eq(ck_save_weights(fm(other, 5, 4), path), 0);           /* k 4, not 3 */
+    cr_assert_eq(ck_save_weights(fm(other, 5, 4), path), 0); /* k 4, not 3 */
     refused(path, "shape");
     ck_session_free(other);
     other = ck_session_new(5);
-    cr_assert_eq(ck_save_weights(fm(other, 7, 3), path), 0);           /* 8 user rows, not 6 */
+    cr_assert_eq(ck_save_weights(fm(other, 7, 3), path), 0); /* 8 user rows, not 6 */
     refused(path, "(8, 3)");
     ck_session_free(other);
 }

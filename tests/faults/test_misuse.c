@@ -8,16 +8,24 @@
 #include "ck_model.h"
 
 static ck_session *s;
-static void setup(void) { s = ck_session_new(1); ck_error_clear(); }
-static void teardown(void) { ck_session_free(s); ck_error_clear(); }
+static void setup(void)
+{
+    s = ck_session_new(1);
+    ck_error_clear();
+}
+static void teardown(void)
+{
+    ck_session_free(s);
+    ck_error_clear();
+}
 TestSuite(misuse, .init = setup, .fini = teardown);
 
-#define expect_error(call_fails, fragment)                                                  \
-    do {                                                                                     \
-        cr_assert(call_fails, "%s should fail", #call_fails);                               \
-        cr_assert(ck_error() != NULL, "%s failed without a message", #call_fails);          \
+#define expect_error(call_fails, fragment)                                                        \
+    do {                                                                                          \
+        cr_assert(call_fails, "%s should fail", #call_fails);                                     \
+        cr_assert(ck_error() != NULL, "%s failed without a message", #call_fails);                \
         cr_assert(strstr(ck_error(), fragment), "message '%s' lacks '%s'", ck_error(), fragment); \
-        ck_error_clear();                                                                    \
+        ck_error_clear();                                                                         \
     } while (0)
 
 /* y = Dense(1)(x), x (None, 2), compiled with SGD */
@@ -35,7 +43,7 @@ static ck_model *dense_model(void)
 static ck_model *embedding_model(void)
 {
     ck_sym *ids = ck_Input(s, ck_shape_of(1, 1), CK_I32, "ids");
-    ck_sym *e = ck_call1(ck_Embedding(s, 5, 2, 0, "emb"), ids);      /* (None, 1, 2) */
+    ck_sym *e = ck_call1(ck_Embedding(s, 5, 2, 0, "emb"), ids); /* (None, 1, 2) */
     ck_sym *r = ck_call1(ck_Reshape(s, ck_shape_of(1, 2), "flat"), e);
     ck_sym *y = ck_call1(ck_Dense(s, 1, NULL, "out"), r);
     ck_model *m = ck_Model(s, &ids, 1, &y, 1, "emb_model");
@@ -145,7 +153,9 @@ Test(misuse, bad_fit_settings)
     expect_error(!ck_fit(m, &x, 1, &y, &(ck_fit_args){.epochs = -1}), "epochs = -1");
     expect_error(!ck_fit(m, &x, 1, &y, &(ck_fit_args){.epochs = 1, .batch_size = -5}), "batch");
     expect_error(!ck_fit(m, &x, 1, &y, &(ck_fit_args){.epochs = 1, .n_callbacks = 1}), "callback");
-    expect_error(!ck_fit(m, &x, 1, &y, &(ck_fit_args){.epochs = 1, .callbacks = (ck_callback *[]){NULL}, .n_callbacks = 1}), "callback");
+    expect_error(
+        !ck_fit(m, &x, 1, &y, &(ck_fit_args){.epochs = 1, .callbacks = (ck_callback *[]){NULL}, .n_callbacks = 1}),
+        "callback");
     double out[1];
     expect_error(ck_evaluate(m, &x, 1, &y, -3, out) < 0, "batch_size = -3");
     expect_error(!ck_predict(m, &x, 1, -1), "batch_size = -1");
@@ -186,7 +196,7 @@ Test(misuse, layer_reused_on_an_incompatible_shape)
     ck_layer *emb = ck_Embedding(s, 10, 2, 0, "emb");
     ck_sym *ids = ck_Input(s, ck_shape_of(1, 1), CK_I32, "ids");
     cr_assert_not_null(ck_call1(emb, ids), "%s", ck_error());
-    expect_error(!ck_call1(emb, a), "emb");        /* float input into an Embedding */
+    expect_error(!ck_call1(emb, a), "emb"); /* float input into an Embedding */
     ck_layer *cat = ck_Concatenate(s, -1, "cat");
     ck_sym *c3 = ck_Input(s, ck_shape_of(2, 2, 3), CK_F32, "c3");
     expect_error(!ck_call(cat, (ck_sym *[]){a, c3}, 2), "cat");
@@ -206,7 +216,8 @@ Test(misuse, compile_twice_and_fit_after_failed_compile)
     ck_tensor yt = ck_tensor_view(CK_F32, ck_shape_of(2, 2, 1), yd);
     expect_error(!ck_fit(m, &xt, 1, &yt, &(ck_fit_args){.epochs = 1}), "compile");
     cr_assert_eq(ck_compile(m, "mse", ck_SGD(0.1f, 0), NULL, 0), 0, "%s", ck_error());
-    cr_assert_eq(ck_compile(m, "mse", ck_Adam(0.01f), NULL, 0), 0, "%s", ck_error());   /* recompile: allowed as in Keras */
+    cr_assert_eq(ck_compile(m, "mse", ck_Adam(0.01f), NULL, 0), 0, "%s",
+                 ck_error()); /* recompile: allowed as in Keras */
     ck_history *h = ck_fit(m, &xt, 1, &yt, &(ck_fit_args){.epochs = 2, .batch_size = 2});
     cr_assert_not_null(h, "%s", ck_error());
     cr_assert_eq(h->n_epochs, 2);

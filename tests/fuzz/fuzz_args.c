@@ -21,8 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *argv[MAX_ARGS + 2];
     int argc = 0;
     argv[argc++] = "fm_movielens";
-    for (char *p = copy; p <= copy + size && argc < MAX_ARGS + 1; p += strlen(p) + 1)
-        argv[argc++] = p;
+    for (char *p = copy; p <= copy + size && argc < MAX_ARGS + 1; p += strlen(p) + 1) argv[argc++] = p;
     argv[argc] = NULL;
 
     fm_options o;
@@ -31,9 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (fm_parse_args(argc, argv, &o, err, (int)sizeof err) < 0) {
         if (!memchr(err, 0, sizeof err) || !err[0]) abort();
     } else if (o.command != FM_HELP) {
-        if (o.epochs < 1 || o.batch < 1 || o.k < 1 || o.patience < 0 || o.top < 1 ||
-            o.threads < 0 || !(o.lr > 0) || !(o.val_split > 0 && o.val_split < 1) ||
-            (o.checkpoint && !*o.checkpoint) || (o.command == FM_RECOMMEND && o.user < 1))
+        if (o.epochs < 1 || o.batch < 1 || o.k < 1 || o.patience < 0 || o.top < 1 || o.threads < 0 || !(o.lr > 0) ||
+            !(o.val_split > 0 && o.val_split < 1) || (o.checkpoint && !*o.checkpoint) ||
+            (o.command == FM_RECOMMEND && o.user < 1))
             abort();
     }
     free(copy);

@@ -36,7 +36,10 @@ static inline const char *fuzz_temp_dir(void)
     if (!dir[0]) {
         const char *tmp = getenv("TMPDIR");
         snprintf(dir, sizeof fuzz_dir, "%s/ckfuzz.XXXXXX", tmp && strlen(tmp) < 40 ? tmp : "/tmp");
-        if (!mkdtemp(dir)) { perror("mkdtemp"); abort(); }
+        if (!mkdtemp(dir)) {
+            perror("mkdtemp");
+            abort();
+        }
         atexit(fuzz_remove_temp_dir);
     }
     return dir;
@@ -44,8 +47,8 @@ static inline const char *fuzz_temp_dir(void)
 
 /* Writes the parts of data into dir/names[i]; removes the files that have
  * no part. Returns the directory. */
-static inline const char *fuzz_write_files(const unsigned char *data, size_t size,
-                                    const char *const *names, int n_names)
+static inline const char *fuzz_write_files(const unsigned char *data, size_t size, const char *const *names,
+                                           int n_names)
 {
     const char *dir = fuzz_temp_dir();
     const char *p = (const char *)data, *end = p + size;
@@ -57,10 +60,16 @@ static inline const char *fuzz_write_files(const unsigned char *data, size_t siz
         if (!p) continue;
         const char *next = NULL;
         for (const char *q = p; q + sep_len <= end; q++)
-            if (!memcmp(q, FUZZ_SEP, sep_len)) { next = q; break; }
+            if (!memcmp(q, FUZZ_SEP, sep_len)) {
+                next = q;
+                break;
+            }
         const char *part_end = next ? next : end;
         FILE *f = fopen(path, "wb");
-        if (!f) { perror(path); abort(); }
+        if (!f) {
+            perror(path);
+            abort();
+        }
         if (part_end > p && fwrite(p, 1, (size_t)(part_end - p), f) != (size_t)(part_end - p)) abort();
         fclose(f);
         p = next ? next + sep_len : NULL;

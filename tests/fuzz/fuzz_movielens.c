@@ -28,9 +28,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ck_error_clear();
     int rc = ck_movielens_load(dir, &d);
     if (rc < 0) {
-        if (!ck_error() || d.n != 0 || d.uid) { fprintf(stderr, "failed load without message or not empty\n"); abort(); }
+        if (!ck_error() || d.n != 0 || d.uid) {
+            fprintf(stderr, "failed load without message or not empty\n");
+            abort();
+        }
     } else {
-        if (ck_error()) { fprintf(stderr, "successful load left a message: %s\n", ck_error()); abort(); }
+        if (ck_error()) {
+            fprintf(stderr, "successful load left a message: %s\n", ck_error());
+            abort();
+        }
         for (int64_t r = 0; r < d.n; r++) {
             if (d.uid[r] < 1 || d.uid[r] > d.n_uid || d.mid[r] < 1 || d.mid[r] > d.n_mid ||
                 !(d.rating[r] >= 1.0f && d.rating[r] <= 5.0f)) {

@@ -14,7 +14,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static int run_file(const char *path)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) { fprintf(stderr, "cannot open %s\n", path); return -1; }
+    if (!f) {
+        fprintf(stderr, "cannot open %s\n", path);
+        return -1;
+    }
     size_t cap = 1 << 16, n = 0;
     unsigned char *buf = malloc(cap);
     size_t got;
@@ -34,7 +37,10 @@ int main(int argc, char **argv)
     int count = 0;
     for (int i = 1; i < argc; i++) {
         struct stat st;
-        if (stat(argv[i], &st) != 0) { fprintf(stderr, "no such file: %s\n", argv[i]); return 1; }
+        if (stat(argv[i], &st) != 0) {
+            fprintf(stderr, "no such file: %s\n", argv[i]);
+            return 1;
+        }
         if (!S_ISDIR(st.st_mode)) {
             if (run_file(argv[i]) < 0) return 1;
             count++;

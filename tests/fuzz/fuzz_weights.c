@@ -24,7 +24,10 @@ static ck_model *fuzz_model(void)
     if (!s) {
         s = ck_session_new(7);
         ck_fm_config c = {.n_uid = 3, .n_mid = 4, .n_genre = 14, .k = 2};
-        if (!s || ck_fm_model(s, &c, &fm) < 0) { fprintf(stderr, "%s\n", ck_error()); abort(); }
+        if (!s || ck_fm_model(s, &c, &fm) < 0) {
+            fprintf(stderr, "%s\n", ck_error());
+            abort();
+        }
     }
     return fm.fm_model;
 }

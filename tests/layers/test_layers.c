@@ -7,8 +7,16 @@
 #include "ck_model.h"
 
 static ck_session *s;
-static void setup(void) { s = ck_session_new(42); ck_error_clear(); }
-static void teardown(void) { ck_session_free(s); ck_error_clear(); }
+static void setup(void)
+{
+    s = ck_session_new(42);
+    ck_error_clear();
+}
+static void teardown(void)
+{
+    ck_session_free(s);
+    ck_error_clear();
+}
 TestSuite(layers, .init = setup, .fini = teardown);
 
 static void expect_shape(const ck_sym *x, int ndim, const int *dims)
@@ -40,7 +48,7 @@ Test(layers, dense_shapes_weights_and_glorot_range)
     ck_sym *x = ck_Input(s, ck_shape_of(2, 4, 5), CK_F32, "x");
     ck_layer *d = ck_Dense(s, 3, "relu", NULL);
     ck_sym *y = ck_call1(d, x);
-    expect_shape(y, 3, (int[]){ -1, 4, 3 });
+    expect_shape(y, 3, (int[]){-1, 4, 3});
     cr_assert_eq(ck_layer_n_weights(d), 2);
     cr_assert_eq(ck_layer_count_params(d), 5 * 3 + 3);
     ck_node *k = ck_layer_weight(d, 0), *b = ck_layer_weight(d, 1);
@@ -95,18 +103,19 @@ Test(layers, concatenate_shapes_and_error_message)
     ck_sym *a = ck_Input(s, ck_shape_of(2, 1, 20), CK_F32, "a");
     ck_sym *b = ck_Input(s, ck_shape_of(1, 21), CK_F32, "b");
     ck_sym *c = ck_Input(s, ck_shape_of(2, 3, 20), CK_F32, "c");
-    expect_shape(ck_call(ck_Concatenate(s, 1, NULL), (ck_sym *[]){ a, c }, 2), 3, (int[]){ -1, 4, 20 });
-    cr_assert_null(ck_call(ck_Concatenate(s, 1, "concat_embed_2d"), (ck_sym *[]){ a, b }, 2));
-    cr_assert(strstr(ck_error(), "layer 'concat_embed_2d' (Concatenate): inputs (None, 1, 20), (None, 21): "),
-              "%s", ck_error());
+    expect_shape(ck_call(ck_Concatenate(s, 1, NULL), (ck_sym *[]){a, c}, 2), 3, (int[]){-1, 4, 20});
+    cr_assert_null(ck_call(ck_Concatenate(s, 1, "concat_embed_2d"), (ck_sym *[]){a, b}, 2));
+    cr_assert(strstr(ck_error(), "layer 'concat_embed_2d' (Concatenate): inputs (None, 1, 20), (None, 21): "), "%s",
+              ck_error());
     ck_error_clear();
-    cr_assert_null(ck_call(ck_Concatenate(s, -1, "cat2"), (ck_sym *[]){ a, c }, 2));
+    cr_assert_null(ck_call(ck_Concatenate(s, -1, "cat2"), (ck_sym *[]){a, c}, 2));
     cr_assert(strstr(ck_error(), "layer 'cat2' (Concatenate): inputs (None, 1, 20), (None, 3, 20)"), "%s", ck_error());
 }
 
 static ck_node *sum_axis1(ck_tape *t, ck_node *const *in, int n, void *user)
 {
-    (void)n; (void)user;
+    (void)n;
+    (void)user;
     return ck_sum(t, in[0], 1, 0);
 }
 
@@ -114,14 +123,14 @@ Test(layers, lambda_rank1_output_and_reshape)
 {
     ck_sym *x = ck_Input(s, ck_shape_of(1, 5), CK_F32, "x");
     ck_sym *sum = ck_call1(ck_Lambda(s, sum_axis1, NULL, "sum_of_tensors"), x);
-    expect_shape(sum, 1, (int[]){ -1 });
+    expect_shape(sum, 1, (int[]){-1});
     ck_sym *r = ck_call1(ck_Reshape(s, ck_shape_of(1, 1), NULL), sum);
-    expect_shape(r, 2, (int[]){ -1, 1 });
+    expect_shape(r, 2, (int[]){-1, 1});
     ck_sym *r2 = ck_call1(ck_Reshape(s, ck_shape_of(2, -1, 1), NULL), x);
-    expect_shape(r2, 3, (int[]){ -1, 5, 1 });
+    expect_shape(r2, 3, (int[]){-1, 5, 1});
     cr_assert_null(ck_call1(ck_Reshape(s, ck_shape_of(1, 4), "bad_reshape"), x));
-    cr_assert(strstr(ck_error(), "layer 'bad_reshape' (Reshape): input (None, 5): cannot reshape 5 values"),
-              "%s", ck_error());
+    cr_assert(strstr(ck_error(), "layer 'bad_reshape' (Reshape): input (None, 5): cannot reshape 5 values"), "%s",
+              ck_error());
 }
 
 Test(layers, merges_check_shapes_and_arity)
@@ -129,12 +138,12 @@ Test(layers, merges_check_shapes_and_arity)
     ck_sym *a = ck_Input(s, ck_shape_of(1, 3), CK_F32, "a");
     ck_sym *b = ck_Input(s, ck_shape_of(1, 4), CK_F32, "b");
     ck_sym *one = ck_Input(s, ck_shape_of(1, 1), CK_F32, "one");
-    expect_shape(ck_call(ck_Multiply(s, NULL), (ck_sym *[]){ a, one }, 2), 2, (int[]){ -1, 3 });
-    cr_assert_null(ck_call(ck_Add(s, "plus"), (ck_sym *[]){ a, b }, 2));
+    expect_shape(ck_call(ck_Multiply(s, NULL), (ck_sym *[]){a, one}, 2), 2, (int[]){-1, 3});
+    cr_assert_null(ck_call(ck_Add(s, "plus"), (ck_sym *[]){a, b}, 2));
     cr_assert(strstr(ck_error(), "layer 'plus' (Add): inputs (None, 3), (None, 4): shapes do not match on axis 1"),
               "%s", ck_error());
     ck_error_clear();
-    cr_assert_null(ck_call(ck_Subtract(s, "minus"), (ck_sym *[]){ a, a, a }, 3));
+    cr_assert_null(ck_call(ck_Subtract(s, "minus"), (ck_sym *[]){a, a, a}, 3));
     cr_assert(strstr(ck_error(), "expects 2 inputs, got 3"), "%s", ck_error());
 }
 
@@ -143,25 +152,25 @@ Test(layers, embedding_mask_flows_into_mean_pool)
     ck_sym *ids = ck_Input(s, ck_shape_of(1, 3), CK_I32, "genres");
     ck_layer *emb = ck_Embedding(s, 6, 2, 1, "genre_embed");
     ck_sym *e = ck_call1(emb, ids);
-    expect_shape(e, 3, (int[]){ -1, 3, 2 });
+    expect_shape(e, 3, (int[]){-1, 3, 2});
     cr_assert(ck_sym_has_mask(e));
     ck_sym *masked = ck_call1(ck_MeanPool(s, 1, 0, CK_POOL_AUTO, "masked"), e);
     ck_sym *plain = ck_call1(ck_MeanPool(s, 1, 0, CK_POOL_PLAIN, "plain"), e);
-    expect_shape(masked, 2, (int[]){ -1, 2 });
+    expect_shape(masked, 2, (int[]){-1, 2});
     cr_assert(!ck_sym_has_mask(masked));
-    ck_model *m = ck_Model(s, &ids, 1, (ck_sym *[]){ masked }, 1, NULL);
-    ck_model *mp = ck_Model(s, &ids, 1, (ck_sym *[]){ plain }, 1, NULL);
+    ck_model *m = ck_Model(s, &ids, 1, (ck_sym *[]){masked}, 1, NULL);
+    ck_model *mp = ck_Model(s, &ids, 1, (ck_sym *[]){plain}, 1, NULL);
     cr_assert_not_null(m, "%s", ck_error());
     cr_assert_str_eq(ck_model_name(m), "model");
     cr_assert_str_eq(ck_model_name(mp), "model_1");
-    int32_t id_data[6] = { 3, 1, 0, 0, 0, 0 };   /* row 1 is all padding */
+    int32_t id_data[6] = {3, 1, 0, 0, 0, 0}; /* row 1 is all padding */
     ck_tensor x = ck_tensor_view(CK_I32, ck_shape_of(2, 2, 3), id_data);
     ck_tensor *p = ck_predict(m, &x, 1, 2), *pp = ck_predict(mp, &x, 1, 2);
     cr_assert_not_null(p, "%s", ck_error());
-    const float *w = ck_layer_weight(emb, 0)->value.f;   /* (6, 2) */
+    const float *w = ck_layer_weight(emb, 0)->value.f; /* (6, 2) */
     for (int d = 0; d < 2; d++) {
         cr_assert_float_eq(p->f[d], (w[3 * 2 + d] + w[1 * 2 + d]) / 2, 1e-6);
-        cr_assert_float_eq(p->f[2 + d], 0.0f, 1e-7);   /* no id: 0, not NaN */
+        cr_assert_float_eq(p->f[2 + d], 0.0f, 1e-7); /* no id: 0, not NaN */
         cr_assert_float_eq(pp->f[d], (w[6 + d] + w[2 + d] + w[d]) / 3, 1e-6);
         cr_assert_float_eq(pp->f[2 + d], w[d], 1e-6);
     }
@@ -215,7 +224,8 @@ Test(layers, null_arguments)
 
 static ck_node *drop_batch(ck_tape *t, ck_node *const *in, int n, void *user)
 {
-    (void)n; (void)user;
+    (void)n;
+    (void)user;
     return ck_sum(t, in[0], 0, 0);
 }
 
@@ -233,11 +243,11 @@ Test(layers, dropout_only_in_training_and_activation)
     ck_sym *y = ck_call1(ck_Activation(s, "relu", NULL), ck_call1(ck_Dropout(s, 0.5f, NULL), x));
     ck_model *m = ck_Model(s, &x, 1, &y, 1, NULL);
     cr_assert_not_null(m, "%s", ck_error());
-    float data[4] = { -1, 2, -3, 4 };
+    float data[4] = {-1, 2, -3, 4};
     ck_tensor t = ck_tensor_view(CK_F32, ck_shape_of(2, 1, 4), data);
     ck_tensor *p = ck_predict(m, &t, 1, 8);
     cr_assert_not_null(p);
-    float expect[4] = { 0, 2, 0, 4 };
+    float expect[4] = {0, 2, 0, 4};
     for (int i = 0; i < 4; i++) cr_assert_eq(p->f[i], expect[i]);
     ck_tensor_free(p);
 }

@@ -12,8 +12,16 @@
 #include "ck_movielens.h"
 
 static ck_session *s;
-static void setup(void) { s = ck_session_new(3); ck_error_clear(); }
-static void teardown(void) { ck_session_free(s); ck_error_clear(); }
+static void setup(void)
+{
+    s = ck_session_new(3);
+    ck_error_clear();
+}
+static void teardown(void)
+{
+    ck_session_free(s);
+    ck_error_clear();
+}
 TestSuite(fm, .init = setup, .fini = teardown);
 
 static const float *weight(const char *layer, int i)
@@ -102,7 +110,7 @@ static void check_second_order(ck_genre_pool pool)
     random_inputs(occ, uid, mid, genre);
     ck_tensor x[4];
     input_views(x, occ, uid, mid, genre);
-    ck_tensor *y2 = ck_predict(fm.fm_model_2d, x, 4, 7);     /* batches of 7: 7 + 7 + 2 */
+    ck_tensor *y2 = ck_predict(fm.fm_model_2d, x, 4, 7); /* batches of 7: 7 + 7 + 2 */
     cr_assert(y2, "%s", ck_error());
 
     const float *kernel = weight("num_dense_2d_fea3", 0), *bias = weight("num_dense_2d_fea3", 1);
@@ -134,11 +142,15 @@ static void check_second_order(ck_genre_pool pool)
 Test(fm, second_order_equals_pairwise_sum_masked) { check_second_order(CK_GENRE_POOL_MASKED); }
 Test(fm, second_order_equals_pairwise_sum_notebook) { check_second_order(CK_GENRE_POOL_NOTEBOOK); }
 
-typedef struct fm_data { ck_model *model; ck_tensor x[4]; } fm_data;
+typedef struct fm_data {
+    ck_model *model;
+    ck_tensor x[4];
+} fm_data;
 
 static ck_node *fm_output(ck_tape *t, ck_node *const *weights, int n, void *user)
 {
-    (void)weights; (void)n;     /* the weights are the model's own parameter nodes */
+    (void)weights;
+    (void)n; /* the weights are the model's own parameter nodes */
     fm_data *d = user;
     ck_node *in[4];
     for (int i = 0; i < 4; i++) in[i] = ck_const(t, &d->x[i]);
@@ -152,7 +164,7 @@ static void check_fm_gradient(ck_genre_pool pool)
     float occ[B];
     int32_t uid[B], mid[B], genre[B * 3];
     random_inputs(occ, uid, mid, genre);
-    for (int b = 0; b < B; b++) occ[b] /= 20.0f;   /* keep the Dense's output O(1) for float differences */
+    for (int b = 0; b < B; b++) occ[b] /= 20.0f; /* keep the Dense's output O(1) for float differences */
     fm_data d = {.model = fm.fm_model};
     input_views(d.x, occ, uid, mid, genre);
     int n = ck_model_n_weights(fm.fm_model);
@@ -161,8 +173,8 @@ static void check_fm_gradient(ck_genre_pool pool)
     for (int i = 0; i < n; i++) w[i] = ck_model_weight(fm.fm_model, i);
     ck_gradcheck_result r;
     cr_assert_eq(ck_gradcheck(fm_output, &d, w, n, 0, 0, 0, &r), 0, "%s", ck_error());
-    cr_assert(r.ok, "input %d index %ld: analytic %g numeric %g (%ld of %ld failed)", r.worst_input,
-              r.worst_index, r.worst_analytic, r.worst_numeric, r.n_failed, r.n_checked);
+    cr_assert(r.ok, "input %d index %ld: analytic %g numeric %g (%ld of %ld failed)", r.worst_input, r.worst_index,
+              r.worst_analytic, r.worst_numeric, r.n_failed, r.n_checked);
     cr_assert_eq(r.n_checked, (long)ck_count_params(fm.fm_model));
 }
 
@@ -190,8 +202,9 @@ Test(fm, short_training_on_generated_data_beats_the_mean)
     ck_fm_config c = {.n_uid = d.n_uid, .n_mid = d.n_mid, .n_genre = d.n_genre, .k = 8};
     cr_assert_eq(ck_fm_model(s, &c, &fm), 0, "%s", ck_error());
     cr_assert_eq(ck_compile(fm.fm_model, "mse", ck_Adam(0.01f), NULL, 0), 0);
-    ck_history *h = ck_fit(fm.fm_model, tr_rows.x, 4, &tr_rows.y, &(ck_fit_args){
-        .epochs = 8, .batch_size = 256, .shuffle = 1, .val_x = va_rows.x, .val_y = &va_rows.y});
+    ck_history *h =
+        ck_fit(fm.fm_model, tr_rows.x, 4, &tr_rows.y,
+               &(ck_fit_args){.epochs = 8, .batch_size = 256, .shuffle = 1, .val_x = va_rows.x, .val_y = &va_rows.y});
     cr_assert(h, "%s", ck_error());
     double best = INFINITY;
     for (int e = 0; e < h->n_epochs; e++) best = fmin(best, h->epochs[e].val_loss);

@@ -7,8 +7,16 @@
 #include "ck_model.h"
 
 static ck_session *s;
-static void setup(void) { s = ck_session_new(1); ck_error_clear(); }
-static void teardown(void) { ck_session_free(s); ck_error_clear(); }
+static void setup(void)
+{
+    s = ck_session_new(1);
+    ck_error_clear();
+}
+static void teardown(void)
+{
+    ck_session_free(s);
+    ck_error_clear();
+}
 TestSuite(model, .init = setup, .fini = teardown);
 
 /* One summary row: columns end at 32, 53, 65 and 98 (int(98 * [.33, .55, .67, 1])). */
@@ -42,9 +50,9 @@ static ck_model *two_tower(void)
     ck_sym *a = ck_Input(s, ck_shape_of(1, 3), CK_F32, "a");
     ck_sym *b = ck_Input(s, ck_shape_of(1, 3), CK_F32, "b");
     ck_layer *shared = ck_Dense(s, 2, NULL, "shared");
-    ck_sym *sum = ck_call(ck_Add(s, "sum"), (ck_sym *[]){ ck_call1(shared, a), ck_call1(shared, b) }, 2);
+    ck_sym *sum = ck_call(ck_Add(s, "sum"), (ck_sym *[]){ck_call1(shared, a), ck_call1(shared, b)}, 2);
     ck_sym *out = ck_call1(ck_Dense(s, 1, NULL, "out"), sum);
-    return ck_Model(s, (ck_sym *[]){ a, b }, 2, &out, 1, "two_tower");
+    return ck_Model(s, (ck_sym *[]){a, b}, 2, &out, 1, "two_tower");
 }
 
 Test(model, summary_of_a_shared_layer_model)
@@ -115,17 +123,18 @@ Test(model, disconnected_graph)
 {
     ck_sym *a = ck_Input(s, ck_shape_of(1, 2), CK_F32, "a");
     ck_sym *b = ck_Input(s, ck_shape_of(1, 2), CK_F32, "b");
-    ck_sym *sum = ck_call(ck_Add(s, "sum"), (ck_sym *[]){ a, b }, 2);
+    ck_sym *sum = ck_call(ck_Add(s, "sum"), (ck_sym *[]){a, b}, 2);
     cr_assert_null(ck_Model(s, &a, 1, &sum, 1, "half"));
     cr_assert(strstr(ck_error(), "Model 'half': graph disconnected: cannot obtain the value of input 'b' needed by "
-                                 "layer 'sum'"), "%s", ck_error());
+                                 "layer 'sum'"),
+              "%s", ck_error());
 }
 
 Test(model, duplicate_layer_names)
 {
     ck_sym *x = ck_Input(s, ck_shape_of(1, 2), CK_F32, "x");
     ck_sym *y = ck_call1(ck_Dense(s, 2, NULL, "dense"), x);
-    y = ck_call1(ck_Dense(s, 1, NULL, NULL), y);   /* default name is "dense" too */
+    y = ck_call1(ck_Dense(s, 1, NULL, NULL), y); /* default name is "dense" too */
     cr_assert_not_null(y);
     cr_assert_null(ck_Model(s, &x, 1, &y, 1, NULL));
     cr_assert(strstr(ck_error(), "the layer name 'dense' is used by 2 layers"), "%s", ck_error());
@@ -142,21 +151,21 @@ Test(model, argument_errors)
     cr_assert_null(ck_Model(s, &h, 1, &h, 1, NULL));
     cr_assert(strstr(ck_error(), "model inputs must be Input tensors"), "%s", ck_error());
     ck_error_clear();
-    cr_assert_null(ck_Model(s, &x, 1, (ck_sym *[]){ NULL }, 1, NULL));
+    cr_assert_null(ck_Model(s, &x, 1, (ck_sym *[]){NULL}, 1, NULL));
     ck_error_clear();
     cr_assert_eq(ck_summary(NULL, stdout), -1);
     ck_error_clear();
 
     ck_model *m = ck_Model(s, &x, 1, &h, 1, NULL);
-    float data[4] = { 1, 2, 3, 4 }, target[2] = { 1, 2 };
+    float data[4] = {1, 2, 3, 4}, target[2] = {1, 2};
     ck_tensor xt = ck_tensor_view(CK_F32, ck_shape_of(2, 2, 2), data);
     ck_tensor yt = ck_tensor_view(CK_F32, ck_shape_of(2, 2, 1), target);
     cr_assert_null(ck_fit(m, &xt, 1, &yt, NULL));
     cr_assert(strstr(ck_error(), "not compiled"), "%s", ck_error());
     ck_error_clear();
     cr_assert_eq(ck_compile(m, "mse", ck_SGD(0.1f, 0), NULL, 0), 0);
-    ck_tensor two[2] = { xt, xt };
-    cr_assert_null(ck_fit(m, two, 2, &yt, &(ck_fit_args){ .epochs = 1 }));
+    ck_tensor two[2] = {xt, xt};
+    cr_assert_null(ck_fit(m, two, 2, &yt, &(ck_fit_args){.epochs = 1}));
     cr_assert(strstr(ck_error(), "model 'model' has 1 input, got 2"), "%s", ck_error());
     ck_error_clear();
     ck_tensor wrong = ck_tensor_view(CK_F32, ck_shape_of(2, 1, 4), data);
@@ -180,7 +189,7 @@ Test(model, plot_model_writes_dot)
     cr_assert_geq(fd, 0);
     cr_assert_eq(ck_plot_model(m, path), 0);
     FILE *f = fopen(path, "r");
-    char buf[4096] = { 0 };
+    char buf[4096] = {0};
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     remove(path);

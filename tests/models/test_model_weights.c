@@ -18,7 +18,11 @@ static void setup(void)
     cr_assert_geq(fd, 0);
     close(fd);
 }
-static void teardown(void) { remove(path); ck_error_clear(); }
+static void teardown(void)
+{
+    remove(path);
+    ck_error_clear();
+}
 TestSuite(weights, .init = setup, .fini = teardown);
 
 /* x (None, 3) -> Dense(units) "hidden" -> Dense(1) "out", plus an Embedding */
@@ -28,19 +32,20 @@ static ck_model *build(ck_session *s, int units, const char *hidden_name)
     ck_sym *id = ck_Input(s, ck_shape_of(1, 1), CK_I32, "id");
     ck_sym *h = ck_call1(ck_Dense(s, units, "relu", hidden_name), x);
     ck_sym *e = ck_call1(ck_Reshape(s, ck_shape_of(1, 2), "flat"), ck_call1(ck_Embedding(s, 5, 2, 0, "emb"), id));
-    ck_sym *c = ck_call(ck_Concatenate(s, 1, "cat"), (ck_sym *[]){ h, e }, 2);
+    ck_sym *c = ck_call(ck_Concatenate(s, 1, "cat"), (ck_sym *[]){h, e}, 2);
     ck_sym *y = ck_call1(ck_Dense(s, 1, NULL, "out"), c);
-    ck_model *m = ck_Model(s, (ck_sym *[]){ x, id }, 2, &y, 1, NULL);
+    ck_model *m = ck_Model(s, (ck_sym *[]){x, id}, 2, &y, 1, NULL);
     cr_assert_not_null(m, "%s", ck_error());
     return m;
 }
 
-static float xd[12] = { 1, 2, 3, -1, 0, 1, 0.5f, 0.5f, 0.5f, 3, 2, 1 };
-static int32_t ids[4] = { 0, 4, 2, 1 };
+static float xd[12] = {1, 2, 3, -1, 0, 1, 0.5f, 0.5f, 0.5f, 3, 2, 1};
+static int32_t ids[4] = {0, 4, 2, 1};
 
 static ck_tensor *predict(ck_model *m)
 {
-    ck_tensor x[2] = { ck_tensor_view(CK_F32, ck_shape_of(2, 4, 3), xd), ck_tensor_view(CK_I32, ck_shape_of(2, 4, 1), ids) };
+    ck_tensor x[2] = {ck_tensor_view(CK_F32, ck_shape_of(2, 4, 3), xd),
+                      ck_tensor_view(CK_I32, ck_shape_of(2, 4, 1), ids)};
     ck_tensor *p = ck_predict(m, x, 2, 3);
     cr_assert_not_null(p, "%s", ck_error());
     return p;
@@ -57,8 +62,10 @@ Test(weights, round_trip_gives_identical_predictions)
     ck_tensor_free(pb);
     pb = predict(mb);
     cr_assert_eq(memcmp(pa->f, pb->f, 16), 0);
-    ck_tensor_free(pa); ck_tensor_free(pb);
-    ck_session_free(a); ck_session_free(b);
+    ck_tensor_free(pa);
+    ck_tensor_free(pb);
+    ck_session_free(a);
+    ck_session_free(b);
 }
 
 Test(weights, file_layout_is_safetensors)
@@ -74,7 +81,8 @@ Test(weights, file_layout_is_safetensors)
     cr_assert_eq(n % 8, 0);
     char *header = calloc(1, n + 1);
     cr_assert_eq(fread(header, 1, n, f), n);
-    cr_assert(strstr(header, "\"hidden/kernel\":{\"dtype\":\"F32\",\"shape\":[3,4],\"data_offsets\":[40,88]}"), "%s", header);
+    cr_assert(strstr(header, "\"hidden/kernel\":{\"dtype\":\"F32\",\"shape\":[3,4],\"data_offsets\":[40,88]}"), "%s",
+              header);
     cr_assert(strstr(header, "\"emb/embeddings\":{\"dtype\":\"F32\",\"shape\":[5,2]"), "%s", header);
     /* the first float after the header is the first weight (emb/embeddings[0][0]) */
     float first;
@@ -94,7 +102,8 @@ static void expect_load_fails_unchanged(ck_model *m, const char *needle)
     cr_assert(ck_error() && strstr(ck_error(), needle), "%s", ck_error() ? ck_error() : "(none)");
     ck_model_get_weights(m, after);
     cr_assert_eq(memcmp(before, after, sizeof(float) * (size_t)n), 0);
-    free(before); free(after);
+    free(before);
+    free(after);
     ck_error_clear();
 }
 
@@ -127,7 +136,8 @@ Test(weights, missing_tensor_wrong_shape_truncated_body)
     cr_assert_eq(ck_load_weights(NULL, path), -1);
     ck_error_clear();
     cr_assert_eq(ck_save_weights(m, "/nonexistent/dir/w.safetensors"), -1);
-    ck_session_free(a); ck_session_free(b);
+    ck_session_free(a);
+    ck_session_free(b);
 }
 
 /* ---- hostile files ---- */
@@ -156,9 +166,10 @@ static void expect_reject(const char *header, size_t data_len, const char *needl
 
 Test(weights, parser_accepts_valid_and_rejects_hostile_headers)
 {
-    float vals[2] = { 1.5f, -2 };
+    float vals[2] = {1.5f, -2};
     ck_safetensors *st = parse_text("{\"__metadata__\":{\"a\":\"b\"},\"t\\u00e9\":{\"dtype\":\"F32\",\"shape\":[2],"
-                                    "\"data_offsets\":[0,8]}}  ", vals, 8);
+                                    "\"data_offsets\":[0,8]}}  ",
+                                    vals, 8);
     cr_assert_not_null(st, "%s", ck_error());
     cr_assert_eq(st->n, 1);
     cr_assert_str_eq(st->entries[0].name, "t\xc3\xa9");
@@ -178,22 +189,27 @@ Test(weights, parser_accepts_valid_and_rejects_hostile_headers)
     expect_reject("{\"t\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,12]}}", 8, "ends at byte 12");
     expect_reject("{\"t\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 12, "cover 8 data bytes");
     expect_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-                  "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8, "overlap");
+                  "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+                  8, "overlap");
     expect_reject("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-                  "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8, "appears twice");
+                  "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+                  8, "appears twice");
     expect_reject("{\"t\":{\"dtype\":\"F32\",\"shape\":[4294967296],\"data_offsets\":[0,4]}}", 4, "too large");
-    expect_reject("{\"t\":{\"dtype\":\"F32\",\"shape\":[99999999999999999999],\"data_offsets\":[0,4]}}", 4, "shape must be");
+    expect_reject("{\"t\":{\"dtype\":\"F32\",\"shape\":[99999999999999999999],\"data_offsets\":[0,4]}}", 4,
+                  "shape must be");
     expect_reject("{\"t\":{\"dtype\":\"F32\",\"shape\":[2147483647,2147483647,2147483647,2147483647],"
-                  "\"data_offsets\":[0,4]}}", 4, "too large");
+                  "\"data_offsets\":[0,4]}}",
+                  4, "too large");
     expect_reject("{\"t\\ud800\":{}}", 0, "bad tensor name");
     expect_reject("{\"t\\u0000\":{}}", 0, "bad tensor name");
     expect_reject("{\"t\":{\"dtype\":\"F32\"}}", 0, "needs dtype, shape and data_offsets");
-    expect_reject("{\"__metadata__\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
-                  0, "bad __metadata__");
+    expect_reject(
+        "{\"__metadata__\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}", 0,
+        "bad __metadata__");
     expect_reject("{\"t\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}} x", 8, "unexpected bytes");
 
     /* a header length beyond the file */
-    unsigned char big[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, '{', '}' };
+    unsigned char big[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, '{', '}'};
     cr_assert_null(ck_safetensors_parse(big, sizeof big));
     cr_assert(strstr(ck_error(), "does not fit"), "%s", ck_error());
     ck_error_clear();

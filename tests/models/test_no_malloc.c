@@ -18,15 +18,31 @@ void *__real_realloc(void *p, size_t n);
 
 static _Thread_local long n_allocs;
 
-void *__wrap_malloc(size_t n) { n_allocs++; return __real_malloc(n); }
-void *__wrap_calloc(size_t n, size_t size) { n_allocs++; return __real_calloc(n, size); }
-void *__wrap_realloc(void *p, size_t n) { n_allocs++; return __real_realloc(p, n); }
+void *__wrap_malloc(size_t n)
+{
+    n_allocs++;
+    return __real_malloc(n);
+}
+void *__wrap_calloc(size_t n, size_t size)
+{
+    n_allocs++;
+    return __real_calloc(n, size);
+}
+void *__wrap_realloc(void *p, size_t n)
+{
+    n_allocs++;
+    return __real_realloc(p, n);
+}
 
-typedef struct batch_counts { long at_batch[64]; int n_batches; } batch_counts;
+typedef struct batch_counts {
+    long at_batch[64];
+    int n_batches;
+} batch_counts;
 
 static int count_allocs(ck_callback *cb, ck_model *m, int batch, double loss)
 {
-    (void)m; (void)loss;
+    (void)m;
+    (void)loss;
     batch_counts *c = cb->state;
     if (batch < 64) c->at_batch[batch] = n_allocs;
     if (batch + 1 > c->n_batches) c->n_batches = batch + 1;
@@ -47,9 +63,14 @@ static void train_and_check(ck_genre_pool pool)
 
     batch_counts counts = {0};
     ck_callback cb = {.name = "count_allocs", .state = &counts, .on_batch_end = count_allocs};
-    ck_history *h = ck_fit(fm.fm_model, tr.x, 4, &tr.y, &(ck_fit_args){
-        .epochs = 2, .batch_size = 512, .shuffle = 1, .val_x = va.x, .val_y = &va.y,
-        .callbacks = (ck_callback *[]){&cb}, .n_callbacks = 1});
+    ck_history *h = ck_fit(fm.fm_model, tr.x, 4, &tr.y,
+                           &(ck_fit_args){.epochs = 2,
+                                          .batch_size = 512,
+                                          .shuffle = 1,
+                                          .val_x = va.x,
+                                          .val_y = &va.y,
+                                          .callbacks = (ck_callback *[]){&cb},
+                                          .n_callbacks = 1});
     cr_assert(h, "%s", ck_error());
     /* 16,000 training rows / 512 = 32 batches per epoch (31 full, 1 of 128) */
     cr_assert_eq(counts.n_batches, 32);

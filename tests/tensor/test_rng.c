@@ -7,7 +7,9 @@
 /* The PCG32 reference (pcg32_srandom_r / pcg32_random_r), written out
  * independently here from the paper's description: state advances by an
  * LCG, output = xorshift-high-bits rotated by the top 5 bits. */
-typedef struct { uint64_t state, inc; } ref_pcg;
+typedef struct {
+    uint64_t state, inc;
+} ref_pcg;
 
 static uint32_t ref_next(ref_pcg *r)
 {
@@ -30,8 +32,7 @@ static void ref_seed(ref_pcg *r, uint64_t initstate, uint64_t initseq)
 Test(rng, matches_published_pcg32_demo_values)
 {
     /* pcg32-demo output for seed 42, stream 54 (the library's stream). */
-    const uint32_t expected[6] = {0xa15c02b7u, 0x7b47f409u, 0xba1d3330u,
-                                  0x83d2f293u, 0xbfa4784bu, 0xcbed606eu};
+    const uint32_t expected[6] = {0xa15c02b7u, 0x7b47f409u, 0xba1d3330u, 0x83d2f293u, 0xbfa4784bu, 0xcbed606eu};
     ck_rng r;
     ck_rng_seed(&r, 42);
     for (int k = 0; k < 6; k++) cr_expect_eq(ck_rng_u32(&r), expected[k], "value %d", k);
