@@ -7,7 +7,7 @@
  *   models   ck_model.h
  * Not included here, include them when you need them:
  *   models   ck_fm.h         the FM notebook's model (and DeepFM)
- *   data     ck_movielens.h  ck_text.h  ck_mt19937.h   datasets and preprocessing
+ *   data     the headers of data/ (datasets and preprocessing; see the README)
  * Build flags: pkg-config --cflags --libs ckeras */
 #ifndef CKERAS_H
 #define CKERAS_H
