@@ -1,0 +1,117 @@
+/* fit's bookkeeping at its edges: every epoch reshuffles (not only the
+ * first), and validation and evaluate weight each batch's mean by its
+ * sample count when the last batch is short. Values worked out by hand. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
+
+#include "ck_model.h"
+
+static ck_session *s;
+static void setup(void)
+{
+    s = ck_session_new(11);
+    ck_error_clear();
+}
+static void teardown(void)
+{
+    ck_session_free(s);
+    ck_error_clear();
+}
+TestSuite(fit_edges, .init = setup, .fini = teardown);
+
+/* y = w x with one weight w = 1 and an SGD step too small to move it: the
+ * loss of a one-sample batch with target 0 is x^2, so it names the row. */
+static ck_model *identity_model(void)
+{
+    ck_sym *x = ck_Input(s, ck_shape_of(1, 1), CK_F32, "x");
+    ck_layer *d = ck_Dense(s, 1, NULL, "w");
+    ck_layer_set_use_bias(d, 0);
+    ck_sym *y = ck_call1(d, x);
+    ck_model *m = ck_Model(s, &x, 1, &y, 1, NULL);
+    cr_assert_not_null(m, "%s", ck_error());
+    ck_layer_weight(d, 0)->value.f[0] = 1.0f;
+    cr_assert_eq(ck_compile(m, "mse", ck_SGD(1e-30f, 0), (const char *[]){"mae"}, 1), 0, "%s", ck_error());
+    return m;
+}
+
+enum { N_ROWS = 8, N_EPOCHS = 3 };
+
+typedef struct order_log {
+    int n;
+    int rows[N_EPOCHS * N_ROWS];
+} order_log;
+
+static int record_row(ck_callback *cb, ck_model *m, int batch, double loss)
+{
+    (void)m;
+    (void)batch;
+    order_log *o = cb->state;
+    o->rows[o->n++] = (int)lround(sqrt(loss)) - 1; /* x = row + 1 */
+    return 0;
+}
+
+static void train_and_record(int shuffle, order_log *o)
+{
+    static float xd[N_ROWS], yd[N_ROWS];
+    for (int i = 0; i < N_ROWS; i++) xd[i] = (float)(i + 1), yd[i] = 0;
+    ck_model *m = identity_model();
+    ck_tensor x = ck_tensor_view(CK_F32, ck_shape_of(2, N_ROWS, 1), xd);
+    ck_tensor y = ck_tensor_view(CK_F32, ck_shape_of(2, N_ROWS, 1), yd);
+    ck_callback cb = {.name = "order", .state = o, .on_batch_end = record_row};
+    ck_callback *cbs[1] = {&cb};
+    memset(o, 0, sizeof *o);
+    ck_history *h = ck_fit(
+        m, &x, 1, &y,
+        &(ck_fit_args){
+            .epochs = N_EPOCHS, .batch_size = 1, .shuffle = shuffle, .callbacks = cbs, .n_callbacks = 1, .verbose = 0});
+    cr_assert_not_null(h, "%s", ck_error());
+    cr_assert_eq(o->n, N_EPOCHS * N_ROWS);
+    ck_history_free(h);
+}
+
+Test(fit_edges, every_epoch_is_a_new_permutation)
+{
+    order_log o;
+    train_and_record(1, &o);
+    for (int e = 0; e < N_EPOCHS; e++) {
+        int seen[N_ROWS] = {0};
+        for (int i = 0; i < N_ROWS; i++) seen[o.rows[e * N_ROWS + i]]++;
+        for (int r = 0; r < N_ROWS; r++) cr_assert_eq(seen[r], 1, "epoch %d: row %d seen %d times", e + 1, r, seen[r]);
+    }
+    /* two random permutations of 8 rows agree with probability 1/40320 */
+    for (int e = 1; e < N_EPOCHS; e++)
+        for (int f = 0; f < e; f++)
+            cr_assert(memcmp(&o.rows[e * N_ROWS], &o.rows[f * N_ROWS], sizeof(int) * N_ROWS),
+                      "epochs %d and %d saw the rows in the same order", f + 1, e + 1);
+}
+
+Test(fit_edges, without_shuffle_every_epoch_is_in_order)
+{
+    order_log o;
+    train_and_record(0, &o);
+    for (int i = 0; i < N_EPOCHS * N_ROWS; i++) cr_assert_eq(o.rows[i], i % N_ROWS);
+}
+
+/* Five samples x = 1..5, target 0, w = 1: squared errors 1, 4, 9, 16, 25
+ * (mean 11), absolute errors 1..5 (mean 3). In batches of 2, 2, 1 the plain
+ * mean of the batch means would be (2.5 + 12.5 + 25) / 3 and (1.5 + 3.5 + 5) / 3. */
+Test(fit_edges, validation_and_evaluate_weight_a_short_last_batch_by_its_size)
+{
+    float xd[5] = {1, 2, 3, 4, 5}, yd[5] = {0, 0, 0, 0, 0};
+    ck_model *m = identity_model();
+    ck_tensor x = ck_tensor_view(CK_F32, ck_shape_of(2, 5, 1), xd);
+    ck_tensor y = ck_tensor_view(CK_F32, ck_shape_of(2, 5, 1), yd);
+    ck_history *h =
+        ck_fit(m, &x, 1, &y, &(ck_fit_args){.epochs = 1, .batch_size = 2, .val_x = &x, .val_y = &y, .verbose = 0});
+    cr_assert_not_null(h, "%s", ck_error());
+    cr_assert_float_eq(h->epochs[0].val_loss, 11.0, 1e-5);
+    double val_mae;
+    cr_assert_eq(ck_log_value(m, &h->epochs[0], "val_mae", &val_mae), 0, "%s", ck_error());
+    cr_assert_float_eq(val_mae, 3.0, 1e-6);
+    ck_history_free(h);
+    double out[2];
+    cr_assert_eq(ck_evaluate(m, &x, 1, &y, 2, out), 0, "%s", ck_error());
+    cr_assert_float_eq(out[0], 11.0, 1e-5);
+    cr_assert_float_eq(out[1], 3.0, 1e-6);
+}
