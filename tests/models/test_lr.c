@@ -400,12 +400,19 @@ static void fit_epochs(ck_model *m, int epochs)
     ck_history_free(h);
 }
 
+static float same_rate(int epoch, float lr, void *user)
+{
+    (void)epoch;
+    (void)user;
+    return lr;
+}
+
 Test(lr, set_learning_rate_between_fits_equals_uninterrupted_training)
 {
     make_data();
-    float straight[3], resumed[3], recompiled[3];
-    /* three identical sessions (same seed: same weights) */
-    ck_session *sessions[3] = {ck_session_new(11), ck_session_new(11), ck_session_new(11)};
+    float straight[3], resumed[3], recompiled[3], scheduled[3];
+    /* identical sessions (same seed: same weights) */
+    ck_session *sessions[4] = {ck_session_new(11), ck_session_new(11), ck_session_new(11), ck_session_new(11)};
     ck_model *a = small_model(sessions[0], ck_Adam(0.05f));
     fit_epochs(a, 4);
     ck_model_get_weights(a, straight);
@@ -424,11 +431,22 @@ Test(lr, set_learning_rate_between_fits_equals_uninterrupted_training)
     fit_epochs(c, 2);
     ck_model_get_weights(c, recompiled);
 
+    /* the rate set during fit, at every epoch's begin, by a callback */
+    ck_model *d = small_model(sessions[3], ck_Adam(0.05f));
+    ck_callback *cb = ck_LearningRateScheduler(same_rate, NULL, 0);
+    ck_history *h =
+        ck_fit(d, &x_all, 1, &y_all, &(ck_fit_args){.epochs = 4, .batch_size = 8, .callbacks = &cb, .n_callbacks = 1});
+    cr_assert_not_null(h, "%s", ck_error());
+    ck_history_free(h);
+    ck_callback_free(cb);
+    ck_model_get_weights(d, scheduled);
+
     int differs = 0;
     for (int i = 0; i < 3; i++) {
         cr_assert_eq(resumed[i], straight[i], "weight %d", i);
+        cr_assert_eq(scheduled[i], straight[i], "weight %d", i);
         differs |= recompiled[i] != straight[i];
     }
     cr_assert(differs, "recompiling resets Adam's state");
-    for (int i = 0; i < 3; i++) ck_session_free(sessions[i]);
+    for (int i = 0; i < 4; i++) ck_session_free(sessions[i]);
 }
