@@ -60,8 +60,10 @@ int ck_log_value(const ck_model *m, const ck_epoch_log *log, const char *key, do
 int ck_log_set(ck_epoch_log *log, const char *key, double value)
 {
     if (!log || !key) return ck_fail("log_set: NULL argument");
-    if (!strcmp(key, "loss") || !strcmp(key, "val_loss")) {
-        *(key[0] == 'l' ? &log->loss : &log->val_loss) = value;
+    /* the two keys with fields of their own */
+    double *field = !strcmp(key, "loss") ? &log->loss : !strcmp(key, "val_loss") ? &log->val_loss : NULL;
+    if (field) {
+        *field = value;
         return 0;
     }
     for (int i = 0; i < log->n_values; i++)
