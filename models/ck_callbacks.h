@@ -1,5 +1,6 @@
 /* ck_callbacks.h - callbacks, as keras.callbacks: EarlyStopping,
- * ModelCheckpoint, CSVLogger, TerminateOnNaN, and your own.
+ * ModelCheckpoint, CSVLogger, LearningRateScheduler, ReduceLROnPlateau,
+ * TerminateOnNaN, and your own.
  *
  * A callback is a struct of hooks that ck_fit calls; any hook may be NULL.
  * A hook returns 0, or -1 to abort fit with an error (message set). To stop
@@ -17,7 +18,18 @@ struct ck_callback {
     int (*on_batch_end)(ck_callback *cb, ck_model *m, int batch, double loss);
     int (*on_train_end)(ck_callback *cb, ck_model *m);
     void (*free)(ck_callback *cb);
+    /* Keras's on_epoch_begin; epoch is 0-based, as Keras passes it. */
+    int (*on_epoch_begin)(ck_callback *cb, ck_model *m, int epoch);
+    /* Adds this callback's values to the epoch's logs (ck_log_set), as
+     * Keras's callbacks write logs["lr"]: called for every callback after
+     * validation, before the progress line and any on_epoch_end. */
+    int (*add_logs)(ck_callback *cb, ck_model *m, ck_epoch_log *log);
 };
+
+/* logs[key] = value: replaces key's value, or appends key (after the
+ * metrics, in Keras's order). key must live as long as the history (a
+ * string literal). -1 (message) when the log is full. */
+int ck_log_set(ck_epoch_log *log, const char *key, double value);
 
 void ck_model_stop_training(ck_model *m);
 int ck_model_stop_requested(const ck_model *m);
@@ -40,6 +52,26 @@ ck_callback *ck_ModelCheckpoint(const char *path, const char *monitor, int save_
  * epoch (0-based epoch), each value in the shortest form that reads back
  * as the same double. */
 ck_callback *ck_CSVLogger(const char *path);
+/* Keras's LearningRateScheduler: at each epoch's begin, lr =
+ * schedule(epoch, current lr, user) (epoch 0-based) is set on the model's
+ * optimizer (a NaN or negative lr aborts fit); logs "lr" every epoch.
+ * verbose: "Epoch N: LearningRateScheduler setting learning rate to X." */
+ck_callback *ck_LearningRateScheduler(float (*schedule)(int epoch, float lr, void *user), void *user, int verbose);
+/* Keras's ReduceLROnPlateau (mode "auto": "max" for a monitor containing
+ * "acc"; verbose 0). Every epoch logs "lr" (the rate the epoch trained
+ * with), then: in cooldown, cooldown_counter -= 1 and wait = 0; an epoch
+ * improves when monitor < best - min_delta (min_delta as given, not |.|;
+ * "max": > best + min_delta) and sets best, wait = 0; otherwise, out of
+ * cooldown, wait += 1 and when wait >= patience and lr > min_lr:
+ * lr = max(lr * factor, min_lr), cooldown_counter = cooldown, wait = 0.
+ * Keras's defaults: "val_loss", factor 0.1 (must be < 1), patience 10,
+ * min_delta 1e-4, cooldown 0, min_lr 0. monitor NULL: "val_loss". */
+ck_callback *ck_ReduceLROnPlateau(const char *monitor, float factor, int patience, double min_delta, int cooldown,
+                                  float min_lr);
+/* The same with Keras's verbose (1: "Epoch N: ReduceLROnPlateau reducing
+ * learning rate to X.") and mode ("auto", "min" or "max"; NULL: "auto"). */
+ck_callback *ck_ReduceLROnPlateau_ex(const char *monitor, float factor, int patience, int verbose, const char *mode,
+                                     double min_delta, int cooldown, float min_lr);
 /* Stops training at the first batch whose loss is NaN or infinite. */
 ck_callback *ck_TerminateOnNaN(void);
 /* Calls cb->free (if set), then free(cb): for callbacks made by the

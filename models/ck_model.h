@@ -58,6 +58,9 @@ ck_node *ck_model_call(ck_model *m, ck_tape *t, ck_node *const *inputs, int n, i
  * Takes ownership of opt, even on failure. Recompiling is allowed (as in
  * Keras): it replaces the optimizer and its state. */
 int ck_compile(ck_model *m, const char *loss, ck_optimizer *opt, const char *const *metrics, int n_metrics);
+/* Keras's model.optimizer: the compiled model's optimizer (NULL before
+ * compile), e.g. to read or set its learning rate during training. */
+ck_optimizer *ck_model_optimizer(const ck_model *m);
 
 /* ---- history: what fit logs per epoch (Keras's logs dict) ---- */
 #define CK_MAX_METRICS 4
@@ -66,8 +69,9 @@ typedef struct ck_epoch_log {
     int epoch;             /* 1-based */
     double loss, val_loss; /* val_loss NAN without validation data */
     /* every other logged value, in Keras's order (metrics, then val_
-     * metrics): keys[i] ("mae", "val_mae") -> values[i]. The keys are
-     * owned by the history (or the model, during fit). */
+     * metrics, then what callbacks add: "lr"): keys[i] ("mae", "val_mae")
+     * -> values[i]. The keys are owned by the history (or the model, during
+     * fit; added ones are string literals). */
     int n_values;
     const char *keys[CK_MAX_LOGS];
     double values[CK_MAX_LOGS];

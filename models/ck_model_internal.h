@@ -4,7 +4,10 @@
 #ifndef CK_MODEL_INTERNAL_H
 #define CK_MODEL_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "ck_kernels.h"
 
 #include "ck_layers_internal.h"
 #include "ck_model.h"
@@ -46,37 +49,69 @@ typedef struct ck_metric_spec {
 const ck_metric_spec *ck_metric_lookup(const char *name);
 void ck_metric_names(char *buf, size_t n);
 
-/* ---- optimizers (optimizers.c) ---- */
+/* ---- optimizers (optimizers.c: what they share; optimizers_sgd.c: SGD,
+ * RMSprop, Adagrad; optimizers_adam.c: Adam, AdamW, Adamax, Nadam) ---- */
+
+/* The ck_optimizer_args switches a class accepts. */
+enum { CK_OPT_NESTEROV = 1 << 0, CK_OPT_CENTERED = 1 << 1, CK_OPT_AMSGRAD = 1 << 2 };
+
 typedef struct ck_optimizer_class {
     const char *name; /* Keras's class name */
-    int n_slots;      /* state arrays per weight: Adam m and v, SGD velocity */
-    /* once per step before the weights (Adam's bias-corrected step size) */
+    unsigned accepts; /* CK_OPT_* switches it understands */
+    /* state arrays per weight for o's settings (Adam: m, v, and v_hat with
+     * amsgrad) */
+    int (*n_slots)(const ck_optimizer *o);
+    /* once per step, after iterations += 1, before the weights (Adam's
+     * bias-corrected step size); may be NULL */
     void (*begin_step)(ck_optimizer *o);
     /* update w (n) from its gradient g, consuming g (zeroing it) */
     void (*update)(const ck_optimizer *o, float *w, float *g, float *const *slots, int64_t n);
 } ck_optimizer_class;
 
-#define CK_OPTIMIZER_MAX_SLOTS 2
+#define CK_OPTIMIZER_MAX_SLOTS 3
 
 struct ck_optimizer {
     const ck_optimizer_class *cls;
-    float learning_rate;
+    float learning_rate;                                      /* this step's (with a schedule: schedule(step)) */
+    ck_lr_schedule *schedule;                                 /* or NULL: learning_rate is a settable constant */
+    unsigned switches;                                        /* CK_OPT_* that are on */
+    float weight_decay, clipnorm, global_clipnorm, clipvalue; /* 0: off */
     union {
         struct {
             float beta_1, beta_2, epsilon, lr_t;
-        } adam; /* lr_t: this step's */
+        } adam; /* lr_t: this step's (Adam, AdamW) */
         struct {
             float momentum;
         } sgd;
+        struct {
+            float rho, momentum, epsilon;
+        } rmsprop;
+        struct {
+            float epsilon;
+        } adagrad;
+        struct {
+            float beta_1, beta_2, epsilon, bias_correction;
+        } adamax; /* bias_correction: this step's 1 - b1^t */
+        struct {
+            float beta_1, beta_2, epsilon;
+            double u_product; /* u_1 ... u_t so far (1 before the first step) */
+            ck_nadam_step step;
+        } nadam;
     } cfg;
-    long iterations; /* steps taken: Adam's t */
-    int n_weights;
-    float **slots; /* n_weights * cls->n_slots arrays, zeroed at compile */
+    float slot_init[CK_OPTIMIZER_MAX_SLOTS]; /* each state array's first value (Adagrad: 0.1) */
+    long iterations;                         /* steps taken: Adam's t after the increment */
+    int n_weights, n_slots;
+    float **slots; /* n_weights * n_slots arrays, made at compile */
 };
+/* A zeroed optimizer of class cls (message and NULL when out of memory). */
+ck_optimizer *ck_optimizer_new(const ck_optimizer_class *cls, float learning_rate);
 /* Make the per-weight state for params (n of them). -1 (message) on failure. */
 int ck_optimizer_attach(ck_optimizer *o, ck_node *const *params, int n);
 /* One update of every parameter with a gradient. */
 void ck_optimizer_apply(ck_optimizer *o, ck_node *const *params);
+/* The shortest decimal form that reads back as the same value, as Python
+ * prints it: of a float32 (numpy's "0.001") when as_float, else of v. */
+void ck_format_shortest(double v, int as_float, char *buf, size_t n);
 
 /* ---- the model ---- */
 struct ck_model {

@@ -75,3 +75,5 @@ int ck_compile(ck_model *m, const char *loss, ck_optimizer *opt, const char *con
     m->compiled = 1;
     return 0;
 }
+
+ck_optimizer *ck_model_optimizer(const ck_model *m) { return m ? m->opt : NULL; }

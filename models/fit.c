@@ -47,14 +47,33 @@ static void shuffle(int64_t *idx, int64_t n, ck_rng *rng)
     }
 }
 
+static int callback_failed(const ck_callback *cb)
+{
+    if (!ck_error()) ck_fail("callback returned -1");
+    ck_error_prefix("callback '%s': ", cb->name ? cb->name : "(unnamed)");
+    return -1;
+}
+
 static int run_epoch_end(ck_callback *const *cbs, int n, ck_model *m, const ck_epoch_log *log)
 {
     for (int i = 0; i < n; i++)
-        if (cbs[i]->on_epoch_end && cbs[i]->on_epoch_end(cbs[i], m, log)) {
-            if (!ck_error()) ck_fail("callback returned -1");
-            ck_error_prefix("callback '%s': ", cbs[i]->name ? cbs[i]->name : "(unnamed)");
-            return -1;
-        }
+        if (cbs[i]->on_epoch_end && cbs[i]->on_epoch_end(cbs[i], m, log)) return callback_failed(cbs[i]);
+    return 0;
+}
+
+/* Keras's on_epoch_begin (epoch 0-based) */
+static int run_epoch_begin(ck_callback *const *cbs, int n, ck_model *m, int epoch)
+{
+    for (int i = 0; i < n; i++)
+        if (cbs[i]->on_epoch_begin && cbs[i]->on_epoch_begin(cbs[i], m, epoch)) return callback_failed(cbs[i]);
+    return 0;
+}
+
+/* what callbacks log (Keras's logs["lr"]), before anyone reads the logs */
+static int run_add_logs(ck_callback *const *cbs, int n, ck_model *m, ck_epoch_log *log)
+{
+    for (int i = 0; i < n; i++)
+        if (cbs[i]->add_logs && cbs[i]->add_logs(cbs[i], m, log)) return callback_failed(cbs[i]);
     return 0;
 }
 
@@ -173,6 +192,10 @@ ck_history *ck_fit(ck_model *m, const ck_tensor *x, int n_x, const ck_tensor *y,
         memset(log, 0, sizeof *log);
         log->epoch = epoch;
         log->val_loss = NAN;
+        if (run_epoch_begin(cbs, n_cbs, m, epoch - 1)) {
+            rc = -1;
+            break;
+        }
         ck_progbar_start(&bar, epoch, epochs);
         if (idx) shuffle(idx, n, &m->rng);
 
@@ -208,6 +231,10 @@ ck_history *ck_fit(ck_model *m, const ck_tensor *x, int n_x, const ck_tensor *y,
             break;
         }
         log_metrics(m, h, log, metrics, val_metrics);
+        if (run_add_logs(cbs, n_cbs, m, log)) {
+            rc = -1;
+            break;
+        }
         log->seconds = ck_now_seconds() - bar.start;
         h->n_epochs++;
         ck_progbar_end(&bar, log);

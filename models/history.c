@@ -57,6 +57,26 @@ int ck_log_value(const ck_model *m, const ck_epoch_log *log, const char *key, do
     return ck_fail("'%s' is not logged (available: %s)", key, avail);
 }
 
+int ck_log_set(ck_epoch_log *log, const char *key, double value)
+{
+    if (!log || !key) return ck_fail("log_set: NULL argument");
+    /* the two keys with fields of their own */
+    double *field = !strcmp(key, "loss") ? &log->loss : !strcmp(key, "val_loss") ? &log->val_loss : NULL;
+    if (field) {
+        *field = value;
+        return 0;
+    }
+    for (int i = 0; i < log->n_values; i++)
+        if (!strcmp(log->keys[i], key)) {
+            log->values[i] = value;
+            return 0;
+        }
+    if (log->n_values >= CK_MAX_LOGS) return ck_fail("log_set: cannot log '%s': %d values already", key, CK_MAX_LOGS);
+    log->keys[log->n_values] = key;
+    log->values[log->n_values++] = value;
+    return 0;
+}
+
 void ck_history_free(ck_history *h)
 {
     if (!h) return;

@@ -66,8 +66,17 @@ void ck_progbar_update(ck_progbar *p, int64_t done, double loss)
     fflush(stdout);
 }
 
+/* Whether key is a training metric with a val_ twin in the log. */
+static int has_val_twin(const ck_epoch_log *log, const char *key)
+{
+    for (int i = 0; i < log->n_values; i++)
+        if (!strncmp(log->keys[i], "val_", 4) && !strcmp(log->keys[i] + 4, key)) return 1;
+    return 0;
+}
+
 /* The bar at 100%, the time per step, then the epoch's logs in Keras's
- * order: loss, metrics, val_loss, val_ metrics. */
+ * order: loss, metrics, val_loss, val_ metrics, then what callbacks
+ * logged ("lr"). */
 void ck_progbar_end(const ck_progbar *p, const ck_epoch_log *log)
 {
     if (!p->on) return;
@@ -81,13 +90,18 @@ void ck_progbar_end(const ck_progbar *p, const ck_epoch_log *log)
     else
         printf(" %.0fus/step", per_step * 1e6);
     print_value("loss", log->loss);
-    for (int i = 0; i < log->n_values; i++)
-        if (strncmp(log->keys[i], "val_", 4)) print_value(log->keys[i], log->values[i]);
-    if (p->has_validation) {
-        print_value("val_loss", log->val_loss);
-        for (int i = 0; i < log->n_values; i++)
-            if (!strncmp(log->keys[i], "val_", 4)) print_value(log->keys[i], log->values[i]);
+    /* the log's order, with val_loss before the first val_ metric, or
+     * before the first value callbacks added (a key without a val_ twin) */
+    int val_loss_due = p->has_validation;
+    for (int i = 0; i < log->n_values; i++) {
+        const char *key = log->keys[i];
+        if (val_loss_due && (!strncmp(key, "val_", 4) || !has_val_twin(log, key))) {
+            print_value("val_loss", log->val_loss);
+            val_loss_due = 0;
+        }
+        print_value(key, log->values[i]);
     }
+    if (val_loss_due) print_value("val_loss", log->val_loss);
     if (p->tty) printf("\033[K");
     printf("\n");
     fflush(stdout);

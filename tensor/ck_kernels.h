@@ -117,6 +117,46 @@ void ck_k_adam(float *restrict w, float *restrict m, float *restrict v, float *r
                float b1, float b2, float eps);
 /* Keras's SGD: velocity = momentum velocity - lr g; w += velocity (w -= lr g without momentum) */
 void ck_k_sgd(float *restrict w, float *restrict velocity, float *restrict g, int64_t n, float lr, float momentum);
+/* Keras 2.11+ SGD(nesterov=True): velocity = -g lr + velocity momentum; w += -g lr + velocity momentum */
+void ck_k_sgd_nesterov(float *restrict w, float *restrict velocity, float *restrict g, int64_t n, float lr,
+                       float momentum);
+/* Keras 2.11+ RMSprop: ms = rho ms + (1 - rho) g^2; centered (mg not NULL):
+ * mg = rho mg + (1 - rho) g, denominator = ms - mg^2 + eps, else ms + eps;
+ * increment = lr g / sqrt(denominator); with momentum (mom not NULL):
+ * mom = momentum mom + increment, w -= mom; else w -= increment */
+void ck_k_rmsprop(float *restrict w, float *restrict ms, float *restrict mom, float *restrict mg, float *restrict g,
+                  int64_t n, float lr, float rho, float momentum, float eps);
+/* Keras 2.11+ Adagrad: acc += g^2; w -= lr g / sqrt(acc + eps) */
+void ck_k_adagrad(float *restrict w, float *restrict acc, float *restrict g, int64_t n, float lr, float eps);
+/* ck_k_adam with amsgrad: v_hat = max(v_hat, v); w -= lr_t m / (sqrt(v_hat) + eps) */
+void ck_k_adam_amsgrad(float *restrict w, float *restrict m, float *restrict v, float *restrict v_hat,
+                       float *restrict g, int64_t n, float lr_t, float b1, float b2, float eps);
+/* Keras 2.11+ Adamax: m += (g - m)(1 - b1); u = max(b2 u, |g|);
+ * w -= lr m / (bias_correction (u + eps)), bias_correction = 1 - b1^t */
+void ck_k_adamax(float *restrict w, float *restrict m, float *restrict u, float *restrict g, int64_t n, float lr,
+                 float b1, float b2, float eps, float bias_correction);
+/* Keras 2.11+ Nadam's per-step scalars (step t): u_t = b1 (1 - 0.5 0.96^t),
+ * u_t_1 the same at t + 1, u_product_t = u_1 ... u_t, u_product_t_1 =
+ * u_product_t u_t_1, beta_2_power = b2^t */
+typedef struct ck_nadam_step {
+    float lr, beta_1, beta_2, epsilon;
+    float u_t, u_t_1, u_product_t, u_product_t_1, beta_2_power;
+} ck_nadam_step;
+/* m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2);
+ * m_hat = u_t_1 m / (1 - u_product_t_1) + (1 - u_t) g / (1 - u_product_t);
+ * v_hat = v / (1 - beta_2_power); w -= m_hat lr / (sqrt(v_hat) + eps) */
+void ck_k_nadam(float *restrict w, float *restrict m, float *restrict v, float *restrict g, int64_t n,
+                const ck_nadam_step *s);
+/* Before the update, as Keras's base Optimizer (these do not consume g):
+ * sum of g^2 in double (for the clipping norms); tf.clip_by_norm:
+ * g = g clip_norm / max(norm, clip_norm); g *= scale (tf.clip_by_global_norm);
+ * tf.clip_by_value: g = min(max(g, -c), c) (a NaN stays NaN); and the
+ * decoupled weight decay w -= w weight_decay lr */
+double ck_k_sum_squares(const float *restrict g, int64_t n);
+void ck_k_clip_by_norm(float *restrict g, int64_t n, float clip_norm, float norm);
+void ck_k_scale_in_place(float *restrict g, int64_t n, float scale);
+void ck_k_clip_by_value(float *restrict g, int64_t n, float clip_value);
+void ck_k_weight_decay(float *restrict w, int64_t n, float weight_decay, float lr);
 
 /* ---- threads (kernels_threads.c) ---- */
 /* Threads for the loops that use several (OpenMP builds; 1 otherwise).

@@ -1,5 +1,6 @@
-/* kernels_optimizer.c - one optimizer step over one parameter tensor:
- * Adam and SGD as Keras computes them (see ck_kernels.h). */
+/* kernels_optimizer.c - one optimizer step over one parameter tensor, as
+ * Keras computes it (the formulas are in ck_kernels.h), and the gradient
+ * clipping and weight decay that Keras's base Optimizer applies first. */
 #include "kernels_internal.h"
 
 #include <math.h>
@@ -62,4 +63,120 @@ void ck_k_sgd(float *restrict w, float *restrict velocity, float *restrict g, in
         g[k] = 0.0f;
         w[k] += velocity[k];
     }
+}
+
+/* Keras 2.11+ SGD(nesterov=True), dense:
+ *   m = -g lr + m momentum;  w += -g lr + m momentum */
+void ck_k_sgd_nesterov(float *restrict w, float *restrict velocity, float *restrict g, int64_t n, float lr,
+                       float momentum)
+{
+    for (int64_t k = 0; k < n; k++) {
+        const float step = -g[k] * lr;
+        g[k] = 0.0f;
+        velocity[k] = step + velocity[k] * momentum;
+        w[k] += step + velocity[k] * momentum;
+    }
+}
+
+void ck_k_rmsprop(float *restrict w, float *restrict ms, float *restrict mom, float *restrict mg, float *restrict g,
+                  int64_t n, float lr, float rho, float momentum, float eps)
+{
+    for (int64_t k = 0; k < n; k++) {
+        const float gk = g[k];
+        g[k] = 0.0f;
+        ms[k] = rho * ms[k] + (1.0f - rho) * (gk * gk);
+        float denominator = ms[k] + eps;
+        if (mg) {
+            mg[k] = rho * mg[k] + (1.0f - rho) * gk;
+            denominator = ms[k] - mg[k] * mg[k] + eps;
+        }
+        const float increment = lr * gk / sqrtf(denominator);
+        if (mom) {
+            mom[k] = momentum * mom[k] + increment;
+            w[k] -= mom[k];
+        } else
+            w[k] -= increment;
+    }
+}
+
+void ck_k_adagrad(float *restrict w, float *restrict acc, float *restrict g, int64_t n, float lr, float eps)
+{
+    for (int64_t k = 0; k < n; k++) {
+        const float gk = g[k];
+        g[k] = 0.0f;
+        acc[k] += gk * gk;
+        w[k] -= lr * gk / sqrtf(acc[k] + eps);
+    }
+}
+
+void ck_k_adam_amsgrad(float *restrict w, float *restrict m, float *restrict v, float *restrict v_hat,
+                       float *restrict g, int64_t n, float lr_t, float b1, float b2, float eps)
+{
+    /* the moments exactly as ck_k_adam computes them */
+    for (int64_t k = 0; k < n; k++) {
+        const float gk = g[k];
+        g[k] = 0.0f;
+        m[k] = b1 * m[k] + (1.0f - b1) * gk;
+        v[k] = b2 * v[k] + (1.0f - b2) * gk * gk;
+        v_hat[k] = v_hat[k] > v[k] ? v_hat[k] : v[k];
+        w[k] -= lr_t * m[k] / (sqrtf(v_hat[k]) + eps);
+    }
+}
+
+void ck_k_adamax(float *restrict w, float *restrict m, float *restrict u, float *restrict g, int64_t n, float lr,
+                 float b1, float b2, float eps, float bias_correction)
+{
+    for (int64_t k = 0; k < n; k++) {
+        const float gk = g[k], abs_g = fabsf(gk);
+        g[k] = 0.0f;
+        m[k] += (gk - m[k]) * (1.0f - b1);
+        u[k] = b2 * u[k] > abs_g ? b2 * u[k] : abs_g;
+        w[k] -= (lr * m[k]) / (bias_correction * (u[k] + eps));
+    }
+}
+
+void ck_k_nadam(float *restrict w, float *restrict m, float *restrict v, float *restrict g, int64_t n,
+                const ck_nadam_step *s)
+{
+    const float m_scale = s->u_t_1 / (1.0f - s->u_product_t_1), g_scale = (1.0f - s->u_t) / (1.0f - s->u_product_t);
+    const float v_correction = 1.0f - s->beta_2_power;
+    for (int64_t k = 0; k < n; k++) {
+        const float gk = g[k];
+        g[k] = 0.0f;
+        m[k] += (gk - m[k]) * (1.0f - s->beta_1);
+        v[k] += (gk * gk - v[k]) * (1.0f - s->beta_2);
+        const float m_hat = m_scale * m[k] + g_scale * gk, v_hat = v[k] / v_correction;
+        w[k] -= (m_hat * s->lr) / (sqrtf(v_hat) + s->epsilon);
+    }
+}
+
+/* ---- what Keras's base Optimizer does before the update ---- */
+
+double ck_k_sum_squares(const float *restrict g, int64_t n)
+{
+    double sum = 0.0;
+    for (int64_t k = 0; k < n; k++) sum += (double)g[k] * (double)g[k];
+    return sum;
+}
+
+void ck_k_clip_by_norm(float *restrict g, int64_t n, float clip_norm, float norm)
+{
+    const float divisor = norm > clip_norm ? norm : clip_norm;
+    for (int64_t k = 0; k < n; k++) g[k] = g[k] * clip_norm / divisor;
+}
+
+void ck_k_scale_in_place(float *restrict g, int64_t n, float scale)
+{
+    for (int64_t k = 0; k < n; k++) g[k] *= scale;
+}
+
+void ck_k_clip_by_value(float *restrict g, int64_t n, float clip_value)
+{
+    /* comparisons, not fminf/fmaxf: a NaN gradient stays NaN */
+    for (int64_t k = 0; k < n; k++) g[k] = g[k] > clip_value ? clip_value : g[k] < -clip_value ? -clip_value : g[k];
+}
+
+void ck_k_weight_decay(float *restrict w, int64_t n, float weight_decay, float lr)
+{
+    for (int64_t k = 0; k < n; k++) w[k] -= w[k] * weight_decay * lr;
 }

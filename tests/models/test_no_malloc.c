@@ -49,7 +49,7 @@ static int count_allocs(ck_callback *cb, ck_model *m, int batch, double loss)
     return 0;
 }
 
-static void train_and_check(ck_genre_pool pool)
+static void train_and_check(ck_genre_pool pool, ck_optimizer *opt)
 {
     ck_movielens d;
     ck_movielens_batch tr, va;
@@ -59,7 +59,7 @@ static void train_and_check(ck_genre_pool pool)
     ck_fm fm;
     ck_fm_config c = {.n_uid = d.n_uid, .n_mid = d.n_mid, .n_genre = d.n_genre, .k = 8, .genre_pool = pool};
     cr_assert_eq(ck_fm_model(s, &c, &fm), 0, "%s", ck_error());
-    cr_assert_eq(ck_compile(fm.fm_model, "mse", ck_Adam(0.001f), NULL, 0), 0);
+    cr_assert_eq(ck_compile(fm.fm_model, "mse", opt, NULL, 0), 0, "%s", ck_error());
 
     batch_counts counts = {0};
     ck_callback cb = {.name = "count_allocs", .state = &counts, .on_batch_end = count_allocs};
@@ -85,5 +85,20 @@ static void train_and_check(ck_genre_pool pool)
     ck_movielens_free(&d);
 }
 
-Test(no_malloc, fm_training_steps_do_not_allocate_masked) { train_and_check(CK_GENRE_POOL_MASKED); }
-Test(no_malloc, fm_training_steps_do_not_allocate_notebook) { train_and_check(CK_GENRE_POOL_NOTEBOOK); }
+Test(no_malloc, fm_training_steps_do_not_allocate_masked) { train_and_check(CK_GENRE_POOL_MASKED, ck_Adam(0.001f)); }
+Test(no_malloc, fm_training_steps_do_not_allocate_notebook)
+{
+    train_and_check(CK_GENRE_POOL_NOTEBOOK, ck_Adam(0.001f));
+}
+/* the other optimizers, a schedule, clipping and weight decay: state made at
+ * compile, per-step scalars only */
+Test(no_malloc, other_optimizers_do_not_allocate)
+{
+    train_and_check(CK_GENRE_POOL_MASKED,
+                    ck_optimizer_with(ck_optimizer_with_schedule(ck_Nadam(0.001f), ck_CosineDecay(0.001f, 50, 0.1f)),
+                                      &(ck_optimizer_args){.global_clipnorm = 1.0f, .weight_decay = 0.01f}));
+    train_and_check(CK_GENRE_POOL_MASKED, ck_optimizer_with(ck_RMSprop_ex(0.001f, 0.9f, 0.5f, 1e-7f),
+                                                            &(ck_optimizer_args){.centered = 1, .clipnorm = 1.0f}));
+    train_and_check(CK_GENRE_POOL_MASKED,
+                    ck_optimizer_with(ck_AdamW(0.001f, CK_ADAMW_WEIGHT_DECAY), &(ck_optimizer_args){.amsgrad = 1}));
+}
