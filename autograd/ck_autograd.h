@@ -25,7 +25,8 @@ typedef struct ck_tape ck_tape;
 typedef struct ck_op_args {
     int axis;       /* sum, mean, concat, masked_mean (normalised to >= 0) */
     int keepdims;   /* sum, mean, masked_mean */
-    float alpha;    /* scale */
+    float alpha;    /* scale, pow's exponent, clip's lower bound, elu's and leaky_relu's alpha */
+    float beta;     /* clip's upper bound */
     ck_shape shape; /* reshape target */
     void *user;     /* user-defined ops: anything they need */
 } ck_op_args;
@@ -169,6 +170,27 @@ ck_node *ck_tanh(ck_tape *t, ck_node *x);
  * empty input gives NaN (0 / 0), as Keras and PyTorch do. */
 ck_node *ck_mse(ck_tape *t, ck_node *pred, ck_node *target);
 
+/* ---- math and activations, elementwise (x (...) -> (...)) ---- */
+ck_node *ck_exp(ck_tape *t, ck_node *x);
+/* Natural log: log(0) = -inf, log(x < 0) = NaN, as numpy and TF. */
+ck_node *ck_log(ck_tape *t, ck_node *x);
+/* |x|; the derivative at 0 is 0 (sign(0), as TF). */
+ck_node *ck_abs(ck_tape *t, ck_node *x);
+/* Keras's K.clip: min(max(x, lo), hi), with hi raised to lo when hi < lo.
+ * Gradient 1 on [lo, hi] (bounds included, as TF's clip_by_value), 0
+ * outside. */
+ck_node *ck_clip(ck_tape *t, ck_node *x, float lo, float hi);
+/* Softmax and its log along `axis` (negative counts from the end), stable:
+ * the max along the axis is subtracted first, so no finite input gives inf
+ * or NaN. */
+ck_node *ck_softmax(ck_tape *t, ck_node *x, int axis);
+ck_node *ck_log_softmax(ck_tape *t, ck_node *x, int axis);
+/* Sum and mean of all elements: () scalar. Thin helpers, not ops of their
+ * own: reshape to (-1), then sum or mean over axis 0. An empty x gives 0
+ * for both (ck_mean's rule for an empty axis; TF's reduce_mean gives NaN). */
+ck_node *ck_sum_all(ck_tape *t, ck_node *x);
+ck_node *ck_mean_all(ck_tape *t, ck_node *x);
+
 /* The built-in op table (op_table.c), one row per op, in this order. */
 typedef enum ck_op_id {
     CK_OP_ADD,
@@ -188,6 +210,12 @@ typedef enum ck_op_id {
     CK_OP_SIGMOID,
     CK_OP_TANH,
     CK_OP_MSE,
+    CK_OP_EXP,
+    CK_OP_LOG,
+    CK_OP_ABS,
+    CK_OP_CLIP,
+    CK_OP_SOFTMAX,
+    CK_OP_LOG_SOFTMAX,
     CK_OP_COUNT
 } ck_op_id;
 extern const ck_op ck_ops[CK_OP_COUNT];

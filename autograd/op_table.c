@@ -1,9 +1,9 @@
 /* op_table.c - the built-in op table: every op and what it is, in one place.
  *
  * A row names the op's shape rule, forward and backward (in the family
- * files: ops_elementwise.c, ops_matmul.c, ops_reduce.c, ops_shape.c,
- * ops_loss.c) and its flags, the only things the tape knows about an op
- * (see ck_autograd.h):
+ * files: ops_elementwise.c, ops_math.c, ops_nn.c, ops_matmul.c,
+ * ops_reduce.c, ops_shape.c, ops_loss.c) and its flags, the only things
+ * the tape knows about an op (see ck_autograd.h):
  *   VIEW      the value is input 0's data with a new shape (no copy);
  *   WRITES    forward writes every element: the value is not zeroed first;
  *   ASSIGNS   backward writes every element of an input gradient the tape
@@ -34,4 +34,11 @@ const ck_op ck_ops[CK_OP_COUNT] = {
     [CK_OP_SIGMOID] = {"sigmoid", ck_same_shape_f32, ck_sigmoid_forward, ck_sigmoid_backward, WRITES},
     [CK_OP_TANH] = {"tanh", ck_same_shape_f32, ck_tanh_forward, ck_tanh_backward, WRITES},
     [CK_OP_MSE] = {"mse", ck_mse_shape, ck_mse_forward, ck_mse_backward, WRITES | ASSIGNS},
+    [CK_OP_EXP] = {"exp", ck_same_shape_f32, ck_exp_forward, ck_exp_backward, WRITES | ASSIGNS},
+    [CK_OP_LOG] = {"log", ck_same_shape_f32, ck_log_forward, ck_log_backward, WRITES | ASSIGNS},
+    [CK_OP_ABS] = {"abs", ck_same_shape_f32, ck_abs_forward, ck_abs_backward, WRITES | ASSIGNS},
+    [CK_OP_CLIP] = {"clip", ck_same_shape_f32, ck_clip_forward, ck_clip_backward, WRITES | ASSIGNS},
+    [CK_OP_SOFTMAX] = {"softmax", ck_softmax_shape, ck_softmax_forward, ck_softmax_backward, WRITES | ASSIGNS},
+    [CK_OP_LOG_SOFTMAX] = {"log_softmax", ck_softmax_shape, ck_log_softmax_forward, ck_log_softmax_backward,
+                           WRITES | ASSIGNS},
 };

@@ -130,4 +130,21 @@ int ck_mse_shape(ck_node *n);
 int ck_mse_forward(ck_tape *t, ck_node *n);
 void ck_mse_backward(ck_node *n);
 
+/* ops_math.c */
+int ck_exp_forward(ck_tape *t, ck_node *n);
+void ck_exp_backward(ck_node *n);
+int ck_log_forward(ck_tape *t, ck_node *n);
+void ck_log_backward(ck_node *n);
+int ck_abs_forward(ck_tape *t, ck_node *n);
+void ck_abs_backward(ck_node *n);
+int ck_clip_forward(ck_tape *t, ck_node *n);
+void ck_clip_backward(ck_node *n);
+
+/* ops_nn.c */
+int ck_softmax_shape(ck_node *n); /* softmax, log_softmax: one float32 input, an axis of it */
+int ck_softmax_forward(ck_tape *t, ck_node *n);
+void ck_softmax_backward(ck_node *n);
+int ck_log_softmax_forward(ck_tape *t, ck_node *n);
+void ck_log_softmax_backward(ck_node *n);
+
 #endif

@@ -180,3 +180,8 @@ ck_node *ck_masked_mean(ck_tape *t, ck_node *x, ck_node *mask, int axis, int kee
     args.keepdims = keepdims;
     return apply2(t, CK_OP_MASKED_MEAN, x, mask, &args);
 }
+
+/* ---- sum_all, mean_all: x (...) -> () scalar; helpers, not rows ---- */
+
+ck_node *ck_sum_all(ck_tape *t, ck_node *x) { return ck_sum(t, ck_reshape(t, x, ck_shape_of(1, -1)), 0, 0); }
+ck_node *ck_mean_all(ck_tape *t, ck_node *x) { return ck_mean(t, ck_reshape(t, x, ck_shape_of(1, -1)), 0, 0); }

@@ -195,7 +195,10 @@ typedef struct twice_case {
     ck_op_args args;
     const ck_tensor *constant; /* a last input that is not checked (ids, mask) */
     int same_input_twice;      /* op(x, x): one buffer behind two inputs */
-    int second_use_first;      /* made inside the build: set by the test */
+    /* NULL, or maps parameter k's element j from (-1, -0.1] U [0.1, 1) into
+     * the op's domain, away from its kinks */
+    float (*values)(float v, int k, int64_t j);
+    int second_use_first; /* made inside the build: set by the test */
 } twice_case;
 
 static ck_node *sum_all(ck_tape *t, ck_node *x)
@@ -229,6 +232,14 @@ static ck_node *build_twice(ck_tape *t, ck_node *const *in, int n, void *user)
     return ck_add(t, out, extra); /* extra is a scalar: it broadcasts */
 }
 
+/* into (0.2, 2.2): log's domain */
+static float positive(float v, int k, int64_t j)
+{
+    (void)k;
+    (void)j;
+    return v + 1.2f;
+}
+
 static const int32_t id_data[6] = {2, 0, 2, 4, 2, 0};
 static const float mask_data[12] = {1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0}; /* full, padded, all padding */
 
@@ -241,6 +252,10 @@ Test(gradcheck_twice, every_differentiable_op)
     last_axis_keep.axis = -1;
     last_axis_keep.keepdims = 1;
     alpha.alpha = -1.7f;
+    /* clip to [-2, 0.05]: the negative values pass, the positive (>= 0.1) are cut */
+    ck_op_args clip = {0};
+    clip.alpha = -2.0f;
+    clip.beta = 0.05f;
     to_3x8.shape = ck_shape_of(2, 3, -1);
     const ck_shape s234 = ck_shape_of(3, 2, 3, 4);
     twice_case cases[] = {
@@ -266,6 +281,12 @@ Test(gradcheck_twice, every_differentiable_op)
         {.op = CK_OP_SIGMOID, .n_params = 1, .shapes = {s234}},
         {.op = CK_OP_TANH, .n_params = 1, .shapes = {s234}},
         {.op = CK_OP_MSE, .n_params = 2, .shapes = {s234, s234}},
+        {.op = CK_OP_EXP, .n_params = 1, .shapes = {s234}},
+        {.op = CK_OP_LOG, .n_params = 1, .shapes = {s234}, .values = positive},
+        {.op = CK_OP_ABS, .n_params = 1, .shapes = {s234}},
+        {.op = CK_OP_CLIP, .n_params = 1, .shapes = {s234}, .args = clip},
+        {.op = CK_OP_SOFTMAX, .n_params = 1, .shapes = {s234}, .args = axis1},
+        {.op = CK_OP_LOG_SOFTMAX, .n_params = 1, .shapes = {s234}, .args = last_axis_keep},
     };
     int covered[CK_OP_COUNT] = {0};
     ck_rng r;
@@ -278,7 +299,10 @@ Test(gradcheck_twice, every_differentiable_op)
             for (int k = 0; k < c->n_params; k++) {
                 /* values in (-1, -0.1] U [0.1, 1): away from relu's kink */
                 ck_tensor *v = ck_tensor_uniform(c->shapes[k], -0.9f, 0.9f, &r);
-                for (int64_t j = 0; j < v->size; j++) v->f[j] += v->f[j] >= 0 ? 0.1f : -0.1f;
+                for (int64_t j = 0; j < v->size; j++) {
+                    v->f[j] += v->f[j] >= 0 ? 0.1f : -0.1f;
+                    if (c->values) v->f[j] = c->values(v->f[j], k, j);
+                }
                 p[k] = ck_param(v, "x");
             }
             ck_gradcheck_result res;

@@ -38,9 +38,36 @@ static void expect_values(ck_node *n, ck_shape s, const float *expected)
     cr_assert_not_null(n, "%s", ck_error() ? ck_error() : "");
     cr_assert(ck_shape_eq(n->value.shape, s), "shape %s, expected %s", ck_shape_str(n->value.shape, got, sizeof got),
               ck_shape_str(s, want, sizeof want));
+    for (int64_t k = 0; k < n->value.size; k++) {
+        float got = n->value.f[k], e = expected[k];
+        int ok = isfinite(e) ? fabsf(got - e) <= 1e-5f * (1.0f + fabsf(e)) : isnan(e) ? isnan(got) : got == e;
+        cr_expect(ok, "element %lld: %g, expected %g", (long long)k, (double)got, (double)e);
+    }
+}
+
+/* Every element finite: what the stable ops promise for finite inputs. */
+static void expect_finite(const ck_node *n)
+{
+    cr_assert_not_null(n, "%s", ck_error() ? ck_error() : "");
     for (int64_t k = 0; k < n->value.size; k++)
-        cr_expect(fabsf(n->value.f[k] - expected[k]) <= 1e-5f * (1.0f + fabsf(expected[k])),
-                  "element %lld: %g, expected %g", (long long)k, (double)n->value.f[k], (double)expected[k]);
+        cr_expect(isfinite(n->value.f[k]), "element %lld: %g", (long long)k, (double)n->value.f[k]);
+}
+
+/* d sum(op(x)) / dx at the given points: the derivative rule at kinks and
+ * ties, which a gradient check cannot see. */
+typedef ck_node *(*unary_fn)(ck_tape *t, ck_node *x, const void *settings);
+
+static void expect_derivative(unary_fn op, const void *settings, int n, const float *x, const float *expected)
+{
+    ck_node *p = ck_param(ck_tensor_from_data(ck_shape_of(1, n), x), "x");
+    ck_node *y = op(tape, p, settings);
+    cr_assert_not_null(y, "%s", ck_error() ? ck_error() : "");
+    ck_node *total = ck_sum_all(tape, y);
+    cr_assert_eq(ck_backward(tape, total), 0, "%s", ck_error() ? ck_error() : "");
+    for (int k = 0; k < n; k++)
+        cr_expect(fabsf(p->grad[k] - expected[k]) <= 1e-6f * (1.0f + fabsf(expected[k])), "x = %g: d %g, expected %g",
+                  (double)x[k], (double)p->grad[k], (double)expected[k]);
+    ck_param_free(p);
 }
 
 static const float A23[6] = {1, 2, 3, 4, 5, 6}; /* [[1,2,3],[4,5,6]] */
@@ -182,13 +209,137 @@ Test(forward, mse)
 
 Test(forward, table_lists_every_op_by_name)
 {
-    const char *names[CK_OP_COUNT] = {"add",         "sub",    "mul",     "scale",  "matmul", "sum",
-                                      "mean",        "square", "reshape", "concat", "gather", "mask_nonzero",
-                                      "masked_mean", "relu",   "sigmoid", "tanh",   "mse"};
+    const char *names[CK_OP_COUNT] = {"add",         "sub",    "mul",     "scale",   "matmul",     "sum",
+                                      "mean",        "square", "reshape", "concat",  "gather",     "mask_nonzero",
+                                      "masked_mean", "relu",   "sigmoid", "tanh",    "mse",        "exp",
+                                      "log",         "abs",    "clip",    "softmax", "log_softmax"};
     for (int k = 0; k < CK_OP_COUNT; k++) {
         cr_expect_str_eq(ck_ops[k].name, names[k]);
         cr_expect_not_null(ck_ops[k].shape);
         cr_expect_not_null(ck_ops[k].forward);
         if (k != CK_OP_MASK_NONZERO) cr_expect_not_null(ck_ops[k].backward, "%s", names[k]);
     }
+}
+
+/* ---- math and activations ---- */
+
+Test(forward, exp_log_abs)
+{
+    const float x[5] = {-100, -1.5f, 0, 0.5f, 20};
+    float e[5], a[5];
+    for (int k = 0; k < 5; k++) {
+        e[k] = (float)exp((double)x[k]);
+        a[k] = x[k] < 0 ? -x[k] : x[k];
+    }
+    ck_node *n = value(ck_shape_of(2, 1, 5), x);
+    expect_values(ck_exp(tape, n), ck_shape_of(2, 1, 5), e);
+    expect_values(ck_abs(tape, n), ck_shape_of(2, 1, 5), a);
+    /* log: 0 gives -inf and a negative NaN, as numpy; e^1 gives 1 */
+    const float y[5] = {1, 2.718281828f, 0.25f, 0, -1};
+    expect_values(ck_log(tape, value(ck_shape_of(1, 5), y)), ck_shape_of(1, 5),
+                  (float[]){0, 1, (float)log(0.25), -INFINITY, NAN});
+}
+
+Test(forward, clip_keras_bounds)
+{
+    const float x[6] = {-3, -1, 0.5f, 2, 5, NAN};
+    ck_node *n = value(ck_shape_of(1, 6), x);
+    expect_values(ck_clip(tape, n, -1, 2), ck_shape_of(1, 6), (float[]){-1, -1, 0.5f, 2, 2, NAN});
+    /* K.clip raises max_value to min_value when it is smaller: all 1 */
+    expect_values(ck_clip(tape, n, 1, 0), ck_shape_of(1, 6), (float[]){1, 1, 1, 1, 1, NAN});
+}
+
+/* softmax along the last axis computed in double, the plain formula (safe
+ * for the small inputs given). */
+static void reference_softmax(const double *x, int n, float *out, int log_form)
+{
+    double sum = 0;
+    for (int k = 0; k < n; k++) sum += exp(x[k]);
+    for (int k = 0; k < n; k++) out[k] = (float)(log_form ? x[k] - log(sum) : exp(x[k]) / sum);
+}
+
+Test(forward, softmax_and_log_softmax)
+{
+    const float x[6] = {1, 2, 3, -0.5f, 0, 4}; /* (2, 3) */
+    const double r0[3] = {1, 2, 3}, r1[3] = {-0.5, 0, 4};
+    float sm[6], lsm[6];
+    reference_softmax(r0, 3, sm, 0);
+    reference_softmax(r1, 3, sm + 3, 0);
+    reference_softmax(r0, 3, lsm, 1);
+    reference_softmax(r1, 3, lsm + 3, 1);
+    ck_node *n = value(ck_shape_of(2, 2, 3), x);
+    expect_values(ck_softmax(tape, n, -1), ck_shape_of(2, 2, 3), sm);
+    expect_values(ck_softmax(tape, n, 1), ck_shape_of(2, 2, 3), sm);
+    expect_values(ck_log_softmax(tape, n, -1), ck_shape_of(2, 2, 3), lsm);
+    /* axis 0: each column of (2, 3) on its own */
+    float col[6];
+    for (int j = 0; j < 3; j++) {
+        const double c[2] = {x[j], x[3 + j]};
+        float out[2];
+        reference_softmax(c, 2, out, 0);
+        col[j] = out[0];
+        col[3 + j] = out[1];
+    }
+    expect_values(ck_softmax(tape, n, 0), ck_shape_of(2, 2, 3), col);
+    /* 3-d, middle axis: (2, 2, 2), pairs x[o, 0, i], x[o, 1, i] */
+    const float z[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+    const float lo = (float)(1.0 / (1.0 + exp(2.0))), hi = 1.0f - lo; /* softmax of (a, a + 2) */
+    expect_values(ck_softmax(tape, value(ck_shape_of(3, 2, 2, 2), z), 1), ck_shape_of(3, 2, 2, 2),
+                  (float[]){lo, lo, hi, hi, lo, lo, hi, hi});
+}
+
+Test(forward, softmax_extreme_inputs_stay_finite)
+{
+    /* e^1000 overflows float: only the max-subtracted form is finite */
+    const float x[3] = {1000, 1000, -1000};
+    ck_node *n = value(ck_shape_of(1, 3), x);
+    expect_values(ck_softmax(tape, n, -1), ck_shape_of(1, 3), (float[]){0.5f, 0.5f, 0});
+    const float ln2 = (float)log(2.0);
+    expect_values(ck_log_softmax(tape, n, -1), ck_shape_of(1, 3), (float[]){-ln2, -ln2, -2000 - ln2});
+    const float big[4] = {3e4f, -3e4f, 0, 88.8f};
+    ck_node *b = value(ck_shape_of(2, 2, 2), big);
+    expect_values(ck_log_softmax(tape, b, -1), ck_shape_of(2, 2, 2), (float[]){0, -6e4f, -88.8f, 0});
+    expect_finite(ck_softmax(tape, b, -1));
+}
+
+Test(forward, sum_all_mean_all)
+{
+    ck_node *a = value(ck_shape_of(2, 2, 3), A23);
+    expect_values(ck_sum_all(tape, a), ck_shape_of(0), (float[]){21});
+    expect_values(ck_mean_all(tape, a), ck_shape_of(0), (float[]){3.5f});
+    const float s[1] = {4};
+    expect_values(ck_sum_all(tape, value(ck_shape_of(0), s)), ck_shape_of(0), (float[]){4});
+}
+
+Test(forward, new_op_errors)
+{
+    ck_node *a = value(ck_shape_of(2, 2, 3), A23);
+    cr_expect_null(ck_softmax(tape, a, 2));
+    cr_expect_str_eq(ck_error(), "softmax: axis 2 out of range for shape (2, 3)");
+    ck_error_clear();
+    cr_expect_null(ck_log(tape, ids(ck_shape_of(1, 2), (int32_t[]){1, 2})));
+    cr_expect_str_eq(ck_error(), "log: input 0 must be float32, got int32");
+    ck_error_clear();
+    cr_expect_null(ck_exp(tape, NULL)); /* an earlier failure flows through */
+}
+
+static ck_node *abs_op(ck_tape *t, ck_node *x, const void *s)
+{
+    (void)s;
+    return ck_abs(t, x);
+}
+
+static ck_node *clip_op(ck_tape *t, ck_node *x, const void *s)
+{
+    const float *bounds = s;
+    return ck_clip(t, x, bounds[0], bounds[1]);
+}
+
+Test(forward, derivatives_at_kinks_follow_tf)
+{
+    /* abs: sign(x), 0 at 0 (TF's Abs gradient is grad * sign(x)) */
+    expect_derivative(abs_op, NULL, 3, (float[]){-2, 0, 3}, (float[]){-1, 0, 1});
+    /* clip_by_value: 1 on [lo, hi] including the bounds, 0 outside */
+    const float bounds[2] = {-1, 2};
+    expect_derivative(clip_op, bounds, 5, (float[]){-3, -1, 0.5f, 2, 5}, (float[]){0, 1, 1, 1, 0});
 }

@@ -31,6 +31,24 @@ static ck_node *random_param(ck_rng *r, ck_shape s)
     return ck_param(v, "x");
 }
 
+/* Values uniform in [lo, hi): for ops defined on part of the line (log). */
+static ck_node *param_in(ck_rng *r, ck_shape s, float lo, float hi)
+{
+    return ck_param(ck_tensor_uniform(s, lo, hi, r), "x");
+}
+
+/* random_param's values moved at least `gap` away from each of the kinks. */
+static ck_node *param_away_from(ck_rng *r, ck_shape s, const float *kinks, int n_kinks, float gap)
+{
+    ck_node *p = random_param(r, s);
+    for (int64_t k = 0; k < p->value.size; k++)
+        for (int j = 0; j < n_kinks; j++) {
+            float d = p->value.f[k] - kinks[j];
+            if (fabsf(d) < gap) p->value.f[k] = kinks[j] + (d >= 0 ? gap : -gap);
+        }
+    return p;
+}
+
 static void check(case_spec *c, ck_node **params, int n)
 {
     ck_error_clear();
@@ -224,4 +242,52 @@ Test(gradcheck, mse_both_inputs)
 {
     check_binary(CK_OP_MSE, ck_shape_of(2, 5, 1), ck_shape_of(2, 5, 1), 900);
     check_binary(CK_OP_MSE, ck_shape_of(3, 2, 3, 2), ck_shape_of(3, 2, 3, 2), 901);
+}
+
+/* ---- math and activations ---- */
+
+static const ck_shape *unary_shapes(void)
+{
+    static ck_shape shapes[3];
+    shapes[0] = ck_shape_of(1, 5);
+    shapes[1] = ck_shape_of(2, 3, 4);
+    shapes[2] = ck_shape_of(4, 2, 1, 2, 3);
+    return shapes;
+}
+
+static void check_one(ck_op_id op, ck_op_args args, ck_node *p)
+{
+    case_spec c = {.op = op, .args = args};
+    check(&c, &p, 1);
+}
+
+Test(gradcheck, exp_log_abs_clip)
+{
+    const ck_shape *shapes = unary_shapes();
+    ck_op_args none = {0}, clip = {0};
+    clip.alpha = -0.5f;
+    clip.beta = 0.4f;
+    const float bounds[2] = {-0.5f, 0.4f};
+    ck_rng r;
+    ck_rng_seed(&r, 1100);
+    for (int k = 0; k < 3; k++) {
+        check_unary(CK_OP_EXP, shapes[k], none, 1110 + k);
+        check_one(CK_OP_LOG, none, param_in(&r, shapes[k], 0.2f, 3.0f));
+        check_unary(CK_OP_ABS, shapes[k], none, 1120 + k); /* random_param keeps away from 0 */
+        check_one(CK_OP_CLIP, clip, param_away_from(&r, shapes[k], bounds, 2, 0.05f));
+    }
+}
+
+Test(gradcheck, softmax_log_softmax_every_axis)
+{
+    for (int axis = -3; axis < 3; axis++) {
+        ck_op_args args = {0};
+        args.axis = axis;
+        check_unary(CK_OP_SOFTMAX, ck_shape_of(3, 2, 3, 4), args, 1200 + axis);
+        check_unary(CK_OP_LOG_SOFTMAX, ck_shape_of(3, 2, 3, 4), args, 1210 + axis);
+    }
+    ck_op_args last = {0};
+    last.axis = -1;
+    check_unary(CK_OP_SOFTMAX, ck_shape_of(1, 7), last, 1220);
+    check_unary(CK_OP_LOG_SOFTMAX, ck_shape_of(2, 5, 1), last, 1221); /* one class: constant output */
 }

@@ -1,0 +1,75 @@
+/* ops_math.c - elementwise math: exp, log, abs, clip. Each row is a thin
+ * pair over the shared unary kernels (ck_k_unary, tensor/kernels_math.c),
+ * which write every element, so every row here is flagged WRITES | ASSIGNS
+ * (see ops_internal.h for the conventions, op_table.c for the rows). */
+#include "ck_kernels.h"
+#include "ops_internal.h"
+
+/* y = op(x), with the op's constants from args (alpha, beta). */
+static void unary_forward(ck_unop op, ck_node *n)
+{
+    ck_k_unary(op, n->value.f, n->in[0]->value.f, n->value.size, n->args.alpha, n->args.beta);
+}
+
+/* x's gradient (+)= g op'(x): assigned when the tape left it unset. */
+static void unary_backward(ck_unop op, ck_node *n)
+{
+    ck_node *x = n->in[0];
+    const float *xv = x->value.f, *y = n->value.f;
+    if (x->grad_unset)
+        ck_k_unary_backward_assign(op, x->grad, xv, y, n->grad, n->value.size, n->args.alpha, n->args.beta);
+    else if (x->grad)
+        ck_k_unary_backward(op, x->grad, xv, y, n->grad, n->value.size, n->args.alpha, n->args.beta);
+}
+
+/* ---- exp: x (...) -> e^x (...); derivative from the output: y ---- */
+
+int ck_exp_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    unary_forward(CK_UN_EXP, n);
+    return 0;
+}
+void ck_exp_backward(ck_node *n) { unary_backward(CK_UN_EXP, n); }
+ck_node *ck_exp(ck_tape *t, ck_node *x) { return apply1(t, CK_OP_EXP, x, NULL); }
+
+/* ---- log: x (...) -> ln x (...); derivative 1 / x ---- */
+
+int ck_log_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    unary_forward(CK_UN_LOG, n);
+    return 0;
+}
+void ck_log_backward(ck_node *n) { unary_backward(CK_UN_LOG, n); }
+ck_node *ck_log(ck_tape *t, ck_node *x) { return apply1(t, CK_OP_LOG, x, NULL); }
+
+/* ---- abs: x (...) -> |x| (...); derivative sign(x), 0 at 0 ---- */
+
+int ck_abs_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    unary_forward(CK_UN_ABS, n);
+    return 0;
+}
+void ck_abs_backward(ck_node *n) { unary_backward(CK_UN_ABS, n); }
+ck_node *ck_abs(ck_tape *t, ck_node *x) { return apply1(t, CK_OP_ABS, x, NULL); }
+
+/* ---- clip: x (...) -> min(max(x, lo), hi) (...), lo = alpha, hi = beta;
+ * derivative 1 on [lo, hi], 0 outside ---- */
+
+int ck_clip_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    unary_forward(CK_UN_CLIP, n);
+    return 0;
+}
+void ck_clip_backward(ck_node *n) { unary_backward(CK_UN_CLIP, n); }
+
+ck_node *ck_clip(ck_tape *t, ck_node *x, float lo, float hi)
+{
+    ck_op_args args = {0};
+    args.alpha = lo;
+    args.beta = hi < lo ? lo : hi; /* K.clip: max_value < min_value means max_value = min_value */
+    return apply1(t, CK_OP_CLIP, x, &args);
+}
