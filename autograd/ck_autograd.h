@@ -143,6 +143,13 @@ ck_node *ck_add(ck_tape *t, ck_node *a, ck_node *b);
 ck_node *ck_sub(ck_tape *t, ck_node *a, ck_node *b);
 ck_node *ck_mul(ck_tape *t, ck_node *a, ck_node *b);
 ck_node *ck_scale(ck_tape *t, ck_node *x, float alpha); /* alpha * x */
+ck_node *ck_neg(ck_tape *t, ck_node *x);                /* -x: ck_scale by -1, not a row of its own */
+/* a / b, broadcasting; b = 0 gives inf or NaN, as IEEE (and numpy). */
+ck_node *ck_div(ck_tape *t, ck_node *a, ck_node *b);
+/* Elementwise max and min, broadcasting. On a tie the value and the whole
+ * gradient go to a: TF's Maximum and Minimum gradients (a >= b, a <= b). */
+ck_node *ck_maximum(ck_tape *t, ck_node *a, ck_node *b);
+ck_node *ck_minimum(ck_tape *t, ck_node *a, ck_node *b);
 /* (..., k) @ (k, n) -> (..., n): leading dims of a are rows. */
 ck_node *ck_matmul(ck_tape *t, ck_node *a, ck_node *b);
 /* Reduce one axis (negative counts from the end). */
@@ -174,6 +181,9 @@ ck_node *ck_mse(ck_tape *t, ck_node *pred, ck_node *target);
 ck_node *ck_exp(ck_tape *t, ck_node *x);
 /* Natural log: log(0) = -inf, log(x < 0) = NaN, as numpy and TF. */
 ck_node *ck_log(ck_tape *t, ck_node *x);
+ck_node *ck_sqrt(ck_tape *t, ck_node *x); /* derivative 1 / (2 sqrt x): inf at 0, as TF */
+/* x^p for a constant p (powf: a negative x with a fractional p is NaN). */
+ck_node *ck_pow(ck_tape *t, ck_node *x, float p);
 /* |x|; the derivative at 0 is 0 (sign(0), as TF). */
 ck_node *ck_abs(ck_tape *t, ck_node *x);
 /* Keras's K.clip: min(max(x, lo), hi), with hi raised to lo when hi < lo.
@@ -216,6 +226,11 @@ typedef enum ck_op_id {
     CK_OP_CLIP,
     CK_OP_SOFTMAX,
     CK_OP_LOG_SOFTMAX,
+    CK_OP_SQRT,
+    CK_OP_POW,
+    CK_OP_DIV,
+    CK_OP_MAXIMUM,
+    CK_OP_MINIMUM,
     CK_OP_COUNT
 } ck_op_id;
 extern const ck_op ck_ops[CK_OP_COUNT];

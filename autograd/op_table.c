@@ -41,4 +41,9 @@ const ck_op ck_ops[CK_OP_COUNT] = {
     [CK_OP_SOFTMAX] = {"softmax", ck_softmax_shape, ck_softmax_forward, ck_softmax_backward, WRITES | ASSIGNS},
     [CK_OP_LOG_SOFTMAX] = {"log_softmax", ck_softmax_shape, ck_log_softmax_forward, ck_log_softmax_backward,
                            WRITES | ASSIGNS},
+    [CK_OP_SQRT] = {"sqrt", ck_same_shape_f32, ck_sqrt_forward, ck_sqrt_backward, WRITES | ASSIGNS},
+    [CK_OP_POW] = {"pow", ck_same_shape_f32, ck_pow_forward, ck_pow_backward, WRITES | ASSIGNS},
+    [CK_OP_DIV] = {"div", ck_binary_shape, ck_div_forward, ck_div_backward, WRITES},
+    [CK_OP_MAXIMUM] = {"maximum", ck_binary_shape, ck_maximum_forward, ck_maximum_backward, WRITES},
+    [CK_OP_MINIMUM] = {"minimum", ck_binary_shape, ck_minimum_forward, ck_minimum_backward, WRITES},
 };

@@ -78,7 +78,7 @@ static inline ck_node *apply2(ck_tape *t, ck_op_id id, ck_node *a, ck_node *b, c
 /* ---- the functions the rows of ck_ops[] name, by family file ---- */
 
 /* ops_elementwise.c */
-int ck_binary_shape(ck_node *n);   /* add, sub, mul: numpy broadcasting */
+int ck_binary_shape(ck_node *n);   /* add, sub, mul, div, maximum, minimum: numpy broadcasting */
 int ck_same_shape_f32(ck_node *n); /* one float32 input, output of its shape */
 int ck_add_forward(ck_tape *t, ck_node *n);
 void ck_add_backward(ck_node *n);
@@ -86,6 +86,12 @@ int ck_sub_forward(ck_tape *t, ck_node *n);
 void ck_sub_backward(ck_node *n);
 int ck_mul_forward(ck_tape *t, ck_node *n);
 void ck_mul_backward(ck_node *n);
+int ck_div_forward(ck_tape *t, ck_node *n);
+void ck_div_backward(ck_node *n);
+int ck_maximum_forward(ck_tape *t, ck_node *n);
+void ck_maximum_backward(ck_node *n);
+int ck_minimum_forward(ck_tape *t, ck_node *n);
+void ck_minimum_backward(ck_node *n);
 int ck_scale_forward(ck_tape *t, ck_node *n);
 void ck_scale_backward(ck_node *n);
 int ck_square_forward(ck_tape *t, ck_node *n);
@@ -135,6 +141,10 @@ int ck_exp_forward(ck_tape *t, ck_node *n);
 void ck_exp_backward(ck_node *n);
 int ck_log_forward(ck_tape *t, ck_node *n);
 void ck_log_backward(ck_node *n);
+int ck_sqrt_forward(ck_tape *t, ck_node *n);
+void ck_sqrt_backward(ck_node *n);
+int ck_pow_forward(ck_tape *t, ck_node *n);
+void ck_pow_backward(ck_node *n);
 int ck_abs_forward(ck_tape *t, ck_node *n);
 void ck_abs_backward(ck_node *n);
 int ck_clip_forward(ck_tape *t, ck_node *n);

@@ -1,4 +1,4 @@
-/* ops_math.c - elementwise math: exp, log, abs, clip. Each row is a thin
+/* ops_math.c - elementwise math: exp, log, sqrt, abs, pow, clip. Each row is a thin
  * pair over the shared unary kernels (ck_k_unary, tensor/kernels_math.c),
  * which write every element, so every row here is flagged WRITES | ASSIGNS
  * (see ops_internal.h for the conventions, op_table.c for the rows). */
@@ -43,6 +43,34 @@ int ck_log_forward(ck_tape *t, ck_node *n)
 }
 void ck_log_backward(ck_node *n) { unary_backward(CK_UN_LOG, n); }
 ck_node *ck_log(ck_tape *t, ck_node *x) { return apply1(t, CK_OP_LOG, x, NULL); }
+
+/* ---- sqrt: x (...) -> sqrt x (...); derivative from the output: 1 / (2 y) ---- */
+
+int ck_sqrt_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    unary_forward(CK_UN_SQRT, n);
+    return 0;
+}
+void ck_sqrt_backward(ck_node *n) { unary_backward(CK_UN_SQRT, n); }
+ck_node *ck_sqrt(ck_tape *t, ck_node *x) { return apply1(t, CK_OP_SQRT, x, NULL); }
+
+/* ---- pow: x (...) -> x^p (...), p = alpha a constant; derivative p x^(p - 1) ---- */
+
+int ck_pow_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    unary_forward(CK_UN_POW, n);
+    return 0;
+}
+void ck_pow_backward(ck_node *n) { unary_backward(CK_UN_POW, n); }
+
+ck_node *ck_pow(ck_tape *t, ck_node *x, float p)
+{
+    ck_op_args args = {0};
+    args.alpha = p;
+    return apply1(t, CK_OP_POW, x, &args);
+}
 
 /* ---- abs: x (...) -> |x| (...); derivative sign(x), 0 at 0 ---- */
 

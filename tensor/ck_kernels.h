@@ -15,7 +15,9 @@
 #include "ck_tensor.h"
 
 /* ---- broadcasting elementwise ops (kernels_elementwise.c) ---- */
-typedef enum ck_binop { CK_BIN_ADD, CK_BIN_SUB, CK_BIN_MUL } ck_binop;
+/* max and min pick a where a >= b (a <= b for min), ties included: the
+ * gradient follows the pick, as TF's Maximum and Minimum gradients do. */
+typedef enum ck_binop { CK_BIN_ADD, CK_BIN_SUB, CK_BIN_MUL, CK_BIN_DIV, CK_BIN_MAX, CK_BIN_MIN } ck_binop;
 
 /* How two inputs broadcast to one output, simplified for fast loops: the
  * output is walked as 4 nested dims d[0..3] (leading dims 1 when unused) and

@@ -240,6 +240,21 @@ static float positive(float v, int k, int64_t j)
     return v + 1.2f;
 }
 
+/* the second input into |b| in [0.5, 1.1): a divisor away from 0 */
+static float divisor(float v, int k, int64_t j)
+{
+    (void)j;
+    return k == 1 ? v + (v >= 0 ? 0.4f : -0.4f) : v;
+}
+
+/* onto the grids 0.2 i + 0.05 (input 0) and 0.2 i - 0.05 (input 1), which
+ * stay 0.1 apart: no near-ties between a and b */
+static float grid(float v, int k, int64_t j)
+{
+    (void)j;
+    return 0.2f * roundf(5.0f * v) + (k == 0 ? 0.05f : -0.05f);
+}
+
 static const int32_t id_data[6] = {2, 0, 2, 4, 2, 0};
 static const float mask_data[12] = {1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0}; /* full, padded, all padding */
 
@@ -256,6 +271,8 @@ Test(gradcheck_twice, every_differentiable_op)
     ck_op_args clip = {0};
     clip.alpha = -2.0f;
     clip.beta = 0.05f;
+    ck_op_args exponent = {0};
+    exponent.alpha = 1.5f;
     to_3x8.shape = ck_shape_of(2, 3, -1);
     const ck_shape s234 = ck_shape_of(3, 2, 3, 4);
     twice_case cases[] = {
@@ -287,6 +304,14 @@ Test(gradcheck_twice, every_differentiable_op)
         {.op = CK_OP_CLIP, .n_params = 1, .shapes = {s234}, .args = clip},
         {.op = CK_OP_SOFTMAX, .n_params = 1, .shapes = {s234}, .args = axis1},
         {.op = CK_OP_LOG_SOFTMAX, .n_params = 1, .shapes = {s234}, .args = last_axis_keep},
+        {.op = CK_OP_SQRT, .n_params = 1, .shapes = {s234}, .values = positive},
+        {.op = CK_OP_POW, .n_params = 1, .shapes = {s234}, .args = exponent, .values = positive},
+        {.op = CK_OP_DIV, .n_params = 2, .shapes = {s234, ck_shape_of(2, 3, 1)}, .values = divisor},
+        {.op = CK_OP_DIV, .n_params = 1, .shapes = {s234}, .same_input_twice = 1, .values = positive},
+        {.op = CK_OP_MAXIMUM, .n_params = 2, .shapes = {ck_shape_of(1, 4), s234}, .values = grid},
+        {.op = CK_OP_MAXIMUM, .n_params = 1, .shapes = {s234}, .same_input_twice = 1}, /* all ties */
+        {.op = CK_OP_MINIMUM, .n_params = 2, .shapes = {s234, s234}, .values = grid},
+        {.op = CK_OP_MINIMUM, .n_params = 1, .shapes = {s234}, .same_input_twice = 1},
     };
     int covered[CK_OP_COUNT] = {0};
     ck_rng r;

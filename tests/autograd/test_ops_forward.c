@@ -64,9 +64,11 @@ static void expect_derivative(unary_fn op, const void *settings, int n, const fl
     cr_assert_not_null(y, "%s", ck_error() ? ck_error() : "");
     ck_node *total = ck_sum_all(tape, y);
     cr_assert_eq(ck_backward(tape, total), 0, "%s", ck_error() ? ck_error() : "");
-    for (int k = 0; k < n; k++)
-        cr_expect(fabsf(p->grad[k] - expected[k]) <= 1e-6f * (1.0f + fabsf(expected[k])), "x = %g: d %g, expected %g",
-                  (double)x[k], (double)p->grad[k], (double)expected[k]);
+    for (int k = 0; k < n; k++) {
+        float got = p->grad[k], e = expected[k];
+        int ok = isfinite(e) ? fabsf(got - e) <= 1e-6f * (1.0f + fabsf(e)) : got == e;
+        cr_expect(ok, "x = %g: d %g, expected %g", (double)x[k], (double)got, (double)e);
+    }
     ck_param_free(p);
 }
 
@@ -209,11 +211,39 @@ Test(forward, mse)
 
 Test(forward, table_lists_every_op_by_name)
 {
-    const char *names[CK_OP_COUNT] = {"add",         "sub",    "mul",     "scale",   "matmul",     "sum",
-                                      "mean",        "square", "reshape", "concat",  "gather",     "mask_nonzero",
-                                      "masked_mean", "relu",   "sigmoid", "tanh",    "mse",        "exp",
-                                      "log",         "abs",    "clip",    "softmax", "log_softmax"};
+    /* by id, so a row in the wrong place or a missing name (NULL) fails */
+    const char *names[CK_OP_COUNT] = {
+        [CK_OP_ADD] = "add",
+        [CK_OP_SUB] = "sub",
+        [CK_OP_MUL] = "mul",
+        [CK_OP_SCALE] = "scale",
+        [CK_OP_MATMUL] = "matmul",
+        [CK_OP_SUM] = "sum",
+        [CK_OP_MEAN] = "mean",
+        [CK_OP_SQUARE] = "square",
+        [CK_OP_RESHAPE] = "reshape",
+        [CK_OP_CONCAT] = "concat",
+        [CK_OP_GATHER] = "gather",
+        [CK_OP_MASK_NONZERO] = "mask_nonzero",
+        [CK_OP_MASKED_MEAN] = "masked_mean",
+        [CK_OP_RELU] = "relu",
+        [CK_OP_SIGMOID] = "sigmoid",
+        [CK_OP_TANH] = "tanh",
+        [CK_OP_MSE] = "mse",
+        [CK_OP_EXP] = "exp",
+        [CK_OP_LOG] = "log",
+        [CK_OP_ABS] = "abs",
+        [CK_OP_CLIP] = "clip",
+        [CK_OP_SOFTMAX] = "softmax",
+        [CK_OP_LOG_SOFTMAX] = "log_softmax",
+        [CK_OP_SQRT] = "sqrt",
+        [CK_OP_POW] = "pow",
+        [CK_OP_DIV] = "div",
+        [CK_OP_MAXIMUM] = "maximum",
+        [CK_OP_MINIMUM] = "minimum",
+    };
     for (int k = 0; k < CK_OP_COUNT; k++) {
+        cr_assert_not_null(names[k], "op %d (%s) has no name in this test", k, ck_ops[k].name);
         cr_expect_str_eq(ck_ops[k].name, names[k]);
         cr_expect_not_null(ck_ops[k].shape);
         cr_expect_not_null(ck_ops[k].forward);
@@ -342,4 +372,95 @@ Test(forward, derivatives_at_kinks_follow_tf)
     /* clip_by_value: 1 on [lo, hi] including the bounds, 0 outside */
     const float bounds[2] = {-1, 2};
     expect_derivative(clip_op, bounds, 5, (float[]){-3, -1, 0.5f, 2, 5}, (float[]){0, 1, 1, 1, 0});
+}
+
+Test(forward, sqrt_neg_pow)
+{
+    const float x[5] = {0, 0.25f, 4, 2, -1};
+    ck_node *n = value(ck_shape_of(1, 5), x);
+    expect_values(ck_sqrt(tape, n), ck_shape_of(1, 5), (float[]){0, 0.5f, 2, (float)sqrt(2.0), NAN});
+    expect_values(ck_neg(tape, n), ck_shape_of(1, 5), (float[]){0, -0.25f, -4, -2, 1});
+    expect_values(ck_pow(tape, n, 2), ck_shape_of(1, 5), (float[]){0, 0.0625f, 16, 4, 1});
+    expect_values(ck_pow(tape, n, 3), ck_shape_of(1, 5), (float[]){0, 0.015625f, 64, 8, -1});
+    expect_values(ck_pow(tape, n, 0.5f), ck_shape_of(1, 5), (float[]){0, 0.5f, 2, (float)sqrt(2.0), NAN});
+    expect_values(ck_pow(tape, n, -1), ck_shape_of(1, 5), (float[]){INFINITY, 4, 0.25f, 0.5f, -1});
+    expect_values(ck_pow(tape, n, 0), ck_shape_of(1, 5), (float[]){1, 1, 1, 1, 1});
+}
+
+Test(forward, div_broadcast_and_zero)
+{
+    ck_node *a = value(ck_shape_of(2, 2, 3), A23);
+    const float row[3] = {1, 2, 4};
+    expect_values(ck_div(tape, a, value(ck_shape_of(1, 3), row)), ck_shape_of(2, 2, 3),
+                  (float[]){1, 1, 0.75f, 4, 2.5f, 1.5f});
+    const float col[2] = {2, -4};
+    expect_values(ck_div(tape, a, value(ck_shape_of(2, 2, 1), col)), ck_shape_of(2, 2, 3),
+                  (float[]){0.5f, 1, 1.5f, -1, -1.25f, -1.5f});
+    const float s[1] = {6};
+    expect_values(ck_div(tape, value(ck_shape_of(0), s), a), ck_shape_of(2, 2, 3), (float[]){6, 3, 2, 1.5f, 1.2f, 1});
+    /* IEEE: x / 0 is +-inf, 0 / 0 NaN */
+    const float num[3] = {1, -1, 0}, zero[1] = {0};
+    expect_values(ck_div(tape, value(ck_shape_of(1, 3), num), value(ck_shape_of(0), zero)), ck_shape_of(1, 3),
+                  (float[]){INFINITY, -INFINITY, NAN});
+}
+
+Test(forward, maximum_minimum_broadcast)
+{
+    ck_node *a = value(ck_shape_of(2, 2, 3), A23);
+    const float row[3] = {2, 0, 7};
+    ck_node *r = value(ck_shape_of(1, 3), row);
+    expect_values(ck_maximum(tape, a, r), ck_shape_of(2, 2, 3), (float[]){2, 2, 7, 4, 5, 7});
+    expect_values(ck_minimum(tape, a, r), ck_shape_of(2, 2, 3), (float[]){1, 0, 3, 2, 0, 6});
+    expect_values(ck_maximum(tape, r, a), ck_shape_of(2, 2, 3), (float[]){2, 2, 7, 4, 5, 7});
+    const float s[1] = {3.5f};
+    expect_values(ck_minimum(tape, value(ck_shape_of(0), s), a), ck_shape_of(2, 2, 3),
+                  (float[]){1, 2, 3, 3.5f, 3.5f, 3.5f});
+    cr_expect_null(ck_maximum(tape, a, value(ck_shape_of(1, 2), row)));
+    cr_expect_str_eq(ck_error(), "maximum: shapes (2, 3) and (2,) do not broadcast");
+    ck_error_clear();
+}
+
+static ck_node *maximum_x_c(ck_tape *t, ck_node *x, const void *s)
+{
+    ck_tensor c = ck_tensor_view(CK_F32, x->value.shape, (void *)s);
+    return ck_maximum(t, x, ck_const(t, &c));
+}
+static ck_node *maximum_c_x(ck_tape *t, ck_node *x, const void *s)
+{
+    ck_tensor c = ck_tensor_view(CK_F32, x->value.shape, (void *)s);
+    return ck_maximum(t, ck_const(t, &c), x);
+}
+static ck_node *minimum_x_c(ck_tape *t, ck_node *x, const void *s)
+{
+    ck_tensor c = ck_tensor_view(CK_F32, x->value.shape, (void *)s);
+    return ck_minimum(t, x, ck_const(t, &c));
+}
+static ck_node *minimum_c_x(ck_tape *t, ck_node *x, const void *s)
+{
+    ck_tensor c = ck_tensor_view(CK_F32, x->value.shape, (void *)s);
+    return ck_minimum(t, ck_const(t, &c), x);
+}
+static ck_node *sqrt_op(ck_tape *t, ck_node *x, const void *s)
+{
+    (void)s;
+    return ck_sqrt(t, x);
+}
+static ck_node *pow_op(ck_tape *t, ck_node *x, const void *s) { return ck_pow(t, x, *(const float *)s); }
+
+Test(forward, derivatives_at_ties_and_zero_follow_tf)
+{
+    /* x vs c = 1: below, tie, above. A tie sends the gradient to the first
+     * input (TF: Maximum's greater_equal, Minimum's less_equal). */
+    const float c[3] = {1, 1, 1}, x[3] = {0, 1, 2};
+    expect_derivative(maximum_x_c, c, 3, x, (float[]){0, 1, 1});
+    expect_derivative(maximum_c_x, c, 3, x, (float[]){0, 0, 1});
+    expect_derivative(minimum_x_c, c, 3, x, (float[]){1, 1, 0});
+    expect_derivative(minimum_c_x, c, 3, x, (float[]){1, 0, 0});
+    /* sqrt at 0: 1 / (2 sqrt 0) = inf, as TF's SqrtGrad */
+    expect_derivative(sqrt_op, NULL, 2, (float[]){0, 4}, (float[]){INFINITY, 0.25f});
+    /* pow: p x^(p - 1); x^0 is constant, so 0 even at x = 0 */
+    const float two = 2, zero = 0, half = 0.5f;
+    expect_derivative(pow_op, &two, 3, (float[]){-1.5f, 0, 3}, (float[]){-3, 0, 6});
+    expect_derivative(pow_op, &zero, 2, (float[]){0, 3}, (float[]){0, 0});
+    expect_derivative(pow_op, &half, 1, (float[]){4}, (float[]){0.25f});
 }

@@ -291,3 +291,59 @@ Test(gradcheck, softmax_log_softmax_every_axis)
     check_unary(CK_OP_SOFTMAX, ck_shape_of(1, 7), last, 1220);
     check_unary(CK_OP_LOG_SOFTMAX, ck_shape_of(2, 5, 1), last, 1221); /* one class: constant output */
 }
+
+Test(gradcheck, sqrt_pow)
+{
+    const ck_shape *shapes = unary_shapes();
+    const float exponents[5] = {2, 3, 0.5f, -1.5f, 1.7f};
+    ck_rng r;
+    ck_rng_seed(&r, 1300);
+    for (int k = 0; k < 3; k++) {
+        ck_op_args none = {0};
+        check_one(CK_OP_SQRT, none, param_in(&r, shapes[k], 0.2f, 3.0f));
+        for (int e = 0; e < 5; e++) {
+            ck_op_args p = {0};
+            p.alpha = exponents[e];
+            check_one(CK_OP_POW, p, param_in(&r, shapes[k], 0.3f, 2.0f));
+        }
+        ck_op_args cube = {0};
+        cube.alpha = 3;
+        check_unary(CK_OP_POW, shapes[k], cube, 1310 + k); /* negative x, integer p */
+    }
+}
+
+/* |values| in [0.5, 1.5): a divisor well away from 0 */
+static ck_node *away_from_zero(ck_rng *r, ck_shape s)
+{
+    ck_node *p = param_in(r, s, -1.0f, 1.0f);
+    for (int64_t k = 0; k < p->value.size; k++) p->value.f[k] += p->value.f[k] >= 0 ? 0.5f : -0.5f;
+    return p;
+}
+
+/* Values 0.2 i + offset for integers i in [-5, 5]: two grids with offsets
+ * 0.05 and -0.05 never come within 0.1 of each other (no near-ties). */
+static ck_node *grid_param(ck_rng *r, ck_shape s, float offset)
+{
+    ck_node *p = param_in(r, s, -5.49f, 5.49f);
+    for (int64_t k = 0; k < p->value.size; k++) p->value.f[k] = 0.2f * roundf(p->value.f[k]) + offset;
+    return p;
+}
+
+Test(gradcheck, div_maximum_minimum_all_broadcast_cases)
+{
+    init_pairs();
+    ck_rng r;
+    ck_rng_seed(&r, 1400);
+    for (int k = 0; k < n_broadcast_pairs; k++) {
+        case_spec div = {.op = CK_OP_DIV};
+        ck_node *p[2] = {random_param(&r, broadcast_pairs[k][0]), away_from_zero(&r, broadcast_pairs[k][1])};
+        check(&div, p, 2);
+        const ck_op_id ops[2] = {CK_OP_MAXIMUM, CK_OP_MINIMUM};
+        for (int o = 0; o < 2; o++) {
+            case_spec c = {.op = ops[o]};
+            ck_node *q[2] = {grid_param(&r, broadcast_pairs[k][0], 0.05f),
+                             grid_param(&r, broadcast_pairs[k][1], -0.05f)};
+            check(&c, q, 2);
+        }
+    }
+}
