@@ -195,6 +195,22 @@ ck_node *ck_clip(ck_tape *t, ck_node *x, float lo, float hi);
  * or NaN. */
 ck_node *ck_softmax(ck_tape *t, ck_node *x, int axis);
 ck_node *ck_log_softmax(ck_tape *t, ck_node *x, int axis);
+/* Activations as Keras defines them (keras.activations, tf.nn). */
+/* ln(1 + e^x), computed as ln(1 + e^-|x|) + max(x, 0): finite for any finite x. */
+ck_node *ck_softplus(ck_tape *t, ck_node *x);
+ck_node *ck_softsign(ck_tape *t, ck_node *x); /* x / (1 + |x|) */
+/* x > 0 ? x : alpha (e^x - 1); Keras's default alpha is 1. */
+ck_node *ck_elu(ck_tape *t, ck_node *x, float alpha);
+/* scale * elu(x, alpha), alpha 1.6732632423543772848170429916717 and
+ * scale 1.0507009873554804934193349852946 (Keras's, tf.nn.selu). */
+ck_node *ck_selu(ck_tape *t, ck_node *x);
+/* approximate 0 (Keras's default): x (1 + erf(x / sqrt 2)) / 2; else the
+ * tanh form x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2. */
+ck_node *ck_gelu(ck_tape *t, ck_node *x, int approximate);
+ck_node *ck_swish(ck_tape *t, ck_node *x); /* x sigmoid(x), a.k.a. silu */
+/* x > 0 ? x : alpha x; Keras's LeakyReLU layer defaults to alpha 0.3. */
+ck_node *ck_leaky_relu(ck_tape *t, ck_node *x, float alpha);
+ck_node *ck_log_sigmoid(ck_tape *t, ck_node *x); /* ln sigmoid(x) = -softplus(-x), stable */
 /* Sum and mean of all elements: () scalar. Thin helpers, not ops of their
  * own: reshape to (-1), then sum or mean over axis 0. An empty x gives 0
  * for both (ck_mean's rule for an empty axis; TF's reduce_mean gives NaN). */
@@ -231,6 +247,15 @@ typedef enum ck_op_id {
     CK_OP_DIV,
     CK_OP_MAXIMUM,
     CK_OP_MINIMUM,
+    CK_OP_SOFTPLUS,
+    CK_OP_SOFTSIGN,
+    CK_OP_ELU,
+    CK_OP_SELU,
+    CK_OP_GELU,
+    CK_OP_GELU_TANH,
+    CK_OP_SWISH,
+    CK_OP_LEAKY_RELU,
+    CK_OP_LOG_SIGMOID,
     CK_OP_COUNT
 } ck_op_id;
 extern const ck_op ck_ops[CK_OP_COUNT];

@@ -12,6 +12,7 @@
 #define CK_OPS_INTERNAL_H
 
 #include "ck_autograd.h"
+#include "ck_kernels.h"
 
 #define SHAPE_BUF 64 /* room for "(2048, 20, 20, 20)" */
 
@@ -73,6 +74,26 @@ static inline ck_node *apply2(ck_tape *t, ck_op_id id, ck_node *a, ck_node *b, c
 {
     ck_node *in[2] = {a, b};
     return ck_apply(t, &ck_ops[id], in, 2, args);
+}
+
+/* The elementwise math and activation rows (ops_math.c, ops_nn.c): y =
+ * op(x) with the op's constants from args (alpha, beta), through the unary
+ * kernels of tensor/kernels_math.c. */
+static inline void unary_forward(ck_unop op, ck_node *n)
+{
+    ck_k_unary(op, n->value.f, n->in[0]->value.f, n->value.size, n->args.alpha, n->args.beta);
+}
+
+/* x's gradient (+)= g op'(x), assigned whole when the tape left it unset
+ * (so those rows are flagged CK_OP_ASSIGNS_GRAD). */
+static inline void unary_backward(ck_unop op, ck_node *n)
+{
+    ck_node *x = n->in[0];
+    const float *xv = x->value.f, *y = n->value.f;
+    if (x->grad_unset)
+        ck_k_unary_backward_assign(op, x->grad, xv, y, n->grad, n->value.size, n->args.alpha, n->args.beta);
+    else if (x->grad)
+        ck_k_unary_backward(op, x->grad, xv, y, n->grad, n->value.size, n->args.alpha, n->args.beta);
 }
 
 /* ---- the functions the rows of ck_ops[] name, by family file ---- */
@@ -156,5 +177,23 @@ int ck_softmax_forward(ck_tape *t, ck_node *n);
 void ck_softmax_backward(ck_node *n);
 int ck_log_softmax_forward(ck_tape *t, ck_node *n);
 void ck_log_softmax_backward(ck_node *n);
+int ck_softplus_forward(ck_tape *t, ck_node *n);
+void ck_softplus_backward(ck_node *n);
+int ck_softsign_forward(ck_tape *t, ck_node *n);
+void ck_softsign_backward(ck_node *n);
+int ck_elu_forward(ck_tape *t, ck_node *n);
+void ck_elu_backward(ck_node *n);
+int ck_selu_forward(ck_tape *t, ck_node *n);
+void ck_selu_backward(ck_node *n);
+int ck_gelu_forward(ck_tape *t, ck_node *n);
+void ck_gelu_backward(ck_node *n);
+int ck_gelu_tanh_forward(ck_tape *t, ck_node *n);
+void ck_gelu_tanh_backward(ck_node *n);
+int ck_swish_forward(ck_tape *t, ck_node *n);
+void ck_swish_backward(ck_node *n);
+int ck_leaky_relu_forward(ck_tape *t, ck_node *n);
+void ck_leaky_relu_backward(ck_node *n);
+int ck_log_sigmoid_forward(ck_tape *t, ck_node *n);
+void ck_log_sigmoid_backward(ck_node *n);
 
 #endif

@@ -1,26 +1,9 @@
-/* ops_math.c - elementwise math: exp, log, sqrt, abs, pow, clip. Each row is a thin
- * pair over the shared unary kernels (ck_k_unary, tensor/kernels_math.c),
+/* ops_math.c - elementwise math: exp, log, sqrt, abs, pow, clip. Each row
+ * is a thin pair over unary_forward and unary_backward (ops_internal.h),
  * which write every element, so every row here is flagged WRITES | ASSIGNS
- * (see ops_internal.h for the conventions, op_table.c for the rows). */
+ * (see op_table.c for the rows). */
 #include "ck_kernels.h"
 #include "ops_internal.h"
-
-/* y = op(x), with the op's constants from args (alpha, beta). */
-static void unary_forward(ck_unop op, ck_node *n)
-{
-    ck_k_unary(op, n->value.f, n->in[0]->value.f, n->value.size, n->args.alpha, n->args.beta);
-}
-
-/* x's gradient (+)= g op'(x): assigned when the tape left it unset. */
-static void unary_backward(ck_unop op, ck_node *n)
-{
-    ck_node *x = n->in[0];
-    const float *xv = x->value.f, *y = n->value.f;
-    if (x->grad_unset)
-        ck_k_unary_backward_assign(op, x->grad, xv, y, n->grad, n->value.size, n->args.alpha, n->args.beta);
-    else if (x->grad)
-        ck_k_unary_backward(op, x->grad, xv, y, n->grad, n->value.size, n->args.alpha, n->args.beta);
-}
 
 /* ---- exp: x (...) -> e^x (...); derivative from the output: y ---- */
 

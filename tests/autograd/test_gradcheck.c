@@ -273,6 +273,9 @@ Test(gradcheck_twice, every_differentiable_op)
     clip.beta = 0.05f;
     ck_op_args exponent = {0};
     exponent.alpha = 1.5f;
+    ck_op_args half = {0}, leak = {0};
+    half.alpha = 0.5f;
+    leak.alpha = 0.3f;
     to_3x8.shape = ck_shape_of(2, 3, -1);
     const ck_shape s234 = ck_shape_of(3, 2, 3, 4);
     twice_case cases[] = {
@@ -312,6 +315,15 @@ Test(gradcheck_twice, every_differentiable_op)
         {.op = CK_OP_MAXIMUM, .n_params = 1, .shapes = {s234}, .same_input_twice = 1}, /* all ties */
         {.op = CK_OP_MINIMUM, .n_params = 2, .shapes = {s234, s234}, .values = grid},
         {.op = CK_OP_MINIMUM, .n_params = 1, .shapes = {s234}, .same_input_twice = 1},
+        {.op = CK_OP_SOFTPLUS, .n_params = 1, .shapes = {s234}},
+        {.op = CK_OP_SOFTSIGN, .n_params = 1, .shapes = {s234}},
+        {.op = CK_OP_ELU, .n_params = 1, .shapes = {s234}, .args = half},
+        {.op = CK_OP_SELU, .n_params = 1, .shapes = {s234}},
+        {.op = CK_OP_GELU, .n_params = 1, .shapes = {s234}},
+        {.op = CK_OP_GELU_TANH, .n_params = 1, .shapes = {s234}},
+        {.op = CK_OP_SWISH, .n_params = 1, .shapes = {s234}},
+        {.op = CK_OP_LEAKY_RELU, .n_params = 1, .shapes = {s234}, .args = leak},
+        {.op = CK_OP_LOG_SIGMOID, .n_params = 1, .shapes = {s234}},
     };
     int covered[CK_OP_COUNT] = {0};
     ck_rng r;

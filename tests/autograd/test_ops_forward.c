@@ -241,6 +241,15 @@ Test(forward, table_lists_every_op_by_name)
         [CK_OP_DIV] = "div",
         [CK_OP_MAXIMUM] = "maximum",
         [CK_OP_MINIMUM] = "minimum",
+        [CK_OP_SOFTPLUS] = "softplus",
+        [CK_OP_SOFTSIGN] = "softsign",
+        [CK_OP_ELU] = "elu",
+        [CK_OP_SELU] = "selu",
+        [CK_OP_GELU] = "gelu",
+        [CK_OP_GELU_TANH] = "gelu_tanh",
+        [CK_OP_SWISH] = "swish",
+        [CK_OP_LEAKY_RELU] = "leaky_relu",
+        [CK_OP_LOG_SIGMOID] = "log_sigmoid",
     };
     for (int k = 0; k < CK_OP_COUNT; k++) {
         cr_assert_not_null(names[k], "op %d (%s) has no name in this test", k, ck_ops[k].name);
@@ -463,4 +472,121 @@ Test(forward, derivatives_at_ties_and_zero_follow_tf)
     expect_derivative(pow_op, &two, 3, (float[]){-1.5f, 0, 3}, (float[]){-3, 0, 6});
     expect_derivative(pow_op, &zero, 2, (float[]){0, 3}, (float[]){0, 0});
     expect_derivative(pow_op, &half, 1, (float[]){4}, (float[]){0.25f});
+}
+
+/* ---- activations: each against its formula in double, and Keras's own
+ * documented outputs (tf.keras.activations docstrings, float32) ---- */
+
+static const double selu_alpha = 1.6732632423543772848170429916717;
+static const double selu_scale = 1.0507009873554804934193349852946;
+
+static void expect_activation(ck_node *out, const float *x, int n, double (*f)(double, double), double a)
+{
+    float want[8];
+    for (int k = 0; k < n; k++) want[k] = (float)f(x[k], a);
+    expect_values(out, ck_shape_of(1, n), want);
+    expect_finite(out);
+}
+
+static double softplus_ref(double x, double a)
+{
+    (void)a;
+    return x > 30 ? x + log1p(exp(-x)) : log1p(exp(x));
+}
+static double softsign_ref(double x, double a)
+{
+    (void)a;
+    return x / (1 + fabs(x));
+}
+static double elu_ref(double x, double a) { return x > 0 ? x : a * (exp(x) - 1); }
+static double selu_ref(double x, double a)
+{
+    (void)a;
+    return selu_scale * elu_ref(x, selu_alpha);
+}
+static double gelu_ref(double x, double a)
+{
+    (void)a;
+    return 0.5 * x * erfc(-x / sqrt(2.0));
+}
+static double gelu_tanh_ref(double x, double a)
+{
+    (void)a;
+    const double pi = 3.14159265358979323846;
+    return 0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x * x * x)));
+}
+static double swish_ref(double x, double a)
+{
+    (void)a;
+    return x / (1 + exp(-x));
+}
+static double leaky_ref(double x, double a) { return x > 0 ? x : a * x; }
+static double log_sigmoid_ref(double x, double a)
+{
+    (void)a;
+    return x < -30 ? x - log1p(exp(x)) : -log1p(exp(-x));
+}
+
+Test(forward, activations_against_formulas_and_extremes)
+{
+    const float x[8] = {-100, -20, -1.5f, -0.25f, 0, 0.7f, 3, 100};
+    ck_node *n = value(ck_shape_of(1, 8), x);
+    expect_activation(ck_softplus(tape, n), x, 8, softplus_ref, 0);
+    expect_activation(ck_softsign(tape, n), x, 8, softsign_ref, 0);
+    expect_activation(ck_elu(tape, n, 1), x, 8, elu_ref, 1);
+    expect_activation(ck_elu(tape, n, 0.5f), x, 8, elu_ref, 0.5);
+    expect_activation(ck_selu(tape, n), x, 8, selu_ref, 0);
+    expect_activation(ck_gelu(tape, n, 0), x, 8, gelu_ref, 0);
+    expect_activation(ck_gelu(tape, n, 1), x, 8, gelu_tanh_ref, 0);
+    expect_activation(ck_swish(tape, n), x, 8, swish_ref, 0);
+    expect_activation(ck_leaky_relu(tape, n, 0.3f), x, 8, leaky_ref, 0.3);
+    expect_activation(ck_log_sigmoid(tape, n), x, 8, log_sigmoid_ref, 0);
+}
+
+Test(forward, activations_match_keras_docstrings)
+{
+    const float a[5] = {-20, -1, 0, 1, 20}, b[5] = {-3, -1, 0, 1, 3};
+    ck_node *na = value(ck_shape_of(1, 5), a), *nb = value(ck_shape_of(1, 5), b);
+    expect_values(ck_softplus(tape, na), ck_shape_of(1, 5),
+                  (float[]){2.0611537e-09f, 3.1326166e-01f, 6.9314718e-01f, 1.3132616e+00f, 2.0e+01f});
+    expect_values(ck_swish(tape, na), ck_shape_of(1, 5),
+                  (float[]){-4.1223075e-08f, -2.6894143e-01f, 0, 7.3105860e-01f, 2.0e+01f});
+    expect_values(ck_gelu(tape, nb, 0), ck_shape_of(1, 5),
+                  (float[]){-0.00404951f, -0.15865529f, 0, 0.8413447f, 2.9959507f});
+    expect_values(ck_gelu(tape, nb, 1), ck_shape_of(1, 5),
+                  (float[]){-0.00363752f, -0.15880796f, 0, 0.841192f, 2.9963627f});
+    expect_values(ck_softsign(tape, value(ck_shape_of(1, 3), (float[]){-1, 0, 1})), ck_shape_of(1, 3),
+                  (float[]){-0.5f, 0, 0.5f});
+}
+
+static ck_node *elu_op(ck_tape *t, ck_node *x, const void *s) { return ck_elu(t, x, *(const float *)s); }
+static ck_node *leaky_op(ck_tape *t, ck_node *x, const void *s) { return ck_leaky_relu(t, x, *(const float *)s); }
+static ck_node *selu_op(ck_tape *t, ck_node *x, const void *s)
+{
+    (void)s;
+    return ck_selu(t, x);
+}
+static ck_node *softplus_op(ck_tape *t, ck_node *x, const void *s)
+{
+    (void)s;
+    return ck_softplus(t, x);
+}
+static ck_node *log_sigmoid_op(ck_tape *t, ck_node *x, const void *s)
+{
+    (void)s;
+    return ck_log_sigmoid(t, x);
+}
+
+Test(forward, activation_derivatives_at_0_and_extremes_follow_tf)
+{
+    /* TF's EluGrad and LeakyReluGrad take the negative branch at 0: alpha */
+    const float half = 0.5f, leak = 0.3f;
+    expect_derivative(elu_op, &half, 3, (float[]){-1, 0, 2}, (float[]){(float)(0.5 * exp(-1.0)), 0.5f, 1});
+    expect_derivative(leaky_op, &leak, 3, (float[]){-1, 0, 2}, (float[]){0.3f, 0.3f, 1});
+    expect_derivative(selu_op, NULL, 2, (float[]){0, 1},
+                      (float[]){(float)(selu_scale * selu_alpha), (float)selu_scale});
+    /* sigmoid(x) and 1 - sigmoid(x), finite at +-100 */
+    const float s1 = (float)(1 / (1 + exp(-1.0)));
+    expect_derivative(softplus_op, NULL, 3, (float[]){-100, 1, 100}, (float[]){0, s1, 1});
+    expect_derivative(log_sigmoid_op, NULL, 3, (float[]){-100, 1, 100}, (float[]){1, 1 - s1, 0});
 }

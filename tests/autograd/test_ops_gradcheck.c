@@ -347,3 +347,30 @@ Test(gradcheck, div_maximum_minimum_all_broadcast_cases)
         }
     }
 }
+
+Test(gradcheck, activations)
+{
+    const ck_shape *shapes = unary_shapes();
+    ck_op_args none = {0}, one = {0}, half = {0}, leak = {0};
+    one.alpha = 1.0f;
+    half.alpha = 0.5f;
+    leak.alpha = 0.3f;
+    for (int k = 0; k < 3; k++) {
+        uint64_t seed = 1500 + 20 * (uint64_t)k;
+        check_unary(CK_OP_SOFTPLUS, shapes[k], none, seed);
+        check_unary(CK_OP_SOFTSIGN, shapes[k], none, seed + 1);
+        check_unary(CK_OP_ELU, shapes[k], one, seed + 2);
+        check_unary(CK_OP_ELU, shapes[k], half, seed + 3);
+        check_unary(CK_OP_SELU, shapes[k], none, seed + 4);
+        check_unary(CK_OP_GELU, shapes[k], none, seed + 5);
+        check_unary(CK_OP_GELU_TANH, shapes[k], none, seed + 6);
+        check_unary(CK_OP_SWISH, shapes[k], none, seed + 7);
+        check_unary(CK_OP_LEAKY_RELU, shapes[k], leak, seed + 8);
+        check_unary(CK_OP_LOG_SIGMOID, shapes[k], none, seed + 9);
+    }
+    /* larger inputs, where the stable forms take over */
+    ck_rng r;
+    ck_rng_seed(&r, 1600);
+    const ck_op_id smooth[5] = {CK_OP_SOFTPLUS, CK_OP_GELU, CK_OP_GELU_TANH, CK_OP_SWISH, CK_OP_LOG_SIGMOID};
+    for (int o = 0; o < 5; o++) check_one(smooth[o], none, param_in(&r, ck_shape_of(1, 12), -6.0f, 6.0f));
+}
