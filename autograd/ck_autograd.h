@@ -155,6 +155,9 @@ ck_node *ck_matmul(ck_tape *t, ck_node *a, ck_node *b);
 /* Reduce one axis (negative counts from the end). */
 ck_node *ck_sum(ck_tape *t, ck_node *x, int axis, int keepdims);
 ck_node *ck_mean(ck_tape *t, ck_node *x, int axis, int keepdims);
+/* Max over one axis (not empty). The gradient goes to the first max along
+ * the axis (as PyTorch); TF's reduce_max splits it between tied maxima. */
+ck_node *ck_max(ck_tape *t, ck_node *x, int axis, int keepdims);
 ck_node *ck_square(ck_tape *t, ck_node *x);
 /* Same data, new shape; one dim may be -1. The value is a view of x's
  * data; the gradient is the node's own (backward adds it into x's). */
@@ -256,6 +259,7 @@ typedef enum ck_op_id {
     CK_OP_SWISH,
     CK_OP_LEAKY_RELU,
     CK_OP_LOG_SIGMOID,
+    CK_OP_MAX,
     CK_OP_COUNT
 } ck_op_id;
 extern const ck_op ck_ops[CK_OP_COUNT];

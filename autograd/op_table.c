@@ -57,4 +57,5 @@ const ck_op ck_ops[CK_OP_COUNT] = {
                           WRITES | ASSIGNS},
     [CK_OP_LOG_SIGMOID] = {"log_sigmoid", ck_same_shape_f32, ck_log_sigmoid_forward, ck_log_sigmoid_backward,
                            WRITES | ASSIGNS},
+    [CK_OP_MAX] = {"max", ck_max_shape, ck_max_forward, ck_max_backward, WRITES},
 };

@@ -1,4 +1,4 @@
-/* kernels_reduce.c - sums over one axis and their backward (see
+/* kernels_reduce.c - sums and max over one axis and their backward (see
  * ck_kernels.h). */
 #include "kernels_internal.h"
 
@@ -163,7 +163,7 @@ void ck_k_max_axis(float *restrict out, int64_t *restrict arg, const float *rest
                     best_l = l;
                 }
             out[o * inner + i] = best;
-            arg[o * inner + i] = best_l;
+            if (arg) arg[o * inner + i] = best_l;
         }
 }
 

@@ -255,6 +255,14 @@ static float grid(float v, int k, int64_t j)
     return 0.2f * roundf(5.0f * v) + (k == 0 ? 0.05f : -0.05f);
 }
 
+/* element j of 24 to a distinct value, 0.1 apart in a shuffled order (7
+ * is coprime with 24): no near-ties for max */
+static float distinct(float v, int k, int64_t j)
+{
+    (void)k;
+    return 0.01f * v + 0.1f * (float)((j * 7) % 24) - 1.2f;
+}
+
 static const int32_t id_data[6] = {2, 0, 2, 4, 2, 0};
 static const float mask_data[12] = {1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0}; /* full, padded, all padding */
 
@@ -324,6 +332,7 @@ Test(gradcheck_twice, every_differentiable_op)
         {.op = CK_OP_SWISH, .n_params = 1, .shapes = {s234}},
         {.op = CK_OP_LEAKY_RELU, .n_params = 1, .shapes = {s234}, .args = leak},
         {.op = CK_OP_LOG_SIGMOID, .n_params = 1, .shapes = {s234}},
+        {.op = CK_OP_MAX, .n_params = 1, .shapes = {s234}, .args = axis1, .values = distinct},
     };
     int covered[CK_OP_COUNT] = {0};
     ck_rng r;

@@ -250,6 +250,7 @@ Test(forward, table_lists_every_op_by_name)
         [CK_OP_SWISH] = "swish",
         [CK_OP_LEAKY_RELU] = "leaky_relu",
         [CK_OP_LOG_SIGMOID] = "log_sigmoid",
+        [CK_OP_MAX] = "max",
     };
     for (int k = 0; k < CK_OP_COUNT; k++) {
         cr_assert_not_null(names[k], "op %d (%s) has no name in this test", k, ck_ops[k].name);
@@ -589,4 +590,36 @@ Test(forward, activation_derivatives_at_0_and_extremes_follow_tf)
     const float s1 = (float)(1 / (1 + exp(-1.0)));
     expect_derivative(softplus_op, NULL, 3, (float[]){-100, 1, 100}, (float[]){0, s1, 1});
     expect_derivative(log_sigmoid_op, NULL, 3, (float[]){-100, 1, 100}, (float[]){1, 1 - s1, 0});
+}
+
+Test(forward, max_axes_ties_nan)
+{
+    const float x[6] = {1, 7, 3, 4, -5, 6}; /* (2, 3) */
+    ck_node *a = value(ck_shape_of(2, 2, 3), x);
+    expect_values(ck_max(tape, a, 0, 0), ck_shape_of(1, 3), (float[]){4, 7, 6});
+    expect_values(ck_max(tape, a, -1, 0), ck_shape_of(1, 2), (float[]){7, 6});
+    expect_values(ck_max(tape, a, 1, 1), ck_shape_of(2, 2, 1), (float[]){7, 6});
+    const float z[8] = {0, 9, 2, 3, -4, -5, -6, -7}; /* (2, 2, 2), middle axis */
+    expect_values(ck_max(tape, value(ck_shape_of(3, 2, 2, 2), z), 1, 0), ck_shape_of(2, 2, 2), (float[]){2, 9, -4, -5});
+    const float all_low[3] = {-INFINITY, -1e30f, -INFINITY};
+    expect_values(ck_max(tape, value(ck_shape_of(1, 3), all_low), 0, 0), ck_shape_of(0), (float[]){-1e30f});
+    /* a NaN is the max, as numpy.max */
+    const float with_nan[3] = {1, NAN, 5};
+    expect_values(ck_max(tape, value(ck_shape_of(1, 3), with_nan), 0, 0), ck_shape_of(0), (float[]){NAN});
+    cr_expect_null(ck_max(tape, value(ck_shape_of(2, 2, 0), x), 1, 0));
+    cr_expect_str_eq(ck_error(), "max: axis 1 of shape (2, 0) is empty: no maximum");
+    ck_error_clear();
+}
+
+static ck_node *max_op(ck_tape *t, ck_node *x, const void *s)
+{
+    (void)s;
+    return ck_max(t, x, 0, 0);
+}
+
+Test(forward, max_gradient_goes_to_the_first_max)
+{
+    /* TF would give 0.5 to each 3; we give all of it to the first */
+    expect_derivative(max_op, NULL, 4, (float[]){1, 3, 3, 2}, (float[]){0, 1, 0, 0});
+    expect_derivative(max_op, NULL, 3, (float[]){-2, -3, -1}, (float[]){0, 0, 1});
 }

@@ -374,3 +374,25 @@ Test(gradcheck, activations)
     const ck_op_id smooth[5] = {CK_OP_SOFTPLUS, CK_OP_GELU, CK_OP_GELU_TANH, CK_OP_SWISH, CK_OP_LOG_SIGMOID};
     for (int o = 0; o < 5; o++) check_one(smooth[o], none, param_in(&r, ck_shape_of(1, 12), -6.0f, 6.0f));
 }
+
+/* Distinct values 0.1 apart in a shuffled order: no near-ties for max. */
+static ck_node *distinct_param(ck_rng *r, ck_shape s)
+{
+    ck_node *p = param_in(r, s, -0.01f, 0.01f);
+    const int64_t n = p->value.size;
+    for (int64_t k = 0; k < n; k++) p->value.f[k] += 0.1f * (float)((k * 7) % n) - 0.05f * (float)n;
+    return p;
+}
+
+Test(gradcheck, max_every_axis)
+{
+    ck_rng r;
+    ck_rng_seed(&r, 1700);
+    for (int axis = -3; axis < 3; axis++)
+        for (int keep = 0; keep < 2; keep++) {
+            ck_op_args args = {0};
+            args.axis = axis;
+            args.keepdims = keep;
+            check_one(CK_OP_MAX, args, distinct_param(&r, ck_shape_of(3, 2, 3, 5))); /* 7 coprime with 30 */
+        }
+}
