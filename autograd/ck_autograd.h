@@ -25,7 +25,8 @@ typedef struct ck_tape ck_tape;
 typedef struct ck_op_args {
     int axis;       /* sum, mean, concat, masked_mean (normalised to >= 0) */
     int keepdims;   /* sum, mean, masked_mean */
-    float alpha;    /* scale */
+    float alpha;    /* scale, pow's exponent, clip's lower bound, elu's and leaky_relu's alpha */
+    float beta;     /* clip's upper bound */
     ck_shape shape; /* reshape target */
     void *user;     /* user-defined ops: anything they need */
 } ck_op_args;
@@ -142,11 +143,21 @@ ck_node *ck_add(ck_tape *t, ck_node *a, ck_node *b);
 ck_node *ck_sub(ck_tape *t, ck_node *a, ck_node *b);
 ck_node *ck_mul(ck_tape *t, ck_node *a, ck_node *b);
 ck_node *ck_scale(ck_tape *t, ck_node *x, float alpha); /* alpha * x */
+ck_node *ck_neg(ck_tape *t, ck_node *x);                /* -x: ck_scale by -1, not a row of its own */
+/* a / b, broadcasting; b = 0 gives inf or NaN, as IEEE (and numpy). */
+ck_node *ck_div(ck_tape *t, ck_node *a, ck_node *b);
+/* Elementwise max and min, broadcasting. On a tie the value and the whole
+ * gradient go to a: TF's Maximum and Minimum gradients (a >= b, a <= b). */
+ck_node *ck_maximum(ck_tape *t, ck_node *a, ck_node *b);
+ck_node *ck_minimum(ck_tape *t, ck_node *a, ck_node *b);
 /* (..., k) @ (k, n) -> (..., n): leading dims of a are rows. */
 ck_node *ck_matmul(ck_tape *t, ck_node *a, ck_node *b);
 /* Reduce one axis (negative counts from the end). */
 ck_node *ck_sum(ck_tape *t, ck_node *x, int axis, int keepdims);
 ck_node *ck_mean(ck_tape *t, ck_node *x, int axis, int keepdims);
+/* Max over one axis (not empty). The gradient goes to the first max along
+ * the axis (as PyTorch); TF's reduce_max splits it between tied maxima. */
+ck_node *ck_max(ck_tape *t, ck_node *x, int axis, int keepdims);
 ck_node *ck_square(ck_tape *t, ck_node *x);
 /* Same data, new shape; one dim may be -1. The value is a view of x's
  * data; the gradient is the node's own (backward adds it into x's). */
@@ -169,6 +180,46 @@ ck_node *ck_tanh(ck_tape *t, ck_node *x);
  * empty input gives NaN (0 / 0), as Keras and PyTorch do. */
 ck_node *ck_mse(ck_tape *t, ck_node *pred, ck_node *target);
 
+/* ---- math and activations, elementwise (x (...) -> (...)) ---- */
+ck_node *ck_exp(ck_tape *t, ck_node *x);
+/* Natural log: log(0) = -inf, log(x < 0) = NaN, as numpy and TF. */
+ck_node *ck_log(ck_tape *t, ck_node *x);
+ck_node *ck_sqrt(ck_tape *t, ck_node *x); /* derivative 1 / (2 sqrt x): inf at 0, as TF */
+/* x^p for a constant p (powf: a negative x with a fractional p is NaN). */
+ck_node *ck_pow(ck_tape *t, ck_node *x, float p);
+/* |x|; the derivative at 0 is 0 (sign(0), as TF). */
+ck_node *ck_abs(ck_tape *t, ck_node *x);
+/* Keras's K.clip: min(max(x, lo), hi), with hi raised to lo when hi < lo.
+ * Gradient 1 on [lo, hi] (bounds included, as TF's clip_by_value), 0
+ * outside. */
+ck_node *ck_clip(ck_tape *t, ck_node *x, float lo, float hi);
+/* Softmax and its log along `axis` (negative counts from the end), stable:
+ * the max along the axis is subtracted first, so no finite input gives inf
+ * or NaN. */
+ck_node *ck_softmax(ck_tape *t, ck_node *x, int axis);
+ck_node *ck_log_softmax(ck_tape *t, ck_node *x, int axis);
+/* Activations as Keras defines them (keras.activations, tf.nn). */
+/* ln(1 + e^x), computed as ln(1 + e^-|x|) + max(x, 0): finite for any finite x. */
+ck_node *ck_softplus(ck_tape *t, ck_node *x);
+ck_node *ck_softsign(ck_tape *t, ck_node *x); /* x / (1 + |x|) */
+/* x > 0 ? x : alpha (e^x - 1); Keras's default alpha is 1. */
+ck_node *ck_elu(ck_tape *t, ck_node *x, float alpha);
+/* scale * elu(x, alpha), alpha 1.6732632423543772848170429916717 and
+ * scale 1.0507009873554804934193349852946 (Keras's, tf.nn.selu). */
+ck_node *ck_selu(ck_tape *t, ck_node *x);
+/* approximate 0 (Keras's default): x (1 + erf(x / sqrt 2)) / 2; else the
+ * tanh form x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2. */
+ck_node *ck_gelu(ck_tape *t, ck_node *x, int approximate);
+ck_node *ck_swish(ck_tape *t, ck_node *x); /* x sigmoid(x), a.k.a. silu */
+/* x > 0 ? x : alpha x; Keras's LeakyReLU layer defaults to alpha 0.3. */
+ck_node *ck_leaky_relu(ck_tape *t, ck_node *x, float alpha);
+ck_node *ck_log_sigmoid(ck_tape *t, ck_node *x); /* ln sigmoid(x) = -softplus(-x), stable */
+/* Sum and mean of all elements: () scalar. Thin helpers, not ops of their
+ * own: reshape to (-1), then sum or mean over axis 0. An empty x gives 0
+ * for both (ck_mean's rule for an empty axis; TF's reduce_mean gives NaN). */
+ck_node *ck_sum_all(ck_tape *t, ck_node *x);
+ck_node *ck_mean_all(ck_tape *t, ck_node *x);
+
 /* The built-in op table (op_table.c), one row per op, in this order. */
 typedef enum ck_op_id {
     CK_OP_ADD,
@@ -188,6 +239,27 @@ typedef enum ck_op_id {
     CK_OP_SIGMOID,
     CK_OP_TANH,
     CK_OP_MSE,
+    CK_OP_EXP,
+    CK_OP_LOG,
+    CK_OP_ABS,
+    CK_OP_CLIP,
+    CK_OP_SOFTMAX,
+    CK_OP_LOG_SOFTMAX,
+    CK_OP_SQRT,
+    CK_OP_POW,
+    CK_OP_DIV,
+    CK_OP_MAXIMUM,
+    CK_OP_MINIMUM,
+    CK_OP_SOFTPLUS,
+    CK_OP_SOFTSIGN,
+    CK_OP_ELU,
+    CK_OP_SELU,
+    CK_OP_GELU,
+    CK_OP_GELU_TANH,
+    CK_OP_SWISH,
+    CK_OP_LEAKY_RELU,
+    CK_OP_LOG_SIGMOID,
+    CK_OP_MAX,
     CK_OP_COUNT
 } ck_op_id;
 extern const ck_op ck_ops[CK_OP_COUNT];

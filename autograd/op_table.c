@@ -1,9 +1,9 @@
 /* op_table.c - the built-in op table: every op and what it is, in one place.
  *
  * A row names the op's shape rule, forward and backward (in the family
- * files: ops_elementwise.c, ops_matmul.c, ops_reduce.c, ops_shape.c,
- * ops_loss.c) and its flags, the only things the tape knows about an op
- * (see ck_autograd.h):
+ * files: ops_elementwise.c, ops_math.c, ops_nn.c, ops_matmul.c,
+ * ops_reduce.c, ops_shape.c, ops_loss.c) and its flags, the only things
+ * the tape knows about an op (see ck_autograd.h):
  *   VIEW      the value is input 0's data with a new shape (no copy);
  *   WRITES    forward writes every element: the value is not zeroed first;
  *   ASSIGNS   backward writes every element of an input gradient the tape
@@ -34,4 +34,28 @@ const ck_op ck_ops[CK_OP_COUNT] = {
     [CK_OP_SIGMOID] = {"sigmoid", ck_same_shape_f32, ck_sigmoid_forward, ck_sigmoid_backward, WRITES},
     [CK_OP_TANH] = {"tanh", ck_same_shape_f32, ck_tanh_forward, ck_tanh_backward, WRITES},
     [CK_OP_MSE] = {"mse", ck_mse_shape, ck_mse_forward, ck_mse_backward, WRITES | ASSIGNS},
+    [CK_OP_EXP] = {"exp", ck_same_shape_f32, ck_exp_forward, ck_exp_backward, WRITES | ASSIGNS},
+    [CK_OP_LOG] = {"log", ck_same_shape_f32, ck_log_forward, ck_log_backward, WRITES | ASSIGNS},
+    [CK_OP_ABS] = {"abs", ck_same_shape_f32, ck_abs_forward, ck_abs_backward, WRITES | ASSIGNS},
+    [CK_OP_CLIP] = {"clip", ck_same_shape_f32, ck_clip_forward, ck_clip_backward, WRITES | ASSIGNS},
+    [CK_OP_SOFTMAX] = {"softmax", ck_softmax_shape, ck_softmax_forward, ck_softmax_backward, WRITES | ASSIGNS},
+    [CK_OP_LOG_SOFTMAX] = {"log_softmax", ck_softmax_shape, ck_log_softmax_forward, ck_log_softmax_backward,
+                           WRITES | ASSIGNS},
+    [CK_OP_SQRT] = {"sqrt", ck_same_shape_f32, ck_sqrt_forward, ck_sqrt_backward, WRITES | ASSIGNS},
+    [CK_OP_POW] = {"pow", ck_same_shape_f32, ck_pow_forward, ck_pow_backward, WRITES | ASSIGNS},
+    [CK_OP_DIV] = {"div", ck_binary_shape, ck_div_forward, ck_div_backward, WRITES},
+    [CK_OP_MAXIMUM] = {"maximum", ck_binary_shape, ck_maximum_forward, ck_maximum_backward, WRITES},
+    [CK_OP_MINIMUM] = {"minimum", ck_binary_shape, ck_minimum_forward, ck_minimum_backward, WRITES},
+    [CK_OP_SOFTPLUS] = {"softplus", ck_same_shape_f32, ck_softplus_forward, ck_softplus_backward, WRITES | ASSIGNS},
+    [CK_OP_SOFTSIGN] = {"softsign", ck_same_shape_f32, ck_softsign_forward, ck_softsign_backward, WRITES | ASSIGNS},
+    [CK_OP_ELU] = {"elu", ck_same_shape_f32, ck_elu_forward, ck_elu_backward, WRITES | ASSIGNS},
+    [CK_OP_SELU] = {"selu", ck_same_shape_f32, ck_selu_forward, ck_selu_backward, WRITES | ASSIGNS},
+    [CK_OP_GELU] = {"gelu", ck_same_shape_f32, ck_gelu_forward, ck_gelu_backward, WRITES | ASSIGNS},
+    [CK_OP_GELU_TANH] = {"gelu_tanh", ck_same_shape_f32, ck_gelu_tanh_forward, ck_gelu_tanh_backward, WRITES | ASSIGNS},
+    [CK_OP_SWISH] = {"swish", ck_same_shape_f32, ck_swish_forward, ck_swish_backward, WRITES | ASSIGNS},
+    [CK_OP_LEAKY_RELU] = {"leaky_relu", ck_same_shape_f32, ck_leaky_relu_forward, ck_leaky_relu_backward,
+                          WRITES | ASSIGNS},
+    [CK_OP_LOG_SIGMOID] = {"log_sigmoid", ck_same_shape_f32, ck_log_sigmoid_forward, ck_log_sigmoid_backward,
+                           WRITES | ASSIGNS},
+    [CK_OP_MAX] = {"max", ck_max_shape, ck_max_forward, ck_max_backward, WRITES},
 };

@@ -1,5 +1,5 @@
-/* ops_elementwise.c - add, sub, mul (with broadcasting), scale, square,
- * relu, sigmoid, tanh: shape rule, forward, backward and constructor side
+/* ops_elementwise.c - add, sub, mul, div, maximum, minimum (with
+ * broadcasting), scale (and neg), square, relu, sigmoid, tanh: shape rule, forward, backward and constructor side
  * by side (see ops_internal.h for the conventions, op_table.c for the rows). */
 #include "ck_kernels.h"
 #include "ops_internal.h"
@@ -92,6 +92,39 @@ ck_node *ck_add(ck_tape *t, ck_node *a, ck_node *b) { return apply2(t, CK_OP_ADD
 ck_node *ck_sub(ck_tape *t, ck_node *a, ck_node *b) { return apply2(t, CK_OP_SUB, a, b, NULL); }
 ck_node *ck_mul(ck_tape *t, ck_node *a, ck_node *b) { return apply2(t, CK_OP_MUL, a, b, NULL); }
 
+/* ---- div, maximum, minimum: a (...) op b (...) -> broadcast shape ----
+ * Their rows are not flagged ASSIGNS: the tape zeroes the gradients and
+ * backward adds (grad_unset is never set, so binary_backward goes straight
+ * to the kernel). maximum sends g to a where a >= b, minimum where a <= b:
+ * ties go to a, as TF's Maximum and Minimum gradients (greater_equal,
+ * less_equal). */
+
+int ck_div_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    binary_forward(CK_BIN_DIV, n);
+    return 0;
+}
+void ck_div_backward(ck_node *n) { binary_backward(CK_BIN_DIV, n); }
+int ck_maximum_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    binary_forward(CK_BIN_MAX, n);
+    return 0;
+}
+void ck_maximum_backward(ck_node *n) { binary_backward(CK_BIN_MAX, n); }
+int ck_minimum_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    binary_forward(CK_BIN_MIN, n);
+    return 0;
+}
+void ck_minimum_backward(ck_node *n) { binary_backward(CK_BIN_MIN, n); }
+
+ck_node *ck_div(ck_tape *t, ck_node *a, ck_node *b) { return apply2(t, CK_OP_DIV, a, b, NULL); }
+ck_node *ck_maximum(ck_tape *t, ck_node *a, ck_node *b) { return apply2(t, CK_OP_MAXIMUM, a, b, NULL); }
+ck_node *ck_minimum(ck_tape *t, ck_node *a, ck_node *b) { return apply2(t, CK_OP_MINIMUM, a, b, NULL); }
+
 /* ---- scale: x (...) -> alpha * x (...) ---- */
 
 int ck_same_shape_f32(ck_node *n)
@@ -124,6 +157,9 @@ ck_node *ck_scale(ck_tape *t, ck_node *x, float alpha)
     args.alpha = alpha;
     return apply1(t, CK_OP_SCALE, x, &args);
 }
+
+/* neg: scale by -1, not a row of its own */
+ck_node *ck_neg(ck_tape *t, ck_node *x) { return ck_scale(t, x, -1.0f); }
 
 /* ---- square: x (...) -> x^2 (...) ---- */
 

@@ -12,6 +12,7 @@
 #define CK_OPS_INTERNAL_H
 
 #include "ck_autograd.h"
+#include "ck_kernels.h"
 
 #define SHAPE_BUF 64 /* room for "(2048, 20, 20, 20)" */
 
@@ -75,10 +76,30 @@ static inline ck_node *apply2(ck_tape *t, ck_op_id id, ck_node *a, ck_node *b, c
     return ck_apply(t, &ck_ops[id], in, 2, args);
 }
 
+/* The elementwise math and activation rows (ops_math.c, ops_nn.c): y =
+ * op(x) with the op's constants from args (alpha, beta), through the unary
+ * kernels of tensor/kernels_math.c. */
+static inline void unary_forward(ck_unop op, ck_node *n)
+{
+    ck_k_unary(op, n->value.f, n->in[0]->value.f, n->value.size, n->args.alpha, n->args.beta);
+}
+
+/* x's gradient (+)= g op'(x), assigned whole when the tape left it unset
+ * (so those rows are flagged CK_OP_ASSIGNS_GRAD). */
+static inline void unary_backward(ck_unop op, ck_node *n)
+{
+    ck_node *x = n->in[0];
+    const float *xv = x->value.f, *y = n->value.f;
+    if (x->grad_unset)
+        ck_k_unary_backward_assign(op, x->grad, xv, y, n->grad, n->value.size, n->args.alpha, n->args.beta);
+    else if (x->grad)
+        ck_k_unary_backward(op, x->grad, xv, y, n->grad, n->value.size, n->args.alpha, n->args.beta);
+}
+
 /* ---- the functions the rows of ck_ops[] name, by family file ---- */
 
 /* ops_elementwise.c */
-int ck_binary_shape(ck_node *n);   /* add, sub, mul: numpy broadcasting */
+int ck_binary_shape(ck_node *n);   /* add, sub, mul, div, maximum, minimum: numpy broadcasting */
 int ck_same_shape_f32(ck_node *n); /* one float32 input, output of its shape */
 int ck_add_forward(ck_tape *t, ck_node *n);
 void ck_add_backward(ck_node *n);
@@ -86,6 +107,12 @@ int ck_sub_forward(ck_tape *t, ck_node *n);
 void ck_sub_backward(ck_node *n);
 int ck_mul_forward(ck_tape *t, ck_node *n);
 void ck_mul_backward(ck_node *n);
+int ck_div_forward(ck_tape *t, ck_node *n);
+void ck_div_backward(ck_node *n);
+int ck_maximum_forward(ck_tape *t, ck_node *n);
+void ck_maximum_backward(ck_node *n);
+int ck_minimum_forward(ck_tape *t, ck_node *n);
+void ck_minimum_backward(ck_node *n);
 int ck_scale_forward(ck_tape *t, ck_node *n);
 void ck_scale_backward(ck_node *n);
 int ck_square_forward(ck_tape *t, ck_node *n);
@@ -108,6 +135,9 @@ int ck_sum_forward(ck_tape *t, ck_node *n);
 void ck_sum_backward(ck_node *n);
 int ck_mean_forward(ck_tape *t, ck_node *n);
 void ck_mean_backward(ck_node *n);
+int ck_max_shape(ck_node *n);
+int ck_max_forward(ck_tape *t, ck_node *n);
+void ck_max_backward(ck_node *n);
 int ck_mask_nonzero_shape(ck_node *n);
 int ck_mask_nonzero_forward(ck_tape *t, ck_node *n);
 int ck_masked_mean_shape(ck_node *n);
@@ -129,5 +159,44 @@ void ck_gather_backward(ck_node *n);
 int ck_mse_shape(ck_node *n);
 int ck_mse_forward(ck_tape *t, ck_node *n);
 void ck_mse_backward(ck_node *n);
+
+/* ops_math.c */
+int ck_exp_forward(ck_tape *t, ck_node *n);
+void ck_exp_backward(ck_node *n);
+int ck_log_forward(ck_tape *t, ck_node *n);
+void ck_log_backward(ck_node *n);
+int ck_sqrt_forward(ck_tape *t, ck_node *n);
+void ck_sqrt_backward(ck_node *n);
+int ck_pow_forward(ck_tape *t, ck_node *n);
+void ck_pow_backward(ck_node *n);
+int ck_abs_forward(ck_tape *t, ck_node *n);
+void ck_abs_backward(ck_node *n);
+int ck_clip_forward(ck_tape *t, ck_node *n);
+void ck_clip_backward(ck_node *n);
+
+/* ops_nn.c */
+int ck_softmax_shape(ck_node *n); /* softmax, log_softmax: one float32 input, an axis of it */
+int ck_softmax_forward(ck_tape *t, ck_node *n);
+void ck_softmax_backward(ck_node *n);
+int ck_log_softmax_forward(ck_tape *t, ck_node *n);
+void ck_log_softmax_backward(ck_node *n);
+int ck_softplus_forward(ck_tape *t, ck_node *n);
+void ck_softplus_backward(ck_node *n);
+int ck_softsign_forward(ck_tape *t, ck_node *n);
+void ck_softsign_backward(ck_node *n);
+int ck_elu_forward(ck_tape *t, ck_node *n);
+void ck_elu_backward(ck_node *n);
+int ck_selu_forward(ck_tape *t, ck_node *n);
+void ck_selu_backward(ck_node *n);
+int ck_gelu_forward(ck_tape *t, ck_node *n);
+void ck_gelu_backward(ck_node *n);
+int ck_gelu_tanh_forward(ck_tape *t, ck_node *n);
+void ck_gelu_tanh_backward(ck_node *n);
+int ck_swish_forward(ck_tape *t, ck_node *n);
+void ck_swish_backward(ck_node *n);
+int ck_leaky_relu_forward(ck_tape *t, ck_node *n);
+void ck_leaky_relu_backward(ck_node *n);
+int ck_log_sigmoid_forward(ck_tape *t, ck_node *n);
+void ck_log_sigmoid_backward(ck_node *n);
 
 #endif

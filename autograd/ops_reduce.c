@@ -1,4 +1,4 @@
-/* ops_reduce.c - sum and mean over one axis, mask_nonzero, masked_mean:
+/* ops_reduce.c - sum, mean and max over one axis, mask_nonzero, masked_mean:
  * shape rule, forward, backward and constructor side by side (see
  * ops_internal.h for the conventions, op_table.c for the rows). */
 #include "ck_kernels.h"
@@ -67,6 +67,54 @@ ck_node *ck_mean(ck_tape *t, ck_node *x, int axis, int keepdims)
     args.axis = axis;
     args.keepdims = keepdims;
     return apply1(t, CK_OP_MEAN, x, &args);
+}
+
+/* ---- max over one axis: x (..., L, ...) -> (..., ...) or (..., 1, ...) ----
+ * The gradient goes to the FIRST max along the axis, as PyTorch's
+ * max(dim); TF's reduce_max splits it evenly between tied maxima. The
+ * same almost everywhere: ties within a row are rare in float data. */
+
+int ck_max_shape(ck_node *n)
+{
+    char buf[SHAPE_BUF];
+    if (ck_reduce_axis_shape(n) < 0) return -1;
+    ck_shape x = n->in[0]->value.shape;
+    if (x.d[n->args.axis] == 0)
+        return ck_fail("max: axis %d of shape %s is empty: no maximum", n->args.axis, ck_shape_str(x, buf, sizeof buf));
+    return 0;
+}
+
+/* Keeps the index of each max in n->saved (int64, the output's size) when a
+ * gradient will be needed. */
+int ck_max_forward(ck_tape *t, ck_node *n)
+{
+    int64_t outer, len, inner;
+    split_at_axis(n->in[0]->value.shape, n->args.axis, &outer, &len, &inner);
+    int64_t *arg = NULL;
+    if (n->in[0]->grad && ck_tape_grad_enabled(t)) {
+        arg = ck_tape_alloc(t, (size_t)(outer * inner) * sizeof *arg);
+        if (!arg) return -1;
+        n->saved = arg;
+    }
+    ck_k_max_axis(n->value.f, arg, n->in[0]->value.f, outer, len, inner);
+    return 0;
+}
+
+/* Adds (no CK_OP_ASSIGNS_GRAD): only one element per output gets anything. */
+void ck_max_backward(ck_node *n)
+{
+    if (!n->in[0]->grad) return;
+    int64_t outer, len, inner;
+    split_at_axis(n->in[0]->value.shape, n->args.axis, &outer, &len, &inner);
+    ck_k_max_axis_backward(n->in[0]->grad, n->grad, n->saved, outer, len, inner);
+}
+
+ck_node *ck_max(ck_tape *t, ck_node *x, int axis, int keepdims)
+{
+    ck_op_args args = {0};
+    args.axis = axis;
+    args.keepdims = keepdims;
+    return apply1(t, CK_OP_MAX, x, &args);
 }
 
 /* ---- mask_nonzero: ids (...) -> (...) float, 1 where id != 0; no gradient ---- */
@@ -180,3 +228,8 @@ ck_node *ck_masked_mean(ck_tape *t, ck_node *x, ck_node *mask, int axis, int kee
     args.keepdims = keepdims;
     return apply2(t, CK_OP_MASKED_MEAN, x, mask, &args);
 }
+
+/* ---- sum_all, mean_all: x (...) -> () scalar; helpers, not rows ---- */
+
+ck_node *ck_sum_all(ck_tape *t, ck_node *x) { return ck_sum(t, ck_reshape(t, x, ck_shape_of(1, -1)), 0, 0); }
+ck_node *ck_mean_all(ck_tape *t, ck_node *x) { return ck_mean(t, ck_reshape(t, x, ck_shape_of(1, -1)), 0, 0); }

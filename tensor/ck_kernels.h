@@ -15,7 +15,9 @@
 #include "ck_tensor.h"
 
 /* ---- broadcasting elementwise ops (kernels_elementwise.c) ---- */
-typedef enum ck_binop { CK_BIN_ADD, CK_BIN_SUB, CK_BIN_MUL } ck_binop;
+/* max and min pick a where a >= b (a <= b for min), ties included: the
+ * gradient follows the pick, as TF's Maximum and Minimum gradients do. */
+typedef enum ck_binop { CK_BIN_ADD, CK_BIN_SUB, CK_BIN_MUL, CK_BIN_DIV, CK_BIN_MAX, CK_BIN_MIN } ck_binop;
 
 /* How two inputs broadcast to one output, simplified for fast loops: the
  * output is walked as 4 nested dims d[0..3] (leading dims 1 when unused) and
@@ -66,6 +68,34 @@ void ck_k_tanh(float *restrict y, const float *restrict x, int64_t n);
 /* gx += g (1 - y^2) */
 void ck_k_tanh_backward(float *restrict gx, const float *restrict y, const float *restrict g, int64_t n);
 
+/* ---- unary math and activations, one switch per call (kernels_math.c) ---- */
+/* p and q are the op's constants where it has them, ignored otherwise. */
+typedef enum ck_unop {
+    CK_UN_EXP,         /* e^x */
+    CK_UN_LOG,         /* ln x: -inf at 0, NaN below (as numpy) */
+    CK_UN_SQRT,        /* sqrt x */
+    CK_UN_ABS,         /* |x|; derivative sign(x), 0 at 0 (as TF) */
+    CK_UN_POW,         /* x^p */
+    CK_UN_CLIP,        /* min(max(x, p), q); derivative 1 on [p, q], 0 outside (as TF) */
+    CK_UN_SOFTPLUS,    /* ln(1 + e^x) = ln(1 + e^-|x|) + max(x, 0) */
+    CK_UN_SOFTSIGN,    /* x / (1 + |x|) */
+    CK_UN_ELU,         /* x > 0 ? x : p (e^x - 1) */
+    CK_UN_SELU,        /* scale * elu(x, alpha), Keras's constants */
+    CK_UN_GELU,        /* x Phi(x) = x erfc(-x / sqrt 2) / 2 */
+    CK_UN_GELU_TANH,   /* x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2 */
+    CK_UN_SWISH,       /* x sigmoid(x) */
+    CK_UN_LEAKY_RELU,  /* x > 0 ? x : p x */
+    CK_UN_LOG_SIGMOID, /* ln sigmoid(x) = min(x, 0) - ln(1 + e^-|x|) */
+} ck_unop;
+/* y = op(x) */
+void ck_k_unary(ck_unop op, float *restrict y, const float *restrict x, int64_t n, float p, float q);
+/* gx += g op'(x), given x and y = op(x) (each op reads the cheaper) */
+void ck_k_unary_backward(ck_unop op, float *restrict gx, const float *restrict x, const float *restrict y,
+                         const float *restrict g, int64_t n, float p, float q);
+/* gx = g op'(x): the same, assigning */
+void ck_k_unary_backward_assign(ck_unop op, float *restrict gx, const float *restrict x, const float *restrict y,
+                                const float *restrict g, int64_t n, float p, float q);
+
 /* ---- reductions: x viewed as (outer, len, inner), reduce the middle (kernels_reduce.c) ---- */
 /* out (outer, inner) = scale * sum over len of x */
 void ck_k_sum_axis(float *restrict out, const float *restrict x, int64_t outer, int64_t len, int64_t inner,
@@ -76,6 +106,33 @@ void ck_k_sum_axis_backward(float *restrict gx, const float *restrict g, int64_t
 /* gx (outer, len, inner) = scale * g (outer, inner): the same, assigning */
 void ck_k_sum_axis_backward_assign(float *restrict gx, const float *restrict g, int64_t outer, int64_t len,
                                    int64_t inner, float scale);
+
+/* out (outer, inner) = max over len of x; arg (outer, inner) = the index l
+ * of the first max, unless arg is NULL (a NaN counts as the max: it
+ * propagates). len > 0. */
+void ck_k_max_axis(float *restrict out, int64_t *restrict arg, const float *restrict x, int64_t outer, int64_t len,
+                   int64_t inner);
+/* gx (outer, len, inner) += g (outer, inner) at the index arg holds, nothing elsewhere */
+void ck_k_max_axis_backward(float *restrict gx, const float *restrict g, const int64_t *restrict arg, int64_t outer,
+                            int64_t len, int64_t inner);
+
+/* ---- softmax along the middle axis of (outer, len, inner) (kernels_softmax.c) ---- */
+/* y = e^(x - max) / sum e^(x - max) along len: no overflow for any finite x */
+void ck_k_softmax_axis(float *restrict y, const float *restrict x, int64_t outer, int64_t len, int64_t inner);
+/* y = x - max - ln sum e^(x - max) along len */
+void ck_k_log_softmax_axis(float *restrict y, const float *restrict x, int64_t outer, int64_t len, int64_t inner);
+/* gx += y (g - sum_len g y), y = softmax's output */
+void ck_k_softmax_axis_backward(float *restrict gx, const float *restrict y, const float *restrict g, int64_t outer,
+                                int64_t len, int64_t inner);
+/* gx = y (g - sum_len g y): the same, assigning */
+void ck_k_softmax_axis_backward_assign(float *restrict gx, const float *restrict y, const float *restrict g,
+                                       int64_t outer, int64_t len, int64_t inner);
+/* gx += g - e^y sum_len g, y = log_softmax's output */
+void ck_k_log_softmax_axis_backward(float *restrict gx, const float *restrict y, const float *restrict g, int64_t outer,
+                                    int64_t len, int64_t inner);
+/* gx = g - e^y sum_len g: the same, assigning */
+void ck_k_log_softmax_axis_backward_assign(float *restrict gx, const float *restrict y, const float *restrict g,
+                                           int64_t outer, int64_t len, int64_t inner);
 
 /* ---- matrix products, row-major (kernels_matmul.c) ---- */
 /* c (m, n) = a (m, k) @ b (k, n) */

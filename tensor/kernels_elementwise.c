@@ -1,4 +1,4 @@
-/* kernels_elementwise.c - broadcasting add, sub, mul and the simple
+/* kernels_elementwise.c - broadcasting add, sub, mul, div, max, min and the simple
  * elementwise loops, forward and backward (see ck_kernels.h). Each loop walks
  * memory with unit stride through restrict pointers so gcc -O2 can
  * vectorise it. */
@@ -64,10 +64,33 @@ int ck_bcast_plan(ck_shape a, ck_shape b, ck_shape *out, ck_bcast *plan)
     return 0;
 }
 
+/* div, max, min: one plain loop each, inputs read with their row stride
+ * (0 where stretched). */
+static void binary_row_strided(ck_binop op, int64_t n, const float *restrict a, int64_t sa, const float *restrict b,
+                               int64_t sb, float *restrict out)
+{
+    switch (op) {
+    case CK_BIN_DIV:
+        for (int64_t j = 0; j < n; j++) out[j] = a[j * sa] / b[j * sb];
+        break;
+    case CK_BIN_MAX:
+        for (int64_t j = 0; j < n; j++) out[j] = a[j * sa] >= b[j * sb] ? a[j * sa] : b[j * sb];
+        break;
+    case CK_BIN_MIN:
+        for (int64_t j = 0; j < n; j++) out[j] = a[j * sa] <= b[j * sb] ? a[j * sa] : b[j * sb];
+        break;
+    default: break; /* add, sub, mul: binary_row */
+    }
+}
+
 /* One output row of n elements; an input with row stride 0 is one value. */
 static void binary_row(ck_binop op, int64_t n, const float *restrict a, int64_t sa, const float *restrict b, int64_t sb,
                        float *restrict out)
 {
+    if (op >= CK_BIN_DIV) {
+        binary_row_strided(op, n, a, sa, b, sb, out);
+        return;
+    }
     if (sa && sb) {
         switch (op) {
 #define ADD_STEP(j) out[j] = a[j] + b[j]
@@ -76,6 +99,7 @@ static void binary_row(ck_binop op, int64_t n, const float *restrict a, int64_t 
         case CK_BIN_ADD: FOR_ROW(n, ADD_STEP); break;
         case CK_BIN_SUB: FOR_ROW(n, SUB_STEP); break;
         case CK_BIN_MUL: FOR_ROW(n, MUL_STEP); break;
+        default: break; /* not reached: binary_row_strided */
 #undef ADD_STEP
 #undef SUB_STEP
 #undef MUL_STEP
@@ -92,6 +116,7 @@ static void binary_row(ck_binop op, int64_t n, const float *restrict a, int64_t 
         case CK_BIN_MUL:
             for (int64_t j = 0; j < n; j++) out[j] = a[j] * s;
             break;
+        default: break; /* not reached: binary_row_strided */
         }
     } else if (sb) {
         const float s = a[0];
@@ -105,6 +130,7 @@ static void binary_row(ck_binop op, int64_t n, const float *restrict a, int64_t 
         case CK_BIN_MUL:
             for (int64_t j = 0; j < n; j++) out[j] = s * b[j];
             break;
+        default: break; /* not reached: binary_row_strided */
         }
     } else {
         float v = op == CK_BIN_ADD ? a[0] + b[0] : op == CK_BIN_SUB ? a[0] - b[0] : a[0] * b[0];
@@ -149,6 +175,36 @@ static void accumulate_row(float *restrict target, int64_t st, const float *rest
     }
 }
 
+/* div, max, min: grad_a and grad_b (+)= their partials times g over one row,
+ * each walked with its row stride (0: all of the row lands on one element).
+ * One input at a time, so the two may share a buffer (op(x, x)). */
+static void binary_backward_row_strided(ck_binop op, int64_t n, const float *restrict a, int64_t sa,
+                                        const float *restrict b, int64_t sb, const float *restrict g, float *grad_a,
+                                        float *grad_b)
+{
+    switch (op) {
+    case CK_BIN_DIV: /* d(a / b)/da = 1 / b, d(a / b)/db = -a / b^2 */
+        if (grad_a)
+            for (int64_t j = 0; j < n; j++) grad_a[j * sa] += g[j] / b[j * sb];
+        if (grad_b)
+            for (int64_t j = 0; j < n; j++) grad_b[j * sb] -= g[j] * a[j * sa] / (b[j * sb] * b[j * sb]);
+        break;
+    case CK_BIN_MAX: /* g to a where a >= b, else to b */
+        if (grad_a)
+            for (int64_t j = 0; j < n; j++) grad_a[j * sa] += a[j * sa] >= b[j * sb] ? g[j] : 0.0f;
+        if (grad_b)
+            for (int64_t j = 0; j < n; j++) grad_b[j * sb] += a[j * sa] >= b[j * sb] ? 0.0f : g[j];
+        break;
+    case CK_BIN_MIN: /* g to a where a <= b, else to b */
+        if (grad_a)
+            for (int64_t j = 0; j < n; j++) grad_a[j * sa] += a[j * sa] <= b[j * sb] ? g[j] : 0.0f;
+        if (grad_b)
+            for (int64_t j = 0; j < n; j++) grad_b[j * sb] += a[j * sa] <= b[j * sb] ? 0.0f : g[j];
+        break;
+    default: break; /* add, sub, mul: accumulate_row */
+    }
+}
+
 void ck_k_binary_backward(ck_binop op, const ck_bcast *p, const float *a, const float *b, const float *g, float *grad_a,
                           float *grad_b)
 {
@@ -160,6 +216,12 @@ void ck_k_binary_backward(ck_binop op, const ck_bcast *p, const float *a, const 
                 int64_t oa = i0 * p->stride_a[0] + i1 * p->stride_a[1] + i2 * p->stride_a[2];
                 int64_t ob = i0 * p->stride_b[0] + i1 * p->stride_b[1] + i2 * p->stride_b[2];
                 int64_t sa = p->stride_a[3], sb = p->stride_b[3];
+                if (op >= CK_BIN_DIV) {
+                    binary_backward_row_strided(op, n, a + oa, sa, b + ob, sb, g, grad_a ? grad_a + oa : NULL,
+                                                grad_b ? grad_b + ob : NULL);
+                    g += n;
+                    continue;
+                }
                 /* d(a+b)/da = 1, d(a-b)/da = 1, d(a*b)/da = b; and for b: 1, -1, a. */
                 if (grad_a) {
                     if (op == CK_BIN_MUL)

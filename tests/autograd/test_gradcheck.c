@@ -195,7 +195,10 @@ typedef struct twice_case {
     ck_op_args args;
     const ck_tensor *constant; /* a last input that is not checked (ids, mask) */
     int same_input_twice;      /* op(x, x): one buffer behind two inputs */
-    int second_use_first;      /* made inside the build: set by the test */
+    /* NULL, or maps parameter k's element j from (-1, -0.1] U [0.1, 1) into
+     * the op's domain, away from its kinks */
+    float (*values)(float v, int k, int64_t j);
+    int second_use_first; /* made inside the build: set by the test */
 } twice_case;
 
 static ck_node *sum_all(ck_tape *t, ck_node *x)
@@ -229,6 +232,37 @@ static ck_node *build_twice(ck_tape *t, ck_node *const *in, int n, void *user)
     return ck_add(t, out, extra); /* extra is a scalar: it broadcasts */
 }
 
+/* into (0.2, 2.2): log's domain */
+static float positive(float v, int k, int64_t j)
+{
+    (void)k;
+    (void)j;
+    return v + 1.2f;
+}
+
+/* the second input into |b| in [0.5, 1.1): a divisor away from 0 */
+static float divisor(float v, int k, int64_t j)
+{
+    (void)j;
+    return k == 1 ? v + (v >= 0 ? 0.4f : -0.4f) : v;
+}
+
+/* onto the grids 0.2 i + 0.05 (input 0) and 0.2 i - 0.05 (input 1), which
+ * stay 0.1 apart: no near-ties between a and b */
+static float grid(float v, int k, int64_t j)
+{
+    (void)j;
+    return 0.2f * roundf(5.0f * v) + (k == 0 ? 0.05f : -0.05f);
+}
+
+/* element j of 24 to a distinct value, 0.1 apart in a shuffled order (7
+ * is coprime with 24): no near-ties for max */
+static float distinct(float v, int k, int64_t j)
+{
+    (void)k;
+    return 0.01f * v + 0.1f * (float)((j * 7) % 24) - 1.2f;
+}
+
 static const int32_t id_data[6] = {2, 0, 2, 4, 2, 0};
 static const float mask_data[12] = {1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0}; /* full, padded, all padding */
 
@@ -241,6 +275,15 @@ Test(gradcheck_twice, every_differentiable_op)
     last_axis_keep.axis = -1;
     last_axis_keep.keepdims = 1;
     alpha.alpha = -1.7f;
+    /* clip to [-2, 0.05]: the negative values pass, the positive (>= 0.1) are cut */
+    ck_op_args clip = {0};
+    clip.alpha = -2.0f;
+    clip.beta = 0.05f;
+    ck_op_args exponent = {0};
+    exponent.alpha = 1.5f;
+    ck_op_args half = {0}, leak = {0};
+    half.alpha = 0.5f;
+    leak.alpha = 0.3f;
     to_3x8.shape = ck_shape_of(2, 3, -1);
     const ck_shape s234 = ck_shape_of(3, 2, 3, 4);
     twice_case cases[] = {
@@ -266,6 +309,30 @@ Test(gradcheck_twice, every_differentiable_op)
         {.op = CK_OP_SIGMOID, .n_params = 1, .shapes = {s234}},
         {.op = CK_OP_TANH, .n_params = 1, .shapes = {s234}},
         {.op = CK_OP_MSE, .n_params = 2, .shapes = {s234, s234}},
+        {.op = CK_OP_EXP, .n_params = 1, .shapes = {s234}},
+        {.op = CK_OP_LOG, .n_params = 1, .shapes = {s234}, .values = positive},
+        {.op = CK_OP_ABS, .n_params = 1, .shapes = {s234}},
+        {.op = CK_OP_CLIP, .n_params = 1, .shapes = {s234}, .args = clip},
+        {.op = CK_OP_SOFTMAX, .n_params = 1, .shapes = {s234}, .args = axis1},
+        {.op = CK_OP_LOG_SOFTMAX, .n_params = 1, .shapes = {s234}, .args = last_axis_keep},
+        {.op = CK_OP_SQRT, .n_params = 1, .shapes = {s234}, .values = positive},
+        {.op = CK_OP_POW, .n_params = 1, .shapes = {s234}, .args = exponent, .values = positive},
+        {.op = CK_OP_DIV, .n_params = 2, .shapes = {s234, ck_shape_of(2, 3, 1)}, .values = divisor},
+        {.op = CK_OP_DIV, .n_params = 1, .shapes = {s234}, .same_input_twice = 1, .values = positive},
+        {.op = CK_OP_MAXIMUM, .n_params = 2, .shapes = {ck_shape_of(1, 4), s234}, .values = grid},
+        {.op = CK_OP_MAXIMUM, .n_params = 1, .shapes = {s234}, .same_input_twice = 1}, /* all ties */
+        {.op = CK_OP_MINIMUM, .n_params = 2, .shapes = {s234, s234}, .values = grid},
+        {.op = CK_OP_MINIMUM, .n_params = 1, .shapes = {s234}, .same_input_twice = 1},
+        {.op = CK_OP_SOFTPLUS, .n_params = 1, .shapes = {s234}},
+        {.op = CK_OP_SOFTSIGN, .n_params = 1, .shapes = {s234}},
+        {.op = CK_OP_ELU, .n_params = 1, .shapes = {s234}, .args = half},
+        {.op = CK_OP_SELU, .n_params = 1, .shapes = {s234}},
+        {.op = CK_OP_GELU, .n_params = 1, .shapes = {s234}},
+        {.op = CK_OP_GELU_TANH, .n_params = 1, .shapes = {s234}},
+        {.op = CK_OP_SWISH, .n_params = 1, .shapes = {s234}},
+        {.op = CK_OP_LEAKY_RELU, .n_params = 1, .shapes = {s234}, .args = leak},
+        {.op = CK_OP_LOG_SIGMOID, .n_params = 1, .shapes = {s234}},
+        {.op = CK_OP_MAX, .n_params = 1, .shapes = {s234}, .args = axis1, .values = distinct},
     };
     int covered[CK_OP_COUNT] = {0};
     ck_rng r;
@@ -278,7 +345,10 @@ Test(gradcheck_twice, every_differentiable_op)
             for (int k = 0; k < c->n_params; k++) {
                 /* values in (-1, -0.1] U [0.1, 1): away from relu's kink */
                 ck_tensor *v = ck_tensor_uniform(c->shapes[k], -0.9f, 0.9f, &r);
-                for (int64_t j = 0; j < v->size; j++) v->f[j] += v->f[j] >= 0 ? 0.1f : -0.1f;
+                for (int64_t j = 0; j < v->size; j++) {
+                    v->f[j] += v->f[j] >= 0 ? 0.1f : -0.1f;
+                    if (c->values) v->f[j] = c->values(v->f[j], k, j);
+                }
                 p[k] = ck_param(v, "x");
             }
             ck_gradcheck_result res;

@@ -38,9 +38,38 @@ static void expect_values(ck_node *n, ck_shape s, const float *expected)
     cr_assert_not_null(n, "%s", ck_error() ? ck_error() : "");
     cr_assert(ck_shape_eq(n->value.shape, s), "shape %s, expected %s", ck_shape_str(n->value.shape, got, sizeof got),
               ck_shape_str(s, want, sizeof want));
+    for (int64_t k = 0; k < n->value.size; k++) {
+        float got = n->value.f[k], e = expected[k];
+        int ok = isfinite(e) ? fabsf(got - e) <= 1e-5f * (1.0f + fabsf(e)) : isnan(e) ? isnan(got) : got == e;
+        cr_expect(ok, "element %lld: %g, expected %g", (long long)k, (double)got, (double)e);
+    }
+}
+
+/* Every element finite: what the stable ops promise for finite inputs. */
+static void expect_finite(const ck_node *n)
+{
+    cr_assert_not_null(n, "%s", ck_error() ? ck_error() : "");
     for (int64_t k = 0; k < n->value.size; k++)
-        cr_expect(fabsf(n->value.f[k] - expected[k]) <= 1e-5f * (1.0f + fabsf(expected[k])),
-                  "element %lld: %g, expected %g", (long long)k, (double)n->value.f[k], (double)expected[k]);
+        cr_expect(isfinite(n->value.f[k]), "element %lld: %g", (long long)k, (double)n->value.f[k]);
+}
+
+/* d sum(op(x)) / dx at the given points: the derivative rule at kinks and
+ * ties, which a gradient check cannot see. */
+typedef ck_node *(*unary_fn)(ck_tape *t, ck_node *x, const void *settings);
+
+static void expect_derivative(unary_fn op, const void *settings, int n, const float *x, const float *expected)
+{
+    ck_node *p = ck_param(ck_tensor_from_data(ck_shape_of(1, n), x), "x");
+    ck_node *y = op(tape, p, settings);
+    cr_assert_not_null(y, "%s", ck_error() ? ck_error() : "");
+    ck_node *total = ck_sum_all(tape, y);
+    cr_assert_eq(ck_backward(tape, total), 0, "%s", ck_error() ? ck_error() : "");
+    for (int k = 0; k < n; k++) {
+        float got = p->grad[k], e = expected[k];
+        int ok = isfinite(e) ? fabsf(got - e) <= 1e-6f * (1.0f + fabsf(e)) : got == e;
+        cr_expect(ok, "x = %g: d %g, expected %g", (double)x[k], (double)got, (double)e);
+    }
+    ck_param_free(p);
 }
 
 static const float A23[6] = {1, 2, 3, 4, 5, 6}; /* [[1,2,3],[4,5,6]] */
@@ -182,13 +211,415 @@ Test(forward, mse)
 
 Test(forward, table_lists_every_op_by_name)
 {
-    const char *names[CK_OP_COUNT] = {"add",         "sub",    "mul",     "scale",  "matmul", "sum",
-                                      "mean",        "square", "reshape", "concat", "gather", "mask_nonzero",
-                                      "masked_mean", "relu",   "sigmoid", "tanh",   "mse"};
+    /* by id, so a row in the wrong place or a missing name (NULL) fails */
+    const char *names[CK_OP_COUNT] = {
+        [CK_OP_ADD] = "add",
+        [CK_OP_SUB] = "sub",
+        [CK_OP_MUL] = "mul",
+        [CK_OP_SCALE] = "scale",
+        [CK_OP_MATMUL] = "matmul",
+        [CK_OP_SUM] = "sum",
+        [CK_OP_MEAN] = "mean",
+        [CK_OP_SQUARE] = "square",
+        [CK_OP_RESHAPE] = "reshape",
+        [CK_OP_CONCAT] = "concat",
+        [CK_OP_GATHER] = "gather",
+        [CK_OP_MASK_NONZERO] = "mask_nonzero",
+        [CK_OP_MASKED_MEAN] = "masked_mean",
+        [CK_OP_RELU] = "relu",
+        [CK_OP_SIGMOID] = "sigmoid",
+        [CK_OP_TANH] = "tanh",
+        [CK_OP_MSE] = "mse",
+        [CK_OP_EXP] = "exp",
+        [CK_OP_LOG] = "log",
+        [CK_OP_ABS] = "abs",
+        [CK_OP_CLIP] = "clip",
+        [CK_OP_SOFTMAX] = "softmax",
+        [CK_OP_LOG_SOFTMAX] = "log_softmax",
+        [CK_OP_SQRT] = "sqrt",
+        [CK_OP_POW] = "pow",
+        [CK_OP_DIV] = "div",
+        [CK_OP_MAXIMUM] = "maximum",
+        [CK_OP_MINIMUM] = "minimum",
+        [CK_OP_SOFTPLUS] = "softplus",
+        [CK_OP_SOFTSIGN] = "softsign",
+        [CK_OP_ELU] = "elu",
+        [CK_OP_SELU] = "selu",
+        [CK_OP_GELU] = "gelu",
+        [CK_OP_GELU_TANH] = "gelu_tanh",
+        [CK_OP_SWISH] = "swish",
+        [CK_OP_LEAKY_RELU] = "leaky_relu",
+        [CK_OP_LOG_SIGMOID] = "log_sigmoid",
+        [CK_OP_MAX] = "max",
+    };
     for (int k = 0; k < CK_OP_COUNT; k++) {
+        cr_assert_not_null(names[k], "op %d (%s) has no name in this test", k, ck_ops[k].name);
         cr_expect_str_eq(ck_ops[k].name, names[k]);
         cr_expect_not_null(ck_ops[k].shape);
         cr_expect_not_null(ck_ops[k].forward);
         if (k != CK_OP_MASK_NONZERO) cr_expect_not_null(ck_ops[k].backward, "%s", names[k]);
     }
+}
+
+/* ---- math and activations ---- */
+
+Test(forward, exp_log_abs)
+{
+    const float x[5] = {-100, -1.5f, 0, 0.5f, 20};
+    float e[5], a[5];
+    for (int k = 0; k < 5; k++) {
+        e[k] = (float)exp((double)x[k]);
+        a[k] = x[k] < 0 ? -x[k] : x[k];
+    }
+    ck_node *n = value(ck_shape_of(2, 1, 5), x);
+    expect_values(ck_exp(tape, n), ck_shape_of(2, 1, 5), e);
+    expect_values(ck_abs(tape, n), ck_shape_of(2, 1, 5), a);
+    /* log: 0 gives -inf and a negative NaN, as numpy; e^1 gives 1 */
+    const float y[5] = {1, 2.718281828f, 0.25f, 0, -1};
+    expect_values(ck_log(tape, value(ck_shape_of(1, 5), y)), ck_shape_of(1, 5),
+                  (float[]){0, 1, (float)log(0.25), -INFINITY, NAN});
+}
+
+Test(forward, clip_keras_bounds)
+{
+    const float x[6] = {-3, -1, 0.5f, 2, 5, NAN};
+    ck_node *n = value(ck_shape_of(1, 6), x);
+    expect_values(ck_clip(tape, n, -1, 2), ck_shape_of(1, 6), (float[]){-1, -1, 0.5f, 2, 2, NAN});
+    /* K.clip raises max_value to min_value when it is smaller: all 1 */
+    expect_values(ck_clip(tape, n, 1, 0), ck_shape_of(1, 6), (float[]){1, 1, 1, 1, 1, NAN});
+}
+
+/* softmax along the last axis computed in double, the plain formula (safe
+ * for the small inputs given). */
+static void reference_softmax(const double *x, int n, float *out, int log_form)
+{
+    double sum = 0;
+    for (int k = 0; k < n; k++) sum += exp(x[k]);
+    for (int k = 0; k < n; k++) out[k] = (float)(log_form ? x[k] - log(sum) : exp(x[k]) / sum);
+}
+
+Test(forward, softmax_and_log_softmax)
+{
+    const float x[6] = {1, 2, 3, -0.5f, 0, 4}; /* (2, 3) */
+    const double r0[3] = {1, 2, 3}, r1[3] = {-0.5, 0, 4};
+    float sm[6], lsm[6];
+    reference_softmax(r0, 3, sm, 0);
+    reference_softmax(r1, 3, sm + 3, 0);
+    reference_softmax(r0, 3, lsm, 1);
+    reference_softmax(r1, 3, lsm + 3, 1);
+    ck_node *n = value(ck_shape_of(2, 2, 3), x);
+    expect_values(ck_softmax(tape, n, -1), ck_shape_of(2, 2, 3), sm);
+    expect_values(ck_softmax(tape, n, 1), ck_shape_of(2, 2, 3), sm);
+    expect_values(ck_log_softmax(tape, n, -1), ck_shape_of(2, 2, 3), lsm);
+    /* axis 0: each column of (2, 3) on its own */
+    float col[6];
+    for (int j = 0; j < 3; j++) {
+        const double c[2] = {x[j], x[3 + j]};
+        float out[2];
+        reference_softmax(c, 2, out, 0);
+        col[j] = out[0];
+        col[3 + j] = out[1];
+    }
+    expect_values(ck_softmax(tape, n, 0), ck_shape_of(2, 2, 3), col);
+    /* 3-d, middle axis: (2, 2, 2), pairs x[o, 0, i], x[o, 1, i] */
+    const float z[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+    const float lo = (float)(1.0 / (1.0 + exp(2.0))), hi = 1.0f - lo; /* softmax of (a, a + 2) */
+    expect_values(ck_softmax(tape, value(ck_shape_of(3, 2, 2, 2), z), 1), ck_shape_of(3, 2, 2, 2),
+                  (float[]){lo, lo, hi, hi, lo, lo, hi, hi});
+}
+
+Test(forward, softmax_extreme_inputs_stay_finite)
+{
+    /* e^1000 overflows float: only the max-subtracted form is finite */
+    const float x[3] = {1000, 1000, -1000};
+    ck_node *n = value(ck_shape_of(1, 3), x);
+    expect_values(ck_softmax(tape, n, -1), ck_shape_of(1, 3), (float[]){0.5f, 0.5f, 0});
+    const float ln2 = (float)log(2.0);
+    expect_values(ck_log_softmax(tape, n, -1), ck_shape_of(1, 3), (float[]){-ln2, -ln2, -2000 - ln2});
+    const float big[4] = {3e4f, -3e4f, 0, 88.8f};
+    ck_node *b = value(ck_shape_of(2, 2, 2), big);
+    expect_values(ck_log_softmax(tape, b, -1), ck_shape_of(2, 2, 2), (float[]){0, -6e4f, -88.8f, 0});
+    expect_finite(ck_softmax(tape, b, -1));
+}
+
+Test(forward, sum_all_mean_all)
+{
+    ck_node *a = value(ck_shape_of(2, 2, 3), A23);
+    expect_values(ck_sum_all(tape, a), ck_shape_of(0), (float[]){21});
+    expect_values(ck_mean_all(tape, a), ck_shape_of(0), (float[]){3.5f});
+    const float s[1] = {4};
+    expect_values(ck_sum_all(tape, value(ck_shape_of(0), s)), ck_shape_of(0), (float[]){4});
+}
+
+Test(forward, new_op_errors)
+{
+    ck_node *a = value(ck_shape_of(2, 2, 3), A23);
+    cr_expect_null(ck_softmax(tape, a, 2));
+    cr_expect_str_eq(ck_error(), "softmax: axis 2 out of range for shape (2, 3)");
+    ck_error_clear();
+    cr_expect_null(ck_log(tape, ids(ck_shape_of(1, 2), (int32_t[]){1, 2})));
+    cr_expect_str_eq(ck_error(), "log: input 0 must be float32, got int32");
+    ck_error_clear();
+    cr_expect_null(ck_exp(tape, NULL)); /* an earlier failure flows through */
+}
+
+static ck_node *abs_op(ck_tape *t, ck_node *x, const void *s)
+{
+    (void)s;
+    return ck_abs(t, x);
+}
+
+static ck_node *clip_op(ck_tape *t, ck_node *x, const void *s)
+{
+    const float *bounds = s;
+    return ck_clip(t, x, bounds[0], bounds[1]);
+}
+
+Test(forward, derivatives_at_kinks_follow_tf)
+{
+    /* abs: sign(x), 0 at 0 (TF's Abs gradient is grad * sign(x)) */
+    expect_derivative(abs_op, NULL, 3, (float[]){-2, 0, 3}, (float[]){-1, 0, 1});
+    /* clip_by_value: 1 on [lo, hi] including the bounds, 0 outside */
+    const float bounds[2] = {-1, 2};
+    expect_derivative(clip_op, bounds, 5, (float[]){-3, -1, 0.5f, 2, 5}, (float[]){0, 1, 1, 1, 0});
+}
+
+Test(forward, sqrt_neg_pow)
+{
+    const float x[5] = {0, 0.25f, 4, 2, -1};
+    ck_node *n = value(ck_shape_of(1, 5), x);
+    expect_values(ck_sqrt(tape, n), ck_shape_of(1, 5), (float[]){0, 0.5f, 2, (float)sqrt(2.0), NAN});
+    expect_values(ck_neg(tape, n), ck_shape_of(1, 5), (float[]){0, -0.25f, -4, -2, 1});
+    expect_values(ck_pow(tape, n, 2), ck_shape_of(1, 5), (float[]){0, 0.0625f, 16, 4, 1});
+    expect_values(ck_pow(tape, n, 3), ck_shape_of(1, 5), (float[]){0, 0.015625f, 64, 8, -1});
+    expect_values(ck_pow(tape, n, 0.5f), ck_shape_of(1, 5), (float[]){0, 0.5f, 2, (float)sqrt(2.0), NAN});
+    expect_values(ck_pow(tape, n, -1), ck_shape_of(1, 5), (float[]){INFINITY, 4, 0.25f, 0.5f, -1});
+    expect_values(ck_pow(tape, n, 0), ck_shape_of(1, 5), (float[]){1, 1, 1, 1, 1});
+}
+
+Test(forward, div_broadcast_and_zero)
+{
+    ck_node *a = value(ck_shape_of(2, 2, 3), A23);
+    const float row[3] = {1, 2, 4};
+    expect_values(ck_div(tape, a, value(ck_shape_of(1, 3), row)), ck_shape_of(2, 2, 3),
+                  (float[]){1, 1, 0.75f, 4, 2.5f, 1.5f});
+    const float col[2] = {2, -4};
+    expect_values(ck_div(tape, a, value(ck_shape_of(2, 2, 1), col)), ck_shape_of(2, 2, 3),
+                  (float[]){0.5f, 1, 1.5f, -1, -1.25f, -1.5f});
+    const float s[1] = {6};
+    expect_values(ck_div(tape, value(ck_shape_of(0), s), a), ck_shape_of(2, 2, 3), (float[]){6, 3, 2, 1.5f, 1.2f, 1});
+    /* IEEE: x / 0 is +-inf, 0 / 0 NaN */
+    const float num[3] = {1, -1, 0}, zero[1] = {0};
+    expect_values(ck_div(tape, value(ck_shape_of(1, 3), num), value(ck_shape_of(0), zero)), ck_shape_of(1, 3),
+                  (float[]){INFINITY, -INFINITY, NAN});
+}
+
+Test(forward, maximum_minimum_broadcast)
+{
+    ck_node *a = value(ck_shape_of(2, 2, 3), A23);
+    const float row[3] = {2, 0, 7};
+    ck_node *r = value(ck_shape_of(1, 3), row);
+    expect_values(ck_maximum(tape, a, r), ck_shape_of(2, 2, 3), (float[]){2, 2, 7, 4, 5, 7});
+    expect_values(ck_minimum(tape, a, r), ck_shape_of(2, 2, 3), (float[]){1, 0, 3, 2, 0, 6});
+    expect_values(ck_maximum(tape, r, a), ck_shape_of(2, 2, 3), (float[]){2, 2, 7, 4, 5, 7});
+    const float s[1] = {3.5f};
+    expect_values(ck_minimum(tape, value(ck_shape_of(0), s), a), ck_shape_of(2, 2, 3),
+                  (float[]){1, 2, 3, 3.5f, 3.5f, 3.5f});
+    cr_expect_null(ck_maximum(tape, a, value(ck_shape_of(1, 2), row)));
+    cr_expect_str_eq(ck_error(), "maximum: shapes (2, 3) and (2,) do not broadcast");
+    ck_error_clear();
+}
+
+static ck_node *maximum_x_c(ck_tape *t, ck_node *x, const void *s)
+{
+    ck_tensor c = ck_tensor_view(CK_F32, x->value.shape, (void *)s);
+    return ck_maximum(t, x, ck_const(t, &c));
+}
+static ck_node *maximum_c_x(ck_tape *t, ck_node *x, const void *s)
+{
+    ck_tensor c = ck_tensor_view(CK_F32, x->value.shape, (void *)s);
+    return ck_maximum(t, ck_const(t, &c), x);
+}
+static ck_node *minimum_x_c(ck_tape *t, ck_node *x, const void *s)
+{
+    ck_tensor c = ck_tensor_view(CK_F32, x->value.shape, (void *)s);
+    return ck_minimum(t, x, ck_const(t, &c));
+}
+static ck_node *minimum_c_x(ck_tape *t, ck_node *x, const void *s)
+{
+    ck_tensor c = ck_tensor_view(CK_F32, x->value.shape, (void *)s);
+    return ck_minimum(t, ck_const(t, &c), x);
+}
+static ck_node *sqrt_op(ck_tape *t, ck_node *x, const void *s)
+{
+    (void)s;
+    return ck_sqrt(t, x);
+}
+static ck_node *pow_op(ck_tape *t, ck_node *x, const void *s) { return ck_pow(t, x, *(const float *)s); }
+
+Test(forward, derivatives_at_ties_and_zero_follow_tf)
+{
+    /* x vs c = 1: below, tie, above. A tie sends the gradient to the first
+     * input (TF: Maximum's greater_equal, Minimum's less_equal). */
+    const float c[3] = {1, 1, 1}, x[3] = {0, 1, 2};
+    expect_derivative(maximum_x_c, c, 3, x, (float[]){0, 1, 1});
+    expect_derivative(maximum_c_x, c, 3, x, (float[]){0, 0, 1});
+    expect_derivative(minimum_x_c, c, 3, x, (float[]){1, 1, 0});
+    expect_derivative(minimum_c_x, c, 3, x, (float[]){1, 0, 0});
+    /* sqrt at 0: 1 / (2 sqrt 0) = inf, as TF's SqrtGrad */
+    expect_derivative(sqrt_op, NULL, 2, (float[]){0, 4}, (float[]){INFINITY, 0.25f});
+    /* pow: p x^(p - 1); x^0 is constant, so 0 even at x = 0 */
+    const float two = 2, zero = 0, half = 0.5f;
+    expect_derivative(pow_op, &two, 3, (float[]){-1.5f, 0, 3}, (float[]){-3, 0, 6});
+    expect_derivative(pow_op, &zero, 2, (float[]){0, 3}, (float[]){0, 0});
+    expect_derivative(pow_op, &half, 1, (float[]){4}, (float[]){0.25f});
+}
+
+/* ---- activations: each against its formula in double, and Keras's own
+ * documented outputs (tf.keras.activations docstrings, float32) ---- */
+
+static const double selu_alpha = 1.6732632423543772848170429916717;
+static const double selu_scale = 1.0507009873554804934193349852946;
+
+static void expect_activation(ck_node *out, const float *x, int n, double (*f)(double, double), double a)
+{
+    float want[8];
+    for (int k = 0; k < n; k++) want[k] = (float)f(x[k], a);
+    expect_values(out, ck_shape_of(1, n), want);
+    expect_finite(out);
+}
+
+static double softplus_ref(double x, double a)
+{
+    (void)a;
+    return x > 30 ? x + log1p(exp(-x)) : log1p(exp(x));
+}
+static double softsign_ref(double x, double a)
+{
+    (void)a;
+    return x / (1 + fabs(x));
+}
+static double elu_ref(double x, double a) { return x > 0 ? x : a * (exp(x) - 1); }
+static double selu_ref(double x, double a)
+{
+    (void)a;
+    return selu_scale * elu_ref(x, selu_alpha);
+}
+static double gelu_ref(double x, double a)
+{
+    (void)a;
+    return 0.5 * x * erfc(-x / sqrt(2.0));
+}
+static double gelu_tanh_ref(double x, double a)
+{
+    (void)a;
+    const double pi = 3.14159265358979323846;
+    return 0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x * x * x)));
+}
+static double swish_ref(double x, double a)
+{
+    (void)a;
+    return x / (1 + exp(-x));
+}
+static double leaky_ref(double x, double a) { return x > 0 ? x : a * x; }
+static double log_sigmoid_ref(double x, double a)
+{
+    (void)a;
+    return x < -30 ? x - log1p(exp(x)) : -log1p(exp(-x));
+}
+
+Test(forward, activations_against_formulas_and_extremes)
+{
+    const float x[8] = {-100, -20, -1.5f, -0.25f, 0, 0.7f, 3, 100};
+    ck_node *n = value(ck_shape_of(1, 8), x);
+    expect_activation(ck_softplus(tape, n), x, 8, softplus_ref, 0);
+    expect_activation(ck_softsign(tape, n), x, 8, softsign_ref, 0);
+    expect_activation(ck_elu(tape, n, 1), x, 8, elu_ref, 1);
+    expect_activation(ck_elu(tape, n, 0.5f), x, 8, elu_ref, 0.5);
+    expect_activation(ck_selu(tape, n), x, 8, selu_ref, 0);
+    expect_activation(ck_gelu(tape, n, 0), x, 8, gelu_ref, 0);
+    expect_activation(ck_gelu(tape, n, 1), x, 8, gelu_tanh_ref, 0);
+    expect_activation(ck_swish(tape, n), x, 8, swish_ref, 0);
+    expect_activation(ck_leaky_relu(tape, n, 0.3f), x, 8, leaky_ref, 0.3);
+    expect_activation(ck_log_sigmoid(tape, n), x, 8, log_sigmoid_ref, 0);
+}
+
+Test(forward, activations_match_keras_docstrings)
+{
+    const float a[5] = {-20, -1, 0, 1, 20}, b[5] = {-3, -1, 0, 1, 3};
+    ck_node *na = value(ck_shape_of(1, 5), a), *nb = value(ck_shape_of(1, 5), b);
+    expect_values(ck_softplus(tape, na), ck_shape_of(1, 5),
+                  (float[]){2.0611537e-09f, 3.1326166e-01f, 6.9314718e-01f, 1.3132616e+00f, 2.0e+01f});
+    expect_values(ck_swish(tape, na), ck_shape_of(1, 5),
+                  (float[]){-4.1223075e-08f, -2.6894143e-01f, 0, 7.3105860e-01f, 2.0e+01f});
+    expect_values(ck_gelu(tape, nb, 0), ck_shape_of(1, 5),
+                  (float[]){-0.00404951f, -0.15865529f, 0, 0.8413447f, 2.9959507f});
+    expect_values(ck_gelu(tape, nb, 1), ck_shape_of(1, 5),
+                  (float[]){-0.00363752f, -0.15880796f, 0, 0.841192f, 2.9963627f});
+    expect_values(ck_softsign(tape, value(ck_shape_of(1, 3), (float[]){-1, 0, 1})), ck_shape_of(1, 3),
+                  (float[]){-0.5f, 0, 0.5f});
+}
+
+static ck_node *elu_op(ck_tape *t, ck_node *x, const void *s) { return ck_elu(t, x, *(const float *)s); }
+static ck_node *leaky_op(ck_tape *t, ck_node *x, const void *s) { return ck_leaky_relu(t, x, *(const float *)s); }
+static ck_node *selu_op(ck_tape *t, ck_node *x, const void *s)
+{
+    (void)s;
+    return ck_selu(t, x);
+}
+static ck_node *softplus_op(ck_tape *t, ck_node *x, const void *s)
+{
+    (void)s;
+    return ck_softplus(t, x);
+}
+static ck_node *log_sigmoid_op(ck_tape *t, ck_node *x, const void *s)
+{
+    (void)s;
+    return ck_log_sigmoid(t, x);
+}
+
+Test(forward, activation_derivatives_at_0_and_extremes_follow_tf)
+{
+    /* TF's EluGrad and LeakyReluGrad take the negative branch at 0: alpha */
+    const float half = 0.5f, leak = 0.3f;
+    expect_derivative(elu_op, &half, 3, (float[]){-1, 0, 2}, (float[]){(float)(0.5 * exp(-1.0)), 0.5f, 1});
+    expect_derivative(leaky_op, &leak, 3, (float[]){-1, 0, 2}, (float[]){0.3f, 0.3f, 1});
+    expect_derivative(selu_op, NULL, 2, (float[]){0, 1},
+                      (float[]){(float)(selu_scale * selu_alpha), (float)selu_scale});
+    /* sigmoid(x) and 1 - sigmoid(x), finite at +-100 */
+    const float s1 = (float)(1 / (1 + exp(-1.0)));
+    expect_derivative(softplus_op, NULL, 3, (float[]){-100, 1, 100}, (float[]){0, s1, 1});
+    expect_derivative(log_sigmoid_op, NULL, 3, (float[]){-100, 1, 100}, (float[]){1, 1 - s1, 0});
+}
+
+Test(forward, max_axes_ties_nan)
+{
+    const float x[6] = {1, 7, 3, 4, -5, 6}; /* (2, 3) */
+    ck_node *a = value(ck_shape_of(2, 2, 3), x);
+    expect_values(ck_max(tape, a, 0, 0), ck_shape_of(1, 3), (float[]){4, 7, 6});
+    expect_values(ck_max(tape, a, -1, 0), ck_shape_of(1, 2), (float[]){7, 6});
+    expect_values(ck_max(tape, a, 1, 1), ck_shape_of(2, 2, 1), (float[]){7, 6});
+    const float z[8] = {0, 9, 2, 3, -4, -5, -6, -7}; /* (2, 2, 2), middle axis */
+    expect_values(ck_max(tape, value(ck_shape_of(3, 2, 2, 2), z), 1, 0), ck_shape_of(2, 2, 2), (float[]){2, 9, -4, -5});
+    const float all_low[3] = {-INFINITY, -1e30f, -INFINITY};
+    expect_values(ck_max(tape, value(ck_shape_of(1, 3), all_low), 0, 0), ck_shape_of(0), (float[]){-1e30f});
+    /* a NaN is the max, as numpy.max */
+    const float with_nan[3] = {1, NAN, 5};
+    expect_values(ck_max(tape, value(ck_shape_of(1, 3), with_nan), 0, 0), ck_shape_of(0), (float[]){NAN});
+    cr_expect_null(ck_max(tape, value(ck_shape_of(2, 2, 0), x), 1, 0));
+    cr_expect_str_eq(ck_error(), "max: axis 1 of shape (2, 0) is empty: no maximum");
+    ck_error_clear();
+}
+
+static ck_node *max_op(ck_tape *t, ck_node *x, const void *s)
+{
+    (void)s;
+    return ck_max(t, x, 0, 0);
+}
+
+Test(forward, max_gradient_goes_to_the_first_max)
+{
+    /* TF would give 0.5 to each 3; we give all of it to the first */
+    expect_derivative(max_op, NULL, 4, (float[]){1, 3, 3, 2}, (float[]){0, 1, 0, 0});
+    expect_derivative(max_op, NULL, 3, (float[]){-2, -3, -1}, (float[]){0, 0, 1});
 }

@@ -31,6 +31,24 @@ static ck_node *random_param(ck_rng *r, ck_shape s)
     return ck_param(v, "x");
 }
 
+/* Values uniform in [lo, hi): for ops defined on part of the line (log). */
+static ck_node *param_in(ck_rng *r, ck_shape s, float lo, float hi)
+{
+    return ck_param(ck_tensor_uniform(s, lo, hi, r), "x");
+}
+
+/* random_param's values moved at least `gap` away from each of the kinks. */
+static ck_node *param_away_from(ck_rng *r, ck_shape s, const float *kinks, int n_kinks, float gap)
+{
+    ck_node *p = random_param(r, s);
+    for (int64_t k = 0; k < p->value.size; k++)
+        for (int j = 0; j < n_kinks; j++) {
+            float d = p->value.f[k] - kinks[j];
+            if (fabsf(d) < gap) p->value.f[k] = kinks[j] + (d >= 0 ? gap : -gap);
+        }
+    return p;
+}
+
 static void check(case_spec *c, ck_node **params, int n)
 {
     ck_error_clear();
@@ -224,4 +242,157 @@ Test(gradcheck, mse_both_inputs)
 {
     check_binary(CK_OP_MSE, ck_shape_of(2, 5, 1), ck_shape_of(2, 5, 1), 900);
     check_binary(CK_OP_MSE, ck_shape_of(3, 2, 3, 2), ck_shape_of(3, 2, 3, 2), 901);
+}
+
+/* ---- math and activations ---- */
+
+static const ck_shape *unary_shapes(void)
+{
+    static ck_shape shapes[3];
+    shapes[0] = ck_shape_of(1, 5);
+    shapes[1] = ck_shape_of(2, 3, 4);
+    shapes[2] = ck_shape_of(4, 2, 1, 2, 3);
+    return shapes;
+}
+
+static void check_one(ck_op_id op, ck_op_args args, ck_node *p)
+{
+    case_spec c = {.op = op, .args = args};
+    check(&c, &p, 1);
+}
+
+Test(gradcheck, exp_log_abs_clip)
+{
+    const ck_shape *shapes = unary_shapes();
+    ck_op_args none = {0}, clip = {0};
+    clip.alpha = -0.5f;
+    clip.beta = 0.4f;
+    const float bounds[2] = {-0.5f, 0.4f};
+    ck_rng r;
+    ck_rng_seed(&r, 1100);
+    for (int k = 0; k < 3; k++) {
+        check_unary(CK_OP_EXP, shapes[k], none, 1110 + k);
+        check_one(CK_OP_LOG, none, param_in(&r, shapes[k], 0.2f, 3.0f));
+        check_unary(CK_OP_ABS, shapes[k], none, 1120 + k); /* random_param keeps away from 0 */
+        check_one(CK_OP_CLIP, clip, param_away_from(&r, shapes[k], bounds, 2, 0.05f));
+    }
+}
+
+Test(gradcheck, softmax_log_softmax_every_axis)
+{
+    for (int axis = -3; axis < 3; axis++) {
+        ck_op_args args = {0};
+        args.axis = axis;
+        check_unary(CK_OP_SOFTMAX, ck_shape_of(3, 2, 3, 4), args, 1200 + axis);
+        check_unary(CK_OP_LOG_SOFTMAX, ck_shape_of(3, 2, 3, 4), args, 1210 + axis);
+    }
+    ck_op_args last = {0};
+    last.axis = -1;
+    check_unary(CK_OP_SOFTMAX, ck_shape_of(1, 7), last, 1220);
+    check_unary(CK_OP_LOG_SOFTMAX, ck_shape_of(2, 5, 1), last, 1221); /* one class: constant output */
+}
+
+Test(gradcheck, sqrt_pow)
+{
+    const ck_shape *shapes = unary_shapes();
+    const float exponents[5] = {2, 3, 0.5f, -1.5f, 1.7f};
+    ck_rng r;
+    ck_rng_seed(&r, 1300);
+    for (int k = 0; k < 3; k++) {
+        ck_op_args none = {0};
+        check_one(CK_OP_SQRT, none, param_in(&r, shapes[k], 0.2f, 3.0f));
+        for (int e = 0; e < 5; e++) {
+            ck_op_args p = {0};
+            p.alpha = exponents[e];
+            check_one(CK_OP_POW, p, param_in(&r, shapes[k], 0.3f, 2.0f));
+        }
+        ck_op_args cube = {0};
+        cube.alpha = 3;
+        check_unary(CK_OP_POW, shapes[k], cube, 1310 + k); /* negative x, integer p */
+    }
+}
+
+/* |values| in [0.5, 1.5): a divisor well away from 0 */
+static ck_node *away_from_zero(ck_rng *r, ck_shape s)
+{
+    ck_node *p = param_in(r, s, -1.0f, 1.0f);
+    for (int64_t k = 0; k < p->value.size; k++) p->value.f[k] += p->value.f[k] >= 0 ? 0.5f : -0.5f;
+    return p;
+}
+
+/* Values 0.2 i + offset for integers i in [-5, 5]: two grids with offsets
+ * 0.05 and -0.05 never come within 0.1 of each other (no near-ties). */
+static ck_node *grid_param(ck_rng *r, ck_shape s, float offset)
+{
+    ck_node *p = param_in(r, s, -5.49f, 5.49f);
+    for (int64_t k = 0; k < p->value.size; k++) p->value.f[k] = 0.2f * roundf(p->value.f[k]) + offset;
+    return p;
+}
+
+Test(gradcheck, div_maximum_minimum_all_broadcast_cases)
+{
+    init_pairs();
+    ck_rng r;
+    ck_rng_seed(&r, 1400);
+    for (int k = 0; k < n_broadcast_pairs; k++) {
+        case_spec div = {.op = CK_OP_DIV};
+        ck_node *p[2] = {random_param(&r, broadcast_pairs[k][0]), away_from_zero(&r, broadcast_pairs[k][1])};
+        check(&div, p, 2);
+        const ck_op_id ops[2] = {CK_OP_MAXIMUM, CK_OP_MINIMUM};
+        for (int o = 0; o < 2; o++) {
+            case_spec c = {.op = ops[o]};
+            ck_node *q[2] = {grid_param(&r, broadcast_pairs[k][0], 0.05f),
+                             grid_param(&r, broadcast_pairs[k][1], -0.05f)};
+            check(&c, q, 2);
+        }
+    }
+}
+
+Test(gradcheck, activations)
+{
+    const ck_shape *shapes = unary_shapes();
+    ck_op_args none = {0}, one = {0}, half = {0}, leak = {0};
+    one.alpha = 1.0f;
+    half.alpha = 0.5f;
+    leak.alpha = 0.3f;
+    for (int k = 0; k < 3; k++) {
+        uint64_t seed = 1500 + 20 * (uint64_t)k;
+        check_unary(CK_OP_SOFTPLUS, shapes[k], none, seed);
+        check_unary(CK_OP_SOFTSIGN, shapes[k], none, seed + 1);
+        check_unary(CK_OP_ELU, shapes[k], one, seed + 2);
+        check_unary(CK_OP_ELU, shapes[k], half, seed + 3);
+        check_unary(CK_OP_SELU, shapes[k], none, seed + 4);
+        check_unary(CK_OP_GELU, shapes[k], none, seed + 5);
+        check_unary(CK_OP_GELU_TANH, shapes[k], none, seed + 6);
+        check_unary(CK_OP_SWISH, shapes[k], none, seed + 7);
+        check_unary(CK_OP_LEAKY_RELU, shapes[k], leak, seed + 8);
+        check_unary(CK_OP_LOG_SIGMOID, shapes[k], none, seed + 9);
+    }
+    /* larger inputs, where the stable forms take over */
+    ck_rng r;
+    ck_rng_seed(&r, 1600);
+    const ck_op_id smooth[5] = {CK_OP_SOFTPLUS, CK_OP_GELU, CK_OP_GELU_TANH, CK_OP_SWISH, CK_OP_LOG_SIGMOID};
+    for (int o = 0; o < 5; o++) check_one(smooth[o], none, param_in(&r, ck_shape_of(1, 12), -6.0f, 6.0f));
+}
+
+/* Distinct values 0.1 apart in a shuffled order: no near-ties for max. */
+static ck_node *distinct_param(ck_rng *r, ck_shape s)
+{
+    ck_node *p = param_in(r, s, -0.01f, 0.01f);
+    const int64_t n = p->value.size;
+    for (int64_t k = 0; k < n; k++) p->value.f[k] += 0.1f * (float)((k * 7) % n) - 0.05f * (float)n;
+    return p;
+}
+
+Test(gradcheck, max_every_axis)
+{
+    ck_rng r;
+    ck_rng_seed(&r, 1700);
+    for (int axis = -3; axis < 3; axis++)
+        for (int keep = 0; keep < 2; keep++) {
+            ck_op_args args = {0};
+            args.axis = axis;
+            args.keepdims = keep;
+            check_one(CK_OP_MAX, args, distinct_param(&r, ck_shape_of(3, 2, 3, 5))); /* 7 coprime with 30 */
+        }
 }
