@@ -1,9 +1,9 @@
 /* fm_driver.c - the FM examples' shared driver (see fm_driver.h). The
- * notebook's cells, in order: load and merge the data, tokenize and pad the
- * genres, split 80/20, build the model from layers, summary, compile with
- * MSE + Adam, fit with ModelCheckpoint + EarlyStopping; then, apart from
- * the notebook, recommendations from the saved weights. See
- * docs/fm-under-the-hood.md for the walk-through. */
+ * notebook's cells, in order: load the data, tokenize and pad the genres,
+ * merge, split 80/20, build the model from layers, compile with MSE + Adam,
+ * fit with ModelCheckpoint + EarlyStopping; then, apart from the notebook,
+ * the summary before training and recommendations from the saved weights.
+ * See docs/fm-under-the-hood.md for the walk-through. */
 #include "fm_driver.h"
 
 #include <errno.h>
@@ -150,7 +150,7 @@ static int train(const fm_program *p, const fm_options *o)
     const char *checkpoint = o->checkpoint ? o->checkpoint : p->default_checkpoint;
     int status = EXIT_FAILURE_;
 
-    /* ratings = merge(merge(ratings, users), movies); genres tokenized and padded */
+    /* genres tokenized and padded; ratings = merge(merge(ratings, users), movies) */
     if (fm_load_data(o, &data) < 0) {
         status = report(p, EXIT_BAD_INPUT, "cannot load the data");
         goto done;

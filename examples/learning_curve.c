@@ -45,13 +45,20 @@ static void put_escaped(FILE *f, const char *s)
     }
 }
 
+/* A y axis is logarithmic when every value is positive and the largest is
+ * at least this many times the smallest (a first epoch far above the rest
+ * would flatten the others into a line). */
+#define LOG_SPAN 10.0
+
 typedef struct axes {
-    double x0, x1, y0, y1;
-} axes; /* data ranges */
+    double x0, x1, y0, y1; /* data ranges; y0, y1 are log10 values when log_y */
+    int log_y;
+} axes;
 
 static double px(const axes *a, double x) { return LEFT + (x - a->x0) / (a->x1 - a->x0) * (WIDTH - LEFT - RIGHT); }
 static double py(const axes *a, double y)
 {
+    if (a->log_y) y = log10(y);
     return HEIGHT - BOTTOM - (y - a->y0) / (a->y1 - a->y0) * (HEIGHT - TOP - BOTTOM);
 }
 
@@ -80,6 +87,35 @@ static void put_series(FILE *f, const axes *a, const double *v, int n, const cha
     fputs("</g>\n", f);
 }
 
+/* A horizontal grid line at value y, labelled with `decimals` decimals
+ * (-1: as %g) when `label`. */
+static void put_y_tick(FILE *f, const axes *a, double right, double y, int label, int decimals)
+{
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"#dddddd\"/>", LEFT, py(a, y), right,
+            py(a, y));
+    if (label && decimals >= 0)
+        fprintf(f, "<text x=\"%.1f\" y=\"%.2f\" text-anchor=\"end\">%.*f</text>", LEFT - 6, py(a, y) + 4, decimals, y);
+    else if (label)
+        fprintf(f, "<text x=\"%.1f\" y=\"%.2f\" text-anchor=\"end\">%g</text>", LEFT - 6, py(a, y) + 4, y);
+    fputc('\n', f);
+}
+
+/* Log axis: a grid line at every m * 10^e (m = 1..9) in range; labels at
+ * m = 1, 2, 3, 5, and at the lowest line when it has none (so the bottom
+ * of the range, where a converging loss ends, is labelled too). */
+static void put_log_ticks(FILE *f, const axes *a, double right)
+{
+    static const int labelled[10] = {0, 1, 1, 1, 0, 1, 0, 0, 0, 0};
+    int first = 1;
+    for (int e = (int)floor(a->y0); e <= (int)ceil(a->y1); e++)
+        for (int m = 1; m <= 9; m++) {
+            double y = m * pow(10.0, e), ly = log10(y);
+            if (ly < a->y0 - 1e-12 || ly > a->y1 + 1e-12) continue;
+            put_y_tick(f, a, right, y, labelled[m] || first, -1);
+            first = 0;
+        }
+}
+
 static int write_svg(FILE *f, const double *loss, const double *val_loss, int n, const char *title, const axes *a)
 {
     fprintf(f,
@@ -106,23 +142,24 @@ static int write_svg(FILE *f, const double *loss, const double *val_loss, int n,
                 "<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" stroke=\"black\"/>"
                 "<text x=\"%.2f\" y=\"%.1f\" text-anchor=\"middle\">%.0f</text>\n",
                 px(a, x), bottom, px(a, x), bottom + 5, px(a, x), bottom + 18, x);
-    double ystep = nice_step(a->y1 - a->y0, 6);
-    int decimals = ystep >= 1 ? 0 : (int)ceil(-log10(ystep) - 1e-9);
-    /* ticks at whole multiples of the step, counted as integers so no
-     * rounding error piles up (and no "-0" label) */
-    for (long k = (long)ceil(a->y0 / ystep - 1e-9); k <= (long)floor(a->y1 / ystep + 1e-9); k++) {
-        double y = k == 0 ? 0.0 : (double)k * ystep;
-        fprintf(f,
-                "<line x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"#dddddd\"/>"
-                "<text x=\"%.1f\" y=\"%.2f\" text-anchor=\"end\">%.*f</text>\n",
-                LEFT, py(a, y), right, py(a, y), LEFT - 6, py(a, y) + 4, decimals, y);
+    if (a->log_y) {
+        put_log_ticks(f, a, right);
+    } else {
+        double ystep = nice_step(a->y1 - a->y0, 6);
+        int decimals = ystep >= 1 ? 0 : (int)ceil(-log10(ystep) - 1e-9);
+        /* ticks at whole multiples of the step, counted as integers so no
+         * rounding error piles up (and no "-0" label) */
+        for (long k = (long)ceil(a->y0 / ystep - 1e-9); k <= (long)floor(a->y1 / ystep + 1e-9); k++) {
+            double y = k == 0 ? 0.0 : (double)k * ystep;
+            put_y_tick(f, a, right, y, 1, decimals);
+        }
     }
     fputs("</g>\n", f);
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">epoch</text>\n", (LEFT + right) / 2, HEIGHT - 12);
     fprintf(f,
             "<text x=\"16\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 16 %.1f)\">"
-            "loss (MSE)</text>\n",
-            (TOP + bottom) / 2, (TOP + bottom) / 2);
+            "loss (MSE%s)</text>\n",
+            (TOP + bottom) / 2, (TOP + bottom) / 2, a->log_y ? ", log scale" : "");
 
     put_series(f, a, loss, n, TRAIN_COLOR, "loss");
     if (val_loss) put_series(f, a, val_loss, n, VAL_COLOR, "val_loss");
@@ -163,8 +200,14 @@ int plot_learning_curve(const char *path, const double *loss, const double *val_
             }
     }
     if (!(lo <= hi)) return ck_fail("plot_learning_curve: no finite loss value to plot");
+    axes a = {n_epochs > 1 ? 1.0 : 0.5, n_epochs > 1 ? (double)n_epochs : 1.5, 0, 0, lo > 0 && hi >= LOG_SPAN * lo};
+    if (a.log_y) {
+        lo = log10(lo);
+        hi = log10(hi);
+    }
     double pad = hi > lo ? 0.05 * (hi - lo) : (fabs(lo) > 0 ? 0.05 * fabs(lo) : 0.5);
-    axes a = {n_epochs > 1 ? 1.0 : 0.5, n_epochs > 1 ? (double)n_epochs : 1.5, lo - pad, hi + pad};
+    a.y0 = lo - pad;
+    a.y1 = hi + pad;
 
     size_t len = strlen(path);
     char *tmp = malloc(len + 5);

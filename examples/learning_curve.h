@@ -6,7 +6,9 @@
  * Two polylines, training loss (blue) and validation loss (orange), one point
  * per epoch at x = 1..n_epochs; axes with ticks and labels "epoch" and
  * "loss (MSE)", a legend and the title. Non-finite values are left out (the
- * line breaks there). The file is written to PATH.tmp and then renamed, so a
+ * line breaks there). When every value is positive and the largest is at
+ * least 10 times the smallest, the y axis is logarithmic ("loss (MSE, log
+ * scale)"), so a first epoch far above the rest does not flatten them. The file is written to PATH.tmp and then renamed, so a
  * reader never sees half a plot. */
 #ifndef LEARNING_CURVE_H
 #define LEARNING_CURVE_H

@@ -21,7 +21,9 @@
 /* How the genre embeddings (None, 3, d) are averaged over the 3 slots. */
 typedef enum ck_genre_pool {
     /* Average only real genres: what mask_zero=True means (Keras's masked
-     * GlobalAveragePooling1D). A movie with no kept genre gives 0. */
+     * GlobalAveragePooling1D). A movie with no kept genre gives 0, no genre
+     * term, as an FM over all-zero genre features; Keras's layer would
+     * divide 0 by 0 there (NaN). */
     CK_GENRE_POOL_MASKED = 0,
     /* What the notebook's Lambda(lambda x: K.mean(x, axis=1)) computes: the
      * Lambda drops the mask, so padding slots (row 0's vector) count too. */
@@ -56,7 +58,9 @@ int ck_fm_model(ck_session *s, const ck_fm_config *c, ck_fm *out);
 const char *ck_genre_pool_name(ck_genre_pool p); /* "masked" / "notebook" */
 
 /* ---- DeepFM (models/deepfm.c) ----
- * DeepFM (Guo et al., 2017): the FM above plus a "deep part", an MLP over the
+ * DeepFM (Guo et al., 2017), as 6chaoran's keras_deepfm.ipynb builds it
+ * (github.com/6chaoran/recsys; the FM notebook was cut from it and has no
+ * deep part): the FM above plus a "deep part", an MLP over the
  * same 2nd-order field embeddings (concat_embed_2d, flattened), its output
  * joined to the FM's two terms by the final Dense:
  *     y_dnn = Reshape((4 k,))(embed_2d)                                (None, 4k)

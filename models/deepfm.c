@@ -1,8 +1,10 @@
 /* deepfm.c - DeepFM from the FM's layers plus an MLP (see ck_fm.h). */
 #include "ck_fm.h"
 
-/* The default deep part: two hidden layers of 64 with Dropout 0.5, as in
- * "DeepFM for recommendation" (6chaoran), where this model comes from. */
+/* The default deep part: two hidden layers of 64 with Dropout 0.5, the
+ * params dnn_dim=[64, 64], dnn_dr=0.5 of 6chaoran's keras_deepfm.ipynb
+ * (github.com/6chaoran/recsys), where this model comes from. The FM notebook
+ * was cut from that one: it keeps dnn_dr but has no deep part. */
 static const ck_deepfm_config default_deep = {2, {64, 64}, 0.5f};
 
 /* deep_part(embed_2d): the MLP over the flattened field embeddings. */

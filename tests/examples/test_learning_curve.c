@@ -119,6 +119,42 @@ Test(plot, two_series_well_formed)
     unlink(path);
 }
 
+/* A first epoch 30 times the last: log y axis, y = a - b log10(value). */
+Test(plot, log_axis_when_values_span_ten_times)
+{
+    char path[] = "/tmp/ck_plot_XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    const double loss[] = {27.1, 11.2, 3.9, 2.6, 1.2, 0.88};
+    const double val[] = {19.0, 5.2, 3.4, 2.5, 1.1, 0.93};
+    cr_assert_eq(plot_learning_curve(path, loss, val, 6, NULL), 0, "%s", ck_error());
+    char *svg = read_all(path);
+    cr_expect_not_null(strstr(svg, ">loss (MSE, log scale)</text>"));
+    cr_expect_eq(tag_balance(svg), 0);
+    /* decade labels, each at the height of its value */
+    cr_expect_not_null(strstr(svg, ">1</text>"));
+    cr_expect_not_null(strstr(svg, ">10</text>"));
+    double tx[8], ty[8], vx[8], vy[8];
+    cr_assert_eq(series_points(svg, "loss", tx, ty, 8), 6);
+    cr_assert_eq(series_points(svg, "val_loss", vx, vy, 8), 6);
+    double b = (ty[5] - ty[0]) / (log10(loss[0]) - log10(loss[5]));
+    double a = ty[0] + b * log10(loss[0]);
+    cr_expect_gt(b, 0);
+    for (int i = 0; i < 6; i++) {
+        cr_expect(fabs(ty[i] - (a - b * log10(loss[i]))) < 0.05, "loss y[%d] = %g", i, ty[i]);
+        cr_expect(fabs(vy[i] - (a - b * log10(val[i]))) < 0.05, "val y[%d] = %g", i, vy[i]);
+    }
+    free(svg);
+    /* a span under 10 times stays linear */
+    const double narrow[] = {9.0, 1.0};
+    cr_assert_eq(plot_learning_curve(path, narrow, NULL, 2, NULL), 0, "%s", ck_error());
+    svg = read_all(path);
+    cr_expect_not_null(strstr(svg, ">loss (MSE)</text>"));
+    free(svg);
+    unlink(path);
+}
+
 Test(plot, single_epoch_and_missing_values)
 {
     char path[] = "/tmp/ck_plot_XXXXXX";
