@@ -223,12 +223,12 @@ static int train(const fm_program *p, const fm_options *o)
     hist = ck_fit(model, train_rows.x, CK_ML_N_INPUTS, &train_rows.y,
                   &(ck_fit_args){.epochs = o->epochs,
                                  .batch_size = o->batch,
-                                 .shuffle = 1,
+                                 .shuffle = CK_TRUE,
                                  .val_x = val_rows.x,
                                  .val_y = &val_rows.y,
                                  .callbacks = cbs,
                                  .n_callbacks = n_cbs,
-                                 .verbose = !o->quiet});
+                                 .verbose = o->quiet ? CK_SILENT : CK_PROGRESS});
     if (!hist) {
         status = report(p, EXIT_FAILURE_, "training failed");
         goto done;

@@ -63,7 +63,7 @@ int main(void)
     ck_history *hist = ck_fit(model, x, 2, &yt,
                               &(ck_fit_args){.epochs = 60,
                                              .batch_size = 64,
-                                             .shuffle = 1,
+                                             .shuffle = CK_TRUE,
                                              .val_x = vx,
                                              .val_y = &vy,
                                              .callbacks = (ck_callback *[]){early},

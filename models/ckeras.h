@@ -4,10 +4,11 @@
  *   tensor   ck_error.h ck_arena.h ck_rng.h ck_tensor.h ck_kernels.h ck_safetensors.h
  *   autograd ck_autograd.h ck_gradcheck.h
  *   layers   ck_layers.h
- *   models   ck_model.h
+ *   models   ck_model.h (with ck_losses.h, ck_metrics.h, ck_optimizers.h, ck_callbacks.h)
  * Not included here, include them when you need them:
  *   models   ck_fm.h         the FM notebook's model (and DeepFM)
- *   data     ck_movielens.h  ck_text.h  ck_mt19937.h   datasets and preprocessing
+ *   data     ck_movielens.h  ck_text.h  ck_mt19937.h  ck_split.h  ck_csv.h
+ *            datasets and preprocessing
  * Build flags: pkg-config --cflags --libs ckeras */
 #ifndef CKERAS_H
 #define CKERAS_H

@@ -19,21 +19,20 @@ void ck_model_stop_training(ck_model *m)
 }
 int ck_model_stop_requested(const ck_model *m) { return m ? m->stop_training : 0; }
 
-static int train_step(ck_model *m, const ck_tensor *x, const ck_tensor *y, const int64_t *idx, int64_t start,
-                      int64_t count, double *loss, double *metrics)
+static int train_step(ck_model *m, const ck_data *d, const int64_t *idx, int64_t start, int64_t count, double *loss,
+                      double *reported)
 {
     ck_tape_reset(m->tape);
-    if (ck_bind_inputs(m, x, idx, start, count) || ck_model_forward(m, 1)) return -1;
-    ck_node *pred = m->values[m->output_slots[0]];
-    ck_node *target = ck_bind_targets(m, y, idx, start, count, pred);
-    ck_node *batch_loss = target ? ck_batch_loss(m, target, pred, metrics) : NULL;
+    if (ck_bind_inputs(m, d->x, idx, start, count) || ck_model_forward(m, 1)) return -1;
+    ck_node *batch_loss = ck_batch_losses(m, d, idx, start, count, 0, reported);
     if (!batch_loss) return -1;
     /* The gradients are zero here: ck_fit zeroes them once, then every
      * optimizer update consumes (zeroes) them. */
     if (ck_backward(m->tape, batch_loss)) return -1;
     *loss = (double)batch_loss->value.f[0] + ck_l2_penalty(m, 1);
     ck_optimizer_apply(m->opt, m->params);
-    return 0;
+    /* the outputs' values are this step's (the update changed only weights) */
+    return ck_metrics_update(m, count);
 }
 
 static void shuffle(int64_t *idx, int64_t n, ck_rng *rng)
@@ -58,69 +57,113 @@ static int run_epoch_end(ck_callback *const *cbs, int n, ck_model *m, const ck_e
     return 0;
 }
 
-static int check_fit_args(const ck_model *m, const ck_fit_args *args)
+static int check_fit_args(const ck_fit_args *args)
 {
-    if ((args->val_x == NULL) != (args->val_y == NULL)) return ck_fail("fit: give both val_x and val_y, or neither");
     if (args->n_callbacks < 0 || (args->n_callbacks > 0 && !args->callbacks))
         return ck_fail("fit: bad callbacks (%d)", args->n_callbacks);
+    if (args->callbacks && args->n_callbacks == 0)
+        return ck_fail("fit: callbacks given with n_callbacks = 0; set n_callbacks (CK_CALLBACKS(...) sets both)");
     for (int i = 0; i < args->n_callbacks; i++)
         if (!args->callbacks[i]) return ck_fail("fit: callback %d is NULL", i);
     if (args->epochs < 0 || args->batch_size < 0)
         return ck_fail("fit: epochs = %d and batch_size = %d must be >= 1 (0 for the default)", args->epochs,
                        args->batch_size);
-    (void)m;
+    if (args->verbose < CK_SILENT || args->verbose > CK_ONE_LINE)
+        return ck_fail("fit: verbose = %d: use 0 (default: 1), CK_SILENT, CK_PROGRESS or CK_ONE_LINE", args->verbose);
+    if (args->shuffle != CK_DEFAULT && args->shuffle != CK_TRUE && args->shuffle != CK_FALSE)
+        return ck_fail("fit: shuffle = %d: use CK_TRUE or CK_FALSE (0: Keras's default, True)", (int)args->shuffle);
     return 0;
 }
 
-/* A history whose logs will hold the compiled metrics' keys (names, then
- * val_ names), copied so the history outlives the model. */
+/* What an epoch logs besides loss and val_loss, in Keras's order: the
+ * outputs' losses (with several outputs), then the metrics. */
+static int n_keys(const ck_model *m) { return (m->n_out > 1 ? m->n_out : 0) + m->n_metrics; }
+static const char *key(const ck_model *m, int k, int val)
+{
+    int n_out_keys = m->n_out > 1 ? m->n_out : 0;
+    if (k < n_out_keys) return val ? m->losses[k].val_name : m->losses[k].name;
+    return val ? m->metrics[k - n_out_keys].val_name : m->metrics[k - n_out_keys].name;
+}
+
+/* A history whose logs will hold the model's keys (names, then val_
+ * names), copied so the history outlives the model. */
 static ck_history *history_new(const ck_model *m, int epochs)
 {
     ck_history *h = calloc(1, sizeof *h);
     if (!h) return NULL;
     h->epochs = calloc((size_t)epochs, sizeof(ck_epoch_log));
     size_t bytes = 1;
-    for (int k = 0; k < m->n_metrics; k++) bytes += strlen(m->metric_names[k]) + strlen(m->val_metric_names[k]) + 2;
+    for (int k = 0; k < n_keys(m); k++) bytes += strlen(key(m, k, 0)) + strlen(key(m, k, 1)) + 2;
     h->key_storage_ = malloc(bytes);
     if (!h->epochs || !h->key_storage_) {
         ck_history_free(h);
         return NULL;
     }
-    h->n_metrics = m->n_metrics;
+    h->n_metrics = n_keys(m);
     char *p = h->key_storage_;
-    for (int k = 0; k < m->n_metrics; k++) {
-        h->metric_names[k] = strcpy(p, m->metric_names[k]);
-        p += strlen(p) + 1;
-    }
-    for (int k = 0; k < m->n_metrics; k++) {
-        strcpy(p, m->val_metric_names[k]);
-        p += strlen(p) + 1;
-    }
+    for (int val = 0; val <= 1; val++)
+        for (int k = 0; k < n_keys(m); k++) {
+            char *copy = strcpy(p, key(m, k, val));
+            if (!val) h->metric_names[k] = copy;
+            p += strlen(p) + 1;
+        }
     return h;
 }
 
-/* The epoch's logged values: metrics, then (with validation data) the
- * val_ metrics, as Keras orders its logs. */
-static void log_metrics(const ck_model *m, const ck_history *h, ck_epoch_log *log, const double *metrics,
-                        const double *val_metrics)
+/* The epoch's logged values: values[k] under the k-th key, then (with
+ * validation data) val_values[k] under its val_ key. */
+static void log_values(const ck_model *m, const ck_history *h, ck_epoch_log *log, const double *values,
+                       const double *val_values)
 {
     const char *val_keys = h->key_storage_;
-    for (int k = 0; k < m->n_metrics; k++) val_keys += strlen(val_keys) + 1;
+    for (int k = 0; k < h->n_metrics; k++) val_keys += strlen(val_keys) + 1;
     log->n_values = 0;
-    for (int k = 0; k < m->n_metrics; k++) {
+    for (int k = 0; k < h->n_metrics; k++) {
         log->keys[log->n_values] = h->metric_names[k];
-        log->values[log->n_values++] = metrics[k];
+        log->values[log->n_values++] = values[k];
     }
     if (!m->has_validation) return;
-    for (int k = 0; k < m->n_metrics; k++, val_keys += strlen(val_keys) + 1) {
+    for (int k = 0; k < h->n_metrics; k++, val_keys += strlen(val_keys) + 1) {
         log->keys[log->n_values] = val_keys;
-        log->values[log->n_values++] = val_metrics[k];
+        log->values[log->n_values++] = val_values[k];
     }
+}
+
+/* One pass over the training rows (shuffled by idx when given): the
+ * epoch's loss and its logged values (per-output losses, metrics). */
+static int train_epoch(ck_model *m, const ck_data *d, const int64_t *idx, int batch_size, int epoch,
+                       ck_callback *const *cbs, int n_cbs, ck_progbar *bar, double *loss, double *values)
+{
+    double loss_sum = 0, output_sums[CK_MAX_OUTPUTS] = {0}, reported[CK_MAX_OUTPUTS];
+    int64_t seen = 0, batch = 0;
+    ck_metrics_reset(m);
+    for (int64_t start = 0; start < d->n; start += batch_size, batch++) {
+        int64_t count = d->n - start < batch_size ? d->n - start : batch_size;
+        double batch_loss;
+        if (train_step(m, d, idx, start, count, &batch_loss, reported)) {
+            ck_error_prefix("fit: epoch %d, batch %lld: ", epoch, (long long)batch);
+            return -1;
+        }
+        /* the epoch's loss: the mean over samples of the batch means */
+        loss_sum += batch_loss * (double)count;
+        for (int o = 0; o < m->n_out; o++) output_sums[o] += reported[o] * (double)count;
+        seen += count;
+        for (int i = 0; i < n_cbs; i++)
+            if (cbs[i]->on_batch_end && cbs[i]->on_batch_end(cbs[i], m, (int)batch, batch_loss)) return -1;
+        ck_progbar_update(bar, batch + 1, loss_sum / (double)seen);
+        if (m->stop_training) break;
+    }
+    ck_tape_reset(m->tape);
+    *loss = loss_sum / (double)seen;
+    int k = 0;
+    for (int o = 0; o < m->n_out && m->n_out > 1; o++) values[k++] = output_sums[o] / (double)seen;
+    ck_metrics_results(m, values + k);
+    return 0;
 }
 
 ck_history *ck_fit(ck_model *m, const ck_tensor *x, int n_x, const ck_tensor *y, const ck_fit_args *args)
 {
-    static const ck_fit_args defaults = {.epochs = 1, .batch_size = CK_DEFAULT_BATCH_SIZE, .shuffle = 1, .verbose = 1};
+    static const ck_fit_args defaults = {0};
     if (!m) {
         ck_fail("fit: model is NULL");
         return NULL;
@@ -130,44 +173,50 @@ ck_history *ck_fit(ck_model *m, const ck_tensor *x, int n_x, const ck_tensor *y,
         ck_fail("fit: model '%s' is not compiled; call ck_compile first", m->name);
         return NULL;
     }
-    int64_t n, n_val = 0;
     if (!y) {
         ck_fail("fit: y is NULL");
         return NULL;
     }
-    if (ck_check_data(m, x, n_x, y, "fit", &n) || check_fit_args(m, args)) return NULL;
-    if (args->val_x && ck_check_data(m, args->val_x, m->n_in, args->val_y, "fit (validation data)", &n_val))
+    ck_fit_data fd = {0};
+    if (check_fit_args(args) || ck_fit_data_prepare(m, x, n_x, y, args, &fd)) {
+        ck_fit_data_free(&fd);
         return NULL;
+    }
     int epochs = args->epochs > 0 ? args->epochs : 1;
     int batch_size = args->batch_size > 0 ? args->batch_size : CK_DEFAULT_BATCH_SIZE;
+    int verbose = args->verbose ? args->verbose : CK_PROGRESS;
+    int shuffling = args->shuffle != CK_FALSE;
+    int64_t n = fd.train.n;
     if (n > (int64_t)UINT32_MAX) {
+        ck_fit_data_free(&fd);
         ck_fail("fit: too many samples");
         return NULL;
     }
 
     ck_history *h = history_new(m, epochs);
-    int64_t *idx = args->shuffle ? malloc(sizeof(int64_t) * (size_t)n) : NULL;
-    if (!h || (args->shuffle && !idx)) {
+    int64_t *idx = shuffling ? malloc(sizeof(int64_t) * (size_t)n) : NULL;
+    int rc = ck_metrics_reserve(m, n > fd.val.n ? n : fd.val.n);
+    if (!h || (shuffling && !idx)) rc = ck_fail("fit: out of memory");
+    if (rc) {
         ck_history_free(h);
         free(idx);
-        ck_fail("fit: out of memory");
+        ck_fit_data_free(&fd);
         return NULL;
     }
     if (idx)
         for (int64_t i = 0; i < n; i++) idx[i] = i;
     ck_zero_grad(m->params, m->n_params); /* from here on the optimizer updates keep them zeroed */
     m->stop_training = 0;
-    m->has_validation = args->val_x != NULL;
+    m->has_validation = fd.has_val;
     ck_callback *const *cbs = args->callbacks;
-    int n_cbs = args->n_callbacks, rc = 0;
+    int n_cbs = args->n_callbacks;
     for (int i = 0; i < n_cbs && !rc; i++)
         if (cbs[i]->on_train_begin && cbs[i]->on_train_begin(cbs[i], m)) rc = -1;
 
-    int64_t n_batches = (n + batch_size - 1) / batch_size;
-    ck_progbar bar = {.on = args->verbose > 0,
-                      .tty = isatty(fileno(stdout)),
+    ck_progbar bar = {.on = verbose != CK_SILENT,
+                      .tty = verbose == CK_PROGRESS && isatty(fileno(stdout)),
                       .has_validation = m->has_validation,
-                      .total = n_batches};
+                      .total = (n + batch_size - 1) / batch_size};
     for (int epoch = 1; epoch <= epochs && !rc && !m->stop_training; epoch++) {
         ck_epoch_log *log = &h->epochs[h->n_epochs];
         memset(log, 0, sizeof *log);
@@ -175,39 +224,21 @@ ck_history *ck_fit(ck_model *m, const ck_tensor *x, int n_x, const ck_tensor *y,
         log->val_loss = NAN;
         ck_progbar_start(&bar, epoch, epochs);
         if (idx) shuffle(idx, n, &m->rng);
-
-        double loss_sum = 0, metric_sum[CK_MAX_METRICS] = {0}, batch_metrics[CK_MAX_METRICS];
-        double val_metrics[CK_MAX_METRICS], metrics[CK_MAX_METRICS];
-        int64_t seen = 0, batch = 0;
-        for (int64_t start = 0; start < n && !rc; start += batch_size, batch++) {
-            int64_t count = n - start < batch_size ? n - start : batch_size;
-            double loss;
-            if (train_step(m, x, y, idx, start, count, &loss, batch_metrics)) {
-                ck_error_prefix("fit: epoch %d, batch %lld: ", epoch, (long long)batch);
-                rc = -1;
-                break;
-            }
-            /* the epoch's loss: the mean over samples of the batch means */
-            loss_sum += loss * (double)count;
-            for (int k = 0; k < m->n_metrics; k++) metric_sum[k] += batch_metrics[k] * (double)count;
-            seen += count;
-            for (int i = 0; i < n_cbs && !rc; i++)
-                if (cbs[i]->on_batch_end && cbs[i]->on_batch_end(cbs[i], m, (int)batch, loss)) rc = -1;
-            ck_progbar_update(&bar, batch + 1, loss_sum / (double)seen);
-            if (m->stop_training) break;
-        }
-        ck_tape_reset(m->tape);
-        if (rc) break;
-        log->loss = loss_sum / (double)seen;
-        for (int k = 0; k < m->n_metrics; k++) metrics[k] = metric_sum[k] / (double)seen;
-        log->train_seconds = ck_now_seconds() - bar.start;
-        if (args->val_x &&
-            ck_evaluate_data(m, args->val_x, args->val_y, n_val, batch_size, &log->val_loss, val_metrics)) {
-            ck_error_prefix("fit: epoch %d, validation: ", epoch);
+        double values[CK_MAX_LOGS / 2], val_out[1 + CK_MAX_LOGS / 2];
+        if (train_epoch(m, &fd.train, idx, batch_size, epoch, cbs, n_cbs, &bar, &log->loss, values)) {
             rc = -1;
             break;
         }
-        log_metrics(m, h, log, metrics, val_metrics);
+        log->train_seconds = ck_now_seconds() - bar.start;
+        if (fd.has_val) {
+            if (ck_evaluate_data(m, &fd.val, batch_size, val_out)) {
+                ck_error_prefix("fit: epoch %d, validation: ", epoch);
+                rc = -1;
+                break;
+            }
+            log->val_loss = val_out[0];
+        }
+        log_values(m, h, log, values, val_out + 1);
         log->seconds = ck_now_seconds() - bar.start;
         h->n_epochs++;
         ck_progbar_end(&bar, log);
@@ -218,6 +249,7 @@ ck_history *ck_fit(ck_model *m, const ck_tensor *x, int n_x, const ck_tensor *y,
     for (int i = 0; i < n_cbs; i++)
         if (cbs[i]->on_train_end && cbs[i]->on_train_end(cbs[i], m) && !rc) rc = -1;
     free(idx);
+    ck_fit_data_free(&fd);
     if (rc) {
         if (!ck_error()) ck_fail("fit: a callback failed");
         ck_history_free(h);

@@ -75,11 +75,12 @@ int main(int argc, char **argv)
     ck_history *h = ck_fit(fm.fm_model, train.x, CK_ML_N_INPUTS, &train.y,
                            &(ck_fit_args){.epochs = epochs,
                                           .batch_size = 2048,
-                                          .shuffle = 1,
+                                          .shuffle = CK_TRUE,
                                           .val_x = val.x,
                                           .val_y = &val.y,
                                           .callbacks = (ck_callback *[]){&cb},
-                                          .n_callbacks = 1});
+                                          .n_callbacks = 1,
+                                          .verbose = CK_SILENT});
     if (!h) {
         fprintf(stderr, "rss_epochs: %s\n", ck_error());
         return 1;

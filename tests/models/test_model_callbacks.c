@@ -41,7 +41,9 @@ static void clear_stop(void)
     float xd[2] = {0, 0}, yd[1] = {0};
     ck_tensor x = ck_tensor_view(CK_F32, ck_shape_of(2, 1, 2), xd);
     ck_tensor y = ck_tensor_view(CK_F32, ck_shape_of(2, 1, 1), yd);
-    ck_history_free(ck_fit(m, &x, 1, &y, &(ck_fit_args){.epochs = 1, .val_x = &x, .val_y = &y}));
+    ck_history_free(
+        ck_fit(m, &x, 1, &y,
+               &(ck_fit_args){.epochs = 1, .val_x = &x, .val_y = &y, .shuffle = CK_FALSE, .verbose = CK_SILENT}));
     cr_assert(!ck_model_stop_requested(m));
 }
 
@@ -182,7 +184,9 @@ Test(callbacks, fit_with_early_stopping_checkpoint_and_csv)
                                           .val_x = &x,
                                           .val_y = &v,
                                           .callbacks = (ck_callback *[]){es, ck, lg},
-                                          .n_callbacks = 3});
+                                          .n_callbacks = 3,
+                                          .shuffle = CK_FALSE,
+                                          .verbose = CK_SILENT});
     cr_assert_not_null(h, "%s", ck_error());
     cr_assert(h->stopped_early);
     /* replay Keras's rule over the recorded val_loss */

@@ -66,11 +66,12 @@ static void train_and_check(ck_genre_pool pool)
     ck_history *h = ck_fit(fm.fm_model, tr.x, 4, &tr.y,
                            &(ck_fit_args){.epochs = 2,
                                           .batch_size = 512,
-                                          .shuffle = 1,
+                                          .shuffle = CK_TRUE,
                                           .val_x = va.x,
                                           .val_y = &va.y,
                                           .callbacks = (ck_callback *[]){&cb},
-                                          .n_callbacks = 1});
+                                          .n_callbacks = 1,
+                                          .verbose = CK_SILENT});
     cr_assert(h, "%s", ck_error());
     /* 16,000 training rows / 512 = 32 batches per epoch (31 full, 1 of 128) */
     cr_assert_eq(counts.n_batches, 32);
