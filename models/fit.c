@@ -129,18 +129,31 @@ static void log_values(const ck_model *m, const ck_history *h, ck_epoch_log *log
     }
 }
 
+/* One fit call's settings and state. */
+typedef struct fit_run {
+    ck_model *m;
+    ck_fit_data data;
+    int64_t *idx; /* the shuffled row order, or NULL */
+    int epochs, batch_size;
+    ck_callback *const *cbs;
+    int n_cbs;
+    ck_progbar bar;
+    ck_history *h;
+} fit_run;
+
 /* One pass over the training rows (shuffled by idx when given): the
  * epoch's loss and its logged values (per-output losses, metrics). */
-static int train_epoch(ck_model *m, const ck_data *d, const int64_t *idx, int batch_size, int epoch,
-                       ck_callback *const *cbs, int n_cbs, ck_progbar *bar, double *loss, double *values)
+static int train_epoch(fit_run *r, int epoch, double *loss, double *values)
 {
+    ck_model *m = r->m;
+    const ck_data *d = &r->data.train;
     double loss_sum = 0, output_sums[CK_MAX_OUTPUTS] = {0}, reported[CK_MAX_OUTPUTS];
     int64_t seen = 0, batch = 0;
     ck_metrics_reset(m);
-    for (int64_t start = 0; start < d->n; start += batch_size, batch++) {
-        int64_t count = d->n - start < batch_size ? d->n - start : batch_size;
+    for (int64_t start = 0; start < d->n; start += r->batch_size, batch++) {
+        int64_t count = d->n - start < r->batch_size ? d->n - start : r->batch_size;
         double batch_loss;
-        if (train_step(m, d, idx, start, count, &batch_loss, reported)) {
+        if (train_step(m, d, r->idx, start, count, &batch_loss, reported)) {
             ck_error_prefix("fit: epoch %d, batch %lld: ", epoch, (long long)batch);
             return -1;
         }
@@ -148,9 +161,9 @@ static int train_epoch(ck_model *m, const ck_data *d, const int64_t *idx, int ba
         loss_sum += batch_loss * (double)count;
         for (int o = 0; o < m->n_out; o++) output_sums[o] += reported[o] * (double)count;
         seen += count;
-        for (int i = 0; i < n_cbs; i++)
-            if (cbs[i]->on_batch_end && cbs[i]->on_batch_end(cbs[i], m, (int)batch, batch_loss)) return -1;
-        ck_progbar_update(bar, batch + 1, loss_sum / (double)seen);
+        for (int i = 0; i < r->n_cbs; i++)
+            if (r->cbs[i]->on_batch_end && r->cbs[i]->on_batch_end(r->cbs[i], m, (int)batch, batch_loss)) return -1;
+        ck_progbar_update(&r->bar, batch + 1, loss_sum / (double)seen);
         if (m->stop_training) break;
     }
     ck_tape_reset(m->tape);
@@ -161,14 +174,70 @@ static int train_epoch(ck_model *m, const ck_data *d, const int64_t *idx, int ba
     return 0;
 }
 
+/* An epoch: training, validation, its log, the callbacks. */
+static int run_epoch(fit_run *r, int epoch)
+{
+    ck_model *m = r->m;
+    ck_epoch_log *log = &r->h->epochs[r->h->n_epochs];
+    memset(log, 0, sizeof *log);
+    log->epoch = epoch;
+    log->val_loss = NAN;
+    ck_progbar_start(&r->bar, epoch, r->epochs);
+    if (r->idx) shuffle(r->idx, r->data.train.n, &m->rng);
+    double values[CK_MAX_LOGS / 2], val_out[1 + CK_MAX_LOGS / 2];
+    if (train_epoch(r, epoch, &log->loss, values)) return -1;
+    log->train_seconds = ck_now_seconds() - r->bar.start;
+    if (r->data.has_val) {
+        if (ck_evaluate_data(m, &r->data.val, r->batch_size, val_out)) {
+            ck_error_prefix("fit: epoch %d, validation: ", epoch);
+            return -1;
+        }
+        log->val_loss = val_out[0];
+    }
+    log_values(m, r->h, log, values, val_out + 1);
+    log->seconds = ck_now_seconds() - r->bar.start;
+    r->h->n_epochs++;
+    ck_progbar_end(&r->bar, log);
+    int rc = run_epoch_end(r->cbs, r->n_cbs, m, log);
+    log->seconds = ck_now_seconds() - r->bar.start;
+    return rc;
+}
+
+/* Everything fit needs before the first epoch: the data, the defaults of
+ * the fields left out, the history, the row order, the metrics' buffers. */
+static int fit_begin(fit_run *r, ck_model *m, const ck_tensor *x, int n_x, const ck_tensor *y, const ck_fit_args *args)
+{
+    r->m = m;
+    if (check_fit_args(args) || ck_fit_data_prepare(m, x, n_x, y, args, &r->data)) return -1;
+    int64_t n = r->data.train.n;
+    if (n > (int64_t)UINT32_MAX) return ck_fail("fit: too many samples");
+    r->epochs = args->epochs > 0 ? args->epochs : 1;
+    r->batch_size = args->batch_size > 0 ? args->batch_size : CK_DEFAULT_BATCH_SIZE;
+    int verbose = args->verbose ? args->verbose : CK_PROGRESS;
+    r->cbs = args->callbacks;
+    r->n_cbs = args->n_callbacks;
+    r->h = history_new(m, r->epochs);
+    if (args->shuffle != CK_FALSE && !(r->idx = malloc(sizeof(int64_t) * (size_t)n)))
+        return ck_fail("fit: out of memory");
+    if (!r->h) return ck_fail("fit: out of memory");
+    if (ck_metrics_reserve(m, n > r->data.val.n ? n : r->data.val.n)) return -1;
+    for (int64_t i = 0; r->idx && i < n; i++) r->idx[i] = i;
+    m->stop_training = 0;
+    m->has_validation = r->data.has_val;
+    r->bar = (ck_progbar){.on = verbose != CK_SILENT,
+                          .tty = verbose == CK_PROGRESS && isatty(fileno(stdout)),
+                          .has_validation = m->has_validation,
+                          .total = (n + r->batch_size - 1) / r->batch_size};
+    return 0;
+}
+
 ck_history *ck_fit(ck_model *m, const ck_tensor *x, int n_x, const ck_tensor *y, const ck_fit_args *args)
 {
-    static const ck_fit_args defaults = {0};
+    static const ck_fit_args defaults = {0}; /* Keras's defaults: see ck_fit_args */
     if (!m) {
         ck_fail("fit: model is NULL");
         return NULL;
     }
-    if (!args) args = &defaults;
     if (!m->compiled) {
         ck_fail("fit: model '%s' is not compiled; call ck_compile first", m->name);
         return NULL;
@@ -177,83 +246,23 @@ ck_history *ck_fit(ck_model *m, const ck_tensor *x, int n_x, const ck_tensor *y,
         ck_fail("fit: y is NULL");
         return NULL;
     }
-    ck_fit_data fd = {0};
-    if (check_fit_args(args) || ck_fit_data_prepare(m, x, n_x, y, args, &fd)) {
-        ck_fit_data_free(&fd);
-        return NULL;
+    fit_run r = {0};
+    int rc = fit_begin(&r, m, x, n_x, y, args ? args : &defaults);
+    if (!rc) {
+        ck_zero_grad(m->params, m->n_params); /* from here on the optimizer updates keep them zeroed */
+        for (int i = 0; i < r.n_cbs && !rc; i++)
+            if (r.cbs[i]->on_train_begin && r.cbs[i]->on_train_begin(r.cbs[i], m)) rc = -1;
+        for (int epoch = 1; epoch <= r.epochs && !rc && !m->stop_training; epoch++) rc = run_epoch(&r, epoch);
+        r.h->stopped_early = m->stop_training;
+        for (int i = 0; i < r.n_cbs; i++)
+            if (r.cbs[i]->on_train_end && r.cbs[i]->on_train_end(r.cbs[i], m) && !rc) rc = -1;
     }
-    int epochs = args->epochs > 0 ? args->epochs : 1;
-    int batch_size = args->batch_size > 0 ? args->batch_size : CK_DEFAULT_BATCH_SIZE;
-    int verbose = args->verbose ? args->verbose : CK_PROGRESS;
-    int shuffling = args->shuffle != CK_FALSE;
-    int64_t n = fd.train.n;
-    if (n > (int64_t)UINT32_MAX) {
-        ck_fit_data_free(&fd);
-        ck_fail("fit: too many samples");
-        return NULL;
-    }
-
-    ck_history *h = history_new(m, epochs);
-    int64_t *idx = shuffling ? malloc(sizeof(int64_t) * (size_t)n) : NULL;
-    int rc = ck_metrics_reserve(m, n > fd.val.n ? n : fd.val.n);
-    if (!h || (shuffling && !idx)) rc = ck_fail("fit: out of memory");
-    if (rc) {
-        ck_history_free(h);
-        free(idx);
-        ck_fit_data_free(&fd);
-        return NULL;
-    }
-    if (idx)
-        for (int64_t i = 0; i < n; i++) idx[i] = i;
-    ck_zero_grad(m->params, m->n_params); /* from here on the optimizer updates keep them zeroed */
-    m->stop_training = 0;
-    m->has_validation = fd.has_val;
-    ck_callback *const *cbs = args->callbacks;
-    int n_cbs = args->n_callbacks;
-    for (int i = 0; i < n_cbs && !rc; i++)
-        if (cbs[i]->on_train_begin && cbs[i]->on_train_begin(cbs[i], m)) rc = -1;
-
-    ck_progbar bar = {.on = verbose != CK_SILENT,
-                      .tty = verbose == CK_PROGRESS && isatty(fileno(stdout)),
-                      .has_validation = m->has_validation,
-                      .total = (n + batch_size - 1) / batch_size};
-    for (int epoch = 1; epoch <= epochs && !rc && !m->stop_training; epoch++) {
-        ck_epoch_log *log = &h->epochs[h->n_epochs];
-        memset(log, 0, sizeof *log);
-        log->epoch = epoch;
-        log->val_loss = NAN;
-        ck_progbar_start(&bar, epoch, epochs);
-        if (idx) shuffle(idx, n, &m->rng);
-        double values[CK_MAX_LOGS / 2], val_out[1 + CK_MAX_LOGS / 2];
-        if (train_epoch(m, &fd.train, idx, batch_size, epoch, cbs, n_cbs, &bar, &log->loss, values)) {
-            rc = -1;
-            break;
-        }
-        log->train_seconds = ck_now_seconds() - bar.start;
-        if (fd.has_val) {
-            if (ck_evaluate_data(m, &fd.val, batch_size, val_out)) {
-                ck_error_prefix("fit: epoch %d, validation: ", epoch);
-                rc = -1;
-                break;
-            }
-            log->val_loss = val_out[0];
-        }
-        log_values(m, h, log, values, val_out + 1);
-        log->seconds = ck_now_seconds() - bar.start;
-        h->n_epochs++;
-        ck_progbar_end(&bar, log);
-        if (run_epoch_end(cbs, n_cbs, m, log)) rc = -1;
-        log->seconds = ck_now_seconds() - bar.start;
-    }
-    h->stopped_early = m->stop_training;
-    for (int i = 0; i < n_cbs; i++)
-        if (cbs[i]->on_train_end && cbs[i]->on_train_end(cbs[i], m) && !rc) rc = -1;
-    free(idx);
-    ck_fit_data_free(&fd);
+    free(r.idx);
+    ck_fit_data_free(&r.data);
     if (rc) {
         if (!ck_error()) ck_fail("fit: a callback failed");
-        ck_history_free(h);
+        ck_history_free(r.h);
         return NULL;
     }
-    return h;
+    return r.h;
 }
