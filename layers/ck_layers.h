@@ -62,7 +62,10 @@ int ck_layer_n_calls(const ck_layer *l);
 ck_layer *ck_session_layer(ck_session *s, const char *name);
 
 /* ---- layers; name NULL gives the Keras default ("dense", "dense_1") ---- */
-/* activation: NULL or "linear", "relu", "sigmoid", "tanh".
+/* activation: a Keras name, or NULL for "linear": "relu", "sigmoid",
+ * "tanh", "softmax" (over the last axis), "softplus", "softsign", "elu"
+ * (alpha 1), "selu", "gelu" (approximate=False), "swish" (or "silu"),
+ * "exponential". An unknown name is an error listing these.
  * kernel glorot_uniform, bias zeros. Applies to the last axis. */
 ck_layer *ck_Dense(ck_session *s, int units, const char *activation, const char *name);
 /* uniform(-0.05, 0.05). mask_zero: outputs a mask ids != 0 (row 0 is still
@@ -94,6 +97,9 @@ typedef ck_node *(*ck_lambda_fn)(ck_tape *t, ck_node *const *in, int n, void *us
 ck_layer *ck_Lambda(ck_session *s, ck_lambda_fn fn, void *user, const char *name);
 /* activation as for Dense; the mask passes through. */
 ck_layer *ck_Activation(ck_session *s, const char *activation, const char *name);
+/* x > 0 ? x : alpha x (Keras 2's LeakyReLU, default alpha 0.3); the mask
+ * passes through. alpha must be finite. */
+ck_layer *ck_LeakyReLU(ck_session *s, float alpha, const char *name);
 /* Inverted dropout: in training (fit) each value is zeroed with probability
  * rate and the kept ones are scaled by 1 / (1 - rate), so the mean is
  * unchanged; identity in evaluate and predict. rate in [0, 1). */

@@ -95,8 +95,22 @@ int ck_require_f32_inputs(ck_sym *const *in, int n);
 static inline int ck_layer_axis(int axis, int ndim) { return axis < 0 ? axis + ndim : axis; }
 
 /* ---- activations by name (activations.c) ---- */
-typedef enum ck_activation_id { CK_ACT_LINEAR = 0, CK_ACT_RELU, CK_ACT_SIGMOID, CK_ACT_TANH } ck_activation_id;
-/* name NULL or "linear", "relu", ...; who names the caller in the message */
+typedef enum ck_activation_id {
+    CK_ACT_LINEAR = 0,
+    CK_ACT_RELU,
+    CK_ACT_SIGMOID,
+    CK_ACT_TANH,
+    CK_ACT_SOFTMAX, /* over the last axis */
+    CK_ACT_SOFTPLUS,
+    CK_ACT_SOFTSIGN,
+    CK_ACT_ELU, /* alpha 1 */
+    CK_ACT_SELU,
+    CK_ACT_GELU, /* approximate=False */
+    CK_ACT_SWISH,
+    CK_ACT_EXPONENTIAL,
+} ck_activation_id;
+/* name NULL or a Keras name ("linear", "relu", ...: the table in
+ * activations.c); who names the caller in the message */
 int ck_parse_activation(const char *name, ck_activation_id *out, const char *who);
 ck_node *ck_apply_activation(ck_tape *t, ck_node *x, ck_activation_id act);
 /* Register a model with its session so ck_session_free frees it. */

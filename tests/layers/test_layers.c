@@ -78,8 +78,8 @@ Test(layers, dense_without_bias_and_settings_errors)
     ck_error_clear();
     cr_assert_null(ck_Dense(s, 0, NULL, NULL));
     ck_error_clear();
-    cr_assert_null(ck_Dense(s, 2, "swish", NULL));
-    cr_assert(strstr(ck_error(), "unknown activation 'swish'"), "%s", ck_error());
+    cr_assert_null(ck_Dense(s, 2, "swishy", NULL));
+    cr_assert(strstr(ck_error(), "unknown activation 'swishy'"), "%s", ck_error());
 }
 
 Test(layers, shared_layer_reuses_weights)
