@@ -68,8 +68,6 @@ typedef enum ck_metric_kind {
     CK_METRIC_MEAN,             /* mean over samples of a per-row value */
     CK_METRIC_RMSE,             /* sqrt of the mean squared error */
     CK_METRIC_AUC,              /* exact ROC AUC over the epoch */
-    CK_METRIC_LOSS,             /* a loss function's per-sample values, averaged */
-    CK_METRIC_USER,             /* ck_metric.fn */
     CK_METRIC_AUTO_ACCURACY,    /* "accuracy": binary / categorical / sparse, resolved at fit */
     CK_METRIC_AUTO_CROSSENTROPY /* "crossentropy": the loss resolved the same way */
 } ck_metric_kind;
@@ -84,9 +82,9 @@ typedef struct ck_metric_spec {
      * (width values), y_true (width values, or 1 class id for sparse) */
     double (*row)(const float *y_true, const float *y_pred, int64_t width, const ck_metric *cfg);
 } ck_metric_spec;
-/* The metric called `name` (case-insensitive), or NULL. Names of losses
- * are metrics too (CK_METRIC_LOSS entries made on the fly are not needed:
- * the slot keeps the loss spec). */
+/* The metric called `name` (case-insensitive), or NULL. (A loss's name is
+ * a metric too: compile keeps the loss spec in the metric's slot, and a
+ * user metric its function; neither has a spec here.) */
 const ck_metric_spec *ck_metric_lookup(const char *name);
 void ck_metric_names(char *buf, size_t n);
 /* the accuracy specs "accuracy" resolves to */

@@ -167,9 +167,9 @@ int ck_fit_data_prepare(ck_model *m, const ck_tensor *x, int n_x, const ck_tenso
         if (!a->class_weight) return ck_fail("fit: n_class_weight = %d but class_weight is NULL", a->n_class_weight);
         if (class_weights(m, a, fd)) return -1;
     }
-    if (ck_metrics_prepare(m, fd->train.y, "fit")) return -1;
     if (fd->has_val && check_val_targets_match(m, fd)) return -1;
-    return 0;
+    if (ck_metrics_prepare(m, fd->train.y, "fit")) return -1;
+    return fd->has_val ? ck_metrics_prepare(m, fd->val.y, "fit (validation data)") : 0;
 }
 
 void ck_fit_data_free(ck_fit_data *fd)

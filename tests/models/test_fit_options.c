@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "ck_model.h"
@@ -379,4 +380,53 @@ Test(fit_options, accuracy_and_auc_monitors_improve_upward)
         cr_assert_eq(stopped, k < 3 ? 5 : 3, "%s stopped at %d", monitors[k], stopped);
         ck_callback_free(es);
     }
+}
+
+Test(fit_options, callbacks_monitor_and_log_every_metric)
+{
+    /* two separable blobs, a sigmoid classifier with accuracy and AUC */
+    enum { M = 80 };
+    float x[M], y[M];
+    for (int i = 0; i < M; i++) {
+        y[i] = (float)(i % 2);
+        x[i] = (y[i] ? 1.0f : -1.0f) * (0.5f + (float)(i % 7) / 7);
+    }
+    ck_sym *in = ck_Input(s, ck_shape_of(1, 1), CK_F32, "x");
+    ck_sym *out = ck_call1(ck_Dense(s, 1, "sigmoid", "p"), in);
+    ck_model *m = ck_Model(s, &in, 1, &out, 1, NULL);
+    cr_assert_eq(ck_compile(m, "binary_crossentropy", ck_Adam(0.05f), (const char *[]){"accuracy", "AUC"}, 2), 0, "%s",
+                 ck_error());
+    char dir[] = "/tmp/ck_fitopt_XXXXXX", csv[64], ckpt[64];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(csv, sizeof csv, "%s/log.csv", dir);
+    snprintf(ckpt, sizeof ckpt, "%s/best.safetensors", dir);
+    ck_callback *logger = ck_CSVLogger(csv), *best = ck_ModelCheckpoint(ckpt, "val_auc", 1, 1, 0),
+                *early = ck_EarlyStopping("val_accuracy", 3, 0, 1);
+    ck_tensor xt = ck_tensor_view(CK_F32, ck_shape_of(2, M, 1), x),
+              yt = ck_tensor_view(CK_F32, ck_shape_of(2, M, 1), y);
+    ck_history *h = ck_fit(m, &xt, 1, &yt,
+                           &(ck_fit_args){.epochs = 40,
+                                          .batch_size = 16,
+                                          .validation_split = 0.25,
+                                          .verbose = CK_SILENT,
+                                          CK_CALLBACKS(logger, best, early)});
+    cr_assert_not_null(h, "%s", ck_error());
+    /* accuracy reaches 1 and stays: EarlyStopping on val_accuracy (upward) stops 3 epochs later */
+    cr_assert(h->stopped_early, "ran %d epochs", h->n_epochs);
+    FILE *f = fopen(csv, "r");
+    char header[256] = "";
+    cr_assert_not_null(fgets(header, sizeof header, f));
+    fclose(f);
+    cr_assert_str_eq(header, "epoch,accuracy,auc,loss,val_accuracy,val_auc,val_loss\n");
+    cr_assert_eq(access(ckpt, F_OK), 0);
+    double auc;
+    cr_assert_eq(ck_log_value(m, &h->epochs[h->n_epochs - 1], "val_auc", &auc), 0, "%s", ck_error());
+    cr_assert_eq(auc, 1.0);
+    ck_history_free(h);
+    ck_callback_free(logger);
+    ck_callback_free(best);
+    ck_callback_free(early);
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
 }
