@@ -25,6 +25,7 @@ enum {
     CK_LOSS_SPARSE = 1u << 0,       /* targets are class ids: one per row of C values */
     CK_LOSS_BINARY_CE = 1u << 1,    /* binary crossentropy ("accuracy" is then binary) */
     CK_LOSS_CROSSENTROPY = 1u << 2, /* takes from_logits and (unless sparse) label_smoothing */
+    CK_LOSS_DELTA = 1u << 3,        /* takes a delta (huber) */
 };
 typedef struct ck_loss_spec {
     const char *name;       /* Keras's function name: "mean_squared_error" */

@@ -64,7 +64,7 @@ static int resolve_loss(ck_output_loss *out, const ck_loss *loss, int o)
                        loss->name);
     if (!(loss->label_smoothing >= 0.0f && loss->label_smoothing <= 1.0f))
         return ck_fail("compile: label_smoothing = %g must be in [0, 1]", (double)loss->label_smoothing);
-    if (loss->delta != 0.0f && (out->spec->per_sample != ck_loss_lookup("huber")->per_sample || !(loss->delta > 0)))
+    if (loss->delta != 0.0f && (!(out->spec->flags & CK_LOSS_DELTA) || !(loss->delta > 0)))
         return ck_fail("compile: delta = %g: only huber takes a delta, and it must be > 0", (double)loss->delta);
     return 0;
 }

@@ -76,7 +76,7 @@ static const ck_loss_spec losses[] = {
      ck_mean_squared_logarithmic_error,
      NULL,
      NULL},
-    {"huber", {"huber_loss", "Huber"}, 0, ck_huber, NULL, NULL},
+    {"huber", {"Huber"}, CK_LOSS_DELTA, ck_huber, NULL, NULL},
     {"log_cosh", {"logcosh", "LogCosh"}, 0, ck_log_cosh, NULL, NULL},
     {"binary_crossentropy",
      {"BinaryCrossentropy"},
