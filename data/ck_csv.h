@@ -10,8 +10,8 @@
  *
  * The format: an optional header line "n_samples,n_features,class
  * names..." (as in breast_cancer.csv: "569,30,malignant,benign"); the
- * first line is a header when any of its fields is not a number
- * (digits.csv has none). Then one row per sample: n_features numbers and
+ * first line is a header when it has 3 fields or more and none from the
+ * third on is a number (digits.csv has no header). Then one row per sample: n_features numbers and
  * the class id last. Lines end in "\n" or "\r\n". Every field is checked:
  * a finite number (spaces around it allowed), the label a whole number in
  * [0, n_classes) (without a header n_classes is the largest label + 1),

@@ -197,9 +197,9 @@ static int parse(reader *r, char *buf, size_t len)
         if (memchr(p, 0, (size_t)(line_end - p))) return fail_at(r, 0, "a NUL byte in the line");
         if (line_end == p) return fail_at(r, 0, "empty line");
         if (split_fields(r, p, line_end)) return -1;
-        int header = 0;
-        if (r->line == 1)
-            for (int j = 0; j < r->n_fields && !header; j++) header = !is_number(r->fields[j]);
+        /* a header: counts, then class names, none of them a number */
+        int header = r->line == 1 && r->n_fields >= 3;
+        for (int j = 2; j < r->n_fields && header; j++) header = !is_number(r->fields[j]);
         if (header ? parse_header(r) : parse_row(r)) return -1;
         p = next;
     }

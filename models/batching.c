@@ -1,7 +1,8 @@
-/* batching.c - (x, y) as fit, evaluate and predict take them: checked
- * against the model's inputs and output, then bound batch by batch to the
- * model's input slots as constants on the tape (views into the data, or
- * rows gathered into tape memory for a shuffled epoch). */
+/* batching.c - (x, y, sample weights) as fit, evaluate and predict take
+ * them: checked against the model's inputs, its outputs and their losses
+ * (float32 targets shaped like the output, or class ids for a sparse
+ * loss), then bound batch by batch as constants on the tape (views into
+ * the data, or rows gathered into tape memory for a shuffled epoch). */
 #include <math.h>
 #include <string.h>
 

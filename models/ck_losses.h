@@ -14,7 +14,8 @@
  *
  * A loss is built from autograd ops on the tape, so its gradient comes
  * from the op table. As Keras, a loss FUNCTION gives one value per sample
- * (the mean over the last axis: (B, k) -> (B,)), and fit reduces them as
+ * ((B, k) -> (B,): the mean over the last axis, or the sum for the
+ * categorical crossentropies and KL divergence), and fit reduces them as
  * Keras's default reduction SUM_OVER_BATCH_SIZE: sum(sample_weight *
  * loss) / (number of values). */
 #ifndef CK_LOSSES_H
@@ -67,8 +68,8 @@ ck_loss ck_SquaredHinge(void);
 ck_loss ck_custom_loss(ck_loss_fn fn, void *user, const char *name);
 
 /* The loss function (keras.losses.binary_crossentropy(y_true, y_pred)):
- * per-sample values (B, ...) on tape t, the mean over the last axis. For a
- * sparse loss y_true holds class ids: (B, ...) for y_pred (B, ..., C). */
+ * per-sample values (B, ...) on tape t. For a sparse loss y_true holds
+ * class ids: (B, ...) for y_pred (B, ..., C). */
 ck_node *ck_loss_per_sample(ck_tape *t, const ck_loss *loss, ck_node *y_true, ck_node *y_pred);
 /* The loss object's __call__ (keras.losses.Loss): () scalar, the per-sample
  * values times sample_weight ((B,) F32 or NULL), summed, divided by their

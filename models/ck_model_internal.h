@@ -31,15 +31,16 @@ typedef struct ck_loss_spec {
     const char *name;       /* Keras's function name: "mean_squared_error" */
     const char *aliases[3]; /* the other names Keras's get() accepts: "mse", "MeanSquaredError" */
     unsigned flags;         /* CK_LOSS_* */
-    /* Keras's loss function: per-sample losses (B, ...), the mean over the
-     * last axis of y_pred (B, ..., C); y_true in y_pred's shape, or (B, ...)
-     * class ids for a sparse loss */
+    /* Keras's loss function: per-sample losses (B, ...), y_pred (B, ..., C)
+     * reduced over its last axis (a mean; a sum for the categorical
+     * crossentropies and KL); y_true in y_pred's shape, or (B, ...) class
+     * ids for a sparse loss */
     ck_node *(*per_sample)(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
     /* optional: the unweighted mean over every value as one op (mse: the op
      * the FM has always trained with) */
     ck_node *(*batch_mean)(ck_tape *t, ck_node *y_true, ck_node *y_pred);
-    /* optional: that mean in double by the kernel the op calls, for
-     * reported values (validation loss, metrics) */
+    /* optional: that mean in double by the kernel the op calls, for the
+     * reported validation and evaluate losses */
     double (*mean)(const ck_node *y_true, const ck_node *y_pred);
 } ck_loss_spec;
 /* The loss called `name` (Keras's names, aliases and class names,
@@ -55,9 +56,19 @@ ck_node *ck_loss_reduced(ck_tape *t, const ck_loss_spec *spec, const ck_loss *cf
 ck_node *ck_loss_constant(ck_tape *t, float value);
 /* The per-sample mean over the last axis (a rank-1 value stays as is). */
 ck_node *ck_loss_mean_last(ck_tape *t, ck_node *x);
-/* Class ids (B, ...) -> one-hot (B, ..., n_classes) F32 constant; -1
- * (message) for an id out of range. */
+/* Class ids (B, ...) -> one-hot (B, ..., n_classes) F32 constant; NULL
+ * (message naming the sample) for an id out of range. */
 ck_node *ck_loss_one_hot(ck_tape *t, ck_node *ids, int n_classes);
+/* the losses' per-sample functions: losses_regression.c */
+ck_node *ck_mean_squared_error(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
+ck_node *ck_mean_absolute_error(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
+ck_node *ck_mean_absolute_percentage_error(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
+ck_node *ck_mean_squared_logarithmic_error(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
+ck_node *ck_huber(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
+ck_node *ck_log_cosh(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
+ck_node *ck_hinge(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
+ck_node *ck_squared_hinge(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
+/* and losses_crossentropy.c */
 ck_node *ck_binary_crossentropy(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
 ck_node *ck_categorical_crossentropy(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
 ck_node *ck_sparse_categorical_crossentropy(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);

@@ -51,16 +51,6 @@ static double mse_mean(const ck_node *y_true, const ck_node *y_pred)
     return ck_k_mean_squared_error(y_pred->value.f, y_true->value.f, y_pred->value.size);
 }
 
-/* regression losses (losses_regression.c) */
-ck_node *ck_mean_squared_error(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
-ck_node *ck_mean_absolute_error(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
-ck_node *ck_mean_absolute_percentage_error(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
-ck_node *ck_mean_squared_logarithmic_error(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
-ck_node *ck_huber(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
-ck_node *ck_log_cosh(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
-ck_node *ck_hinge(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
-ck_node *ck_squared_hinge(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
-
 static const ck_loss_spec losses[] = {
     {"mean_squared_error", {"mse", "MeanSquaredError"}, 0, ck_mean_squared_error, mse_batch_mean, mse_mean},
     {"mean_absolute_error", {"mae", "MeanAbsoluteError"}, 0, ck_mean_absolute_error, NULL, NULL},

@@ -132,6 +132,9 @@ Test(csv, errors_name_file_line_and_column)
     expect_load_error(write_file("l.csv", "1,2,0\n3,,1\n"), "line 2, column 2");
     expect_load_error(write_file("m.csv", ""), "no data rows");
     expect_load_error(write_file("n.csv", "1,1,a,b\n1\n"), "line 2: 1 fields, expected 2");
+    /* a typo in a first data row is a bad number, not a header */
+    expect_load_error(write_file("o.csv", "0,0,5,x,1\n"), "line 1, column 4: 'x'");
+    expect_load_error(write_file("p.csv", "abc,2,a,b\n"), "line 1, column 1: n_samples 'abc'");
 }
 
 Test(csv, only_regular_files)
