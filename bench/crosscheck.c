@@ -39,7 +39,7 @@ int main(int argc, char **argv)
         ck_evaluate(fm.fm_model, val.x, CK_ML_N_INPUTS, &val.y, 2048, &val_mse) < 0)
         goto fail;
     h = ck_fit(fm.fm_model, train.x, CK_ML_N_INPUTS, &train.y,
-               &(ck_fit_args){.epochs = 1, .batch_size = 2048, .shuffle = 0});
+               CK_FIT_ARGS(.epochs = 1, .batch_size = 2048, .shuffle = false, .verbose = 0));
     if (!h || ck_evaluate(fm.fm_model, val.x, CK_ML_N_INPUTS, &val.y, 2048, &val_after) < 0 ||
         ck_save_weights(fm.fm_model, argv[4]) < 0)
         goto fail;

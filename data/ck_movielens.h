@@ -6,8 +6,8 @@
  *         fprintf(stderr, "%s\n", ck_error());
  *     ck_movielens_batch train, val;                   // sklearn's rows, as views
  *     ck_movielens_split_rows(&d, 0.2, 7, &train, &val);   // into d (no copy)
- *     ck_fit(model, train.x, CK_ML_N_INPUTS, &train.y, &(ck_fit_args){
- *         .val_x = val.x, .val_y = &val.y, ...});
+ *     ck_fit(model, train.x, CK_ML_N_INPUTS, &train.y, CK_FIT_ARGS(
+ *         .val_x = val.x, .val_y = &val.y, ...));
  *
  * What the notebook does, reproduced row for row (checked against
  * the PyTorch replica torch_fm.py: its prepare() on ml-100k and on a

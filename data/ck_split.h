@@ -22,6 +22,8 @@
 
 #include <stdint.h>
 
+#include "ck_tensor.h"
+
 /* sklearn's number of test rows for a fractional test_size:
  * ceil(test_size * n), computed in double as Python does. No checks. */
 int64_t ck_train_test_split_n_test(int64_t n, double test_size);
@@ -44,5 +46,10 @@ int ck_train_test_split_indices(int64_t n, double test_size, uint32_t seed, int6
  * (message set) when n < 0, n_test is out of range or order is NULL with
  * n > 0. */
 int ck_train_test_split_order(int64_t n, int64_t n_test, uint32_t seed, int64_t *order);
+
+/* numpy's t[idx]: rows idx[0..n) of t (F32 or I32, any rank >= 1) as a new
+ * (n, ...) tensor (ck_tensor_free). NULL (message) for an index out of
+ * range. */
+ck_tensor *ck_take_rows(const ck_tensor *t, const int64_t *idx, int64_t n);
 
 #endif

@@ -80,3 +80,26 @@ int ck_train_test_split_indices(int64_t n, double test_size, uint32_t seed, int6
     *n_test = test;
     return 0;
 }
+
+ck_tensor *ck_take_rows(const ck_tensor *t, const int64_t *idx, int64_t n)
+{
+    if (!t || (n > 0 && !idx) || t->shape.ndim < 1 || n < 0 || n > INT32_MAX) {
+        ck_fail("take_rows: bad arguments");
+        return NULL;
+    }
+    int64_t rows = t->shape.d[0], width = rows ? t->size / rows : 0;
+    for (int64_t k = 0; k < n; k++)
+        if (idx[k] < 0 || idx[k] >= rows) {
+            ck_fail("take_rows: index %lld is not a row of %lld", (long long)idx[k], (long long)rows);
+            return NULL;
+        }
+    ck_shape s = t->shape;
+    s.d[0] = (int)n;
+    ck_tensor *out = ck_tensor_new(t->dtype, s);
+    if (!out) return NULL;
+    size_t row_bytes = sizeof(float) * (size_t)width; /* F32 and I32 are both 4 bytes */
+    for (int64_t k = 0; k < n; k++)
+        memcpy((char *)out->data + (size_t)k * row_bytes, (const char *)t->data + (size_t)idx[k] * row_bytes,
+               row_bytes);
+    return out;
+}

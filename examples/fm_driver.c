@@ -221,14 +221,9 @@ static int train(const fm_program *p, const fm_options *o)
 
     /* model.fit(train_x, train_y, epochs, batch_size, validation_data, callbacks) */
     hist = ck_fit(model, train_rows.x, CK_ML_N_INPUTS, &train_rows.y,
-                  &(ck_fit_args){.epochs = o->epochs,
-                                 .batch_size = o->batch,
-                                 .shuffle = 1,
-                                 .val_x = val_rows.x,
-                                 .val_y = &val_rows.y,
-                                 .callbacks = cbs,
-                                 .n_callbacks = n_cbs,
-                                 .verbose = !o->quiet});
+                  CK_FIT_ARGS(.epochs = o->epochs, .batch_size = o->batch, .shuffle = true, .val_x = val_rows.x,
+                              .val_y = &val_rows.y, .callbacks = cbs, .n_callbacks = n_cbs,
+                              .verbose = o->quiet ? CK_SILENT : CK_PROGRESS));
     if (!hist) {
         status = report(p, EXIT_FAILURE_, "training failed");
         goto done;

@@ -147,10 +147,9 @@ static int train(ck_model *m, const fm_options *o, const ck_movielens_batch *tra
                  const ck_movielens_batch *val_rows)
 {
     if (ck_compile(m, "MSE", ck_Adam((float)o->lr), NULL, 0) < 0) return -1;
-    ck_history *h = ck_fit(
-        m, train_rows->x, CK_ML_N_INPUTS, &train_rows->y,
-        &(ck_fit_args){
-            .epochs = o->epochs, .batch_size = o->batch, .shuffle = 1, .val_x = val_rows->x, .val_y = &val_rows->y});
+    ck_history *h = ck_fit(m, train_rows->x, CK_ML_N_INPUTS, &train_rows->y,
+                           CK_FIT_ARGS(.epochs = o->epochs, .batch_size = o->batch, .shuffle = 1, .val_x = val_rows->x,
+                                       .val_y = &val_rows->y, .verbose = 0));
     if (!h) return -1;
     printf("training (batch %d, Adam %g, no callbacks):\n", o->batch, o->lr);
     for (int e = 0; e < h->n_epochs; e++)

@@ -226,7 +226,7 @@ static int adam_step(fm_tiny *t, const ck_tensor x[4], const ck_tensor *y)
     if (ck_compile(t->fm.fm_model, "mse", ck_Adam(FM_TINY_LR), NULL, 0) < 0) return -1;
     /* fm_model.fit(x, y, epochs=1, batch_size=2): one batch, one step */
     ck_history *h = ck_fit(t->fm.fm_model, x, 4, y,
-                           &(ck_fit_args){.epochs = 1, .batch_size = FM_TINY_ROWS, .shuffle = 0, .verbose = 0});
+                           CK_FIT_ARGS(.epochs = 1, .batch_size = FM_TINY_ROWS, .shuffle = 0, .verbose = 0));
     if (!h) return -1;
     t->fit_loss = h->epochs[0].loss;
     ck_history_free(h);

@@ -60,15 +60,10 @@ int main(void)
     ck_tensor yt = ck_tensor_view(CK_F32, ck_shape_of(2, N_TRAIN, 1), y_train);
     ck_tensor vy = ck_tensor_view(CK_F32, ck_shape_of(2, N_VAL, 1), y_val);
     ck_callback *early = ck_EarlyStopping("val_loss", 5, 1e-4, 1);
-    ck_history *hist = ck_fit(model, x, 2, &yt,
-                              &(ck_fit_args){.epochs = 60,
-                                             .batch_size = 64,
-                                             .shuffle = 1,
-                                             .val_x = vx,
-                                             .val_y = &vy,
-                                             .callbacks = (ck_callback *[]){early},
-                                             .n_callbacks = 1,
-                                             .verbose = 1});
+    ck_history *hist =
+        ck_fit(model, x, 2, &yt,
+               /* shuffled, with progress: Keras's defaults */
+               CK_FIT_ARGS(.epochs = 60, .batch_size = 64, .val_x = vx, .val_y = &vy, CK_CALLBACKS(early)));
     if (!hist) {
         fprintf(stderr, "%s\n", ck_error());
         ck_callback_free(early);

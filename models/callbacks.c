@@ -28,7 +28,7 @@ ck_callback *ck_callback_new(const char *name, size_t state_size)
     return cb;
 }
 
-int ck_monitor_is_max(const char *monitor) { return strstr(monitor, "acc") != NULL; }
+int ck_monitor_is_max(const char *monitor) { return strstr(monitor, "acc") || strstr(monitor, "auc"); }
 
 /* ---- EarlyStopping ---- */
 

@@ -35,8 +35,8 @@ void ck_model_stop_training(ck_model *m);
 int ck_model_stop_requested(const ck_model *m);
 
 /* Keras's rule: an epoch improves when monitor < best - |min_delta| (or
- * monitor > best + |min_delta| for monitors containing "acc"); the first
- * epoch always does.
+ * monitor > best + |min_delta| for monitors containing "acc" or "auc":
+ * "val_accuracy", "val_auc"); the first epoch always does.
  * Otherwise wait += 1, and training stops when wait >= patience. With
  * restore_best_weights the best epoch's weights are put back at the stop.
  * monitor NULL: "val_loss". */

@@ -23,32 +23,121 @@ typedef struct ck_step {
     int out_slot;
 } ck_step;
 
-/* ---- losses (losses.c): the per-batch scalar loss on the tape ---- */
+/* ---- losses (losses.c, losses_crossentropy.c): the loss table ---- */
+enum {
+    CK_LOSS_SPARSE = 1u << 0,       /* targets are class ids: one per row of C values */
+    CK_LOSS_BINARY_CE = 1u << 1,    /* binary crossentropy ("accuracy" is then binary) */
+    CK_LOSS_CROSSENTROPY = 1u << 2, /* takes from_logits and (unless sparse) label_smoothing */
+    CK_LOSS_DELTA = 1u << 3,        /* takes a delta (huber) */
+};
 typedef struct ck_loss_spec {
-    const char *name;  /* Keras's function name: "mean_squared_error" */
-    const char *alias; /* "mse", or NULL */
-    /* y_true and y_pred have the same shape: () mean over the batch */
-    ck_node *(*build)(ck_tape *t, ck_node *y_true, ck_node *y_pred);
-    /* optional: the same batch mean computed in double by the kernel the
-     * op calls, for reported values (validation loss, metrics) */
+    const char *name;       /* Keras's function name: "mean_squared_error" */
+    const char *aliases[3]; /* the other names Keras's get() accepts: "mse", "MeanSquaredError" */
+    unsigned flags;         /* CK_LOSS_* */
+    /* Keras's loss function: per-sample losses (B, ...), y_pred (B, ..., C)
+     * reduced over its last axis (a mean; a sum for the categorical
+     * crossentropies and KL); y_true in y_pred's shape, or (B, ...) class
+     * ids for a sparse loss */
+    ck_node *(*per_sample)(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
+    /* optional: the unweighted mean over every value as one op (mse: the op
+     * the FM has always trained with) */
+    ck_node *(*batch_mean)(ck_tape *t, ck_node *y_true, ck_node *y_pred);
+    /* optional: that mean in double by the kernel the op calls, for the
+     * reported validation and evaluate losses */
     double (*mean)(const ck_node *y_true, const ck_node *y_pred);
 } ck_loss_spec;
-/* The loss called `name` (Keras's names and aliases, case-insensitive as
- * Keras's get() accepts 'MSE'), or NULL. */
+/* The loss called `name` (Keras's names, aliases and class names,
+ * case-insensitive as Keras's get() accepts 'MSE'), or NULL. */
 const ck_loss_spec *ck_loss_lookup(const char *name);
 /* "mean_squared_error, mse, ..." for error messages. */
 void ck_loss_names(char *buf, size_t n);
+/* loss(y_true, y_pred) reduced as Keras (SUM_OVER_BATCH_SIZE with the
+ * optional (B,) weights): spec's, or cfg->fn's when spec is NULL. */
+ck_node *ck_loss_reduced(ck_tape *t, const ck_loss_spec *spec, const ck_loss *cfg, ck_node *y_true, ck_node *y_pred,
+                         ck_node *weights);
+/* Shared by the loss files: a () constant of tape memory. */
+ck_node *ck_loss_constant(ck_tape *t, float value);
+/* The per-sample mean over the last axis (a rank-1 value stays as is). */
+ck_node *ck_loss_mean_last(ck_tape *t, ck_node *x);
+/* Class ids (B, ...) -> one-hot (B, ..., n_classes) F32 constant; NULL
+ * (message naming the sample) for an id out of range. */
+ck_node *ck_loss_one_hot(ck_tape *t, ck_node *ids, int n_classes);
+/* the losses' per-sample functions: losses_regression.c */
+ck_node *ck_mean_squared_error(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
+ck_node *ck_mean_absolute_error(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
+ck_node *ck_mean_absolute_percentage_error(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
+ck_node *ck_mean_squared_logarithmic_error(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
+ck_node *ck_huber(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
+ck_node *ck_log_cosh(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
+ck_node *ck_hinge(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
+ck_node *ck_squared_hinge(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
+/* and losses_crossentropy.c */
+ck_node *ck_binary_crossentropy(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
+ck_node *ck_categorical_crossentropy(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
+ck_node *ck_sparse_categorical_crossentropy(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
+ck_node *ck_kl_divergence(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
+ck_node *ck_poisson(ck_tape *t, ck_node *y_true, ck_node *y_pred, const ck_loss *cfg);
 
-/* ---- metrics (metrics.c): per-batch values, averaged over samples ---- */
+/* ---- metrics (metrics.c, metrics_state.c, metrics_auc.c) ---- */
+typedef enum ck_metric_kind {
+    CK_METRIC_MEAN,             /* mean over samples of a per-row value */
+    CK_METRIC_RMSE,             /* sqrt of the mean squared error */
+    CK_METRIC_AUC,              /* exact ROC AUC over the epoch */
+    CK_METRIC_AUTO_ACCURACY,    /* "accuracy": binary / categorical / sparse, resolved at fit */
+    CK_METRIC_AUTO_CROSSENTROPY /* "crossentropy": the loss resolved the same way */
+} ck_metric_kind;
+enum { CK_METRIC_SPARSE = 1u << 0 }; /* targets are class ids */
 typedef struct ck_metric_spec {
-    const char *name;      /* logged name: "mae" */
-    const char *long_name; /* Keras's function name: "mean_absolute_error" */
-    /* this batch's mean (y_true, y_pred: same shape) */
-    double (*batch_value)(ck_tape *t, ck_node *y_true, ck_node *y_pred);
+    const char *name;       /* Keras's name, logged when given a class name */
+    const char *aliases[2]; /* other names accepted and logged as given */
+    const char *class_name; /* "AUC": accepted, logs `name` */
+    ck_metric_kind kind;
+    unsigned flags;
+    /* CK_METRIC_MEAN / RMSE: the value of one row of the last axis: y_pred
+     * (width values), y_true (width values, or 1 class id for sparse) */
+    double (*row)(const float *y_true, const float *y_pred, int64_t width, const ck_metric *cfg);
 } ck_metric_spec;
+/* The metric called `name` (case-insensitive), or NULL. (A loss's name is
+ * a metric too: compile keeps the loss spec in the metric's slot, and a
+ * user metric its function; neither has a spec here.) */
 const ck_metric_spec *ck_metric_lookup(const char *name);
 void ck_metric_names(char *buf, size_t n);
+/* the accuracy specs "accuracy" resolves to */
+extern const ck_metric_spec ck_binary_accuracy_spec, ck_categorical_accuracy_spec, ck_sparse_accuracy_spec;
 
+/* One prediction kept for AUC. */
+typedef struct ck_auc_point {
+    float score, weight;
+    int positive;
+} ck_auc_point;
+/* A metric's running state over an epoch (or an evaluate call). */
+typedef struct ck_metric_state {
+    double total, count;   /* weighted sum of values, sum of weights */
+    ck_auc_point *points;  /* AUC: every prediction so far; allocated per fit */
+    int64_t n_points, cap; /* points used / allocated */
+} ck_metric_state;
+/* The exact weighted ROC AUC of n points (sorts them); 0 when one class
+ * has no weight (as Keras). */
+double ck_auc_exact(ck_auc_point *points, int64_t n);
+
+/* ---- the compiled losses and metrics (compile.c) ---- */
+/* Free what compile made (model_free calls it). */
+void ck_compile_free(ck_model *m);
+typedef struct ck_output_loss {
+    ck_loss cfg;              /* as given (its name pointer is not kept) */
+    const ck_loss_spec *spec; /* NULL for a user loss (cfg.fn) */
+    float weight;             /* loss_weights[o] */
+    char *name, *val_name;    /* "<output>_loss", "val_<output>_loss" */
+} ck_output_loss;
+typedef struct ck_metric_slot {
+    ck_metric cfg;                  /* k, threshold, fn, user (its strings are not kept) */
+    const ck_metric_spec *spec;     /* as named; NULL for a loss or user metric */
+    const ck_metric_spec *resolved; /* "accuracy" resolved for this fit's targets */
+    const ck_loss_spec *loss;       /* a loss used as a metric */
+    int output;
+    char *name, *val_name; /* logged: "accuracy" / "out_accuracy", "val_" + it */
+    ck_metric_state state;
+} ck_metric_slot;
 /* ---- optimizers (optimizers.c: what they share; optimizers_sgd.c: SGD,
  * RMSprop, Adagrad; optimizers_adam.c: Adam, AdamW, Adamax, Nadam) ---- */
 
@@ -141,12 +230,16 @@ struct ck_model {
 
     /* compile */
     int compiled;
-    const ck_loss_spec *loss;
     ck_optimizer *opt;
+    ck_output_loss losses[CK_MAX_OUTPUTS]; /* n_out of them */
     int n_metrics;
-    const ck_metric_spec *metrics[CK_MAX_METRICS];
-    const char *metric_names[CK_MAX_METRICS];
-    char *val_metric_names[CK_MAX_METRICS]; /* "val_" + name */
+    ck_metric_slot metrics[CK_MAX_METRICS];
+    int n_names; /* model.metrics_names: "loss", per-output losses, metrics */
+    const char *names[1 + CK_MAX_OUTPUTS + CK_MAX_METRICS];
+
+    /* this step: each output's targets, bound by ck_batch_losses */
+    ck_node *targets[CK_MAX_OUTPUTS];
+    const float *batch_weights; /* (count) or NULL */
 
     /* fit */
     int stop_training;
@@ -156,27 +249,75 @@ struct ck_model {
 /* Run the model's calls on the values bound to its input slots. */
 int ck_model_forward(ck_model *m, int training);
 
-/* ---- batching (batching.c): checking (x, y) and binding batches ---- */
-/* Check x (n_x tensors) and y (may be NULL) against the model; *n_samples
- * gets the sample count. `who` names the caller in messages. */
-int ck_check_data(const ck_model *m, const ck_tensor *x, int n_x, const ck_tensor *y, const char *who,
-                  int64_t *n_samples);
+/* ---- data (batching.c, fit_data.c): checking (x, y) and binding batches ---- */
+/* Data to fit on or evaluate: n_in inputs, n_out targets, optional
+ * per-sample weights. */
+typedef struct ck_data {
+    const ck_tensor *x, *y;
+    const float *weights; /* (n) or NULL */
+    int64_t n;
+} ck_data;
+/* fit's data after its checks: training and validation parts (views),
+ * the training weights. */
+typedef struct ck_fit_data {
+    ck_data train, val;
+    int has_val;
+    ck_tensor *views; /* validation_split: the parts' tensors (heap) */
+    float *weights;   /* sample_weight times class_weight (heap), or NULL */
+} ck_fit_data;
+int ck_fit_data_prepare(ck_model *m, const ck_tensor *x, int n_x, const ck_tensor *y, const ck_fit_args *a,
+                        ck_fit_data *fd);
+void ck_fit_data_free(ck_fit_data *fd);
+/* Check x (n_x tensors) against the model's inputs; *n_samples gets the
+ * sample count. `who` names the caller in messages. */
+int ck_check_inputs(const ck_model *m, const ck_tensor *x, int n_x, const char *who, int64_t *n_samples);
+/* Check y (n_out tensors of n samples) against the outputs and their
+ * losses (class ids in range for sparse ones). */
+int ck_check_targets(const ck_model *m, const ck_tensor *y, int64_t n, const char *who);
+/* Whether y holds class ids for output o (int32, or one value per row of
+ * the output's last axis). */
+int ck_target_is_ids(const ck_model *m, int o, const ck_tensor *y);
+/* Check (n,) sample weights: F32, finite. */
+int ck_check_weights(const ck_tensor *w, int64_t n, const char *who);
+/* Resolve "accuracy" for these targets and check each metric can read
+ * them. */
+int ck_metrics_prepare(ck_model *m, const ck_tensor *y, const char *who);
 /* Bind rows [start, start + count) of x (or rows idx[start..], gathered
  * into tape memory, for a shuffled epoch) to the model's input slots. */
 int ck_bind_inputs(ck_model *m, const ck_tensor *x, const int64_t *idx, int64_t start, int64_t count);
-/* The same rows of y, shaped like the prediction pred. */
-ck_node *ck_bind_targets(ck_model *m, const ck_tensor *y, const int64_t *idx, int64_t start, int64_t count,
+/* The same rows of y, shaped for the loss: like the prediction pred, or
+ * (count, ...) class ids for a sparse loss. */
+ck_node *ck_bind_targets(ck_model *m, int output, const ck_tensor *y, const int64_t *idx, int64_t start, int64_t count,
                          const ck_node *pred);
-/* The batch's loss node (the compiled loss, grad as the tape has it) and
- * the metric values (with gradients off). */
-ck_node *ck_batch_loss(ck_model *m, ck_node *target, ck_node *pred, double *metrics);
+/* The same rows of a weights array (count floats), or NULL if w is NULL. */
+const float *ck_bind_weights(ck_model *m, const float *w, const int64_t *idx, int64_t start, int64_t count);
+
+/* ---- a batch (evaluate.c) ---- */
+/* With inputs bound and the forward run: bind the batch's targets and
+ * weights, build every output's loss on the tape and return the total
+ * sum(loss_weights[o] * loss[o]) (NULL on error). reported[o] gets output
+ * o's loss as reported: in double by the loss's kernel when it has one and
+ * `precise` is set and there are no weights, else the node's value. */
+ck_node *ck_batch_losses(ck_model *m, const ck_data *d, const int64_t *idx, int64_t start, int64_t count, int precise,
+                         double *reported);
 /* Keras's kernel_regularizer l2: sum of factor * sum(w^2) over the model's
  * l2-regularised weights; add_gradient: also add 2 factor w to each grad. */
 double ck_l2_penalty(const ck_model *m, int add_gradient);
-/* Loss and metrics over n samples in batches, without gradients: each
- * batch's mean weighted by its sample count. */
-int ck_evaluate_data(ck_model *m, const ck_tensor *x, const ck_tensor *y, int64_t n, int batch_size, double *loss,
-                     double *metrics);
+/* Loss, per-output losses and metrics over d in batches, without
+ * gradients, in metrics_names order: each batch's loss weighted by its
+ * sample count, metrics by sample weights. */
+int ck_evaluate_data(ck_model *m, const ck_data *d, int batch_size, double *out);
+
+/* ---- metric states (metrics_state.c) ---- */
+/* Make room for rows samples of AUC points in every AUC metric: once per
+ * fit (or evaluate). */
+int ck_metrics_reserve(ck_model *m, int64_t rows);
+void ck_metrics_reset(ck_model *m);
+/* Add this batch (m->targets, the outputs' values, m->batch_weights). */
+int ck_metrics_update(ck_model *m, int64_t count);
+/* The metrics' results, in slot order. */
+void ck_metrics_results(const ck_model *m, double *out);
+void ck_metrics_free(ck_model *m);
 
 /* ---- progress bar (progbar.c): Keras's Progbar ---- */
 typedef struct ck_progbar {

@@ -4,7 +4,7 @@
  *   tensor   ck_error.h ck_arena.h ck_rng.h ck_tensor.h ck_kernels.h ck_safetensors.h
  *   autograd ck_autograd.h ck_gradcheck.h
  *   layers   ck_layers.h
- *   models   ck_model.h
+ *   models   ck_model.h (with ck_losses.h, ck_metrics.h, ck_optimizers.h, ck_callbacks.h)
  * Not included here, include them when you need them:
  *   models   ck_fm.h         the FM notebook's model (and DeepFM)
  *   data     the headers of data/ (datasets and preprocessing; see the README)

@@ -7,12 +7,15 @@
 
 #include "ck_callbacks_internal.h"
 
+/* longest logged key: an output's name (as long as a layer name) + a metric's */
+enum { CK_MAX_KEY = 160 };
+
 typedef struct csv_logger {
     char *path;
     FILE *f;
     int wrote_header;
     int n_keys;
-    char keys[CK_MAX_LOGS + 2][64]; /* the header's keys, sorted */
+    char keys[CK_MAX_LOGS + 2][CK_MAX_KEY]; /* the header's keys, sorted */
 } csv_logger;
 
 static int csv_train_begin(ck_callback *cb, ck_model *m)

@@ -14,22 +14,21 @@ static int has_validation(const ck_model *m, const ck_epoch_log *log)
     return m->has_validation || !isnan(log->val_loss);
 }
 
-/* "loss, mae, val_loss, val_mae": what a monitor may name. */
+/* "loss, mae, val_loss, val_mae": what a monitor may name (metrics_names,
+ * and their val_ twins with validation data). */
 static void available_keys(const ck_model *m, const ck_epoch_log *log, char *buf, size_t n)
 {
     size_t used = (size_t)snprintf(buf, n, "loss");
-    for (int k = 0; k < m->n_metrics && used < n; k++)
-        used += (size_t)snprintf(buf + used, n - used, ", %s", m->metric_names[k]);
-    if (has_validation(m, log)) {
-        if (used < n) used += (size_t)snprintf(buf + used, n - used, ", val_loss");
-        for (int k = 0; k < m->n_metrics && used < n; k++)
-            used += (size_t)snprintf(buf + used, n - used, ", val_%s", m->metric_names[k]);
-    }
+    for (int k = 1; k < m->n_names && used < n; k++)
+        used += (size_t)snprintf(buf + used, n - used, ", %s", m->names[k]);
+    if (has_validation(m, log))
+        for (int k = 0; k < m->n_names && used < n; k++)
+            used += (size_t)snprintf(buf + used, n - used, ", val_%s", m->names[k]);
     /* anything else the log carries */
     for (int i = 0; i < log->n_values && used < n; i++) {
         const char *key = log->keys[i], *base = strncmp(key, "val_", 4) ? key : key + 4;
         int compiled = 0;
-        for (int k = 0; k < m->n_metrics; k++) compiled |= !strcmp(base, m->metric_names[k]);
+        for (int k = 0; k < m->n_names; k++) compiled |= !strcmp(base, m->names[k]);
         if (!compiled) used += (size_t)snprintf(buf + used, n - used, ", %s", key);
     }
 }
@@ -38,7 +37,7 @@ int ck_log_value(const ck_model *m, const ck_epoch_log *log, const char *key, do
 {
     if (!m || !log || !key || !out) return ck_fail("log_value: NULL argument");
     int val = !strncmp(key, "val_", 4);
-    char avail[256];
+    char avail[1024];
     if (val && !has_validation(m, log)) return ck_fail("'%s' is not logged: fit has no validation data", key);
     if (!strcmp(key, "loss")) {
         *out = log->loss;

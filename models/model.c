@@ -26,8 +26,7 @@ static void model_free(void *p)
     free(m->layers);
     free(m->params);
     free(m->l2);
-    ck_optimizer_free(m->opt);
-    for (int i = 0; i < CK_MAX_METRICS; i++) free(m->val_metric_names[i]);
+    ck_compile_free(m);
     ck_tape_free(m->tape);
     free(m->name);
     free(m);

@@ -31,7 +31,8 @@ static void print_value(const char *key, double v)
 static void print_bar(const ck_progbar *p, int64_t done)
 {
     int width = (int)(BAR_WIDTH * done / p->total), digits = snprintf(NULL, 0, "%lld", (long long)p->total);
-    printf("\r%*lld/%lld [", digits, (long long)done, (long long)p->total);
+    /* on a terminal the bar redraws itself; in a file each bar is a line */
+    printf("%s%*lld/%lld [", p->tty ? "\r" : "", digits, (long long)done, (long long)p->total);
     for (int i = 0; i < BAR_WIDTH; i++)
         putchar(i < width - 1 ? '=' : i == width - 1 ? (done < p->total ? '>' : '=') : '.');
     printf("]");

@@ -72,14 +72,10 @@ int main(int argc, char **argv)
     }
     rss_log log = {calloc((size_t)epochs, sizeof(long)), 0};
     ck_callback cb = {.name = "rss", .state = &log, .on_epoch_end = rss_epoch_end};
-    ck_history *h = ck_fit(fm.fm_model, train.x, CK_ML_N_INPUTS, &train.y,
-                           &(ck_fit_args){.epochs = epochs,
-                                          .batch_size = 2048,
-                                          .shuffle = 1,
-                                          .val_x = val.x,
-                                          .val_y = &val.y,
-                                          .callbacks = (ck_callback *[]){&cb},
-                                          .n_callbacks = 1});
+    ck_history *h =
+        ck_fit(fm.fm_model, train.x, CK_ML_N_INPUTS, &train.y,
+               CK_FIT_ARGS(.epochs = epochs, .batch_size = 2048, .shuffle = true, .val_x = val.x, .val_y = &val.y,
+                           .callbacks = (ck_callback *[]){&cb}, .n_callbacks = 1, .verbose = 0));
     if (!h) {
         fprintf(stderr, "rss_epochs: %s\n", ck_error());
         return 1;

@@ -58,7 +58,7 @@ Test(misuse, x_and_y_with_different_sample_counts)
     float xd[8] = {0}, yd[3] = {0};
     ck_tensor x = ck_tensor_view(CK_F32, ck_shape_of(2, 4, 2), xd);
     ck_tensor y = ck_tensor_view(CK_F32, ck_shape_of(2, 3, 1), yd);
-    expect_error(!ck_fit(m, &x, 1, &y, &(ck_fit_args){.epochs = 1, .batch_size = 2}), "4");
+    expect_error(!ck_fit(m, &x, 1, &y, CK_FIT_ARGS(.epochs = 1, .batch_size = 2, .shuffle = false, .verbose = 0)), "4");
     double out[1];
     expect_error(ck_evaluate(m, &x, 1, &y, 2, out) < 0, "3");
 }
@@ -75,7 +75,7 @@ Test(misuse, inputs_with_different_sample_counts)
     ck_tensor x[2] = {ck_tensor_view(CK_F32, ck_shape_of(2, 4, 2), ad),
                       ck_tensor_view(CK_F32, ck_shape_of(2, 3, 2), bd)};
     ck_tensor yt = ck_tensor_view(CK_F32, ck_shape_of(2, 4, 1), yd);
-    expect_error(!ck_fit(m, x, 2, &yt, &(ck_fit_args){.epochs = 1}), "3");
+    expect_error(!ck_fit(m, x, 2, &yt, CK_FIT_ARGS(.epochs = 1, .shuffle = false, .verbose = 0)), "3");
     expect_error(!ck_predict(m, x, 2, 2), "3");
 }
 
@@ -87,10 +87,14 @@ Test(misuse, validation_data_that_does_not_match)
     ck_tensor y = ck_tensor_view(CK_F32, ck_shape_of(2, 4, 1), yd);
     ck_tensor vx = ck_tensor_view(CK_F32, ck_shape_of(2, 3, 2), vxd);
     ck_tensor vy = ck_tensor_view(CK_F32, ck_shape_of(2, 2, 1), vyd);
-    expect_error(!ck_fit(m, &x, 1, &y, &(ck_fit_args){.epochs = 1, .val_x = &vx, .val_y = &vy}), "3");
+    expect_error(
+        !ck_fit(m, &x, 1, &y, CK_FIT_ARGS(.epochs = 1, .val_x = &vx, .val_y = &vy, .shuffle = false, .verbose = 0)),
+        "3");
     ck_tensor vx3 = ck_tensor_view(CK_F32, ck_shape_of(2, 2, 3), vxd);
-    expect_error(!ck_fit(m, &x, 1, &y, &(ck_fit_args){.epochs = 1, .val_x = &vx3, .val_y = &vy}), "");
-    expect_error(!ck_fit(m, &x, 1, &y, &(ck_fit_args){.epochs = 1, .val_x = &vx3}), "");
+    expect_error(
+        !ck_fit(m, &x, 1, &y, CK_FIT_ARGS(.epochs = 1, .val_x = &vx3, .val_y = &vy, .shuffle = false, .verbose = 0)),
+        "");
+    expect_error(!ck_fit(m, &x, 1, &y, CK_FIT_ARGS(.epochs = 1, .val_x = &vx3, .shuffle = false, .verbose = 0)), "");
 }
 
 Test(misuse, target_shape_and_dtype)
@@ -101,11 +105,11 @@ Test(misuse, target_shape_and_dtype)
     ck_tensor x = ck_tensor_view(CK_F32, ck_shape_of(2, 4, 2), xd);
     ck_tensor y2 = ck_tensor_view(CK_F32, ck_shape_of(2, 4, 2), yd);
     ck_tensor yint = ck_tensor_view(CK_I32, ck_shape_of(2, 4, 1), yi);
-    expect_error(!ck_fit(m, &x, 1, &y2, &(ck_fit_args){.epochs = 1}), "");
-    expect_error(!ck_fit(m, &x, 1, &yint, &(ck_fit_args){.epochs = 1}), "");
+    expect_error(!ck_fit(m, &x, 1, &y2, CK_FIT_ARGS(.epochs = 1, .shuffle = false, .verbose = 0)), "");
+    expect_error(!ck_fit(m, &x, 1, &yint, CK_FIT_ARGS(.epochs = 1, .shuffle = false, .verbose = 0)), "");
     ck_tensor xint = ck_tensor_view(CK_I32, ck_shape_of(2, 4, 2), yi);
     ck_tensor y = ck_tensor_view(CK_F32, ck_shape_of(2, 4, 1), yd);
-    expect_error(!ck_fit(m, &xint, 1, &y, &(ck_fit_args){.epochs = 1}), "float32");
+    expect_error(!ck_fit(m, &xint, 1, &y, CK_FIT_ARGS(.epochs = 1, .shuffle = false, .verbose = 0)), "float32");
 }
 
 Test(misuse, null_arguments)
@@ -136,11 +140,11 @@ Test(misuse, null_arguments)
     expect_error(ck_compile(NULL, "mse", ck_SGD(0.1f, 0), NULL, 0) < 0, "");
     expect_error(ck_compile(m, NULL, ck_SGD(0.1f, 0), NULL, 0) < 0, "");
     expect_error(ck_compile(m, "mse", ck_SGD(0.1f, 0), (const char *[]){NULL}, 1) < 0, "");
-    expect_error(ck_compile(m, "mse", ck_SGD(0.1f, 0), (const char *[]){"accuracy"}, 1) < 0, "accuracy");
+    expect_error(ck_compile(m, "mse", ck_SGD(0.1f, 0), (const char *[]){"no_such_metric"}, 1) < 0, "no_such_metric");
     expect_error(ck_log_value(m, NULL, "loss", out) < 0, "");
     /* a NULL tensor inside the inputs array: data NULL */
     ck_tensor empty = {0};
-    expect_error(!ck_fit(m, &empty, 1, &y, &(ck_fit_args){.epochs = 1}), "");
+    expect_error(!ck_fit(m, &empty, 1, &y, CK_FIT_ARGS(.epochs = 1, .shuffle = false, .verbose = 0)), "");
     expect_error(!ck_predict(m, &empty, 1, 2), "");
 }
 
@@ -150,19 +154,22 @@ Test(misuse, bad_fit_settings)
     float xd[8] = {0}, yd[4] = {0};
     ck_tensor x = ck_tensor_view(CK_F32, ck_shape_of(2, 4, 2), xd);
     ck_tensor y = ck_tensor_view(CK_F32, ck_shape_of(2, 4, 1), yd);
-    expect_error(!ck_fit(m, &x, 1, &y, &(ck_fit_args){.epochs = -1}), "epochs = -1");
-    expect_error(!ck_fit(m, &x, 1, &y, &(ck_fit_args){.epochs = 1, .batch_size = -5}), "batch");
-    expect_error(!ck_fit(m, &x, 1, &y, &(ck_fit_args){.epochs = 1, .n_callbacks = 1}), "callback");
-    expect_error(
-        !ck_fit(m, &x, 1, &y, &(ck_fit_args){.epochs = 1, .callbacks = (ck_callback *[]){NULL}, .n_callbacks = 1}),
-        "callback");
+    expect_error(!ck_fit(m, &x, 1, &y, CK_FIT_ARGS(.epochs = -1, .shuffle = false, .verbose = 0)), "epochs = -1");
+    expect_error(!ck_fit(m, &x, 1, &y, CK_FIT_ARGS(.epochs = 1, .batch_size = -5, .shuffle = false, .verbose = 0)),
+                 "batch");
+    expect_error(!ck_fit(m, &x, 1, &y, CK_FIT_ARGS(.epochs = 1, .n_callbacks = 1, .shuffle = false, .verbose = 0)),
+                 "callback");
+    expect_error(!ck_fit(m, &x, 1, &y,
+                         CK_FIT_ARGS(.epochs = 1, .callbacks = (ck_callback *[]){NULL}, .n_callbacks = 1,
+                                     .shuffle = false, .verbose = 0)),
+                 "callback");
     double out[1];
     expect_error(ck_evaluate(m, &x, 1, &y, -3, out) < 0, "batch_size = -3");
     expect_error(!ck_predict(m, &x, 1, -1), "batch_size = -1");
     /* zero samples */
     ck_tensor x0 = ck_tensor_view(CK_F32, ck_shape_of(2, 0, 2), xd);
     ck_tensor y0 = ck_tensor_view(CK_F32, ck_shape_of(2, 0, 1), yd);
-    expect_error(!ck_fit(m, &x0, 1, &y0, &(ck_fit_args){.epochs = 1}), "");
+    expect_error(!ck_fit(m, &x0, 1, &y0, CK_FIT_ARGS(.epochs = 1, .shuffle = false, .verbose = 0)), "");
 }
 
 Test(misuse, embedding_ids_out_of_range)
@@ -176,7 +183,7 @@ Test(misuse, embedding_ids_out_of_range)
     long n = ck_count_params(m);
     cr_assert_leq(n, 32);
     cr_assert_eq(ck_model_get_weights(m, before), 0);
-    expect_error(!ck_fit(m, &x, 1, &y, &(ck_fit_args){.epochs = 1, .batch_size = 4}), "5");
+    expect_error(!ck_fit(m, &x, 1, &y, CK_FIT_ARGS(.epochs = 1, .batch_size = 4, .shuffle = false, .verbose = 0)), "5");
     expect_error(!ck_predict(m, &x, 1, 4), "5");
     ck_tensor xn = ck_tensor_view(CK_I32, ck_shape_of(2, 4, 1), neg);
     expect_error(!ck_predict(m, &xn, 1, 4), "-1");
@@ -210,15 +217,15 @@ Test(misuse, compile_twice_and_fit_after_failed_compile)
     ck_sym *x = ck_Input(s, ck_shape_of(1, 2), CK_F32, "x");
     ck_sym *y = ck_call1(ck_Dense(s, 1, NULL, "out"), x);
     ck_model *m = ck_Model(s, &x, 1, &y, 1, "m");
-    expect_error(ck_compile(m, "hinge", ck_SGD(0.1f, 0), NULL, 0) < 0, "hinge");
+    expect_error(ck_compile(m, "no_such_loss", ck_SGD(0.1f, 0), NULL, 0) < 0, "no_such_loss");
     float xd[4] = {1, 2, 3, 4}, yd[2] = {1, 2};
     ck_tensor xt = ck_tensor_view(CK_F32, ck_shape_of(2, 2, 2), xd);
     ck_tensor yt = ck_tensor_view(CK_F32, ck_shape_of(2, 2, 1), yd);
-    expect_error(!ck_fit(m, &xt, 1, &yt, &(ck_fit_args){.epochs = 1}), "compile");
+    expect_error(!ck_fit(m, &xt, 1, &yt, CK_FIT_ARGS(.epochs = 1, .shuffle = false, .verbose = 0)), "compile");
     cr_assert_eq(ck_compile(m, "mse", ck_SGD(0.1f, 0), NULL, 0), 0, "%s", ck_error());
     cr_assert_eq(ck_compile(m, "mse", ck_Adam(0.01f), NULL, 0), 0, "%s",
                  ck_error()); /* recompile: allowed as in Keras */
-    ck_history *h = ck_fit(m, &xt, 1, &yt, &(ck_fit_args){.epochs = 2, .batch_size = 2});
+    ck_history *h = ck_fit(m, &xt, 1, &yt, CK_FIT_ARGS(.epochs = 2, .batch_size = 2, .shuffle = false, .verbose = 0));
     cr_assert_not_null(h, "%s", ck_error());
     cr_assert_eq(h->n_epochs, 2);
     ck_history_free(h);

@@ -51,7 +51,11 @@ static int record_row(ck_callback *cb, ck_model *m, int batch, double loss)
     return 0;
 }
 
-static void train_and_record(int shuffle, order_log *o)
+/* How fit is called: CK_FIT_ARGS with .shuffle written, CK_FIT_ARGS with
+ * it left out, a plain compound literal with .shuffle written. */
+typedef enum how { WRITTEN, LEFT_OUT, PLAIN } how;
+
+static void train_and_record(how how, int shuffle, order_log *o)
 {
     static float xd[N_ROWS], yd[N_ROWS];
     for (int i = 0; i < N_ROWS; i++) xd[i] = (float)(i + 1), yd[i] = 0;
@@ -61,35 +65,64 @@ static void train_and_record(int shuffle, order_log *o)
     ck_callback cb = {.name = "order", .state = o, .on_batch_end = record_row};
     ck_callback *cbs[1] = {&cb};
     memset(o, 0, sizeof *o);
-    ck_history *h = ck_fit(
-        m, &x, 1, &y,
-        &(ck_fit_args){
-            .epochs = N_EPOCHS, .batch_size = 1, .shuffle = shuffle, .callbacks = cbs, .n_callbacks = 1, .verbose = 0});
+    const ck_fit_args *args =
+        how == WRITTEN
+            ? CK_FIT_ARGS(.epochs = N_EPOCHS, .batch_size = 1, .shuffle = shuffle, CK_CALLBACKS(cbs[0]), .verbose = 0)
+        : how == LEFT_OUT
+            ? CK_FIT_ARGS(.epochs = N_EPOCHS, .batch_size = 1, CK_CALLBACKS(cbs[0]), .verbose = 0)
+            : &(ck_fit_args){
+                  .epochs = N_EPOCHS, .batch_size = 1, .shuffle = shuffle, CK_CALLBACKS(cbs[0]), .verbose = CK_SILENT};
+    ck_history *h = ck_fit(m, &x, 1, &y, args);
     cr_assert_not_null(h, "%s", ck_error());
     cr_assert_eq(o->n, N_EPOCHS * N_ROWS);
     ck_history_free(h);
 }
 
-Test(fit_edges, every_epoch_is_a_new_permutation)
+static void check_permutations(const order_log *o)
 {
-    order_log o;
-    train_and_record(1, &o);
     for (int e = 0; e < N_EPOCHS; e++) {
         int seen[N_ROWS] = {0};
-        for (int i = 0; i < N_ROWS; i++) seen[o.rows[e * N_ROWS + i]]++;
+        for (int i = 0; i < N_ROWS; i++) seen[o->rows[e * N_ROWS + i]]++;
         for (int r = 0; r < N_ROWS; r++) cr_assert_eq(seen[r], 1, "epoch %d: row %d seen %d times", e + 1, r, seen[r]);
     }
     /* two random permutations of 8 rows agree with probability 1/40320 */
     for (int e = 1; e < N_EPOCHS; e++)
         for (int f = 0; f < e; f++)
-            cr_assert(memcmp(&o.rows[e * N_ROWS], &o.rows[f * N_ROWS], sizeof(int) * N_ROWS),
+            cr_assert(memcmp(&o->rows[e * N_ROWS], &o->rows[f * N_ROWS], sizeof(int) * N_ROWS),
                       "epochs %d and %d saw the rows in the same order", f + 1, e + 1);
 }
 
-Test(fit_edges, without_shuffle_every_epoch_is_in_order)
+Test(fit_edges, every_epoch_is_a_new_permutation)
 {
     order_log o;
-    train_and_record(0, &o);
+    train_and_record(WRITTEN, true, &o);
+    check_permutations(&o);
+}
+
+/* CK_FIT_ARGS(.shuffle = false) is Python's shuffle=False */
+Test(fit_edges, shuffle_false_written_keeps_every_epoch_in_order)
+{
+    order_log o;
+    train_and_record(WRITTEN, false, &o);
+    for (int i = 0; i < N_EPOCHS * N_ROWS; i++) cr_assert_eq(o.rows[i], i % N_ROWS);
+}
+
+/* left out, shuffle is Keras's default: on */
+Test(fit_edges, shuffle_left_out_shuffles)
+{
+    order_log o;
+    train_and_record(LEFT_OUT, 0, &o);
+    check_permutations(&o);
+}
+
+/* a plain compound literal cannot tell 0 from left out: 0 is the default
+ * (on), CK_FALSE turns it off (ck_model.h says so) */
+Test(fit_edges, plain_literal_zero_is_the_default_and_ck_false_is_off)
+{
+    order_log o;
+    train_and_record(PLAIN, 0, &o);
+    check_permutations(&o);
+    train_and_record(PLAIN, CK_FALSE, &o);
     for (int i = 0; i < N_EPOCHS * N_ROWS; i++) cr_assert_eq(o.rows[i], i % N_ROWS);
 }
 
@@ -103,7 +136,7 @@ Test(fit_edges, validation_and_evaluate_weight_a_short_last_batch_by_its_size)
     ck_tensor x = ck_tensor_view(CK_F32, ck_shape_of(2, 5, 1), xd);
     ck_tensor y = ck_tensor_view(CK_F32, ck_shape_of(2, 5, 1), yd);
     ck_history *h =
-        ck_fit(m, &x, 1, &y, &(ck_fit_args){.epochs = 1, .batch_size = 2, .val_x = &x, .val_y = &y, .verbose = 0});
+        ck_fit(m, &x, 1, &y, CK_FIT_ARGS(.epochs = 1, .batch_size = 2, .val_x = &x, .val_y = &y, .verbose = 0));
     cr_assert_not_null(h, "%s", ck_error());
     cr_assert_float_eq(h->epochs[0].val_loss, 11.0, 1e-5);
     double val_mae;

@@ -202,9 +202,9 @@ Test(fm, short_training_on_generated_data_beats_the_mean)
     ck_fm_config c = {.n_uid = d.n_uid, .n_mid = d.n_mid, .n_genre = d.n_genre, .k = 8};
     cr_assert_eq(ck_fm_model(s, &c, &fm), 0, "%s", ck_error());
     cr_assert_eq(ck_compile(fm.fm_model, "mse", ck_Adam(0.01f), NULL, 0), 0);
-    ck_history *h =
-        ck_fit(fm.fm_model, tr_rows.x, 4, &tr_rows.y,
-               &(ck_fit_args){.epochs = 8, .batch_size = 256, .shuffle = 1, .val_x = va_rows.x, .val_y = &va_rows.y});
+    ck_history *h = ck_fit(fm.fm_model, tr_rows.x, 4, &tr_rows.y,
+                           CK_FIT_ARGS(.epochs = 8, .batch_size = 256, .shuffle = true, .val_x = va_rows.x,
+                                       .val_y = &va_rows.y, .verbose = 0));
     cr_assert(h, "%s", ck_error());
     double best = INFINITY;
     for (int e = 0; e < h->n_epochs; e++) best = fmin(best, h->epochs[e].val_loss);

@@ -41,7 +41,8 @@ static void clear_stop(void)
     float xd[2] = {0, 0}, yd[1] = {0};
     ck_tensor x = ck_tensor_view(CK_F32, ck_shape_of(2, 1, 2), xd);
     ck_tensor y = ck_tensor_view(CK_F32, ck_shape_of(2, 1, 1), yd);
-    ck_history_free(ck_fit(m, &x, 1, &y, &(ck_fit_args){.epochs = 1, .val_x = &x, .val_y = &y}));
+    ck_history_free(
+        ck_fit(m, &x, 1, &y, CK_FIT_ARGS(.epochs = 1, .val_x = &x, .val_y = &y, .shuffle = false, .verbose = 0)));
     cr_assert(!ck_model_stop_requested(m));
 }
 
@@ -177,12 +178,9 @@ Test(callbacks, fit_with_early_stopping_checkpoint_and_csv)
     ck_callback *ck = ck_ModelCheckpoint(best, "val_loss", 1, 1, 0);
     ck_callback *lg = ck_CSVLogger(csv);
     ck_history *h = ck_fit(m, &x, 1, &y,
-                           &(ck_fit_args){.epochs = 50,
-                                          .batch_size = 8,
-                                          .val_x = &x,
-                                          .val_y = &v,
-                                          .callbacks = (ck_callback *[]){es, ck, lg},
-                                          .n_callbacks = 3});
+                           CK_FIT_ARGS(.epochs = 50, .batch_size = 8, .val_x = &x, .val_y = &v,
+                                       .callbacks = (ck_callback *[]){es, ck, lg}, .n_callbacks = 3, .shuffle = false,
+                                       .verbose = 0));
     cr_assert_not_null(h, "%s", ck_error());
     cr_assert(h->stopped_early);
     /* replay Keras's rule over the recorded val_loss */

@@ -44,7 +44,7 @@ Test(fit, adam_first_steps_match_keras_formula)
      * lr_t = lr sqrt(1-b2^t)/(1-b1^t); w -= lr_t m / (sqrt(v) + 1e-7) */
     double w = 0.5, mo = 0, v = 0;
     for (int t = 1; t <= 3; t++) {
-        ck_history *h = ck_fit(m, &x, 1, &y, &(ck_fit_args){.epochs = 1, .batch_size = 1, .verbose = 0});
+        ck_history *h = ck_fit(m, &x, 1, &y, CK_FIT_ARGS(.epochs = 1, .batch_size = 1, .verbose = 0, .shuffle = false));
         cr_assert_not_null(h, "%s", ck_error());
         cr_assert_float_eq(h->epochs[0].loss, w * w, 1e-6); /* loss before the step */
         double g = 2 * w;
@@ -64,7 +64,7 @@ Test(fit, sgd_momentum_matches_keras_formula)
     cr_assert_eq(ck_compile(m, "mse", ck_SGD(0.1f, 0.9f), NULL, 0), 0);
     ck_tensor x = ck_tensor_view(CK_F32, ck_shape_of(2, 1, 1), &one);
     ck_tensor y = ck_tensor_view(CK_F32, ck_shape_of(2, 1, 1), &zero);
-    ck_history *h = ck_fit(m, &x, 1, &y, &(ck_fit_args){.epochs = 3, .batch_size = 1});
+    ck_history *h = ck_fit(m, &x, 1, &y, CK_FIT_ARGS(.epochs = 3, .batch_size = 1, .shuffle = false, .verbose = 0));
     cr_assert_not_null(h, "%s", ck_error());
     double w = 1.0, vel = 0;
     for (int t = 0; t < 3; t++) {
@@ -103,7 +103,7 @@ Test(fit, linear_regression_recovers_weights)
     cr_assert_eq(ck_compile(m, "mse", ck_SGD(0.1f, 0.9f), (const char *[]){"mae"}, 1), 0);
     ck_tensor x = ck_tensor_view(CK_F32, ck_shape_of(2, 256, 2), xd);
     ck_tensor y = ck_tensor_view(CK_F32, ck_shape_of(1, 256), yd); /* (N,) against (None, 1) */
-    ck_history *h = ck_fit(m, &x, 1, &y, &(ck_fit_args){.epochs = 60, .batch_size = 32, .shuffle = 1});
+    ck_history *h = ck_fit(m, &x, 1, &y, CK_FIT_ARGS(.epochs = 60, .batch_size = 32, .shuffle = true, .verbose = 0));
     cr_assert_not_null(h, "%s", ck_error());
     const float *k = ck_model_weight(m, 0)->value.f, *b = ck_model_weight(m, 1)->value.f;
     cr_assert_float_eq(k[0], 2.0f, 1e-3);
@@ -135,7 +135,7 @@ Test(fit, epoch_loss_is_the_mean_over_samples_with_a_short_last_batch)
     cr_assert_eq(ck_compile(m, "mse", ck_SGD(1e-30f, 0), NULL, 0), 0);
     ck_tensor x = ck_tensor_view(CK_F32, ck_shape_of(2, 5, 1), xd);
     ck_tensor y = ck_tensor_view(CK_F32, ck_shape_of(2, 5, 1), yd);
-    ck_history *h = ck_fit(m, &x, 1, &y, &(ck_fit_args){.epochs = 1, .batch_size = 2});
+    ck_history *h = ck_fit(m, &x, 1, &y, CK_FIT_ARGS(.epochs = 1, .batch_size = 2, .shuffle = false, .verbose = 0));
     cr_assert_not_null(h);
     double expect = ((1 + 4) / 2.0 * 2 + (9 + 16) / 2.0 * 2 + 25) / 5;
     cr_assert_float_eq(h->epochs[0].loss, expect, 1e-5);
@@ -152,7 +152,7 @@ Test(fit, mlp_learns_xor)
     float xd[8] = {0, 0, 0, 1, 1, 0, 1, 1}, yd[4] = {0, 1, 1, 0};
     ck_tensor xt = ck_tensor_view(CK_F32, ck_shape_of(2, 4, 2), xd);
     ck_tensor yt = ck_tensor_view(CK_F32, ck_shape_of(2, 4, 1), yd);
-    ck_history *h = ck_fit(m, &xt, 1, &yt, &(ck_fit_args){.epochs = 500, .batch_size = 4});
+    ck_history *h = ck_fit(m, &xt, 1, &yt, CK_FIT_ARGS(.epochs = 500, .batch_size = 4, .shuffle = false, .verbose = 0));
     cr_assert_not_null(h, "%s", ck_error());
     ck_tensor *p = ck_predict(m, &xt, 1, 4);
     for (int i = 0; i < 4; i++) cr_assert(fabsf(p->f[i] - yd[i]) < 0.2f, "xor[%d] = %f", i, p->f[i]);
@@ -169,7 +169,7 @@ static void train_linear(uint64_t seed, float *weights, double *losses)
     ck_compile(m, "mse", ck_Adam(0.01f), NULL, 0);
     ck_tensor x = ck_tensor_view(CK_F32, ck_shape_of(2, 256, 2), xd);
     ck_tensor y = ck_tensor_view(CK_F32, ck_shape_of(2, 256, 1), yd);
-    ck_history *h = ck_fit(m, &x, 1, &y, &(ck_fit_args){.epochs = 3, .batch_size = 10, .shuffle = 1});
+    ck_history *h = ck_fit(m, &x, 1, &y, CK_FIT_ARGS(.epochs = 3, .batch_size = 10, .shuffle = true, .verbose = 0));
     cr_assert_not_null(h);
     for (int e = 0; e < 3; e++) losses[e] = h->epochs[e].loss;
     ck_model_get_weights(m, weights);
@@ -212,7 +212,8 @@ Test(fit, mixed_int_and_float_inputs)
                       ck_tensor_view(CK_F32, ck_shape_of(2, N, 1), vs)};
     ck_tensor yt = ck_tensor_view(CK_F32, ck_shape_of(2, N, 1), ys);
     ck_history *h =
-        ck_fit(m, x, 2, &yt, &(ck_fit_args){.epochs = 300, .batch_size = 16, .shuffle = 1, .val_x = x, .val_y = &yt});
+        ck_fit(m, x, 2, &yt,
+               CK_FIT_ARGS(.epochs = 300, .batch_size = 16, .shuffle = true, .val_x = x, .val_y = &yt, .verbose = 0));
     cr_assert_not_null(h, "%s", ck_error());
     cr_assert_lt(h->epochs[299].val_loss, 1e-3);
     cr_assert_float_eq(ck_model_weight(m, 1)->value.f[0] /* dv/kernel */, 2.0f, 0.05);
@@ -241,9 +242,9 @@ Test(fit, user_callback_can_stop_and_nan_terminates)
     ck_tensor x = ck_tensor_view(CK_F32, ck_shape_of(2, 20, 1), xd);
     ck_tensor y = ck_tensor_view(CK_F32, ck_shape_of(2, 20, 1), yd);
     ck_callback user = {.name = "counter", .on_batch_end = count_batches};
-    ck_history *h =
-        ck_fit(m, &x, 1, &y,
-               &(ck_fit_args){.epochs = 5, .batch_size = 2, .callbacks = (ck_callback *[]){&user}, .n_callbacks = 1});
+    ck_history *h = ck_fit(m, &x, 1, &y,
+                           CK_FIT_ARGS(.epochs = 5, .batch_size = 2, .callbacks = (ck_callback *[]){&user},
+                                       .n_callbacks = 1, .shuffle = false, .verbose = 0));
     cr_assert_not_null(h, "%s", ck_error());
     cr_assert_eq(batches_seen, 3);
     cr_assert_eq(h->n_epochs, 1);
@@ -253,7 +254,8 @@ Test(fit, user_callback_can_stop_and_nan_terminates)
     yd[5] = NAN;
     ck_callback *nan_cb = ck_TerminateOnNaN();
     h = ck_fit(m, &x, 1, &y,
-               &(ck_fit_args){.epochs = 5, .batch_size = 4, .callbacks = (ck_callback *[]){nan_cb}, .n_callbacks = 1});
+               CK_FIT_ARGS(.epochs = 5, .batch_size = 4, .callbacks = (ck_callback *[]){nan_cb}, .n_callbacks = 1,
+                           .shuffle = false, .verbose = 0));
     cr_assert_not_null(h, "%s", ck_error());
     cr_assert_eq(h->n_epochs, 1);
     cr_assert(h->stopped_early);
@@ -277,8 +279,9 @@ Test(fit, failing_callback_aborts_fit_with_its_message)
     ck_tensor x = ck_tensor_view(CK_F32, ck_shape_of(2, 1, 1), &one);
     ck_tensor y = ck_tensor_view(CK_F32, ck_shape_of(2, 1, 1), &zero);
     ck_callback bad = {.name = "bad", .on_epoch_end = fail_epoch};
-    cr_assert_null(
-        ck_fit(m, &x, 1, &y, &(ck_fit_args){.epochs = 2, .callbacks = (ck_callback *[]){&bad}, .n_callbacks = 1}));
+    cr_assert_null(ck_fit(m, &x, 1, &y,
+                          CK_FIT_ARGS(.epochs = 2, .callbacks = (ck_callback *[]){&bad}, .n_callbacks = 1,
+                                      .shuffle = false, .verbose = 0)));
     cr_assert(strstr(ck_error(), "callback 'bad': disk full"), "%s", ck_error());
 }
 
@@ -294,7 +297,7 @@ Test(fit, l2_adds_to_loss_and_gradient)
     ck_compile(m, "mse", ck_SGD(0.1f, 0), NULL, 0);
     ck_tensor xt = ck_tensor_view(CK_F32, ck_shape_of(2, 1, 1), &one);
     ck_tensor yt = ck_tensor_view(CK_F32, ck_shape_of(2, 1, 1), &zero);
-    ck_history *h = ck_fit(m, &xt, 1, &yt, &(ck_fit_args){.epochs = 1, .batch_size = 1});
+    ck_history *h = ck_fit(m, &xt, 1, &yt, CK_FIT_ARGS(.epochs = 1, .batch_size = 1, .shuffle = false, .verbose = 0));
     /* loss = w^2 + 0.5 w^2 = 1.5; gradient 2w + 2 * 0.5 w = 3; w = 1 - 0.3 */
     cr_assert_float_eq(h->epochs[0].loss, 1.5, 1e-6);
     cr_assert_float_eq(ck_layer_weight(d, 0)->value.f[0], 0.7f, 1e-6);

@@ -64,13 +64,8 @@ static void train_and_check(ck_genre_pool pool, ck_optimizer *opt)
     batch_counts counts = {0};
     ck_callback cb = {.name = "count_allocs", .state = &counts, .on_batch_end = count_allocs};
     ck_history *h = ck_fit(fm.fm_model, tr.x, 4, &tr.y,
-                           &(ck_fit_args){.epochs = 2,
-                                          .batch_size = 512,
-                                          .shuffle = 1,
-                                          .val_x = va.x,
-                                          .val_y = &va.y,
-                                          .callbacks = (ck_callback *[]){&cb},
-                                          .n_callbacks = 1});
+                           CK_FIT_ARGS(.epochs = 2, .batch_size = 512, .shuffle = true, .val_x = va.x, .val_y = &va.y,
+                                       .callbacks = (ck_callback *[]){&cb}, .n_callbacks = 1, .verbose = 0));
     cr_assert(h, "%s", ck_error());
     /* 16,000 training rows / 512 = 32 batches per epoch (31 full, 1 of 128) */
     cr_assert_eq(counts.n_batches, 32);
@@ -101,4 +96,41 @@ Test(no_malloc, other_optimizers_do_not_allocate)
                                                             &(ck_optimizer_args){.centered = 1, .clipnorm = 1.0f}));
     train_and_check(CK_GENRE_POOL_MASKED,
                     ck_optimizer_with(ck_AdamW(0.001f, CK_ADAMW_WEIGHT_DECAY), &(ck_optimizer_args){.amsgrad = 1}));
+}
+
+/* A classifier step: binary crossentropy, accuracy and AUC (its
+ * predictions kept in a buffer made once per fit), sample and class
+ * weights, shuffled batches. */
+Test(no_malloc, classifier_steps_with_metrics_and_weights_do_not_allocate)
+{
+    enum { N = 2000, F = 3 };
+    static float x[N * F], y[N], w[N];
+    ck_rng rng;
+    ck_rng_seed(&rng, 5);
+    for (int i = 0; i < N; i++) {
+        y[i] = (float)(i % 2);
+        w[i] = 0.5f + (float)(i % 3);
+        for (int j = 0; j < F; j++) x[i * F + j] = y[i] + ck_rng_normal(&rng);
+    }
+    ck_session *s = ck_session_new(7);
+    ck_sym *in = ck_Input(s, ck_shape_of(1, F), CK_F32, "x");
+    ck_sym *out = ck_call1(ck_Dense(s, 1, "sigmoid", "p"), ck_call1(ck_Dense(s, 8, "relu", "h"), in));
+    ck_model *m = ck_Model(s, &in, 1, &out, 1, NULL);
+    cr_assert_eq(ck_compile(m, "binary_crossentropy", ck_Adam(0.01f), (const char *[]){"accuracy", "auc"}, 2), 0, "%s",
+                 ck_error());
+    batch_counts counts = {0};
+    ck_callback cb = {.name = "count_allocs", .state = &counts, .on_batch_end = count_allocs};
+    ck_tensor xt = ck_tensor_view(CK_F32, ck_shape_of(2, N, F), x),
+              yt = ck_tensor_view(CK_F32, ck_shape_of(2, N, 1), y), wt = ck_tensor_view(CK_F32, ck_shape_of(1, N), w);
+    ck_history *h = ck_fit(m, &xt, 1, &yt,
+                           CK_FIT_ARGS(.epochs = 2, .batch_size = 64, .validation_split = 0.2, .sample_weight = &wt,
+                                       .class_weight = (float[]){1.0f, 2.0f}, .n_class_weight = 2, .verbose = 0,
+                                       CK_CALLBACKS(&cb)));
+    cr_assert(h, "%s", ck_error());
+    /* 1,600 training rows / 64 = 25 batches */
+    cr_assert_eq(counts.n_batches, 25);
+    cr_assert_eq(counts.at_batch[24], counts.at_batch[2], "%ld allocations between batch 3 and batch 25",
+                 counts.at_batch[24] - counts.at_batch[2]);
+    ck_history_free(h);
+    ck_session_free(s);
 }
