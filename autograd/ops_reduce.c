@@ -93,6 +93,7 @@ int ck_mask_nonzero_forward(ck_tape *t, ck_node *n)
 ck_node *ck_mask_nonzero(ck_tape *t, ck_node *ids) { return apply1(t, CK_OP_MASK_NONZERO, ids, NULL); }
 
 /* ---- masked_mean: x (O, L, I) viewed around axis, mask (O, L) -> (O, I) ----
+ * (its shape rule also serves masked_max)
  * out[o, i] = sum_l mask[o, l] x[o, l, i] / count[o], count[o] = sum_l mask[o, l]
  * (0 when count is 0). */
 
@@ -107,7 +108,7 @@ int ck_masked_mean_shape(ck_node *n)
     expected.ndim = axis + 1;
     for (int k = axis + 1; k < CK_MAX_DIMS; k++) expected.d[k] = 0;
     if (!ck_shape_eq(mask, expected))
-        return ck_fail("masked_mean: mask shape %s does not match x %s up to axis %d: expected %s",
+        return ck_fail("%s: mask shape %s does not match x %s up to axis %d: expected %s", n->op->name,
                        ck_shape_str(mask, sm, sizeof sm), ck_shape_str(x, sx, sizeof sx), axis,
                        ck_shape_str(expected, se, sizeof se));
     n->value.dtype = CK_F32;
@@ -179,4 +180,82 @@ ck_node *ck_masked_mean(ck_tape *t, ck_node *x, ck_node *mask, int axis, int kee
     args.axis = axis;
     args.keepdims = keepdims;
     return apply2(t, CK_OP_MASKED_MEAN, x, mask, &args);
+}
+
+/* ---- max, masked_max: x (O, L, I) viewed around axis [, mask (O, L)] -> (O, I) ----
+ * out[o, i] = max over l (with mask[o, l] != 0) of x[o, l, i]; 0 when no l
+ * counts. Backward as tf.reduce_max: the positions equal to the max share
+ * the gradient equally. Positions that are not a max get nothing, so the
+ * gradient is added into (no CK_OP_ASSIGNS_GRAD). */
+
+static int counts(const float *mask, int64_t o, int64_t len, int64_t l) { return !mask || mask[o * len + l] != 0.0f; }
+
+static void max_forward(ck_node *n, const float *mask)
+{
+    int64_t outer, len, inner;
+    split_at_axis(n->in[0]->value.shape, n->args.axis, &outer, &len, &inner);
+    const float *x = n->in[0]->value.f;
+    for (int64_t o = 0; o < outer; o++) {
+        float *out = n->value.f + o * inner;
+        int any = 0;
+        for (int64_t l = 0; l < len; l++) {
+            if (!counts(mask, o, len, l)) continue;
+            const float *xr = x + (o * len + l) * inner;
+            for (int64_t i = 0; i < inner; i++) out[i] = any && out[i] >= xr[i] ? out[i] : xr[i];
+            any = 1;
+        }
+        if (!any)
+            for (int64_t i = 0; i < inner; i++) out[i] = 0.0f;
+    }
+}
+
+static void max_backward(ck_node *n, const float *mask)
+{
+    ck_node *in = n->in[0];
+    if (!in->grad) return;
+    int64_t outer, len, inner;
+    split_at_axis(in->value.shape, n->args.axis, &outer, &len, &inner);
+    const float *x = in->value.f;
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t i = 0; i < inner; i++) {
+            float best = n->value.f[o * inner + i];
+            int ties = 0;
+            for (int64_t l = 0; l < len; l++) ties += counts(mask, o, len, l) && x[(o * len + l) * inner + i] == best;
+            if (!ties) continue;
+            float share = n->grad[o * inner + i] / (float)ties;
+            for (int64_t l = 0; l < len; l++)
+                if (counts(mask, o, len, l) && x[(o * len + l) * inner + i] == best)
+                    in->grad[(o * len + l) * inner + i] += share;
+        }
+}
+
+int ck_max_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    max_forward(n, NULL);
+    return 0;
+}
+void ck_max_backward(ck_node *n) { max_backward(n, NULL); }
+int ck_masked_max_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    max_forward(n, n->in[1]->value.f);
+    return 0;
+}
+void ck_masked_max_backward(ck_node *n) { max_backward(n, n->in[1]->value.f); }
+
+ck_node *ck_max(ck_tape *t, ck_node *x, int axis, int keepdims)
+{
+    ck_op_args args = {0};
+    args.axis = axis;
+    args.keepdims = keepdims;
+    return apply1(t, CK_OP_MAX, x, &args);
+}
+
+ck_node *ck_masked_max(ck_tape *t, ck_node *x, ck_node *mask, int axis, int keepdims)
+{
+    ck_op_args args = {0};
+    args.axis = axis;
+    args.keepdims = keepdims;
+    return apply2(t, CK_OP_MASKED_MAX, x, mask, &args);
 }
