@@ -1,5 +1,6 @@
 /* compile.c - Keras's model.compile: resolve the loss and metrics by name,
- * attach the optimizer's per-weight state, read the layers' regularizers. */
+ * read the layers' trainable flags and regularizers, attach the
+ * optimizer's per-weight state to the trainable weights. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,8 @@ int ck_compile(ck_model *m, const char *loss, ck_optimizer *opt, const char *con
             rc = ck_fail("compile: unknown metric '%s' (use %s)", metrics[i], names);
         }
     }
-    if (!rc) rc = ck_optimizer_attach(opt, m->params, m->n_params);
+    if (!rc) rc = ck_model_collect_trainable(m);
+    if (!rc) rc = ck_optimizer_attach(opt, m->train_params, m->n_train_params);
     if (rc) {
         ck_optimizer_free(opt);
         return -1;
@@ -69,9 +71,6 @@ int ck_compile(ck_model *m, const char *loss, ck_optimizer *opt, const char *con
         }
         m->n_metrics++;
     }
-    /* the layers' l2 factors, per parameter (kernel / embeddings only) */
-    for (int i = 0, k = 0; i < m->n_layers; i++)
-        for (int j = 0; j < m->layers[i]->n_weights; j++, k++) m->l2[k] = j == 0 ? m->layers[i]->l2 : 0.0f;
     m->compiled = 1;
     return 0;
 }

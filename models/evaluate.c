@@ -1,5 +1,5 @@
-/* evaluate.c - the batch loss and metrics, the l2 penalty, and Keras's
- * model.evaluate and model.predict. */
+/* evaluate.c - the batch loss and metrics, and Keras's model.evaluate and
+ * model.predict. */
 #include <math.h>
 #include <string.h>
 
@@ -14,22 +14,6 @@ ck_node *ck_batch_loss(ck_model *m, ck_node *target, ck_node *pred, double *metr
     for (int k = 0; k < m->n_metrics; k++) metrics[k] = m->metrics[k]->batch_value(m->tape, target, pred);
     ck_tape_set_grad(m->tape, was);
     return loss;
-}
-
-double ck_l2_penalty(const ck_model *m, int add_gradient)
-{
-    double penalty = 0;
-    for (int i = 0; i < m->n_params; i++) {
-        float factor = m->l2[i];
-        if (factor == 0.0f) continue;
-        float *w = m->params[i]->value.f, *g = m->params[i]->grad;
-        double sum = 0;
-        for (int64_t k = 0; k < m->params[i]->value.size; k++) sum += (double)w[k] * w[k];
-        penalty += factor * sum;
-        if (add_gradient && g)
-            for (int64_t k = 0; k < m->params[i]->value.size; k++) g[k] += 2.0f * factor * w[k];
-    }
-    return penalty;
 }
 
 int ck_evaluate_data(ck_model *m, const ck_tensor *x, const ck_tensor *y, int64_t n, int batch_size, double *loss,
@@ -58,7 +42,7 @@ int ck_evaluate_data(ck_model *m, const ck_tensor *x, const ck_tensor *y, int64_
     ck_tape_reset(m->tape);
     ck_tape_set_grad(m->tape, was);
     if (rc) return -1;
-    *loss = loss_sum / (double)n + ck_l2_penalty(m, 0);
+    *loss = loss_sum / (double)n + ck_regularization_penalty(m, 0);
     for (int k = 0; k < m->n_metrics; k++) metrics[k] = metric_sum[k] / (double)n;
     return 0;
 }

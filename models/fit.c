@@ -31,8 +31,8 @@ static int train_step(ck_model *m, const ck_tensor *x, const ck_tensor *y, const
     /* The gradients are zero here: ck_fit zeroes them once, then every
      * optimizer update consumes (zeroes) them. */
     if (ck_backward(m->tape, batch_loss)) return -1;
-    *loss = (double)batch_loss->value.f[0] + ck_l2_penalty(m, 1);
-    ck_optimizer_apply(m->opt, m->params);
+    *loss = (double)batch_loss->value.f[0] + ck_regularization_penalty(m, 1);
+    ck_optimizer_apply(m->opt, m->train_params);
     return 0;
 }
 
@@ -145,6 +145,7 @@ ck_history *ck_fit(ck_model *m, const ck_tensor *x, int n_x, const ck_tensor *y,
         return NULL;
     }
 
+    if (ck_model_apply_trainable(m)) return NULL;
     ck_history *h = history_new(m, epochs);
     int64_t *idx = args->shuffle ? malloc(sizeof(int64_t) * (size_t)n) : NULL;
     if (!h || (args->shuffle && !idx)) {

@@ -25,7 +25,9 @@ static void model_free(void *p)
     free(m->call_masks);
     free(m->layers);
     free(m->params);
-    free(m->l2);
+    free(m->regularizers);
+    free(m->param_trainable);
+    free(m->train_params);
     ck_optimizer_free(m->opt);
     for (int i = 0; i < CK_MAX_METRICS; i++) free(m->val_metric_names[i]);
     ck_tape_free(m->tape);
@@ -222,6 +224,7 @@ static int compile_graph(ck_model *m)
             st->layer = x->layer;
             st->n_in = c->n_in;
             st->out_slot = i;
+            st->trainable = x->layer->trainable;
             st->in_slots = malloc(sizeof(int) * (size_t)(c->n_in ? c->n_in : 1));
             if (!st->in_slots) {
                 rc = ck_fail("out of memory");
@@ -239,9 +242,12 @@ static int compile_graph(ck_model *m)
     /* parameters, in layer order */
     for (int i = 0; !rc && i < m->n_layers; i++) m->n_params += m->layers[i]->n_weights;
     if (!rc) {
-        m->params = malloc(sizeof(ck_node *) * (size_t)(m->n_params ? m->n_params : 1));
-        m->l2 = calloc((size_t)(m->n_params ? m->n_params : 1), sizeof(float));
-        if (!m->params || !m->l2) rc = ck_fail("out of memory");
+        size_t n = (size_t)(m->n_params ? m->n_params : 1);
+        m->params = malloc(sizeof(ck_node *) * n);
+        m->regularizers = calloc(n, sizeof(ck_regularizer));
+        m->param_trainable = calloc(n, 1);
+        m->train_params = malloc(sizeof(ck_node *) * n);
+        if (!m->params || !m->regularizers || !m->param_trainable || !m->train_params) rc = ck_fail("out of memory");
     }
     for (int i = 0, k = 0; !rc && i < m->n_layers; i++)
         for (int j = 0; j < m->layers[i]->n_weights; j++) {
@@ -343,9 +349,10 @@ ck_model *ck_Model(ck_session *s, ck_sym *const *inputs, int n_in, ck_sym *const
  * recording on tape t. */
 static int run_calls(ck_model *m, ck_tape *t, int training)
 {
-    ck_call_ctx ctx = {t, training, &m->rng};
+    ck_call_ctx ctx = {t, training, &m->rng, 1};
     for (int i = 0; i < m->n_steps; i++) {
         const ck_step *st = &m->steps[i];
+        ctx.trainable = m->compiled ? st->trainable : st->layer->trainable; /* fit: as compiled */
         for (int k = 0; k < st->n_in; k++) {
             m->call_in[k] = m->values[st->in_slots[k]];
             m->call_masks[k] = m->masks[st->in_slots[k]];
@@ -406,4 +413,26 @@ ck_node *ck_model_weight(const ck_model *m, int i)
         return NULL;
     }
     return m->params[i];
+}
+
+ck_session *ck_model_session(const ck_model *m) { return m ? m->session : NULL; }
+int ck_model_n_inputs(const ck_model *m) { return m ? m->n_in : 0; }
+int ck_model_n_outputs(const ck_model *m) { return m ? m->n_out : 0; }
+
+ck_sym *ck_model_input(const ck_model *m, int i)
+{
+    if (!m || i < 0 || i >= m->n_in) {
+        ck_fail("model_input: index %d out of range (%d inputs)", i, m ? m->n_in : 0);
+        return NULL;
+    }
+    return m->inputs[i];
+}
+
+ck_sym *ck_model_output(const ck_model *m, int i)
+{
+    if (!m || i < 0 || i >= m->n_out) {
+        ck_fail("model_output: index %d out of range (%d outputs)", i, m ? m->n_out : 0);
+        return NULL;
+    }
+    return m->outputs[i];
 }
