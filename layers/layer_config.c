@@ -280,9 +280,12 @@ ck_layer *ck_layer_from_config(ck_session *s, const char *class_name, const ck_j
 {
     const char *name = NULL;
     int had_error = ck_error() != NULL;
-    if (!config || config->type != CK_JSON_OBJECT || ck_cfg_require(config, "name") ||
-        ck_cfg_string(config, "name", &name)) {
-        if (!had_error) ck_error_prefix("%s: config: ", class_name);
+    if (!config || config->type != CK_JSON_OBJECT) {
+        ck_fail("%.32s: 'config' must be an object", class_name);
+        return NULL;
+    }
+    if (ck_cfg_require(config, "name") || ck_cfg_string(config, "name", &name)) {
+        if (!had_error) ck_error_prefix("%.32s: config: ", class_name);
         return NULL;
     }
     const ck_layer_class *cls = class_named(class_name);

@@ -20,7 +20,7 @@
  * cannot make the loader recurse deeply or run for long. */
 enum { MAX_LAYERS = 4096, MAX_NODES = 4096, MAX_MODEL_IO = 1024, MAX_CALL_INPUTS = 64 };
 /* Memory that inferring the shapes of one layer call may use. */
-#define SHAPE_INFERENCE_LIMIT ((size_t)1 << 30)
+#define SHAPE_INFERENCE_LIMIT ((size_t)256 << 20)
 
 typedef struct loaded_layer {
     const char *name;
@@ -55,7 +55,7 @@ static int make_layers(loader *ld, const ck_json *layers)
     if (layers->n > MAX_LAYERS) return ck_fail("config: %d layers, at most %d", layers->n, MAX_LAYERS);
     ld->layers = calloc((size_t)layers->n + 1, sizeof *ld->layers);
     if (!ld->layers) return ck_fail("out of memory");
-    sh_new_arena(ld->by_name);
+    sh_new_strdup(ld->by_name);
     int total_nodes = 0;
     for (int i = 0; i < layers->n; i++) {
         const ck_json *entry = layers->items[i];

@@ -109,8 +109,11 @@ static int parse_string(reader *r, char **out)
 {
     if (r->p >= r->end || *r->p != '"') return fail_at(r, "expected a string");
     r->p++;
-    /* the decoded text is never longer than the escaped text */
-    char *s = malloc((size_t)(r->end - r->p) + 1);
+    /* the decoded text is never longer than the escaped text up to the
+     * closing quote (or the end, for an unterminated string) */
+    const char *close = r->p;
+    while (close < r->end && *close != '"') close += *close == '\\' && close + 1 < r->end ? 2 : 1;
+    char *s = malloc((size_t)((close < r->end ? close : r->end) - r->p) + 1);
     if (!s) return ck_fail("json: out of memory");
     size_t n = 0;
     while (1) {
