@@ -57,21 +57,68 @@ static void put_grad(ck_node *x, int64_t k, float g)
         x->grad[k] += g;
 }
 
-/* ---- batch_norm: x (O, C, I), gamma (C), beta (C) -> (O, C, I); statistics per channel ---- */
+/* ---- batch_norm: x (O, C, I), gamma (C), beta (C) -> (O, C, I); statistics per channel ----
+ * Every pass walks x in memory order, (o, c, i), adding into per-channel
+ * sums: with the channels last (I = 1) a channel's values are C apart. */
 
 typedef struct batch_stats {
     float *mean, *var, *rstd; /* (C) each: batch mean, biased variance, 1 / sqrt(var + eps) */
+    double *sum_a, *sum_b;    /* (C) each: per-channel sums, scratch for forward and backward */
 } batch_stats;
 
-/* y = x * inv + (beta - mean * inv) for channel c over all its positions. */
-static void normalize_channel(float *y, const float *x, int64_t outer, int64_t channels, int64_t inner, int64_t c,
-                              float inv, float shift)
+/* y = x * inv[c] + shift[c] in memory order. */
+static void normalize(float *y, const float *x, int64_t outer, int64_t channels, int64_t inner, const float *inv,
+                      const float *shift)
 {
-    for (int64_t o = 0; o < outer; o++) {
-        const float *xr = x + (o * channels + c) * inner;
-        float *yr = y + (o * channels + c) * inner;
-        for (int64_t i = 0; i < inner; i++) yr[i] = xr[i] * inv + shift;
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t c = 0; c < channels; c++) {
+            const float *xr = x + (o * channels + c) * inner;
+            float *yr = y + (o * channels + c) * inner;
+            for (int64_t i = 0; i < inner; i++) yr[i] = xr[i] * inv[c] + shift[c];
+        }
+}
+
+/* Over each channel c: sum_a[c] = sum of g, sum_b[c] = sum of
+ * g (x - center[c]) scale[c] (scale NULL: 1). With g = x and center the
+ * mean these are sum x and sum x (x - mean); with the incoming gradient,
+ * sum g and sum g xhat. */
+static void channel_sums(const float *g, const float *x, const float *center, const float *scale, int64_t outer,
+                         int64_t channels, int64_t inner, double *restrict sum_a, double *restrict sum_b)
+{
+    for (int64_t c = 0; c < channels; c++) sum_a[c] = sum_b[c] = 0;
+    if (inner == 1) { /* channels last: a row's channels side by side, a loop over them the compiler vectorises */
+        for (int64_t o = 0; o < outer; o++) {
+            const float *restrict gr = g + o * channels, *restrict xr = x + o * channels;
+            for (int64_t c = 0; c < channels; c++) {
+                sum_a[c] += gr[c];
+                sum_b[c] += (double)gr[c] * (xr[c] - center[c]);
+            }
+        }
+        for (int64_t c = 0; scale && c < channels; c++) sum_b[c] *= scale[c];
+        return;
     }
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t c = 0; c < channels; c++) {
+            const float *gr = g + (o * channels + c) * inner, *xr = x + (o * channels + c) * inner;
+            double a = 0, b = 0;
+            for (int64_t i = 0; i < inner; i++) {
+                a += gr[i];
+                b += (double)gr[i] * (xr[i] - center[c]);
+            }
+            sum_a[c] += a;
+            sum_b[c] += scale ? b * scale[c] : b;
+        }
+}
+
+static batch_stats *stats_new(ck_tape *t, int64_t channels)
+{
+    size_t c = (size_t)(channels > 0 ? channels : 1);
+    batch_stats *st = ck_tape_alloc(t, sizeof *st);
+    float *f = ck_tape_alloc(t, 3 * c * sizeof(float));
+    double *d = ck_tape_alloc(t, 2 * c * sizeof(double));
+    if (!st || !f || !d) return NULL;
+    *st = (batch_stats){f, f + c, f + 2 * c, d, d + c};
+    return st;
 }
 
 int ck_batch_norm_forward(ck_tape *t, ck_node *n)
@@ -79,29 +126,24 @@ int ck_batch_norm_forward(ck_tape *t, ck_node *n)
     int64_t outer, channels, inner;
     split_at_axis(n->in[0]->value.shape, n->args.axis, &outer, &channels, &inner);
     const float *x = n->in[0]->value.f, *gamma = n->in[1]->value.f, *beta = n->in[2]->value.f;
-    batch_stats *st = ck_tape_alloc(t, sizeof *st);
-    float *buf = ck_tape_alloc(t, (size_t)(3 * (channels > 0 ? channels : 1)) * sizeof(float));
-    if (!st || !buf) return -1;
-    st->mean = buf;
-    st->var = buf + channels;
-    st->rstd = buf + 2 * channels;
-    int64_t count = outer * inner;
+    batch_stats *st = stats_new(t, channels);
+    float *inv = ck_tape_alloc(t, 2 * (size_t)(channels > 0 ? channels : 1) * sizeof(float)), *shift = inv + channels;
+    if (!st || !inv) return -1;
+    double count = (double)(outer * inner);
+    for (int64_t c = 0; c < channels; c++) st->mean[c] = 0.0f;
+    channel_sums(x, x, st->mean, NULL, outer, channels, inner, st->sum_a, st->sum_b); /* sum x */
+    for (int64_t c = 0; c < channels; c++) st->mean[c] = count > 0 ? (float)(st->sum_a[c] / count) : 0.0f;
+    channel_sums(x, x, st->mean, NULL, outer, channels, inner, st->sum_a, st->sum_b); /* sum x (x - mean) */
     for (int64_t c = 0; c < channels; c++) {
-        double sum = 0, sq = 0;
-        for (int64_t o = 0; o < outer; o++)
-            for (int64_t i = 0; i < inner; i++) sum += x[(o * channels + c) * inner + i];
-        double mean = count ? sum / (double)count : 0.0;
-        for (int64_t o = 0; o < outer; o++)
-            for (int64_t i = 0; i < inner; i++) {
-                double d = x[(o * channels + c) * inner + i] - mean;
-                sq += d * d;
-            }
-        st->mean[c] = (float)mean;
-        st->var[c] = count ? (float)(sq / (double)count) : 0.0f;
+        /* sum (x - mean)^2 = sum x (x - mean) - mean sum (x - mean), and sum (x - mean) is ~0 */
+        double centered = st->sum_a[c] - count * st->mean[c];
+        double sq = st->sum_b[c] - st->mean[c] * centered;
+        st->var[c] = count > 0 ? (float)(sq > 0 ? sq / count : 0.0) : 0.0f;
         st->rstd[c] = 1.0f / sqrtf(st->var[c] + n->args.alpha);
-        float inv = st->rstd[c] * gamma[c];
-        normalize_channel(n->value.f, x, outer, channels, inner, c, inv, beta[c] - st->mean[c] * inv);
+        inv[c] = st->rstd[c] * gamma[c];
+        shift[c] = beta[c] - st->mean[c] * inv[c];
     }
+    normalize(n->value.f, x, outer, channels, inner, inv, shift);
     n->saved = st;
     return 0;
 }
@@ -114,27 +156,23 @@ void ck_batch_norm_backward(ck_node *n)
     const float *x = n->in[0]->value.f, *gamma = n->in[1]->value.f, *g = n->grad;
     ck_node *in_x = n->in[0], *in_gamma = n->in[1], *in_beta = n->in[2];
     double count = (double)(outer * inner);
+    channel_sums(g, x, st->mean, st->rstd, outer, channels, inner, st->sum_a, st->sum_b); /* sum g, sum g xhat */
     for (int64_t c = 0; c < channels; c++) {
-        double sum_g = 0, sum_g_xhat = 0;
-        for (int64_t o = 0; o < outer; o++)
-            for (int64_t i = 0; i < inner; i++) {
-                int64_t k = (o * channels + c) * inner + i;
-                sum_g += g[k];
-                sum_g_xhat += g[k] * (x[k] - st->mean[c]) * st->rstd[c];
-            }
-        if (in_gamma->grad) put_grad(in_gamma, c, (float)sum_g_xhat);
-        if (in_beta->grad) put_grad(in_beta, c, (float)sum_g);
-        if (!in_x->grad) continue;
-        float scale = gamma[c] * st->rstd[c];
-        float mean_g = count > 0 ? (float)(sum_g / count) : 0.0f;
-        float mean_g_xhat = count > 0 ? (float)(sum_g_xhat / count) : 0.0f;
-        for (int64_t o = 0; o < outer; o++)
-            for (int64_t i = 0; i < inner; i++) {
-                int64_t k = (o * channels + c) * inner + i;
-                float xhat = (x[k] - st->mean[c]) * st->rstd[c];
-                put_grad(in_x, k, scale * (g[k] - mean_g - xhat * mean_g_xhat));
-            }
+        if (in_gamma->grad) put_grad(in_gamma, c, (float)st->sum_b[c]);
+        if (in_beta->grad) put_grad(in_beta, c, (float)st->sum_a[c]);
     }
+    if (!in_x->grad) return;
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t c = 0; c < channels; c++) {
+            float scale = gamma[c] * st->rstd[c], mean = st->mean[c], rstd = st->rstd[c];
+            float mean_g = count > 0 ? (float)(st->sum_a[c] / count) : 0.0f;
+            float mean_g_xhat = count > 0 ? (float)(st->sum_b[c] / count) : 0.0f;
+            int64_t base = (o * channels + c) * inner;
+            for (int64_t i = 0; i < inner; i++) {
+                float xhat = (x[base + i] - mean) * rstd;
+                put_grad(in_x, base + i, scale * (g[base + i] - mean_g - xhat * mean_g_xhat));
+            }
+        }
 }
 
 ck_node *ck_batch_norm(ck_tape *t, ck_node *x, ck_node *gamma, ck_node *beta, int axis, float eps, float *batch_mean,
@@ -157,15 +195,20 @@ ck_node *ck_batch_norm(ck_tape *t, ck_node *x, ck_node *gamma, ck_node *beta, in
 
 int ck_batch_norm_inference_forward(ck_tape *t, ck_node *n)
 {
-    (void)t;
     int64_t outer, channels, inner;
     split_at_axis(n->in[0]->value.shape, n->args.axis, &outer, &channels, &inner);
     const float *gamma = n->in[1]->value.f, *beta = n->in[2]->value.f;
     const float *mean = n->in[3]->value.f, *var = n->in[4]->value.f;
+    batch_stats *st = stats_new(t, channels); /* rstd for forward; the sums for backward */
+    float *inv = ck_tape_alloc(t, 2 * (size_t)(channels > 0 ? channels : 1) * sizeof(float)), *shift = inv + channels;
+    if (!st || !inv) return -1;
     for (int64_t c = 0; c < channels; c++) {
-        float inv = 1.0f / sqrtf(var[c] + n->args.alpha) * gamma[c];
-        normalize_channel(n->value.f, n->in[0]->value.f, outer, channels, inner, c, inv, beta[c] - mean[c] * inv);
+        st->rstd[c] = 1.0f / sqrtf(var[c] + n->args.alpha);
+        inv[c] = st->rstd[c] * gamma[c];
+        shift[c] = beta[c] - mean[c] * inv[c];
     }
+    normalize(n->value.f, n->in[0]->value.f, outer, channels, inner, inv, shift);
+    n->saved = st;
     return 0;
 }
 
@@ -173,21 +216,21 @@ void ck_batch_norm_inference_backward(ck_node *n)
 {
     int64_t outer, channels, inner;
     split_at_axis(n->in[0]->value.shape, n->args.axis, &outer, &channels, &inner);
-    const float *x = n->in[0]->value.f, *gamma = n->in[1]->value.f, *g = n->grad;
-    const float *mean = n->in[3]->value.f, *var = n->in[4]->value.f;
-    for (int64_t c = 0; c < channels; c++) {
-        float rstd = 1.0f / sqrtf(var[c] + n->args.alpha), inv = rstd * gamma[c];
-        double sum_g = 0, sum_g_centered = 0; /* sum g, sum g (x - mean) */
+    const batch_stats *st = n->saved;
+    const float *x = n->in[0]->value.f, *gamma = n->in[1]->value.f, *g = n->grad, *mean = n->in[3]->value.f;
+    channel_sums(g, x, mean, NULL, outer, channels, inner, st->sum_a, st->sum_b); /* sum g, sum g (x - mean) */
+    if (n->in[0]->grad)
         for (int64_t o = 0; o < outer; o++)
-            for (int64_t i = 0; i < inner; i++) {
-                int64_t k = (o * channels + c) * inner + i;
-                sum_g += g[k];
-                sum_g_centered += g[k] * (x[k] - mean[c]);
-                if (n->in[0]->grad) put_grad(n->in[0], k, g[k] * inv);
+            for (int64_t c = 0; c < channels; c++) {
+                float inv = st->rstd[c] * gamma[c];
+                int64_t base = (o * channels + c) * inner;
+                for (int64_t i = 0; i < inner; i++) put_grad(n->in[0], base + i, g[base + i] * inv);
             }
+    for (int64_t c = 0; c < channels; c++) {
+        double rstd = st->rstd[c], sum_g = st->sum_a[c], sum_g_centered = st->sum_b[c];
         if (n->in[1]->grad) put_grad(n->in[1], c, (float)(sum_g_centered * rstd));
         if (n->in[2]->grad) put_grad(n->in[2], c, (float)sum_g);
-        if (n->in[3]->grad) put_grad(n->in[3], c, (float)(-sum_g * inv));
+        if (n->in[3]->grad) put_grad(n->in[3], c, (float)(-sum_g * rstd * gamma[c]));
         /* d rstd / d var = -rstd^3 / 2 */
         if (n->in[4]->grad) put_grad(n->in[4], c, (float)(sum_g_centered * gamma[c] * -0.5 * rstd * rstd * rstd));
     }

@@ -339,3 +339,29 @@ Test(save, damaged_files_never_crash, .timeout = 120)
     cr_expect_gt(refused, (int)n / 2, "most damage is caught");
     cr_expect_gt(loaded, 0, "flips in weight values still load");
 }
+
+Test(save, model_checkpoint_saves_the_whole_model_unless_weights_only)
+{
+    ck_model *m = sm_build(s, SM_BATCHNORM);
+    sm_data d;
+    sm_data_make(m, 3, &d);
+    ck_tensor x = *d.x[0];
+    cr_assert_eq(ck_compile(m, "mse", ck_Adam(0.01f), NULL, 0), 0);
+    const char *whole = path_of("whole.safetensors"), *weights = path_of("weights.safetensors");
+    ck_callback *cbs[2] = {ck_ModelCheckpoint(whole, "loss", 0, 0, 0), ck_ModelCheckpoint(weights, "loss", 0, 1, 0)};
+    ck_fit_args args = {.epochs = 2, .batch_size = 8, .callbacks = cbs, .n_callbacks = 2};
+    ck_history *h = ck_fit(m, &x, 1, d.y, &args);
+    cr_assert_not_null(h, "%s", ck_error());
+    ck_history_free(h);
+    ck_model *back = ck_load_model(whole, NULL);
+    cr_assert_not_null(back, "%s", ck_error());
+    long na, nb;
+    float *pa = sm_predict(m, &d, &na), *pb = sm_predict(back, &d, &nb);
+    cr_expect_eq(memcmp(pa, pb, sizeof(float) * (size_t)na), 0, "the last epoch's model");
+    free(pa);
+    free(pb);
+    ck_session_free(ck_model_session(back));
+    expect_refused(weights, NULL, "holds weights only");
+    for (int i = 0; i < 2; i++) ck_callback_free(cbs[i]);
+    sm_data_free(&d);
+}
