@@ -51,7 +51,10 @@ int ck_compile(ck_model *m, const char *loss, ck_optimizer *opt, const char *con
         }
     }
     if (!rc) rc = ck_model_collect_trainable(m);
-    if (!rc) rc = ck_optimizer_attach(opt, m->train_params, m->n_train_params);
+    if (!rc && ck_optimizer_attach(opt, m->train_params, m->n_train_params)) {
+        forget_compile(m); /* the earlier optimizer's state no longer matches the trainable weights */
+        rc = -1;
+    }
     if (rc) {
         ck_optimizer_free(opt);
         return -1;
