@@ -52,6 +52,7 @@ static const opt_spec options[] = {
     {"--plot", OPT_PATH, FIELD(plot), 0, 0, 0, 0, 0, 0, ON_TRAIN, "[--plot FILE.svg]"},
     {"--graph", OPT_PATH, FIELD(graph), 0, 0, 0, 0, 0, 0, ON_TRAIN, "[--graph FILE.dot]"},
     {"--threads", OPT_INT, FIELD(threads), 1, 256, 0, 0, 0, 0, ON_BOTH, "[--threads N]"},
+    {"--overwrite", OPT_FLAG, FIELD(overwrite), 0, 0, 0, 0, 0, 0, ON_TRAIN, "[--overwrite]"},
     {"--summary-only", OPT_FLAG, FIELD(summary_only), 0, 0, 0, 0, 0, 0, ON_TRAIN, "[--summary-only]"},
     {"--quiet", OPT_FLAG, FIELD(quiet), 0, 0, 0, 0, 0, 0, ON_BOTH, "[--quiet]"},
     {"--user", OPT_LONG, FIELD(user), 1, INT_MAX, 0, 0, 0, 0, ON_RECOMMEND, "--user UID"},

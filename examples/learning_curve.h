@@ -6,8 +6,9 @@
  * Two polylines, training loss (blue) and validation loss (orange), one point
  * per epoch at x = 1..n_epochs; axes with ticks and labels "epoch" and
  * "loss (MSE)", a legend and the title. Non-finite values are left out (the
- * line breaks there). The file is written to PATH.tmp and then renamed, so a
- * reader never sees half a plot. */
+ * line breaks there). The file is written atomically (ck_io.h: a unique
+ * temporary file, fsync, rename), so a reader never sees half a plot, and a
+ * path that is not a regular file (a device, a directory) is refused. */
 #ifndef LEARNING_CURVE_H
 #define LEARNING_CURVE_H
 

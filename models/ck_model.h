@@ -111,11 +111,20 @@ int ck_evaluate(ck_model *m, const ck_tensor *x, int n_x, const ck_tensor *y, in
 ck_tensor *ck_predict(ck_model *m, const ck_tensor *x, int n_x, int batch_size);
 
 /* ---- weights (safetensors: JSON header + raw little-endian float32) ---- */
-/* Writes a temporary file, then renames: a crash never leaves half a file. */
+/* Written atomically (ck_io.h: a unique temporary file, fsync, rename): a
+ * crash or a concurrent writer never leaves half a file, and a path that is
+ * not a regular file (a device, a FIFO, a directory) is refused. */
 int ck_save_weights(const ck_model *m, const char *path);
+/* The same with n_meta string entries in the file's __metadata__. */
+int ck_save_weights_meta(const ck_model *m, const char *path, const char *const *meta_keys,
+                         const char *const *meta_values, int n_meta);
 /* Checks every name, shape and size first; on any mismatch fails with a
  * clear message and leaves the model's weights unchanged. */
 int ck_load_weights(ck_model *m, const char *path);
+/* The same from a file already read (ck_safetensors_load), e.g. after
+ * checking its __metadata__; path names it in messages. */
+struct ck_safetensors;
+int ck_load_weights_from(ck_model *m, const struct ck_safetensors *st, const char *path);
 
 #include "ck_callbacks.h"
 

@@ -7,7 +7,10 @@
 #include "ck_model_internal.h"
 #include "ck_safetensors.h"
 
-int ck_save_weights(const ck_model *m, const char *path)
+int ck_save_weights(const ck_model *m, const char *path) { return ck_save_weights_meta(m, path, NULL, NULL, 0); }
+
+int ck_save_weights_meta(const ck_model *m, const char *path, const char *const *meta_keys,
+                         const char *const *meta_values, int n_meta)
 {
     if (!m || !path) return ck_fail("save_weights: NULL argument");
     const char **names = malloc(sizeof(char *) * (size_t)(m->n_params + 1));
@@ -21,7 +24,7 @@ int ck_save_weights(const ck_model *m, const char *path)
         names[i] = m->params[i]->name;
         tensors[i] = &m->params[i]->value;
     }
-    int rc = ck_safetensors_save(path, names, tensors, m->n_params);
+    int rc = ck_safetensors_save_meta(path, names, tensors, m->n_params, meta_keys, meta_values, n_meta);
     free(names);
     free(tensors);
     if (rc) ck_error_prefix("save_weights: model '%s': ", m->name);
@@ -36,6 +39,14 @@ int ck_load_weights(ck_model *m, const char *path)
         ck_error_prefix("load_weights: ");
         return -1;
     }
+    int rc = ck_load_weights_from(m, st, path);
+    ck_safetensors_free(st);
+    return rc;
+}
+
+int ck_load_weights_from(ck_model *m, const ck_safetensors *st, const char *path)
+{
+    if (!m || !st || !path) return ck_fail("load_weights: NULL argument");
     int rc = 0;
     char a[64], b[64];
     /* check everything before touching any weight */
@@ -59,7 +70,6 @@ int ck_load_weights(ck_model *m, const char *path)
     }
     for (int i = 0; i < m->n_params && !rc; i++)
         rc = ck_safetensors_copy(st, ck_safetensors_find(st, m->params[i]->name), m->params[i]->value.data);
-    ck_safetensors_free(st);
     return rc;
 }
 

@@ -131,7 +131,8 @@ Test(weights, missing_tensor_wrong_shape_truncated_body)
     cr_assert_eq(truncate(path, size - 4), 0);
     expect_load_fails_unchanged(m, "truncated file?");
     cr_assert_eq(ck_load_weights(m, "/nonexistent/w.safetensors"), -1);
-    cr_assert(strstr(ck_error(), "cannot open '/nonexistent/w.safetensors'"), "%s", ck_error());
+    cr_assert(strstr(ck_error(), "cannot open /nonexistent/w.safetensors: No such file or directory"), "%s",
+              ck_error());
     ck_error_clear();
     cr_assert_eq(ck_load_weights(NULL, path), -1);
     ck_error_clear();
