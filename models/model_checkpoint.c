@@ -40,8 +40,9 @@ static int spec_to_printf(const char *spec, int is_epoch, char *fmt, size_t n, c
     const char *types = is_epoch ? "d" : "feg";
     if (width > SPEC_MAX_DIGITS || prec > SPEC_MAX_DIGITS || (p[0] && (p[1] || !strchr(types, p[0]))) ||
         (is_epoch && prec))
-        return ck_fail("ModelCheckpoint: format '%s' in '%s' is not [0][width][.precision]%s", spec, tmpl,
-                       is_epoch ? "d (the epoch is an integer)" : "f, e or g");
+        return ck_fail("ModelCheckpoint: format '%s' in '%s': %s (at most 2 digits each)", spec, tmpl,
+                       is_epoch ? "the epoch is an integer: [0][width]d"
+                                : "a value takes [0][width][.precision]f, e or g");
     if (!p[0] && !is_epoch && !spec[0]) {
         fmt[0] = '\0'; /* repr */
         return 0;
