@@ -58,7 +58,12 @@ static int parse_string(json *j, char **out)
     skip_ws(j);
     if (j->p >= j->end || *j->p != '"') return -1;
     j->p++;
-    size_t cap = (size_t)(j->end - j->p) + 1; /* decoded text is never longer */
+    /* the raw text up to the closing quote: the decoded text is never
+     * longer (sizing by the rest of the header instead made a header of
+     * many names cost its size times their number) */
+    const char *q = j->p;
+    while (q < j->end && *q != '"') q += *q == '\\' && q + 1 < j->end ? 2 : 1;
+    size_t cap = (size_t)(q - j->p) + 1;
     char *s = out ? malloc(cap) : NULL;
     if (out && !s) return -1;
     size_t n = 0;
@@ -346,7 +351,8 @@ static int by_offset(const void *a, const void *b)
 }
 
 /* __metadata__: an object of string keys; string values are kept (the
- * format allows only strings), any other value is skipped. */
+ * format allows only strings), any other value is skipped. At most
+ * CK_ST_MAX_META of them, so the duplicate check stays cheap. */
 static int parse_metadata(json *j, ck_safetensors *st)
 {
     if (expect(j, '{')) return ck_fail("safetensors: bad __metadata__: it is not an object");
@@ -368,6 +374,11 @@ static int parse_metadata(json *j, ck_safetensors *st)
             ck_fail("safetensors: bad __metadata__: bad value for key '%.64s'", key);
             free(key);
             return -1;
+        }
+        if (is_string && st->n_meta == CK_ST_MAX_META) {
+            free(key);
+            free(value);
+            return ck_fail("safetensors: __metadata__ has more than %d entries", CK_ST_MAX_META);
         }
         if (is_string && ck_safetensors_meta(st, key)) {
             ck_fail("safetensors: __metadata__ key '%.64s' appears twice", key);
@@ -416,6 +427,28 @@ const char *ck_safetensors_meta(const ck_safetensors *st, const char *key)
     return NULL;
 }
 
+static int by_name(const void *a, const void *b)
+{
+    return strcmp((*(const ck_st_entry *const *)a)->name, (*(const ck_st_entry *const *)b)->name);
+}
+
+/* No tensor name twice: sorted, then neighbours compared, so a hostile
+ * header of a million names costs n log n, not n^2. */
+static int check_unique_names(const ck_safetensors *st)
+{
+    if (st->n < 2) return 0;
+    const ck_st_entry **order = malloc(sizeof *order * (size_t)st->n);
+    if (!order) return ck_fail("safetensors: out of memory");
+    for (int i = 0; i < st->n; i++) order[i] = &st->entries[i];
+    qsort(order, (size_t)st->n, sizeof *order, by_name);
+    int rc = 0;
+    for (int i = 1; i < st->n && !rc; i++)
+        if (!strcmp(order[i - 1]->name, order[i]->name))
+            rc = ck_fail("safetensors: tensor '%s' appears twice", order[i]->name);
+    free(order);
+    return rc;
+}
+
 int ck_st_parse_header(ck_safetensors *st, const char *h, size_t n)
 {
     json j = {h, h + n};
@@ -437,11 +470,6 @@ int ck_st_parse_header(ck_safetensors *st, const char *h, size_t n)
                 st->has_meta_ = 1;
                 if (parse_metadata(&j, st)) return -1;
             } else {
-                if (ck_safetensors_find(st, name) >= 0) {
-                    ck_fail("safetensors: tensor '%s' appears twice", name);
-                    free(name);
-                    return -1;
-                }
                 if (st->n == cap) {
                     int ncap = cap ? cap * 2 : 8;
                     ck_st_entry *grown = realloc(st->entries, sizeof *grown * (size_t)ncap);
@@ -471,7 +499,7 @@ int ck_st_parse_header(ck_safetensors *st, const char *h, size_t n)
         }
     skip_ws(&j);
     if (j.p != j.end) return ck_fail("safetensors: unexpected bytes after the header's closing '}'");
-    return 0;
+    return check_unique_names(st);
 }
 
 /* The data ranges must tile [0, data_size) exactly. */

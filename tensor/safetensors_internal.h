@@ -7,6 +7,8 @@
 
 /* The largest JSON header accepted, as the reference implementation. */
 #define CK_ST_MAX_HEADER ((uint64_t)100 * 1024 * 1024)
+/* The most __metadata__ entries accepted (ours writes 15). */
+#define CK_ST_MAX_META 1024
 
 /* Parses the JSON header h[0 .. n) into st's entries and metadata. */
 int ck_st_parse_header(ck_safetensors *st, const char *h, size_t n);

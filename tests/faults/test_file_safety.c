@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ck_error.h"
@@ -205,4 +206,41 @@ Test(files, metadata_parser_keeps_strings_and_refuses_duplicates)
     cr_assert_null(ck_safetensors_parse(buf, 8 + hl));
     cr_expect(strstr(ck_error(), "__metadata__ appears twice"), "%s", ck_error());
     ck_error_clear();
+}
+
+/* A hostile header of many entries costs n log n: 300,000 empty tensors
+ * (the duplicate-name check was quadratic: about 4.5e10 comparisons), and
+ * more than CK_ST_MAX_META metadata entries are refused. */
+Test(files, many_entries_are_checked_in_n_log_n)
+{
+    enum { N = 300000, META = 2000 };
+    size_t cap = (size_t)N * 64 + 64, n = 8;
+    char *buf = malloc(cap);
+    cr_assert_not_null(buf);
+    n += (size_t)snprintf(buf + n, cap - n, "{");
+    for (int i = 0; i < N; i++)
+        n += (size_t)snprintf(buf + n, cap - n, "%s\"t%d\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}",
+                              i ? "," : "", i);
+    n += (size_t)snprintf(buf + n, cap - n, "}");
+    for (int i = 0; i < 8; i++) buf[i] = (char)((uint64_t)(n - 8) >> (8 * i));
+    time_t start = time(NULL);
+    ck_safetensors *st = ck_safetensors_parse(buf, n);
+    cr_assert_not_null(st, "%s", ck_error());
+    cr_expect_eq(st->n, N);
+    cr_expect_lt(difftime(time(NULL), start), 20.0);
+    ck_safetensors_free(st);
+    /* the same with one name twice, far apart */
+    memcpy(strstr(buf + 8, "\"t299999\""), "\"t000001\"", 9);
+    memcpy(strstr(buf + 8, "\"t1\""), "\"t0\"", 4);
+    cr_assert_null(ck_safetensors_parse(buf, n));
+    cr_expect(strstr(ck_error(), "tensor 't0' appears twice"), "%s", ck_error());
+    ck_error_clear();
+    n = 8 + (size_t)snprintf(buf + 8, cap - 8, "{\"__metadata__\":{");
+    for (int i = 0; i < META; i++) n += (size_t)snprintf(buf + n, cap - n, "%s\"k%d\":\"v\"", i ? "," : "", i);
+    n += (size_t)snprintf(buf + n, cap - n, "}}");
+    for (int i = 0; i < 8; i++) buf[i] = (char)((uint64_t)(n - 8) >> (8 * i));
+    cr_assert_null(ck_safetensors_parse(buf, n));
+    cr_expect(strstr(ck_error(), "__metadata__ has more than 1024 entries"), "%s", ck_error());
+    ck_error_clear();
+    free(buf);
 }

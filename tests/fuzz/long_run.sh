@@ -20,6 +20,7 @@ meson compile -C "$build" $(printf 'tests/fuzz/fuzz_%s ' "${targets[@]}") > /dev
 work=$(mktemp -d) || exit 1
 trap 'rm -rf "$work"' EXIT
 seconds=$((minutes * 60))
+commas() { echo "$1" | sed ':a; s/\B[0-9]\{3\}\>/,&/; ta'; } # 1234567 -> 1,234,567
 found=0
 echo "| target | time | executions | exec/s | coverage (edges) | corpus | findings |"
 echo "|---|---|---|---|---|---|---|"
@@ -29,8 +30,8 @@ for t in "${targets[@]}"; do
     -rss_limit_mb=2048 -print_final_stats=1 "$work/$t/corpus" "$src/tests/fuzz/corpus/$t" \
     "$src/tests/fuzz/regressions/$t" > "$work/$t/log" 2>&1)
   log=$work/$t/log
-  execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$')
-  rate=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$log" | grep -o '[0-9]*$')
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
+  rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$')
   secs=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$log" | grep -o '[0-9]* second' | grep -o '[0-9]*')
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*')
   corp=$(grep -o 'corp: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*')
@@ -42,7 +43,7 @@ for t in "${targets[@]}"; do
   else
     findings=none
   fi
-  printf '| `fuzz_%s` | %s s | %s | %s | %s | %s | %s |\n' "$t" "${secs:-?}" "$(printf "%'d" "${execs:-0}")" \
-    "$(printf "%'d" "${rate:-0}")" "${cov:-?}" "${corp:-?}" "$findings"
+  printf '| `fuzz_%s` | %s s | %s | %s | %s | %s | %s |\n' "$t" "${secs:-?}" "$(commas "${execs:-0}")" \
+    "$(commas "${rate:-0}")" "${cov:-?}" "${corp:-?}" "$findings"
 done
 exit $found
