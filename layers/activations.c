@@ -165,7 +165,7 @@ static int leaky_relu_get_config(const ck_layer *l, ck_json_writer *w)
 static ck_layer *leaky_relu_from_config(ck_session *s, const char *name, const ck_json *c, const ck_registry *reg)
 {
     (void)reg;
-    double alpha = 0.3;   /* Keras's default when the config leaves it out */
+    double alpha = 0.3; /* Keras's default when the config leaves it out */
     if (ck_cfg_number(c, "alpha", -1e30, 1e30, &alpha)) return NULL;
     return ck_LeakyReLU(s, (float)alpha, name);
 }

@@ -107,7 +107,6 @@ void ck_k_sum_axis_backward(float *restrict gx, const float *restrict g, int64_t
 void ck_k_sum_axis_backward_assign(float *restrict gx, const float *restrict g, int64_t outer, int64_t len,
                                    int64_t inner, float scale);
 
-
 /* ---- softmax along the middle axis of (outer, len, inner) (kernels_softmax.c) ---- */
 /* y = e^(x - max) / sum e^(x - max) along len: no overflow for any finite x */
 void ck_k_softmax_axis(float *restrict y, const float *restrict x, int64_t outer, int64_t len, int64_t inner);
