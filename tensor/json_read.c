@@ -2,175 +2,40 @@
  *
  * Recursive descent over a (pointer, end) pair: every read checks p < end
  * first, nesting is limited to CK_JSON_MAX_DEPTH, numbers are copied into a
- * small buffer before strtod (the text need not be NUL-terminated). The
- * string rules are the safetensors reader's: control characters, bad
- * escapes, lone surrogates and an escaped NUL are refused. */
+ * small buffer before strtod (the text need not be NUL-terminated). Strings
+ * and numbers are lexed by json_lex.c, as in the safetensors reader. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ck_error.h"
 #include "ck_json.h"
+#include "json_lex.h"
 
 /* The longest number text accepted: far more digits than a double holds. */
 enum { MAX_NUMBER_TEXT = 64 };
 /* 2^53: every integer up to it is exact in a double. */
 #define CK_JSON_EXACT_INT 9007199254740992.0
 
-typedef struct reader {
-    const char *start, *p, *end;
-} reader;
+typedef ck_json_lex reader;
 
 static long at(const reader *r) { return (long)(r->p - r->start); }
 
-static void skip_ws(reader *r)
-{
-    while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r')) r->p++;
-}
+static void skip_ws(reader *r) { ck_json_lex_ws(r); }
 
 static int fail_at(const reader *r, const char *what) { return ck_fail("json: %s at byte %ld", what, at(r)); }
-
-static int hex4(const char *p, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
-            return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-/* UTF-8 for code point cp into u; returns the length (1 to 4). */
-static int utf8(unsigned cp, unsigned char u[4])
-{
-    if (cp < 0x80) {
-        u[0] = (unsigned char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        u[0] = (unsigned char)(0xC0 | (cp >> 6));
-        u[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        u[0] = (unsigned char)(0xE0 | (cp >> 12));
-        u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    u[0] = (unsigned char)(0xF0 | (cp >> 18));
-    u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-    u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-    u[3] = (unsigned char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-/* The escape after a backslash (r->p is past the backslash): its code point. */
-static int escape(reader *r, unsigned *cp)
-{
-    if (r->p >= r->end) return -1;
-    char e = *r->p++;
-    switch (e) {
-    case '"': *cp = '"'; return 0;
-    case '\\': *cp = '\\'; return 0;
-    case '/': *cp = '/'; return 0;
-    case 'b': *cp = '\b'; return 0;
-    case 'f': *cp = '\f'; return 0;
-    case 'n': *cp = '\n'; return 0;
-    case 'r': *cp = '\r'; return 0;
-    case 't': *cp = '\t'; return 0;
-    case 'u': break;
-    default: return -1;
-    }
-    if (r->end - r->p < 4 || hex4(r->p, cp)) return -1;
-    r->p += 4;
-    if (*cp >= 0xDC00 && *cp <= 0xDFFF) return -1; /* a low surrogate alone */
-    if (*cp >= 0xD800 && *cp <= 0xDBFF) {          /* a high one needs its low one */
-        unsigned lo;
-        if (r->end - r->p < 6 || r->p[0] != '\\' || r->p[1] != 'u' || hex4(r->p + 2, &lo) || lo < 0xDC00 || lo > 0xDFFF)
-            return -1;
-        r->p += 6;
-        *cp = 0x10000 + ((*cp - 0xD800) << 10) + (lo - 0xDC00);
-    }
-    return *cp == 0 ? -1 : 0;
-}
 
 /* A string (r->p at its opening quote) into a fresh heap C string. */
 static int parse_string(reader *r, char **out)
 {
-    if (r->p >= r->end || *r->p != '"') return fail_at(r, "expected a string");
-    r->p++;
-    /* the decoded text is never longer than the escaped text up to the
-     * closing quote (or the end, for an unterminated string) */
-    const char *close = r->p;
-    while (close < r->end && *close != '"') close += *close == '\\' && close + 1 < r->end ? 2 : 1;
-    char *s = malloc((size_t)((close < r->end ? close : r->end) - r->p) + 1);
-    if (!s) return ck_fail("json: out of memory");
-    size_t n = 0;
-    while (1) {
-        if (r->p >= r->end) {
-            free(s);
-            return fail_at(r, "unterminated string");
-        }
-        unsigned char c = (unsigned char)*r->p++;
-        if (c == '"') break;
-        if (c < 0x20) {
-            free(s);
-            return fail_at(r, "control character in a string");
-        }
-        if (c != '\\') {
-            s[n++] = (char)c;
-            continue;
-        }
-        unsigned cp;
-        if (escape(r, &cp)) {
-            free(s);
-            return fail_at(r, "bad escape in a string");
-        }
-        unsigned char u[4];
-        int len = utf8(cp, u);
-        memcpy(s + n, u, (size_t)len);
-        n += (size_t)len;
-    }
-    s[n] = 0;
-    *out = s;
-    return 0;
+    const char *why = ck_json_lex_string(r, out);
+    return why ? fail_at(r, why) : 0;
 }
 
-static int digits(reader *r)
-{
-    const char *first = r->p;
-    while (r->p < r->end && *r->p >= '0' && *r->p <= '9') r->p++;
-    return r->p > first ? 0 : -1;
-}
-
-/* JSON's grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
 static int parse_number(reader *r, double *out)
 {
-    const char *first = r->p;
-    if (r->p < r->end && *r->p == '-') r->p++;
-    if (r->p < r->end && *r->p == '0')
-        r->p++;
-    else if (digits(r))
-        return fail_at(r, "bad number");
-    if (r->p < r->end && *r->p == '.') {
-        r->p++;
-        if (digits(r)) return fail_at(r, "bad number");
-    }
-    if (r->p < r->end && (*r->p == 'e' || *r->p == 'E')) {
-        r->p++;
-        if (r->p < r->end && (*r->p == '+' || *r->p == '-')) r->p++;
-        if (digits(r)) return fail_at(r, "bad number");
-    }
+    const char *first = r->p, *why = ck_json_lex_number(r);
+    if (why) return fail_at(r, why);
     size_t len = (size_t)(r->p - first);
     if (len >= MAX_NUMBER_TEXT) return fail_at(r, "number too long");
     char text[MAX_NUMBER_TEXT];
@@ -205,12 +70,6 @@ static int parse_member_key(reader *r, ck_json *v)
     char *key = NULL;
     skip_ws(r);
     if (parse_string(r, &key)) return -1;
-    for (int i = 0; i < v->n; i++)
-        if (!strcmp(v->keys[i], key)) {
-            ck_fail("json: key '%.64s' appears twice in an object at byte %ld", key, at(r));
-            free(key);
-            return -1;
-        }
     v->keys[v->n] = key;
     skip_ws(r);
     if (r->p >= r->end || *r->p != ':') {
@@ -219,6 +78,25 @@ static int parse_member_key(reader *r, ck_json *v)
     }
     r->p++;
     return 0;
+}
+
+static int by_key(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* No key twice in object v (ending at r->p): sorted, then neighbours
+ * compared, so a hostile object of a million keys costs n log n, not n^2. */
+static int check_unique_keys(const reader *r, const ck_json *v)
+{
+    if (v->n < 2) return 0;
+    char **sorted = malloc(sizeof *sorted * (size_t)v->n);
+    if (!sorted) return ck_fail("json: out of memory");
+    memcpy(sorted, v->keys, sizeof *sorted * (size_t)v->n);
+    qsort(sorted, (size_t)v->n, sizeof *sorted, by_key);
+    int rc = 0;
+    for (int i = 1; i < v->n && !rc; i++)
+        if (!strcmp(sorted[i - 1], sorted[i]))
+            rc = ck_fail("json: key '%.64s' appears twice in the object ending at byte %ld", sorted[i], at(r));
+    free(sorted);
+    return rc;
 }
 
 /* An array or object, r->p at its opening bracket. */
@@ -252,18 +130,10 @@ static int parse_container(reader *r, ck_json *v, int depth)
         }
         if (*r->p == close) {
             r->p++;
-            return 0;
+            return is_object ? check_unique_keys(r, v) : 0;
         }
         return fail_at(r, is_object ? "expected ',' or '}'" : "expected ',' or ']'");
     }
-}
-
-static int literal(reader *r, const char *word)
-{
-    size_t n = strlen(word);
-    if ((size_t)(r->end - r->p) < n || memcmp(r->p, word, n)) return -1;
-    r->p += n;
-    return 0;
 }
 
 static int parse_value(reader *r, ck_json *v, int depth)
@@ -280,12 +150,12 @@ static int parse_value(reader *r, ck_json *v, int depth)
         v->type = CK_JSON_NUMBER;
         return parse_number(r, &v->number);
     }
-    if (!literal(r, "true") || !literal(r, "false")) {
+    if (ck_json_lex_literal(r, "true") || ck_json_lex_literal(r, "false")) {
         v->type = CK_JSON_BOOL;
         v->boolean = c == 't';
         return 0;
     }
-    if (!literal(r, "null")) {
+    if (ck_json_lex_literal(r, "null")) {
         v->type = CK_JSON_NULL;
         return 0;
     }

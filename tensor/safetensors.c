@@ -1,28 +1,25 @@
 /* safetensors.c - a bounds-checked safetensors parser (reading a file:
  * safetensors_load.c; the writer: safetensors_write.c).
  *
- * The JSON header is parsed by a small recursive-descent parser over a
- * (pointer, end) pair: every read checks `p < end` first, nesting depth is
- * limited, numbers are unsigned integers with overflow checks. */
+ * The JSON header is streamed, never built into a tree (a hostile 100 MB
+ * header costs no memory beyond the tensors it names), by recursive descent
+ * over json_lex.c's bounds-checked lexer: nesting depth is limited, and
+ * shapes and offsets are unsigned integers with overflow checks. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ck_safetensors.h"
+#include "json_lex.h"
 #include "safetensors_internal.h"
 
 enum { MAX_DEPTH = 32 };
 
-typedef struct json {
-    const char *p, *end;
-} json;
+typedef ck_json_lex json;
 
-static void skip_ws(json *j)
-{
-    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')) j->p++;
-}
+static void skip_ws(json *j) { ck_json_lex_ws(j); }
 
-static long pos(const json *j, const char *start) { return (long)(j->p - start); }
+static long pos(const json *j) { return (long)(j->p - j->start); }
 
 static int expect(json *j, char c)
 {
@@ -32,112 +29,11 @@ static int expect(json *j, char c)
     return 0;
 }
 
-static int hex4(const char *p, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
-            return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-/* A JSON string into a fresh heap C string (out may be NULL: skip). Rejects
- * control characters, bad escapes, lone surrogates and embedded NUL. */
+/* A JSON string into a fresh heap C string (out NULL: skipped). */
 static int parse_string(json *j, char **out)
 {
     skip_ws(j);
-    if (j->p >= j->end || *j->p != '"') return -1;
-    j->p++;
-    /* the raw text up to the closing quote: the decoded text is never
-     * longer (sizing by the rest of the header instead made a header of
-     * many names cost its size times their number) */
-    const char *q = j->p;
-    while (q < j->end && *q != '"') q += *q == '\\' && q + 1 < j->end ? 2 : 1;
-    size_t cap = (size_t)(q - j->p) + 1;
-    char *s = out ? malloc(cap) : NULL;
-    if (out && !s) return -1;
-    size_t n = 0;
-    while (1) {
-        if (j->p >= j->end) goto bad;
-        unsigned char c = (unsigned char)*j->p++;
-        if (c == '"') break;
-        if (c < 0x20) goto bad;
-        if (c != '\\') {
-            if (s) s[n] = (char)c;
-            n++;
-            continue;
-        }
-        if (j->p >= j->end) goto bad;
-        char e = *j->p++;
-        unsigned cp;
-        switch (e) {
-        case '"': cp = '"'; break;
-        case '\\': cp = '\\'; break;
-        case '/': cp = '/'; break;
-        case 'b': cp = '\b'; break;
-        case 'f': cp = '\f'; break;
-        case 'n': cp = '\n'; break;
-        case 'r': cp = '\r'; break;
-        case 't': cp = '\t'; break;
-        case 'u':
-            if (j->end - j->p < 4 || hex4(j->p, &cp)) goto bad;
-            j->p += 4;
-            if (cp >= 0xDC00 && cp <= 0xDFFF) goto bad;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                unsigned lo;
-                if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u' || hex4(j->p + 2, &lo) || lo < 0xDC00 ||
-                    lo > 0xDFFF)
-                    goto bad;
-                j->p += 6;
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            }
-            break;
-        default: goto bad;
-        }
-        if (cp == 0) goto bad;
-        /* UTF-8 encoding: at most 4 bytes, never longer than the 6-12 byte escape */
-        unsigned char u[4];
-        int len;
-        if (cp < 0x80) {
-            u[0] = (unsigned char)cp;
-            len = 1;
-        } else if (cp < 0x800) {
-            u[0] = (unsigned char)(0xC0 | (cp >> 6));
-            u[1] = (unsigned char)(0x80 | (cp & 0x3F));
-            len = 2;
-        } else if (cp < 0x10000) {
-            u[0] = (unsigned char)(0xE0 | (cp >> 12));
-            u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-            u[2] = (unsigned char)(0x80 | (cp & 0x3F));
-            len = 3;
-        } else {
-            u[0] = (unsigned char)(0xF0 | (cp >> 18));
-            u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-            u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-            u[3] = (unsigned char)(0x80 | (cp & 0x3F));
-            len = 4;
-        }
-        if (s) memcpy(s + n, u, (size_t)len);
-        n += (size_t)len;
-    }
-    if (s) {
-        s[n] = 0;
-        *out = s;
-    }
-    return 0;
-bad:
-    free(s);
-    return -1;
+    return ck_json_lex_string(j, out) ? -1 : 0;
 }
 
 /* An unsigned integer without sign, fraction or exponent. */
@@ -191,18 +87,8 @@ static int skip_value(json *j, int depth)
             return -1;
         }
     }
-    const char *lits[] = {"true", "false", "null"};
-    for (int i = 0; i < 3; i++) {
-        size_t n = strlen(lits[i]);
-        if ((size_t)(j->end - j->p) >= n && !memcmp(j->p, lits[i], n)) {
-            j->p += n;
-            return 0;
-        }
-    }
-    if (c == '-') j->p++;
-    uint64_t ignored;
-    if (parse_uint(j, &ignored)) return -1;
-    return 0;
+    if (ck_json_lex_literal(j, "true") || ck_json_lex_literal(j, "false") || ck_json_lex_literal(j, "null")) return 0;
+    return ck_json_lex_number(j) ? -1 : 0;
 }
 
 /* [a, b, ...] of unsigned ints, at most max_n. */
@@ -257,11 +143,10 @@ int ck_safetensors_find(const ck_safetensors *st, const char *name)
 }
 
 /* One tensor's description: {"dtype": ..., "shape": [...], "data_offsets": [b, e]} */
-static int parse_entry(json *j, ck_st_entry *e, const char *start)
+static int parse_entry(json *j, ck_st_entry *e)
 {
     int have_dtype = 0, have_shape = 0, have_offsets = 0;
-    if (expect(j, '{'))
-        return ck_fail("safetensors: tensor '%s': expected an object at byte %ld", e->name, pos(j, start));
+    if (expect(j, '{')) return ck_fail("safetensors: tensor '%s': expected an object at byte %ld", e->name, pos(j));
     skip_ws(j);
     if (j->p < j->end && *j->p == '}')
         j->p++;
@@ -270,7 +155,7 @@ static int parse_entry(json *j, ck_st_entry *e, const char *start)
             char *key = NULL;
             if (parse_string(j, &key) || expect(j, ':')) {
                 free(key);
-                return ck_fail("safetensors: tensor '%s': bad field at byte %ld", e->name, pos(j, start));
+                return ck_fail("safetensors: tensor '%s': bad field at byte %ld", e->name, pos(j));
             }
             int rc = 0;
             if (!strcmp(key, "dtype")) {
@@ -325,7 +210,7 @@ static int parse_entry(json *j, ck_st_entry *e, const char *start)
                 j->p++;
                 break;
             }
-            return ck_fail("safetensors: tensor '%s': expected ',' or '}' at byte %ld", e->name, pos(j, start));
+            return ck_fail("safetensors: tensor '%s': expected ',' or '}' at byte %ld", e->name, pos(j));
         }
     if (!have_dtype || !have_shape || !have_offsets)
         return ck_fail("safetensors: tensor '%s': needs dtype, shape and data_offsets", e->name);
@@ -451,7 +336,7 @@ static int check_unique_names(const ck_safetensors *st)
 
 int ck_st_parse_header(ck_safetensors *st, const char *h, size_t n)
 {
-    json j = {h, h + n};
+    json j = {h, h, h + n};
     if (expect(&j, '{')) return ck_fail("safetensors: header does not start with '{'");
     int cap = 0;
     skip_ws(&j);
@@ -462,7 +347,7 @@ int ck_st_parse_header(ck_safetensors *st, const char *h, size_t n)
             char *name = NULL;
             if (parse_string(&j, &name) || expect(&j, ':')) {
                 free(name);
-                return ck_fail("safetensors: bad tensor name at byte %ld of the header", pos(&j, h));
+                return ck_fail("safetensors: bad tensor name at byte %ld of the header", pos(&j));
             }
             if (!strcmp(name, "__metadata__")) {
                 free(name);
@@ -483,7 +368,7 @@ int ck_st_parse_header(ck_safetensors *st, const char *h, size_t n)
                 ck_st_entry *e = &st->entries[st->n++];
                 memset(e, 0, sizeof *e);
                 e->name = name;
-                if (parse_entry(&j, e, h)) return -1;
+                if (parse_entry(&j, e)) return -1;
             }
             skip_ws(&j);
             if (j.p >= j.end) return ck_fail("safetensors: header ends before its closing '}'");
@@ -495,7 +380,7 @@ int ck_st_parse_header(ck_safetensors *st, const char *h, size_t n)
                 j.p++;
                 break;
             }
-            return ck_fail("safetensors: expected ',' or '}' at byte %ld of the header", pos(&j, h));
+            return ck_fail("safetensors: expected ',' or '}' at byte %ld of the header", pos(&j));
         }
     skip_ws(&j);
     if (j.p != j.end) return ck_fail("safetensors: unexpected bytes after the header's closing '}'");

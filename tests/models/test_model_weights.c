@@ -182,6 +182,17 @@ Test(weights, parser_accepts_valid_and_rejects_hostile_headers)
     cr_assert_eq(got[1], -2.0f);
     ck_safetensors_free(st);
 
+    /* __metadata__ values that are not strings are skipped, whatever JSON they are */
+    st = parse_text("{\"__metadata__\":{\"n\":-1.5e3,\"b\":true,\"z\":null,\"o\":{\"x\":[0.25,\"s\"]},"
+                    "\"k\":\"v\"},\"t\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
+                    vals, 8);
+    cr_assert_not_null(st, "%s", ck_error());
+    cr_expect_eq(st->n_meta, 1);
+    cr_expect_str_eq(ck_safetensors_meta(st, "k"), "v");
+    cr_expect_null(ck_safetensors_meta(st, "n"));
+    ck_safetensors_free(st);
+    expect_reject("{\"__metadata__\":{\"n\":1.},\"t\":{}}", 0, "bad value for key 'n'");
+
     expect_reject("[]", 0, "does not start with '{'");
     expect_reject("{\"t\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}", 8, "header ends");
     expect_reject("{\"t\":{\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[0,8]}}", 8, "dtype F64 is not supported");

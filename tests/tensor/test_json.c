@@ -95,6 +95,31 @@ Test(json, unicode_escapes_decode_to_utf8)
     ck_json_free(v);
 }
 
+/* The duplicate check sorts the keys: a repeat far apart in a large object
+ * is found, and distinct keys that share long prefixes are not confused. */
+Test(json, a_repeated_key_among_many_is_found)
+{
+    enum { N_KEYS = 5000 };
+    char *text = malloc((size_t)N_KEYS * 24 + 32);
+    cr_assert_not_null(text);
+    size_t n = 0;
+    text[n++] = '{';
+    for (int i = 0; i < N_KEYS; i++) n += (size_t)sprintf(text + n, "%s\"key_%05d\":%d", i ? "," : "", i, i);
+    text[n++] = '}';
+    ck_json *v = ck_json_parse(text, n);
+    cr_assert_not_null(v, "%s", ck_error());
+    cr_expect_eq(v->n, N_KEYS);
+    cr_expect_eq(ck_json_get(v, "key_04999")->number, 4999.0);
+    ck_json_free(v);
+
+    n -= 1; /* drop the '}' and repeat the first key at the end */
+    n += (size_t)sprintf(text + n, ",\"key_00000\":0}");
+    ck_error_clear();
+    cr_expect_null(ck_json_parse(text, n));
+    cr_expect(ck_error() && strstr(ck_error(), "key 'key_00000' appears twice"), "%s", ck_error());
+    free(text);
+}
+
 Test(json, hostile_text_is_refused_with_a_position)
 {
     static const struct {
