@@ -130,4 +130,22 @@ int ck_mse_shape(ck_node *n);
 int ck_mse_forward(ck_tape *t, ck_node *n);
 void ck_mse_backward(ck_node *n);
 
+/* ops_onnx.c: the rows' onnx column, the op as ONNX nodes (ck_onnx_fn) */
+int ck_add_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_sub_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_mul_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_scale_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_square_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_relu_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_sigmoid_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_tanh_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_matmul_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_sum_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_mean_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_mask_nonzero_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_masked_mean_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_reshape_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_concat_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_gather_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+
 #endif
