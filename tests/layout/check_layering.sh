@@ -14,7 +14,7 @@ set -u
 root=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-tar -C "$root" --exclude='./build*' --exclude=./.git -cf - . | tar -C "$work" -xf -
+tar -C "$root" --exclude='./build*' --exclude=./.git --exclude=./tests/onnx/node_modules -cf - . | tar -C "$work" -xf -
 cd "$work" || exit 1
 meson setup b -Dtests=disabled -Dopenmp=disabled >setup.log 2>&1 || { cat setup.log; exit 1; }
 
