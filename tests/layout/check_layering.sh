@@ -2,7 +2,7 @@
 # The build enforces the layering (meson.build): each folder's library sees
 # only its own headers and those of the folders below it,
 #
-#     tensor <- autograd <- layers <- models        tensor <- data
+#     tensor <- autograd <- layers <- models <- onnx        tensor <- data
 #
 # This test proves it for every boundary: in a scratch copy of the source
 # tree, it adds one upward #include to a file of a folder and checks that
@@ -51,6 +51,8 @@ probe layers   core.c    ck_model.h     fail
 probe layers   core.c    ck_fm.h        fail
 probe layers   core.c    ck_movielens.h fail
 probe models   model.c   ck_movielens.h fail
+probe models   model.c   ck_onnx.h      fail
+probe autograd tape.c    ck_onnx.h      fail
 probe data     text.c    ck_autograd.h  fail
 probe data     text.c    ck_layers.h    fail
 probe data     text.c    ck_model.h     fail

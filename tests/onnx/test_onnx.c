@@ -327,3 +327,21 @@ Test(onnx, bad_paths_and_arguments_are_refused)
     cr_assert(strstr(ck_error(), "opset 12 is not in [13, 17]"), "%s", ck_error());
     cr_assert_neq(access(path, F_OK), 0, "nothing written");
 }
+
+/* Every built-in op can be exported, but the losses: an export traces
+ * predictions, never a loss. A new op needs its translation (one function
+ * in autograd/ops_onnx.c and the row's last entry) or, if it is a loss, a
+ * place in this list. */
+Test(onnx, every_built_in_op_but_the_losses_has_a_translation)
+{
+    static const char *const losses[] = {"mse"};
+    for (int id = 0; id < CK_OP_COUNT; id++) {
+        int is_loss = 0;
+        for (size_t k = 0; k < sizeof losses / sizeof losses[0]; k++) is_loss |= !strcmp(ck_ops[id].name, losses[k]);
+        if (is_loss)
+            cr_expect_null(ck_ops[id].onnx, "op '%s' is a loss: it is never exported", ck_ops[id].name);
+        else
+            cr_expect_not_null(ck_ops[id].onnx, "op '%s' has no ONNX translation (autograd/ops_onnx.c)",
+                               ck_ops[id].name);
+    }
+}
