@@ -338,26 +338,31 @@ ck_model *ck_Model(ck_session *s, ck_sym *const *inputs, int n_in, ck_sym *const
     return m;
 }
 
+int ck_model_run_step(ck_model *m, ck_tape *t, int i, int training)
+{
+    ck_call_ctx ctx = {t, training, &m->rng};
+    const ck_step *st = &m->steps[i];
+    for (int k = 0; k < st->n_in; k++) {
+        m->call_in[k] = m->values[st->in_slots[k]];
+        m->call_masks[k] = m->masks[st->in_slots[k]];
+    }
+    ck_node *mask = NULL;
+    ck_node *out = ck_layer_run(st->layer, &ctx, m->call_in, m->call_masks, st->n_in, &mask);
+    if (!out) {
+        ck_error_prefix("layer '%s' (%s): ", st->layer->name, st->layer->cls->type);
+        return -1;
+    }
+    m->values[st->out_slot] = out;
+    m->masks[st->out_slot] = mask;
+    return 0;
+}
+
 /* Run the model's calls in order on the values bound to its input slots,
  * recording on tape t. */
 static int run_calls(ck_model *m, ck_tape *t, int training)
 {
-    ck_call_ctx ctx = {t, training, &m->rng};
-    for (int i = 0; i < m->n_steps; i++) {
-        const ck_step *st = &m->steps[i];
-        for (int k = 0; k < st->n_in; k++) {
-            m->call_in[k] = m->values[st->in_slots[k]];
-            m->call_masks[k] = m->masks[st->in_slots[k]];
-        }
-        ck_node *mask = NULL;
-        ck_node *out = ck_layer_run(st->layer, &ctx, m->call_in, m->call_masks, st->n_in, &mask);
-        if (!out) {
-            ck_error_prefix("layer '%s' (%s): ", st->layer->name, st->layer->cls->type);
-            return -1;
-        }
-        m->values[st->out_slot] = out;
-        m->masks[st->out_slot] = mask;
-    }
+    for (int i = 0; i < m->n_steps; i++)
+        if (ck_model_run_step(m, t, i, training)) return -1;
     return 0;
 }
 

@@ -1,0 +1,307 @@
+/* onnx_cases - the models tests/onnx verifies: builds one (by name),
+ * trains it briefly where it has data, exports it with ck_export_onnx and
+ * writes what the checks need into DIR:
+ *     CASE.onnx                      the export
+ *     CASE.json                      inputs and outputs: names, dtypes, shapes, files
+ *     CASE.in<i>.bin, CASE.out<k>.bin   N_ROWS rows of inputs, and ck_predict's
+ *                                    outputs on them (raw little-endian)
+ * check_model.py then runs onnx.checker.check_model(full_check=True) on the
+ * file and compare.js runs it in ONNX Runtime and compares with ck_predict.
+ *
+ * usage: onnx_cases DIR CASE      (onnx_cases --list: the cases) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ck_fm.h"
+#include "ck_movielens.h"
+#include "ck_onnx.h"
+
+enum { N_ROWS = 1000, PREDICT_BATCH = 256, SEED = 7 };
+/* A small synthetic MovieLens, trained one epoch, so the weights are not
+ * their initial values. */
+enum { ML_USERS = 300, ML_MOVIES = 200, ML_RATINGS = 20000, FM_K = 8, FIT_BATCH = 256 };
+static const float FIT_LR = 0.01f;
+/* Rows whose genres are all padding: the masked mean's count-0 branch. */
+enum { EMPTY_GENRE_ROWS = 10 };
+
+/* What a case hands back: the model(s) and the rows to predict on. */
+typedef struct built {
+    ck_model *model;         /* exported */
+    ck_model *per_output[4]; /* one Model per output, for ck_predict */
+    int n_out;
+    ck_tensor x[CK_ML_N_INPUTS];         /* N_ROWS rows of each input (owned) */
+    const char *x_names[CK_ML_N_INPUTS]; /* the inputs' names (their Input layers') */
+    int n_x;
+} built;
+
+static int fail_case(const char *what)
+{
+    fprintf(stderr, "onnx_cases: %s: %s\n", what, ck_error() ? ck_error() : "failed");
+    return -1;
+}
+
+/* ---- the FM and DeepFM, on synthetic MovieLens ---- */
+
+static int movielens_case(ck_session *s, built *b, int deep, ck_genre_pool pool)
+{
+    ck_movielens d = {0};
+    ck_movielens_batch train = {0}, val = {0};
+    int rc = ck_movielens_synthetic(SEED, ML_USERS, ML_MOVIES, ML_RATINGS, &d);
+    if (!rc) rc = ck_movielens_split_rows(&d, 0.2, SEED, &train, &val);
+    ck_fm_config c = {d.n_uid, d.n_mid, d.n_genre, FM_K, pool};
+    ck_fm fm;
+    if (!rc) {
+        if (deep)
+            b->model = ck_deepfm_model(s, &c, NULL);
+        else
+            b->model = ck_fm_model(s, &c, &fm) ? NULL : fm.fm_model;
+        rc = b->model ? ck_compile(b->model, "mse", ck_Adam(FIT_LR), NULL, 0) : -1;
+    }
+    ck_history *h = NULL;
+    if (!rc)
+        h = ck_fit(b->model, train.x, CK_ML_N_INPUTS, &train.y, &(ck_fit_args){.epochs = 1, .batch_size = FIT_BATCH});
+    if (!h) rc = -1;
+    ck_history_free(h);
+    for (int i = 0; !rc && i < CK_ML_N_INPUTS; i++) { /* the first N_ROWS validation rows */
+        ck_shape sh = val.x[i].shape;
+        sh.d[0] = N_ROWS;
+        ck_tensor *t = ck_tensor_new(val.x[i].dtype, sh);
+        if (!t) {
+            rc = -1;
+            break;
+        }
+        memcpy(t->data, val.x[i].data, (size_t)t->size * 4);
+        b->x[i] = *t;
+        free(t);
+    }
+    if (!rc)
+        for (int64_t k = 0; k < EMPTY_GENRE_ROWS * b->x[CK_ML_GENRE].shape.d[1]; k++) b->x[CK_ML_GENRE].i[k] = 0;
+    static const char *const fm_inputs[CK_ML_N_INPUTS] = {"input_fea3", "input_uid", "input_mid", "input_genre"};
+    for (int i = 0; i < CK_ML_N_INPUTS; i++) b->x_names[i] = fm_inputs[i];
+    b->n_x = CK_ML_N_INPUTS;
+    b->n_out = 1;
+    b->per_output[0] = b->model;
+    ck_movielens_batch_free(&train);
+    ck_movielens_batch_free(&val);
+    ck_movielens_free(&d);
+    return rc;
+}
+
+static int fm_masked(ck_session *s, built *b) { return movielens_case(s, b, 0, CK_GENRE_POOL_MASKED); }
+static int fm_notebook(ck_session *s, built *b) { return movielens_case(s, b, 0, CK_GENRE_POOL_NOTEBOOK); }
+static int deepfm(ck_session *s, built *b) { return movielens_case(s, b, 1, CK_GENRE_POOL_MASKED); }
+
+/* ---- generic models on random inputs ---- */
+
+static ck_tensor random_input(ck_shape per_row, ck_dtype dt, int id_limit, ck_rng *rng)
+{
+    ck_shape s = {per_row.ndim + 1, {N_ROWS}};
+    for (int d = 0; d < per_row.ndim; d++) s.d[d + 1] = per_row.d[d];
+    ck_tensor *t = ck_tensor_new(dt, s);
+    ck_tensor out = {0};
+    if (!t) return out;
+    for (int64_t k = 0; k < t->size; k++) {
+        float u = ck_rng_uniform(rng);
+        if (dt == CK_F32)
+            t->f[k] = 4.0f * u - 2.0f;
+        else
+            t->i[k] = (int32_t)(u * (float)id_limit) % id_limit; /* 0 (padding) included */
+    }
+    out = *t;
+    free(t);
+    return out;
+}
+
+/* Dense, Dropout (identity at inference), Activation, every activation. */
+static int mlp(ck_session *s, built *b)
+{
+    ck_sym *x = ck_Input(s, ck_shape_of(1, 6), CK_F32, "features");
+    ck_sym *h = ck_call1(ck_Dense(s, 16, "relu", NULL), x);
+    h = ck_call1(ck_Dropout(s, 0.3f, NULL), h);
+    h = ck_call1(ck_Dense(s, 8, "tanh", NULL), h);
+    h = ck_call1(ck_Activation(s, "sigmoid", NULL), h);
+    ck_sym *y = ck_call1(ck_Dense(s, 1, NULL, "prediction"), h);
+    b->model = ck_Model(s, &x, 1, &y, 1, "mlp");
+    b->per_output[0] = b->model;
+    b->n_out = 1;
+    b->n_x = 1;
+    b->x_names[0] = "features";
+    b->x[0] = random_input(ck_shape_of(1, 6), CK_F32, 0, ck_session_rng(s));
+    return b->model && b->x[0].data ? 0 : -1;
+}
+
+/* A user op with its own translation: x^3, inference only (no backward). */
+static int cube_shape(ck_node *n)
+{
+    n->value.dtype = CK_F32;
+    n->value.shape = n->in[0]->value.shape;
+    return 0;
+}
+static int cube_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    for (int64_t k = 0; k < n->value.size; k++)
+        n->value.f[k] = n->in[0]->value.f[k] * n->in[0]->value.f[k] * n->in[0]->value.f[k];
+    return 0;
+}
+static int cube_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out)
+{
+    (void)n;
+    const char *square = e->value(e, "square");
+    if (!square || ck_onnx_node(e, "Mul", (const char *[]){in[0], in[0]}, 2, square, NULL, 0) < 0) return -1;
+    return ck_onnx_node(e, "Mul", (const char *[]){square, in[0]}, 2, out, NULL, 0);
+}
+static const ck_op cube_op = {"cube", cube_shape, cube_forward, NULL, 0, cube_onnx};
+
+/* (B, 14) -> (B, 2, 7) -> every built-in op not met elsewhere, and the user op */
+static ck_node *mixer(ck_tape *t, ck_node *const *in, int n, void *user)
+{
+    (void)n;
+    (void)user;
+    ck_node *x = in[0];                                        /* (B, 2, 7) */
+    ck_node *centred = ck_sub(t, x, ck_mean(t, x, 2, 1));      /* (B, 2, 7) - (B, 2, 1) */
+    ck_node *spread = ck_sum(t, ck_square(t, centred), -1, 0); /* (B, 2) */
+    ck_node *cubed = ck_apply(t, &cube_op, (ck_node *[]){ck_scale(t, spread, 0.1f)}, 1, NULL);
+    ck_node *flat = ck_reshape(t, x, ck_shape_of(2, x ? x->value.shape.d[0] : 0, -1)); /* (B, 14) */
+    ck_node *first = ck_mean(t, flat, 1, 1);                                           /* (B, 1) */
+    return ck_concat(t, (ck_node *[]){ck_mul(t, cubed, first), flat}, 2, 1);           /* (B, 16) */
+}
+
+/* Two outputs; masked pooling of a Dense over embeddings (MatMul on rank
+ * 3); Concatenate, Reshape, Multiply, Add, Subtract; a Lambda of ops. */
+static int two_outputs(ck_session *s, built *b)
+{
+    ck_sym *x = ck_Input(s, ck_shape_of(1, 5), CK_F32, "dense_in");
+    ck_sym *ids = ck_Input(s, ck_shape_of(1, 4), CK_I32, "ids_in");
+    ck_sym *emb = ck_call1(ck_Embedding(s, 30, 6, 1, "tokens"), ids);              /* (None, 4, 6), mask */
+    ck_sym *proj = ck_call1(ck_Dense(s, 7, "tanh", "token_proj"), emb);            /* (None, 4, 7) */
+    ck_sym *pooled = ck_call1(ck_MeanPool(s, 1, 0, CK_POOL_MASKED, "pool"), proj); /* (None, 7) */
+    ck_sym *h = ck_call1(ck_Dense(s, 7, "relu", "hidden"), x);                     /* (None, 7) */
+    ck_sym *pair[2] = {h, pooled};
+    ck_sym *joined = ck_call(ck_Concatenate(s, -1, "joined"), pair, 2); /* (None, 14) */
+    ck_sym *grid = ck_call1(ck_Reshape(s, ck_shape_of(2, 2, 7), "grid"), joined);
+    ck_sym *mixed = ck_call1(ck_Lambda(s, mixer, NULL, "mixer"), grid); /* (None, 16) */
+    ck_sym *score = ck_call1(ck_Dense(s, 1, "sigmoid", "score"), mixed);
+    ck_sym *gate = ck_call1(ck_Dense(s, 1, NULL, "gate"), h);
+    ck_sym *scaled_pair[2] = {pooled, gate};
+    ck_sym *scaled = ck_call(ck_Multiply(s, "scaled"), scaled_pair, 2); /* (None, 7) * (None, 1) */
+    ck_sym *diff_pair[2] = {scaled, h};
+    ck_sym *diff = ck_call(ck_Subtract(s, "diff"), diff_pair, 2);
+    ck_sym *sum_pair[2] = {diff, pooled};
+    ck_sym *aux = ck_call1(ck_Dense(s, 3, NULL, "aux"), ck_call(ck_Add(s, "sum"), sum_pair, 2));
+    ck_sym *inputs[2] = {x, ids}, *outputs[2] = {score, aux};
+    b->model = ck_Model(s, inputs, 2, outputs, 2, "two_outputs");
+    b->per_output[0] = ck_Model(s, inputs, 2, &score, 1, "score_only");
+    b->per_output[1] = ck_Model(s, inputs, 2, &aux, 1, "aux_only");
+    b->n_out = 2;
+    b->n_x = 2;
+    b->x_names[0] = "dense_in";
+    b->x_names[1] = "ids_in";
+    b->x[0] = random_input(ck_shape_of(1, 5), CK_F32, 0, ck_session_rng(s));
+    b->x[1] = random_input(ck_shape_of(1, 4), CK_I32, 30, ck_session_rng(s));
+    for (int k = 0; b->x[1].data && k < 4; k++) b->x[1].i[k] = 0; /* row 0: all padding */
+    return b->model && b->per_output[0] && b->per_output[1] && b->x[0].data && b->x[1].data ? 0 : -1;
+}
+
+/* The cases: name -> builder. Models from branches not merged yet get a
+ * row here when they land (see tests/onnx/meson.build):
+ *   - "digits": the digits classifier (softmax output, losses branch);
+ *   - "norm_two_outputs": BatchNormalization, LayerNormalization and two
+ *     outputs (layers branch). */
+static const struct {
+    const char *name;
+    int (*build)(ck_session *s, built *b);
+} cases[] = {
+    {"fm_masked", fm_masked},     {"fm_notebook", fm_notebook}, {"deepfm", deepfm}, {"mlp", mlp},
+    {"two_outputs", two_outputs},
+};
+enum { N_CASES = sizeof cases / sizeof cases[0] };
+
+/* ---- writing ---- */
+
+static int write_bin(const char *dir, const char *name, const ck_tensor *t)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    int ok = f && fwrite(t->data, 4, (size_t)t->size, f) == (size_t)t->size;
+    if (f && fclose(f) != 0) ok = 0;
+    if (!ok) fprintf(stderr, "onnx_cases: cannot write %s\n", path);
+    return ok ? 0 : -1;
+}
+
+static void json_shape(FILE *f, ck_shape s)
+{
+    fprintf(f, "[");
+    for (int d = 0; d < s.ndim; d++) fprintf(f, "%s%d", d ? ", " : "", s.d[d]);
+    fprintf(f, "]");
+}
+
+static int write_case(const char *dir, const char *name, built *b)
+{
+    char path[4096], file[512];
+    snprintf(path, sizeof path, "%s/%s.json", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f) return fail_case("cannot write the manifest");
+    fprintf(f, "{\"model\": \"%s.onnx\", \"rows\": %d, \"inputs\": [", name, N_ROWS);
+    int rc = 0;
+    for (int i = 0; i < b->n_x && !rc; i++) {
+        snprintf(file, sizeof file, "%s.in%d.bin", name, i);
+        fprintf(f, "%s{\"name\": \"%s\", \"dtype\": \"%s\", \"shape\": ", i ? ", " : "", b->x_names[i],
+                b->x[i].dtype == CK_F32 ? "float32" : "int32");
+        json_shape(f, b->x[i].shape);
+        fprintf(f, ", \"file\": \"%s\"}", file);
+        rc = write_bin(dir, file, &b->x[i]);
+    }
+    fprintf(f, "], \"outputs\": [");
+    for (int k = 0; k < b->n_out && !rc; k++) {
+        ck_tensor *pred = ck_predict(b->per_output[k], b->x, b->n_x, PREDICT_BATCH);
+        if (!pred) {
+            rc = fail_case("predict");
+            break;
+        }
+        snprintf(file, sizeof file, "%s.out%d.bin", name, k);
+        ck_model *one = b->per_output[k];
+        const char *out_name = ck_layer_name(ck_model_layer(one, ck_model_n_layers(one) - 1));
+        fprintf(f, "%s{\"name\": \"%s\", \"shape\": ", k ? ", " : "", out_name);
+        json_shape(f, pred->shape);
+        fprintf(f, ", \"file\": \"%s\"}", file);
+        rc = write_bin(dir, file, pred);
+        ck_tensor_free(pred);
+    }
+    fprintf(f, "]}\n");
+    if (fclose(f) != 0) rc = -1;
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && !strcmp(argv[1], "--list")) {
+        for (int i = 0; i < N_CASES; i++) printf("%s\n", cases[i].name);
+        return 0;
+    }
+    if (argc != 3) {
+        fprintf(stderr, "usage: onnx_cases DIR CASE | onnx_cases --list\n");
+        return 2;
+    }
+    const char *dir = argv[1], *name = argv[2];
+    int which = -1;
+    for (int i = 0; i < N_CASES; i++)
+        if (!strcmp(cases[i].name, name)) which = i;
+    if (which < 0) {
+        fprintf(stderr, "onnx_cases: unknown case '%s' (--list)\n", name);
+        return 2;
+    }
+    ck_session *s = ck_session_new(SEED);
+    built b = {0};
+    int rc = s ? cases[which].build(s, &b) : -1;
+    if (rc) fail_case("building the model");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.onnx", dir, name);
+    if (!rc && ck_export_onnx(b.model, path, NULL) < 0) rc = fail_case("export");
+    if (!rc) rc = write_case(dir, name, &b);
+    for (int i = 0; i < b.n_x; i++) free(b.x[i].data);
+    ck_session_free(s);
+    return rc ? 1 : 0;
+}

@@ -1,0 +1,347 @@
+/* ck_export_onnx (onnx/): the file read back with protobuf-c (inputs with a
+ * "batch" dim, weights as initializers under our names and values, node
+ * names carrying layer names, the opset), and the refusals: an op without
+ * a translation, a constant made for one batch size, a translation that
+ * does not compute its result, bad paths and options. Predictions against
+ * ONNX Runtime are checked by verify.sh (compare.js). */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ck_fm.h"
+#include "ck_onnx.h"
+#include "onnx.pb-c.h"
+
+static ck_session *s;
+static char dir[] = "/tmp/ck_onnx_test_XXXXXX";
+static char path[512];
+
+static void setup(void)
+{
+    s = ck_session_new(5);
+    ck_error_clear();
+    cr_assert(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/model.onnx", dir);
+}
+static void teardown(void)
+{
+    ck_session_free(s);
+    ck_error_clear();
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+    strcpy(dir, "/tmp/ck_onnx_test_XXXXXX");
+}
+TestSuite(onnx, .init = setup, .fini = teardown);
+
+static Onnx__ModelProto *read_model(const char *file)
+{
+    FILE *f = fopen(file, "rb");
+    cr_assert(f, "cannot open %s", file);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = malloc((size_t)n);
+    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, (size_t)n, buf);
+    free(buf);
+    cr_assert(m, "%s does not parse as an ONNX ModelProto", file);
+    return m;
+}
+
+static const Onnx__TensorProto *initializer(const Onnx__GraphProto *g, const char *name)
+{
+    for (size_t i = 0; i < g->n_initializer; i++)
+        if (!strcmp(g->initializer[i]->name, name)) return g->initializer[i];
+    return NULL;
+}
+
+static const Onnx__NodeProto *node_named(const Onnx__GraphProto *g, const char *name)
+{
+    for (size_t i = 0; i < g->n_node; i++)
+        if (!strcmp(g->node[i]->name, name)) return g->node[i];
+    return NULL;
+}
+
+static ck_model *small_fm(ck_genre_pool pool)
+{
+    ck_fm fm;
+    ck_fm_config c = {.n_uid = 5, .n_mid = 6, .n_genre = 3, .k = 2, .genre_pool = pool};
+    cr_assert_eq(ck_fm_model(s, &c, &fm), 0, "%s", ck_error());
+    return fm.fm_model;
+}
+
+Test(onnx, available_in_this_build) { cr_assert_eq(ck_onnx_available(), 1); }
+
+Test(onnx, fm_file_has_batch_inputs_named_weights_and_layer_node_names)
+{
+    ck_model *m = small_fm(CK_GENRE_POOL_MASKED);
+    cr_assert_eq(ck_export_onnx(m, path, NULL), 0, "%s", ck_error());
+    Onnx__ModelProto *p = read_model(path);
+    cr_assert_eq(p->ir_version, 8);
+    cr_assert_eq(p->n_opset_import, 1);
+    cr_assert_str_eq(p->opset_import[0]->domain, "");
+    cr_assert_eq(p->opset_import[0]->version, CK_ONNX_DEFAULT_OPSET);
+    cr_assert_str_eq(p->producer_name, "ckeras");
+    const Onnx__GraphProto *g = p->graph;
+    cr_assert_str_eq(g->name, "fm_model");
+
+    /* inputs: the four Input layers, batch dim symbolic, then their dims */
+    const char *inputs[4] = {"input_fea3", "input_uid", "input_mid", "input_genre"};
+    const int elem[4] = {1, 6, 6, 6}, width[4] = {1, 1, 1, 3}; /* FLOAT, INT32 */
+    cr_assert_eq(g->n_input, 4);
+    for (int i = 0; i < 4; i++) {
+        const Onnx__TypeProto__Tensor *t = g->input[i]->type->tensor_type;
+        cr_assert_str_eq(g->input[i]->name, inputs[i]);
+        cr_assert_eq(t->elem_type, elem[i]);
+        cr_assert_eq(t->shape->n_dim, 2);
+        cr_assert_str_eq(t->shape->dim[0]->dim_param, "batch");
+        cr_assert_eq(t->shape->dim[1]->dim_value, width[i]);
+    }
+    cr_assert_eq(g->n_output, 1);
+    cr_assert_str_eq(g->output[0]->name, "fm_output");
+    cr_assert_str_eq(g->output[0]->type->tensor_type->shape->dim[0]->dim_param, "batch");
+
+    /* every weight is an initializer under our name, with our values */
+    for (int i = 0; i < ck_model_n_weights(m); i++) {
+        const ck_node *w = ck_model_weight(m, i);
+        const Onnx__TensorProto *t = initializer(g, w->name);
+        cr_assert(t, "no initializer named %s", w->name);
+        cr_assert_eq(t->data_type, 1);
+        cr_assert_eq((int)t->n_dims, w->value.shape.ndim);
+        for (int d = 0; d < w->value.shape.ndim; d++) cr_assert_eq(t->dims[d], w->value.shape.d[d]);
+        cr_assert_eq((int64_t)t->n_float_data, w->value.size);
+        cr_assert_eq(memcmp(t->float_data, w->value.f, sizeof(float) * (size_t)w->value.size), 0, "%s", w->name);
+    }
+    /* nodes are named after the layer that made them */
+    const Onnx__NodeProto *mm = node_named(g, "fm_output/MatMul");
+    cr_assert(mm, "no node fm_output/MatMul");
+    cr_assert_str_eq(mm->op_type, "MatMul");
+    cr_assert_str_eq(mm->input[1], "fm_output/kernel");
+    cr_assert(node_named(g, "cat_embed_2d_uid/Gather"));
+    cr_assert(node_named(g, "cat_embed_2d_genure_mean/Div"), "the masked mean's division");
+    for (size_t i = 0; i < g->n_node; i++) cr_assert(strchr(g->node[i]->name, '/'), "%s", g->node[i]->name);
+    onnx__model_proto__free_unpacked(p, NULL);
+}
+
+Test(onnx, dropout_is_not_exported_and_opset_13_takes_mean_axes_as_attribute)
+{
+    ck_sym *x = ck_Input(s, ck_shape_of(2, 3, 4), CK_F32, "x");
+    ck_sym *h = ck_call1(ck_Dropout(s, 0.5f, "drop"), x);
+    h = ck_call1(ck_MeanPool(s, 1, 0, CK_POOL_PLAIN, "pool"), h);
+    ck_sym *y = ck_call1(ck_Dense(s, 2, "relu", "out"), h);
+    ck_model *m = ck_Model(s, &x, 1, &y, 1, "pooled");
+    ck_onnx_options o = {.opset = 13, .doc_string = "a test"};
+    cr_assert_eq(ck_export_onnx(m, path, &o), 0, "%s", ck_error());
+    Onnx__ModelProto *p = read_model(path);
+    cr_assert_eq(p->ir_version, 7);
+    cr_assert_eq(p->opset_import[0]->version, 13);
+    cr_assert_str_eq(p->doc_string, "a test");
+    const Onnx__GraphProto *g = p->graph;
+    for (size_t i = 0; i < g->n_node; i++)
+        cr_assert_neq(strncmp(g->node[i]->name, "drop/", 5), 0, "%s", g->node[i]->name);
+    const Onnx__NodeProto *mean = node_named(g, "pool/ReduceMean");
+    cr_assert(mean);
+    cr_assert_eq(mean->n_input, 1, "opset 13: axes is an attribute of ReduceMean");
+    cr_assert_str_eq(mean->input[0], "x", "Dropout is the identity: the pool reads the input itself");
+    cr_assert(node_named(g, "out/Relu"));
+    onnx__model_proto__free_unpacked(p, NULL);
+}
+
+/* ---- refusals ---- */
+
+static int same_shape(ck_node *n)
+{
+    n->value.dtype = CK_F32;
+    n->value.shape = n->in[0]->value.shape;
+    return 0;
+}
+static int copy_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    memcpy(n->value.f, n->in[0]->value.f, sizeof(float) * (size_t)n->value.size);
+    return 0;
+}
+static const ck_op untranslated_op = {"my_identity", same_shape, copy_forward, NULL, 0, NULL};
+static ck_node *apply_untranslated(ck_tape *t, ck_node *const *in, int n, void *user)
+{
+    (void)n;
+    (void)user;
+    return ck_apply(t, &untranslated_op, in, 1, NULL);
+}
+
+static ck_model *lambda_model(ck_lambda_fn fn, const char *name)
+{
+    ck_sym *x = ck_Input(s, ck_shape_of(1, 3), CK_F32, "x");
+    ck_sym *y = ck_call1(ck_Lambda(s, fn, NULL, name), x);
+    y = ck_call1(ck_Dense(s, 1, NULL, "out"), y);
+    ck_model *m = ck_Model(s, &x, 1, &y, 1, "m");
+    cr_assert(m, "%s", ck_error());
+    return m;
+}
+
+static void write_file(const char *p, const char *text)
+{
+    FILE *f = fopen(p, "w");
+    cr_assert(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void assert_file_is(const char *p, const char *text)
+{
+    char buf[64] = {0};
+    FILE *f = fopen(p, "r");
+    cr_assert(f, "%s is gone", p);
+    cr_assert(fgets(buf, sizeof buf, f));
+    fclose(f);
+    cr_assert_str_eq(buf, text, "a refused export must leave the old file as it was");
+}
+
+Test(onnx, op_without_translation_is_refused_naming_op_layer_and_remedy)
+{
+    ck_model *m = lambda_model(apply_untranslated, "mine");
+    write_file(path, "old");
+    cr_assert_eq(ck_export_onnx(m, path, NULL), -1);
+    const char *e = ck_error();
+    cr_assert(strstr(e, "op 'my_identity' has no ONNX translation"), "%s", e);
+    cr_assert(strstr(e, "layer 'mine' (Lambda)"), "%s", e);
+    cr_assert(strstr(e, "onnx function"), "says how to add one: %s", e);
+    cr_assert(strstr(e, "docs/autograd.md"), "%s", e);
+    assert_file_is(path, "old");
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    cr_assert_neq(access(tmp, F_OK), 0, "no temporary file left");
+}
+
+/* a translation that adds nothing: its result is never computed */
+static int lazy_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out)
+{
+    (void)e;
+    (void)n;
+    (void)in;
+    (void)out;
+    return 0;
+}
+static const ck_op lazy_op = {"lazy", same_shape, copy_forward, NULL, 0, lazy_onnx};
+static ck_node *apply_lazy(ck_tape *t, ck_node *const *in, int n, void *user)
+{
+    (void)n;
+    (void)user;
+    return ck_apply(t, &lazy_op, in, 1, NULL);
+}
+
+Test(onnx, translation_that_does_not_compute_its_result_is_refused)
+{
+    cr_assert_eq(ck_export_onnx(lambda_model(apply_lazy, "lazy_layer"), path, NULL), -1);
+    cr_assert(strstr(ck_error(), "op 'lazy'"), "%s", ck_error());
+    cr_assert(strstr(ck_error(), "added no node computing its result"), "%s", ck_error());
+    cr_assert_neq(access(path, F_OK), 0);
+}
+
+/* a translation that reads a value the graph does not have */
+static int wrong_input_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out)
+{
+    (void)n;
+    (void)in;
+    return ck_onnx_node(e, "Identity", (const char *[]){"no_such_value"}, 1, out, NULL, 0);
+}
+static const ck_op wrong_input_op = {"wrong_input", same_shape, copy_forward, NULL, 0, wrong_input_onnx};
+static ck_node *apply_wrong_input(ck_tape *t, ck_node *const *in, int n, void *user)
+{
+    (void)n;
+    (void)user;
+    return ck_apply(t, &wrong_input_op, in, 1, NULL);
+}
+
+Test(onnx, translation_reading_an_unknown_value_is_refused)
+{
+    cr_assert_eq(ck_export_onnx(lambda_model(apply_wrong_input, "w"), path, NULL), -1);
+    cr_assert(strstr(ck_error(), "('no_such_value') is not a value of the graph"), "%s", ck_error());
+}
+
+/* a constant of the batch's size, made inside a Lambda: right for the
+ * batch it ran on only */
+static ck_node *add_batch_constant(ck_tape *t, ck_node *const *in, int n, void *user)
+{
+    (void)n;
+    (void)user;
+    float *ones = ck_tape_alloc(t, sizeof(float) * (size_t)in[0]->value.size);
+    if (!ones) return NULL;
+    for (int64_t k = 0; k < in[0]->value.size; k++) ones[k] = 1.0f;
+    ck_tensor c = ck_tensor_view(CK_F32, in[0]->value.shape, ones);
+    return ck_add(t, in[0], ck_const(t, &c));
+}
+
+Test(onnx, constant_made_for_one_batch_size_is_refused)
+{
+    cr_assert_eq(ck_export_onnx(lambda_model(add_batch_constant, "plus_ones"), path, NULL), -1);
+    cr_assert(strstr(ck_error(), "layer 'plus_ones' (Lambda): a constant of shape (2, 3)"), "%s", ck_error());
+}
+
+/* the same constant with no batch dim is fine: it becomes an initializer */
+static ck_node *add_row_constant(ck_tape *t, ck_node *const *in, int n, void *user)
+{
+    (void)n;
+    (void)user;
+    static float row[3] = {1.0f, 2.0f, 3.0f};
+    ck_tensor c = ck_tensor_view(CK_F32, ck_shape_of(1, 3), row);
+    return ck_add(t, in[0], ck_const(t, &c));
+}
+
+Test(onnx, constant_without_batch_dim_becomes_an_initializer)
+{
+    cr_assert_eq(ck_export_onnx(lambda_model(add_row_constant, "plus_row"), path, NULL), 0, "%s", ck_error());
+    Onnx__ModelProto *p = read_model(path);
+    const Onnx__TensorProto *t = initializer(p->graph, "plus_row/const");
+    cr_assert(t);
+    cr_assert_eq(t->n_float_data, 3);
+    cr_assert_float_eq(t->float_data[2], 3.0f, 0);
+    onnx__model_proto__free_unpacked(p, NULL);
+}
+
+Test(onnx, bad_paths_and_arguments_are_refused)
+{
+    ck_model *m = small_fm(CK_GENRE_POOL_NOTEBOOK);
+    char missing[600];
+    snprintf(missing, sizeof missing, "%s/no/such/dir/fm.onnx", dir);
+    cr_assert_eq(ck_export_onnx(m, missing, NULL), -1);
+    cr_assert(strstr(ck_error(), "cannot create"), "%s", ck_error());
+    cr_assert(strstr(ck_error(), "no/such/dir/fm.onnx.tmp"), "names the path: %s", ck_error());
+    ck_error_clear();
+    cr_assert_eq(ck_export_onnx(m, dir, NULL), -1, "a directory is not a file");
+    ck_error_clear();
+    cr_assert_eq(ck_export_onnx(m, "", NULL), -1);
+    cr_assert(strstr(ck_error(), "empty path"), "%s", ck_error());
+    ck_error_clear();
+    cr_assert_eq(ck_export_onnx(m, NULL, NULL), -1);
+    ck_error_clear();
+    cr_assert_eq(ck_export_onnx(NULL, path, NULL), -1);
+    cr_assert(strstr(ck_error(), "model is NULL"), "%s", ck_error());
+    ck_error_clear();
+    ck_onnx_options o = {.opset = 12};
+    cr_assert_eq(ck_export_onnx(m, path, &o), -1);
+    cr_assert(strstr(ck_error(), "opset 12 is not in [13, 17]"), "%s", ck_error());
+    cr_assert_neq(access(path, F_OK), 0, "nothing written");
+}
+
+/* Every built-in op can be exported, but the losses: an export traces
+ * predictions, never a loss. A new op needs its translation (one function
+ * in autograd/ops_onnx.c and the row's last entry) or, if it is a loss, a
+ * place in this list. */
+Test(onnx, every_built_in_op_but_the_losses_has_a_translation)
+{
+    static const char *const losses[] = {"mse"};
+    for (int id = 0; id < CK_OP_COUNT; id++) {
+        int is_loss = 0;
+        for (size_t k = 0; k < sizeof losses / sizeof losses[0]; k++) is_loss |= !strcmp(ck_ops[id].name, losses[k]);
+        if (is_loss)
+            cr_expect_null(ck_ops[id].onnx, "op '%s' is a loss: it is never exported", ck_ops[id].name);
+        else
+            cr_expect_not_null(ck_ops[id].onnx, "op '%s' has no ONNX translation (autograd/ops_onnx.c)",
+                               ck_ops[id].name);
+    }
+}
