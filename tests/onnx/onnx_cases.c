@@ -3,8 +3,9 @@
  * writes what the checks need into DIR:
  *     CASE.onnx                      the export
  *     CASE.json                      inputs and outputs: names, dtypes, shapes, files
- *     CASE.in<i>.bin, CASE.out<k>.bin   N_ROWS rows of inputs, and ck_predict's
- *                                    outputs on them (raw little-endian)
+ *     CASE.in<i>.bin, CASE.out<k>.bin   N_ROWS rows of inputs (fewer when the
+ *                                    data has fewer), and ck_predict's outputs
+ *                                    on them (raw little-endian)
  * check_model.py then runs onnx.checker.check_model(full_check=True) on the
  * file and compare.js runs it in ONNX Runtime and compares with ck_predict.
  *
@@ -13,9 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ck_csv.h"
 #include "ck_fm.h"
 #include "ck_movielens.h"
 #include "ck_onnx.h"
+#include "ck_split.h"
+#include "every_op.h"
 
 enum { N_ROWS = 1000, PREDICT_BATCH = 256, SEED = 7 };
 /* A small synthetic MovieLens, trained one epoch, so the weights are not
@@ -25,14 +29,15 @@ static const float FIT_LR = 0.01f;
 /* Rows whose genres are all padding: the masked mean's count-0 branch. */
 enum { EMPTY_GENRE_ROWS = 10 };
 
-/* What a case hands back: the model(s) and the rows to predict on. */
+/* What a case hands back: the model and the rows to predict on. */
 typedef struct built {
-    ck_model *model;         /* exported */
-    ck_model *per_output[4]; /* one Model per output, for ck_predict */
+    ck_model *model;                             /* exported */
+    const char *out_names[EVERY_OP_MAX_OUTPUTS]; /* its outputs' names (their layers') */
     int n_out;
-    ck_tensor x[CK_ML_N_INPUTS];         /* N_ROWS rows of each input (owned) */
+    ck_tensor x[CK_ML_N_INPUTS];         /* n_rows rows of each input (owned) */
     const char *x_names[CK_ML_N_INPUTS]; /* the inputs' names (their Input layers') */
     int n_x;
+    int n_rows; /* 0: N_ROWS */
 } built;
 
 static int fail_case(const char *what)
@@ -60,7 +65,8 @@ static int movielens_case(ck_session *s, built *b, int deep, ck_genre_pool pool)
     }
     ck_history *h = NULL;
     if (!rc)
-        h = ck_fit(b->model, train.x, CK_ML_N_INPUTS, &train.y, &(ck_fit_args){.epochs = 1, .batch_size = FIT_BATCH});
+        h = ck_fit(b->model, train.x, CK_ML_N_INPUTS, &train.y,
+                   CK_FIT_ARGS(.epochs = 1, .batch_size = FIT_BATCH, .verbose = 0));
     if (!h) rc = -1;
     ck_history_free(h);
     for (int i = 0; !rc && i < CK_ML_N_INPUTS; i++) { /* the first N_ROWS validation rows */
@@ -81,7 +87,7 @@ static int movielens_case(ck_session *s, built *b, int deep, ck_genre_pool pool)
     for (int i = 0; i < CK_ML_N_INPUTS; i++) b->x_names[i] = fm_inputs[i];
     b->n_x = CK_ML_N_INPUTS;
     b->n_out = 1;
-    b->per_output[0] = b->model;
+    if (b->model) b->out_names[0] = ck_layer_name(ck_model_layer(b->model, ck_model_n_layers(b->model) - 1));
     ck_movielens_batch_free(&train);
     ck_movielens_batch_free(&val);
     ck_movielens_free(&d);
@@ -123,7 +129,7 @@ static int mlp(ck_session *s, built *b)
     h = ck_call1(ck_Activation(s, "sigmoid", NULL), h);
     ck_sym *y = ck_call1(ck_Dense(s, 1, NULL, "prediction"), h);
     b->model = ck_Model(s, &x, 1, &y, 1, "mlp");
-    b->per_output[0] = b->model;
+    b->out_names[0] = "prediction";
     b->n_out = 1;
     b->n_x = 1;
     b->x_names[0] = "features";
@@ -192,8 +198,8 @@ static int two_outputs(ck_session *s, built *b)
     ck_sym *aux = ck_call1(ck_Dense(s, 3, NULL, "aux"), ck_call(ck_Add(s, "sum"), sum_pair, 2));
     ck_sym *inputs[2] = {x, ids}, *outputs[2] = {score, aux};
     b->model = ck_Model(s, inputs, 2, outputs, 2, "two_outputs");
-    b->per_output[0] = ck_Model(s, inputs, 2, &score, 1, "score_only");
-    b->per_output[1] = ck_Model(s, inputs, 2, &aux, 1, "aux_only");
+    b->out_names[0] = "score";
+    b->out_names[1] = "aux";
     b->n_out = 2;
     b->n_x = 2;
     b->x_names[0] = "dense_in";
@@ -201,20 +207,129 @@ static int two_outputs(ck_session *s, built *b)
     b->x[0] = random_input(ck_shape_of(1, 5), CK_F32, 0, ck_session_rng(s));
     b->x[1] = random_input(ck_shape_of(1, 4), CK_I32, 30, ck_session_rng(s));
     for (int k = 0; b->x[1].data && k < 4; k++) b->x[1].i[k] = 0; /* row 0: all padding */
-    return b->model && b->per_output[0] && b->per_output[1] && b->x[0].data && b->x[1].data ? 0 : -1;
+    return b->model && b->x[0].data && b->x[1].data ? 0 : -1;
 }
 
-/* The cases: name -> builder. Models from branches not merged yet get a
- * row here when they land (see tests/onnx/meson.build):
- *   - "digits": the digits classifier (softmax output, losses branch);
- *   - "norm_two_outputs": BatchNormalization, LayerNormalization and two
- *     outputs (layers branch). */
+/* One output per built-in op (every_op.c), on random x and ids. */
+static int every_op(ck_session *s, built *b)
+{
+    if (every_op_missing())
+        return ck_fail("every_op: op '%s' of the op table is in no Lambda of every_op.c", every_op_missing());
+    ck_sym *outputs[EVERY_OP_MAX_OUTPUTS];
+    b->model = every_op_model(s, outputs, &b->n_out);
+    for (int k = 0; b->model && k < b->n_out; k++) b->out_names[k] = ck_layer_name(ck_sym_layer(outputs[k]));
+    b->n_x = 2;
+    b->x_names[0] = "x";
+    b->x_names[1] = "ids";
+    b->x[0] = random_input(ck_shape_of(2, EVERY_OP_ROWS_X, EVERY_OP_COLS_X), CK_F32, 0, ck_session_rng(s));
+    b->x[1] = random_input(ck_shape_of(1, EVERY_OP_IDS), CK_I32, EVERY_OP_VOCAB, ck_session_rng(s));
+    for (int k = 0; b->x[1].data && k < EVERY_OP_IDS; k++) b->x[1].i[k] = 0; /* row 0: all padding */
+    return b->model && b->x[0].data && b->x[1].data ? 0 : -1;
+}
+
+/* ---- classifiers on scikit-learn's data (examples/classify.c's recipe) ---- */
+
+/* classify.c's settings: Adam(1e-3), batch 32, the 20% split; a few
+ * epochs, enough to move the weights away from their initial values. */
+static const float CLASSIFY_LR = 1e-3f;
+static const double CLASSIFY_TEST_SIZE = 0.2;
+enum { CLASSIFY_EPOCHS = 3, CLASSIFY_BATCH = 32 };
+
+typedef struct classifier {
+    const char *file; /* in data/sklearn */
+    int hidden;
+    float dropout;
+    int binary; /* Dense(1, sigmoid) + binary crossentropy; else softmax + sparse CE */
+} classifier;
+
+/* The features standardised with the training rows' statistics (the model
+ * takes them so), trained, and the first rows of the file to predict on. */
+static int classifier_case(ck_session *s, built *b, const classifier *c)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", CK_SKLEARN_DIR, c->file);
+    ck_csv_dataset d;
+    if (ck_csv_load_sklearn(path, &d) < 0) return -1;
+    int64_t *train_idx = NULL, *test_idx = NULL, n_train, n_test;
+    ck_tensor *x_train = NULL, *y_train = NULL;
+    ck_standard_scaler scaler = {0};
+    ck_history *h = NULL;
+    int rc =
+        ck_train_test_split_indices(d.n_samples, CLASSIFY_TEST_SIZE, SEED, &train_idx, &n_train, &test_idx, &n_test);
+    if (!rc) {
+        x_train = ck_take_rows(d.x, train_idx, n_train);
+        y_train =
+            c->binary ? ck_tensor_new(CK_F32, ck_shape_of(2, (int)n_train, 1)) : ck_take_rows(d.y, train_idx, n_train);
+        rc = x_train && y_train ? 0 : -1;
+    }
+    for (int64_t i = 0; !rc && c->binary && i < n_train; i++) y_train->f[i] = (float)d.y->i[train_idx[i]];
+    if (!rc)
+        rc = ck_standard_scaler_fit(&scaler, x_train) || ck_standard_scaler_transform(&scaler, x_train) ||
+             ck_standard_scaler_transform(&scaler, d.x);
+    if (!rc) {
+        ck_sym *x = ck_Input(s, ck_shape_of(1, d.n_features), CK_F32, "features");
+        ck_sym *hidden = ck_call1(ck_Dense(s, c->hidden, "relu", "hidden"), x);
+        if (c->dropout > 0) hidden = ck_call1(ck_Dropout(s, c->dropout, "dropout"), hidden);
+        ck_sym *y =
+            ck_call1(ck_Dense(s, c->binary ? 1 : d.n_classes, c->binary ? "sigmoid" : "softmax", "output"), hidden);
+        b->model = ck_Model(s, &x, 1, &y, 1, "classifier");
+        b->out_names[0] = "output";
+        b->n_out = 1;
+        rc = b->model ? ck_compile(b->model, c->binary ? "binary_crossentropy" : "sparse_categorical_crossentropy",
+                                   ck_Adam(CLASSIFY_LR), NULL, 0)
+                      : -1;
+    }
+    if (!rc)
+        rc = (h = ck_fit(b->model, x_train, 1, y_train,
+                         CK_FIT_ARGS(.epochs = CLASSIFY_EPOCHS, .batch_size = CLASSIFY_BATCH, .verbose = 0)))
+                 ? 0
+                 : -1;
+    if (!rc) { /* the first rows of the file, standardised */
+        b->n_rows = d.n_samples < N_ROWS ? (int)d.n_samples : N_ROWS;
+        int64_t *first = malloc(sizeof *first * (size_t)b->n_rows);
+        for (int64_t i = 0; first && i < b->n_rows; i++) first[i] = i;
+        ck_tensor *rows = first ? ck_take_rows(d.x, first, b->n_rows) : NULL;
+        free(first);
+        if (rows) {
+            b->x[0] = *rows;
+            free(rows);
+        }
+        b->n_x = 1;
+        b->x_names[0] = "features";
+        rc = b->x[0].data ? 0 : -1;
+    }
+    ck_history_free(h);
+    ck_standard_scaler_free(&scaler);
+    ck_tensor_free(x_train);
+    ck_tensor_free(y_train);
+    free(train_idx);
+    free(test_idx);
+    ck_csv_dataset_free(&d);
+    return rc;
+}
+
+/* classify.c's digits recipe: Dense(64, relu) -> Dropout(0.2) -> Dense(10,
+ * softmax), sparse categorical crossentropy; 1,000 of its 1,797 rows */
+static int digits(ck_session *s, built *b) { return classifier_case(s, b, &(classifier){"digits.csv", 64, 0.2f, 0}); }
+
+/* its binary recipe: Dense(16, relu) -> Dense(1, sigmoid), binary
+ * crossentropy, on breast_cancer (all of its 569 rows) */
+static int binary_classifier(ck_session *s, built *b)
+{
+    return classifier_case(s, b, &(classifier){"breast_cancer.csv", 16, 0.0f, 1});
+}
+
+/* The cases: name -> builder (each also named in tests/onnx/meson.build).
+ * Still to come when its layers land: "norm_two_outputs",
+ * BatchNormalization, LayerNormalization and two outputs. */
 static const struct {
     const char *name;
     int (*build)(ck_session *s, built *b);
 } cases[] = {
-    {"fm_masked", fm_masked},     {"fm_notebook", fm_notebook}, {"deepfm", deepfm}, {"mlp", mlp},
-    {"two_outputs", two_outputs},
+    {"fm_masked", fm_masked},     {"fm_notebook", fm_notebook},
+    {"deepfm", deepfm},           {"mlp", mlp},
+    {"two_outputs", two_outputs}, {"every_op", every_op},
+    {"digits", digits},           {"binary_classifier", binary_classifier},
 };
 enum { N_CASES = sizeof cases / sizeof cases[0] };
 
@@ -241,11 +356,12 @@ static void json_shape(FILE *f, ck_shape s)
 static int write_case(const char *dir, const char *name, built *b)
 {
     char path[4096], file[512];
+    ck_tensor *pred[EVERY_OP_MAX_OUTPUTS] = {0};
+    if (ck_predict_outputs(b->model, b->x, b->n_x, PREDICT_BATCH, pred) < 0) return fail_case("predict");
     snprintf(path, sizeof path, "%s/%s.json", dir, name);
     FILE *f = fopen(path, "w");
-    if (!f) return fail_case("cannot write the manifest");
-    fprintf(f, "{\"model\": \"%s.onnx\", \"rows\": %d, \"inputs\": [", name, N_ROWS);
-    int rc = 0;
+    int rc = f ? 0 : fail_case("cannot write the manifest");
+    if (f) fprintf(f, "{\"model\": \"%s.onnx\", \"rows\": %d, \"inputs\": [", name, b->n_rows);
     for (int i = 0; i < b->n_x && !rc; i++) {
         snprintf(file, sizeof file, "%s.in%d.bin", name, i);
         fprintf(f, "%s{\"name\": \"%s\", \"dtype\": \"%s\", \"shape\": ", i ? ", " : "", b->x_names[i],
@@ -254,24 +370,19 @@ static int write_case(const char *dir, const char *name, built *b)
         fprintf(f, ", \"file\": \"%s\"}", file);
         rc = write_bin(dir, file, &b->x[i]);
     }
-    fprintf(f, "], \"outputs\": [");
+    if (f) fprintf(f, "], \"outputs\": [");
     for (int k = 0; k < b->n_out && !rc; k++) {
-        ck_tensor *pred = ck_predict(b->per_output[k], b->x, b->n_x, PREDICT_BATCH);
-        if (!pred) {
-            rc = fail_case("predict");
-            break;
-        }
         snprintf(file, sizeof file, "%s.out%d.bin", name, k);
-        ck_model *one = b->per_output[k];
-        const char *out_name = ck_layer_name(ck_model_layer(one, ck_model_n_layers(one) - 1));
-        fprintf(f, "%s{\"name\": \"%s\", \"shape\": ", k ? ", " : "", out_name);
-        json_shape(f, pred->shape);
+        fprintf(f, "%s{\"name\": \"%s\", \"shape\": ", k ? ", " : "", b->out_names[k]);
+        json_shape(f, pred[k]->shape);
         fprintf(f, ", \"file\": \"%s\"}", file);
-        rc = write_bin(dir, file, pred);
-        ck_tensor_free(pred);
+        rc = write_bin(dir, file, pred[k]);
     }
-    fprintf(f, "]}\n");
-    if (fclose(f) != 0) rc = -1;
+    if (f) {
+        fprintf(f, "]}\n");
+        if (fclose(f) != 0) rc = -1;
+    }
+    for (int k = 0; k < b->n_out; k++) ck_tensor_free(pred[k]);
     return rc;
 }
 
@@ -296,6 +407,7 @@ int main(int argc, char **argv)
     ck_session *s = ck_session_new(SEED);
     built b = {0};
     int rc = s ? cases[which].build(s, &b) : -1;
+    if (!b.n_rows) b.n_rows = N_ROWS;
     if (rc) fail_case("building the model");
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.onnx", dir, name);

@@ -1,4 +1,4 @@
-/* ck_export_onnx (onnx/): the file read back with protobuf-c (inputs with a
+/* ck_export_onnx (models/onnx_*.c): the file read back with protobuf-c (inputs with a
  * "batch" dim, weights as initializers under our names and values, node
  * names carrying layer names, the opset), and the refusals: an op without
  * a translation, a constant made for one batch size, a translation that
@@ -12,6 +12,7 @@
 
 #include "ck_fm.h"
 #include "ck_onnx.h"
+#include "every_op.h"
 #include "onnx.pb-c.h"
 
 static ck_session *s;
@@ -330,18 +331,100 @@ Test(onnx, bad_paths_and_arguments_are_refused)
 
 /* Every built-in op can be exported, but the losses: an export traces
  * predictions, never a loss. A new op needs its translation (one function
- * in autograd/ops_onnx.c and the row's last entry) or, if it is a loss, a
- * place in this list. */
+ * in autograd/ops_onnx*.c and the row's last entry) and a Lambda in
+ * every_op.c, or, if it is a loss, a place in every_op_losses. */
 Test(onnx, every_built_in_op_but_the_losses_has_a_translation)
 {
-    static const char *const losses[] = {"mse"};
     for (int id = 0; id < CK_OP_COUNT; id++) {
-        int is_loss = 0;
-        for (size_t k = 0; k < sizeof losses / sizeof losses[0]; k++) is_loss |= !strcmp(ck_ops[id].name, losses[k]);
-        if (is_loss)
+        if (every_op_is_loss(ck_ops[id].name))
             cr_expect_null(ck_ops[id].onnx, "op '%s' is a loss: it is never exported", ck_ops[id].name);
         else
-            cr_expect_not_null(ck_ops[id].onnx, "op '%s' has no ONNX translation (autograd/ops_onnx.c)",
+            cr_expect_not_null(ck_ops[id].onnx, "op '%s' has no ONNX translation (autograd/ops_onnx*.c)",
                                ck_ops[id].name);
     }
+}
+
+Test(onnx, every_exportable_op_is_an_output_of_the_every_op_case)
+{
+    const char *missing = every_op_missing();
+    cr_assert_null(missing,
+                   "op '%s' is in no Lambda of tests/onnx/every_op.c: onnx_cases every_op would not "
+                   "compare it with ONNX Runtime",
+                   missing);
+}
+
+/* The node of layer `layer` with that op type, or NULL. */
+static const Onnx__NodeProto *layer_node(const Onnx__GraphProto *g, const char *layer, const char *op_type)
+{
+    size_t n = strlen(layer);
+    for (size_t i = 0; i < g->n_node; i++)
+        if (!strncmp(g->node[i]->name, layer, n) && g->node[i]->name[n] == '/' && !strcmp(g->node[i]->op_type, op_type))
+            return g->node[i];
+    return NULL;
+}
+
+static const Onnx__AttributeProto *attribute(const Onnx__NodeProto *node, const char *name)
+{
+    for (size_t i = 0; i < node->n_attribute; i++)
+        if (!strcmp(node->attribute[i]->name, name)) return node->attribute[i];
+    return NULL;
+}
+
+/* The operators each translation writes (their values are compared with
+ * ck_predict by onnx_cases every_op in ONNX Runtime). */
+Test(onnx, every_op_model_uses_the_onnx_operators_of_each_translation)
+{
+    ck_sym *outputs[EVERY_OP_MAX_OUTPUTS];
+    int n_out = 0;
+    ck_model *m = every_op_model(s, outputs, &n_out);
+    cr_assert(m, "%s", ck_error());
+    cr_assert_eq(ck_export_onnx(m, path, NULL), 0, "%s", ck_error());
+    Onnx__ModelProto *p = read_model(path);
+    const Onnx__GraphProto *g = p->graph;
+    cr_assert_eq((int)g->n_output, n_out);
+    static const char *const expected[][2] = {
+        {"op_exp", "Exp"},
+        {"op_log", "Log"},
+        {"op_abs", "Abs"},
+        {"op_sqrt", "Sqrt"},
+        {"op_pow", "Pow"},
+        {"op_div", "Div"},
+        {"op_maximum", "Max"},
+        {"op_minimum", "Min"},
+        {"op_clip", "Clip"},
+        {"op_softmax", "Softmax"},
+        {"op_log_softmax", "LogSoftmax"},
+        {"op_softplus", "Softplus"},
+        {"op_softsign", "Softsign"},
+        {"op_elu", "Elu"},
+        {"op_selu", "Selu"},
+        {"op_gelu", "Erf"},
+        {"op_gelu_tanh", "Tanh"},
+        {"op_swish", "Sigmoid"},
+        {"op_leaky_relu", "LeakyRelu"},
+        {"op_log_sigmoid", "Softplus"},
+        {"op_max", "ReduceMax"},
+    };
+    for (size_t k = 0; k < sizeof expected / sizeof expected[0]; k++)
+        cr_expect(layer_node(g, expected[k][0], expected[k][1]), "layer %s has no %s node", expected[k][0],
+                  expected[k][1]);
+    /* the constants: as attributes or as inputs, as each operator takes them */
+    const Onnx__NodeProto *clip = layer_node(g, "op_clip", "Clip");
+    cr_assert(clip && clip->n_input == 3, "Clip takes min and max as inputs");
+    cr_assert_float_eq(initializer(g, clip->input[1])->float_data[0], -0.5f, 0);
+    cr_assert_float_eq(initializer(g, clip->input[2])->float_data[0], 1.0f, 0);
+    const Onnx__NodeProto *elu = layer_node(g, "op_elu", "Elu");
+    cr_assert_float_eq(attribute(elu, "alpha")->f, 0.7f, 0);
+    const Onnx__NodeProto *leaky = layer_node(g, "op_leaky_relu", "LeakyRelu");
+    cr_assert_float_eq(attribute(leaky, "alpha")->f, 0.2f, 0);
+    const Onnx__NodeProto *softmax = layer_node(g, "op_softmax", "Softmax");
+    cr_assert_eq(attribute(softmax, "axis")->i, 2, "axis -1 of (batch, 2, 7)");
+    cr_assert_eq(attribute(layer_node(g, "op_log_softmax", "LogSoftmax"), "axis")->i, 1);
+    const Onnx__NodeProto *max = layer_node(g, "op_max", "ReduceMax");
+    cr_assert_eq(max->n_input, 1, "opset 17: ReduceMax takes axes as an attribute");
+    cr_assert_eq(attribute(max, "axes")->ints[0], 2);
+    cr_assert_eq(attribute(max, "keepdims")->i, 0);
+    cr_assert_float_eq(initializer(g, layer_node(g, "op_pow", "Pow")->input[1])->float_data[0], 1.5f, 0);
+    cr_assert_eq(g->output[0]->type->tensor_type->shape->n_dim, 3);
+    onnx__model_proto__free_unpacked(p, NULL);
 }
