@@ -15,6 +15,9 @@
 #include "ck_kernels.h"
 
 #define SHAPE_BUF 64 /* room for "(2048, 20, 20, 20)" */
+/* tf.math.l2_normalize's floor on the sum of squares (ops_norm.c, and its
+ * ONNX translation). */
+#define L2_NORMALIZE_EPSILON 1e-12
 
 static inline int require_f32(const ck_node *n, int k)
 {
@@ -140,9 +143,13 @@ int ck_max_forward(ck_tape *t, ck_node *n);
 void ck_max_backward(ck_node *n);
 int ck_mask_nonzero_shape(ck_node *n);
 int ck_mask_nonzero_forward(ck_tape *t, ck_node *n);
-int ck_masked_mean_shape(ck_node *n);
+int ck_masked_mean_shape(ck_node *n); /* masked_mean, masked_max */
 int ck_masked_mean_forward(ck_tape *t, ck_node *n);
 void ck_masked_mean_backward(ck_node *n);
+int ck_max_forward(ck_tape *t, ck_node *n);
+void ck_max_backward(ck_node *n);
+int ck_masked_max_forward(ck_tape *t, ck_node *n);
+void ck_masked_max_backward(ck_node *n);
 
 /* ops_shape.c */
 int ck_reshape_shape(ck_node *n);
@@ -154,6 +161,26 @@ void ck_concat_backward(ck_node *n);
 int ck_gather_shape(ck_node *n);
 int ck_gather_forward(ck_tape *t, ck_node *n);
 void ck_gather_backward(ck_node *n);
+int ck_permute_shape(ck_node *n);
+int ck_permute_forward(ck_tape *t, ck_node *n);
+void ck_permute_backward(ck_node *n);
+int ck_repeat_shape(ck_node *n);
+int ck_repeat_forward(ck_tape *t, ck_node *n);
+void ck_repeat_backward(ck_node *n);
+
+/* ops_norm.c */
+int ck_batch_norm_shape(ck_node *n);
+int ck_batch_norm_forward(ck_tape *t, ck_node *n);
+void ck_batch_norm_backward(ck_node *n);
+int ck_batch_norm_inference_shape(ck_node *n);
+int ck_batch_norm_inference_forward(ck_tape *t, ck_node *n);
+void ck_batch_norm_inference_backward(ck_node *n);
+int ck_layer_norm_shape(ck_node *n);
+int ck_layer_norm_forward(ck_tape *t, ck_node *n);
+void ck_layer_norm_backward(ck_node *n);
+int ck_l2_normalize_shape(ck_node *n);
+int ck_l2_normalize_forward(ck_tape *t, ck_node *n);
+void ck_l2_normalize_backward(ck_node *n);
 
 /* ops_loss.c */
 int ck_mse_shape(ck_node *n);
@@ -217,6 +244,13 @@ int ck_reshape_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in,
 int ck_concat_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
 int ck_gather_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
 int ck_max_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_masked_max_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_permute_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_repeat_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+/* op_type over axes with keepdims (a Reduce* node; axes as an attribute or
+ * an input, as the opset wants) */
+int ck_onnx_reduce(ck_onnx_emitter *e, const char *op_type, const char *x, const int64_t *axes, int n_axes,
+                   int keepdims, const char *out);
 
 /* ops_onnx_math.c */
 int ck_exp_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
@@ -239,5 +273,11 @@ int ck_gelu_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, co
 int ck_gelu_tanh_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
 int ck_swish_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
 int ck_log_sigmoid_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+
+/* ops_onnx_norm.c */
+int ck_batch_norm_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_batch_norm_inference_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_layer_norm_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_l2_normalize_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
 
 #endif

@@ -12,6 +12,7 @@
  * reads e->opset. */
 #include "ops_internal.h"
 
+#include <math.h>
 #include <string.h>
 
 /* ---- shorthands (ck_autograd.h) ---- */
@@ -39,6 +40,7 @@ const char *ck_onnx_scalar(ck_onnx_emitter *e, const char *hint, ck_onnx_type ty
     case CK_ONNX_FLOAT: return e->constant(e, hint, type, NULL, 0, &f);
     case CK_ONNX_INT32: return e->constant(e, hint, type, NULL, 0, &i32);
     case CK_ONNX_INT64: return e->constant(e, hint, type, NULL, 0, &i64);
+    case CK_ONNX_DOUBLE: return e->constant(e, hint, type, NULL, 0, &value);
     case CK_ONNX_BOOL: break;
     }
     ck_fail("onnx_scalar: no scalar of ONNX type %d", (int)type);
@@ -54,17 +56,23 @@ ck_onnx_type ck_onnx_type_of(ck_dtype dtype) { return dtype == CK_I32 ? CK_ONNX_
  * attribute. */
 enum { OPSET_REDUCE_AXES_INPUT = 18 };
 
-/* op_type over one axis with keepdims, for the Reduce* operators: axes as
- * an input (ReduceSum from opset 13, the others from 18), else as an
- * attribute. */
-static int reduce(ck_onnx_emitter *e, const char *op_type, const char *x, int64_t axis, int keepdims, const char *out)
+/* op_type over the given axes with keepdims, for the Reduce* operators:
+ * axes as an input (ReduceSum from opset 13, the others from 18), else as
+ * an attribute. */
+int ck_onnx_reduce(ck_onnx_emitter *e, const char *op_type, const char *x, const int64_t *axes, int n_axes,
+                   int keepdims, const char *out)
 {
-    ck_onnx_attr attrs[2] = {ck_onnx_attr_int("keepdims", keepdims), ck_onnx_attr_ints("axes", &axis, 1)};
+    ck_onnx_attr attrs[2] = {ck_onnx_attr_int("keepdims", keepdims), ck_onnx_attr_ints("axes", axes, n_axes)};
     int axes_input = !strcmp(op_type, "ReduceSum") || e->opset >= OPSET_REDUCE_AXES_INPUT;
     if (!axes_input) return ck_onnx_node(e, op_type, (const char *[]){x}, 1, out, attrs, 2);
-    const char *axes = ck_onnx_ints(e, "axes", &axis, 1);
-    if (!axes) return -1;
-    return ck_onnx_node(e, op_type, (const char *[]){x, axes}, 2, out, attrs, 1);
+    const char *axes_name = ck_onnx_ints(e, "axes", axes, n_axes);
+    if (!axes_name) return -1;
+    return ck_onnx_node(e, op_type, (const char *[]){x, axes_name}, 2, out, attrs, 1);
+}
+
+static int reduce(ck_onnx_emitter *e, const char *op_type, const char *x, int64_t axis, int keepdims, const char *out)
+{
+    return ck_onnx_reduce(e, op_type, x, &axis, 1, keepdims, out);
 }
 
 /* A new intermediate value, or NULL with the message kept. */
@@ -159,29 +167,34 @@ int ck_mask_nonzero_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const
     return ck_onnx_node(e, "Cast", &nonzero, 1, out, &to, 1);
 }
 
-/* x (O, L, I...), mask (O, L) over axis a: the mask gets trailing dims of 1
- * (Unsqueeze), then ReduceSum(x * mask) / count, where a count of 0 (all
- * padding) divides by 1 instead: the sum is 0 there, and so is ours. */
+/* The mask (O, L) of x (O, L, I...) with trailing dims of 1, so it
+ * broadcasts over x (Unsqueeze); itself when x has no more dims. */
+static const char *expanded_mask(ck_onnx_emitter *e, const ck_node *n, const char *mask)
+{
+    int x_ndim = n->in[0]->value.shape.ndim, mask_ndim = n->in[1]->value.shape.ndim;
+    if (x_ndim <= mask_ndim) return mask;
+    int64_t axes[CK_MAX_DIMS];
+    for (int d = mask_ndim; d < x_ndim; d++) axes[d - mask_ndim] = d;
+    const char *axes_name = ck_onnx_ints(e, "mask_axes", axes, x_ndim - mask_ndim);
+    const char *expanded = tmp(e, "mask");
+    if (!axes_name || !expanded ||
+        ck_onnx_node(e, "Unsqueeze", (const char *[]){mask, axes_name}, 2, expanded, NULL, 0) < 0)
+        return NULL;
+    return expanded;
+}
+
+/* x (O, L, I...), mask (O, L) over axis a: ReduceSum(x * mask) / count,
+ * where a count of 0 (all padding) divides by 1 instead: the sum is 0
+ * there, and so is ours. */
 int ck_masked_mean_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out)
 {
     int axis = n->args.axis, keepdims = n->args.keepdims;
-    int x_ndim = n->in[0]->value.shape.ndim, mask_ndim = n->in[1]->value.shape.ndim;
-    const char *mask = in[1];
-    if (x_ndim > mask_ndim) {
-        int64_t axes[CK_MAX_DIMS];
-        for (int d = mask_ndim; d < x_ndim; d++) axes[d - mask_ndim] = d;
-        const char *axes_name = ck_onnx_ints(e, "mask_axes", axes, x_ndim - mask_ndim);
-        const char *expanded = tmp(e, "mask");
-        if (!axes_name || !expanded ||
-            ck_onnx_node(e, "Unsqueeze", (const char *[]){in[1], axes_name}, 2, expanded, NULL, 0) < 0)
-            return -1;
-        mask = expanded;
-    }
+    const char *mask = expanded_mask(e, n, in[1]);
     const char *masked = tmp(e, "masked"), *total = tmp(e, "masked_sum"), *count = tmp(e, "count");
     const char *is_empty = tmp(e, "is_empty"), *divisor = tmp(e, "divisor");
     const char *zero = ck_onnx_scalar(e, "zero", CK_ONNX_FLOAT, 0);
     const char *one = ck_onnx_scalar(e, "one", CK_ONNX_FLOAT, 1);
-    if (!masked || !total || !count || !is_empty || !divisor || !zero || !one) return -1;
+    if (!mask || !masked || !total || !count || !is_empty || !divisor || !zero || !one) return -1;
     if (ck_onnx_node(e, "Mul", (const char *[]){in[0], mask}, 2, masked, NULL, 0) < 0 ||
         reduce(e, "ReduceSum", masked, axis, keepdims, total) < 0 ||
         reduce(e, "ReduceSum", mask, axis, keepdims, count) < 0 ||
@@ -189,6 +202,31 @@ int ck_masked_mean_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const 
         ck_onnx_node(e, "Where", (const char *[]){is_empty, one, count}, 3, divisor, NULL, 0) < 0)
         return -1;
     return ck_onnx_node(e, "Div", (const char *[]){total, divisor}, 2, out, NULL, 0);
+}
+
+/* x (O, L, I...), mask (O, L) over axis a: the positions off the mask
+ * become -inf (Where), then ReduceMax; a row with none on the mask gives 0,
+ * as ours (its max over the mask, also reduced, is 0). */
+int ck_masked_max_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out)
+{
+    int axis = n->args.axis, keepdims = n->args.keepdims;
+    const char *mask = expanded_mask(e, n, in[1]);
+    const char *off = tmp(e, "off_mask"), *on = tmp(e, "on_mask"), *filled = tmp(e, "filled");
+    const char *top = tmp(e, "masked_max"), *any = tmp(e, "any_on"), *is_empty = tmp(e, "is_empty");
+    const char *zero = ck_onnx_scalar(e, "zero", CK_ONNX_FLOAT, 0);
+    const char *minus_inf = ck_onnx_scalar(e, "minus_inf", CK_ONNX_FLOAT, -INFINITY);
+    if (!mask || !off || !on || !filled || !top || !any || !is_empty || !zero || !minus_inf) return -1;
+    ck_onnx_attr to_float = ck_onnx_attr_int("to", CK_ONNX_FLOAT);
+    if (ck_onnx_node(e, "Equal", (const char *[]){mask, zero}, 2, off, NULL, 0) < 0 ||
+        ck_onnx_node(e, "Where", (const char *[]){off, minus_inf, in[0]}, 3, filled, NULL, 0) < 0 ||
+        reduce(e, "ReduceMax", filled, axis, keepdims, top) < 0 || ck_onnx_node(e, "Not", &off, 1, on, NULL, 0) < 0 ||
+        ck_onnx_node(e, "Cast", &on, 1, any, &to_float, 1) < 0)
+        return -1;
+    const char *any_max = tmp(e, "any_max");
+    if (!any_max || reduce(e, "ReduceMax", any, axis, keepdims, any_max) < 0 ||
+        ck_onnx_node(e, "Equal", (const char *[]){any_max, zero}, 2, is_empty, NULL, 0) < 0)
+        return -1;
+    return ck_onnx_node(e, "Where", (const char *[]){is_empty, zero, top}, 3, out, NULL, 0);
 }
 
 /* ---- shape ops (ops_shape.c) ---- */
@@ -234,4 +272,28 @@ int ck_gather_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, 
     (void)n;
     ck_onnx_attr axis = ck_onnx_attr_int("axis", 0);
     return ck_onnx_node(e, "Gather", in, 2, out, &axis, 1);
+}
+
+/* perm (args.shape) as Transpose's perm */
+int ck_permute_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out)
+{
+    int64_t perm[CK_MAX_DIMS];
+    for (int d = 0; d < n->args.shape.ndim; d++) perm[d] = n->args.shape.d[d];
+    ck_onnx_attr a = ck_onnx_attr_ints("perm", perm, n->args.shape.ndim);
+    return ck_onnx_node(e, "Transpose", in, 1, out, &a, 1);
+}
+
+/* x (O, I) -> (O, n, I): Unsqueeze at the axis, then Tile n times along it
+ * (repeats of 1 elsewhere, so nothing depends on the batch size) */
+int ck_repeat_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out)
+{
+    int axis = n->args.axis, ndim = n->value.shape.ndim;
+    int64_t axes[1] = {axis}, repeats[CK_MAX_DIMS];
+    for (int d = 0; d < ndim; d++) repeats[d] = d == axis ? n->value.shape.d[axis] : 1;
+    const char *axes_name = ck_onnx_ints(e, "axes", axes, 1), *reps = ck_onnx_ints(e, "repeats", repeats, ndim);
+    const char *unsqueezed = tmp(e, "unsqueezed");
+    if (!axes_name || !reps || !unsqueezed ||
+        ck_onnx_node(e, "Unsqueeze", (const char *[]){in[0], axes_name}, 2, unsqueezed, NULL, 0) < 0)
+        return -1;
+    return ck_onnx_node(e, "Tile", (const char *[]){unsqueezed, reps}, 2, out, NULL, 0);
 }

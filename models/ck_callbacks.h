@@ -44,8 +44,9 @@ ck_callback *ck_EarlyStopping(const char *monitor, int patience, double min_delt
 /* path may hold {epoch}, {epoch:02d} or {val_loss:.4f}-style fields, as in
  * Keras. save_best_only: save only after an epoch whose monitor is strictly
  * better than every earlier one (so always after the first); otherwise after
- * every epoch. Only weights can be saved: save_weights_only 0 also saves
- * weights. verbose: print "Epoch N: val_loss improved from X to Y, ...". */
+ * every epoch. save_weights_only: ck_save_weights; 0: the whole model,
+ * ck_save_model (ck_load_model reads it, ck_load_weights too). verbose:
+ * print "Epoch N: val_loss improved from X to Y, ...". */
 ck_callback *ck_ModelCheckpoint(const char *path, const char *monitor, int save_best_only, int save_weights_only,
                                 int verbose);
 /* Keras's CSVLogger: a header "epoch,<logged keys sorted>", then one line per

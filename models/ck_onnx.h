@@ -22,7 +22,7 @@
 
 #include "ck_model.h"
 
-/* The opset written by default (ai.onnx): LayerNormalization is in it. */
+/* The opset written by default (ai.onnx). */
 #define CK_ONNX_DEFAULT_OPSET 17
 /* The oldest opset the translations are written for. */
 #define CK_ONNX_MIN_OPSET 13

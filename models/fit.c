@@ -29,8 +29,8 @@ static int train_step(ck_model *m, const ck_data *d, const int64_t *idx, int64_t
     /* The gradients are zero here: ck_fit zeroes them once, then every
      * optimizer update consumes (zeroes) them. */
     if (ck_backward(m->tape, batch_loss)) return -1;
-    *loss = (double)batch_loss->value.f[0] + ck_l2_penalty(m, 1);
-    ck_optimizer_apply(m->opt, m->params);
+    *loss = (double)batch_loss->value.f[0] + ck_regularization_penalty(m, 1);
+    ck_optimizer_apply(m->opt, m->train_params);
     /* the outputs' values are this step's (the update changed only weights) */
     return ck_metrics_update(m, count);
 }
@@ -263,6 +263,8 @@ static int fit_begin(fit_run *r, ck_model *m, const ck_tensor *x, int n_x, const
 {
     r->m = m;
     if (check_fit_args(args) || ck_fit_data_prepare(m, x, n_x, y, args, &r->data)) return -1;
+    /* gradients for the weights this compile trains, none for the frozen */
+    if (ck_model_apply_trainable(m)) return -1;
     int64_t n = r->data.train.n;
     if (n > (int64_t)UINT32_MAX) return ck_fail("fit: too many samples");
     r->epochs = args->epochs > 0 ? args->epochs : 1;

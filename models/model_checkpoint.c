@@ -1,6 +1,6 @@
-/* model_checkpoint.c - Keras's ModelCheckpoint: save the weights after an
- * epoch (every epoch, or only when the monitor improved), to a path that
- * may hold {epoch:02d} / {val_loss:.4f} fields. */
+/* model_checkpoint.c - Keras's ModelCheckpoint: save the weights (or the
+ * whole model) after an epoch (every epoch, or only when the monitor
+ * improved), to a path that may hold {epoch:02d} / {val_loss:.4f} fields. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,9 +10,15 @@
 
 typedef struct checkpoint {
     char *path, *monitor;
-    int save_best_only, verbose, max_mode;
+    int save_best_only, save_weights_only, verbose, max_mode;
     double best;
 } checkpoint;
+
+/* save_weights_only: model.save_weights; otherwise model.save. */
+static int save(const checkpoint *c, ck_model *m, const char *path)
+{
+    return c->save_weights_only ? ck_save_weights(m, path) : ck_save_model(m, path);
+}
 
 /* Keras's filepath.format(epoch=..., **logs): "{epoch:02d}", "{val_loss:.4f}". */
 static int format_path(const char *tmpl, const ck_model *m, const ck_epoch_log *log, char *out, size_t n)
@@ -75,7 +81,7 @@ static int ckpt_epoch_end(ck_callback *cb, ck_model *m, const ck_epoch_log *log)
     if (format_path(c->path, m, log, path, sizeof path)) return -1;
     if (!c->save_best_only) {
         if (c->verbose) printf("\nEpoch %d: saving model to %s\n", log->epoch, path);
-        return ck_save_weights(m, path);
+        return save(c, m, path);
     }
     double current;
     if (ck_log_value(m, log, c->monitor, &current)) return -1;
@@ -84,7 +90,7 @@ static int ckpt_epoch_end(ck_callback *cb, ck_model *m, const ck_epoch_log *log)
             printf("\nEpoch %d: %s improved from %.5f to %.5f, saving model to %s\n", log->epoch, c->monitor, c->best,
                    current, path);
         c->best = current;
-        return ck_save_weights(m, path);
+        return save(c, m, path);
     }
     if (c->verbose) printf("\nEpoch %d: %s did not improve from %.5f\n", log->epoch, c->monitor, c->best);
     return 0;
@@ -102,7 +108,6 @@ static void ckpt_free(ck_callback *cb)
 ck_callback *ck_ModelCheckpoint(const char *path, const char *monitor, int save_best_only, int save_weights_only,
                                 int verbose)
 {
-    (void)save_weights_only; /* weights are all a model file holds here */
     if (!path) {
         ck_fail("ModelCheckpoint: path is NULL");
         return NULL;
@@ -116,6 +121,7 @@ ck_callback *ck_ModelCheckpoint(const char *path, const char *monitor, int save_
     c->path = strdup(path);
     c->monitor = strdup(monitor ? monitor : "val_loss");
     c->save_best_only = save_best_only != 0;
+    c->save_weights_only = save_weights_only != 0;
     c->verbose = verbose;
     if (!c->path || !c->monitor) {
         ck_callback_free(cb);

@@ -115,10 +115,17 @@ int ck_onnx_graph_node(ck_onnx_graph *g, const char *name, const char *op_type, 
 
 static size_t element_bytes(ck_onnx_type type)
 {
-    return type == CK_ONNX_INT64 ? sizeof(int64_t) : type == CK_ONNX_BOOL ? 1 : sizeof(float);
+    switch (type) {
+    case CK_ONNX_INT64: return sizeof(int64_t);
+    case CK_ONNX_DOUBLE: return sizeof(double);
+    case CK_ONNX_BOOL: return 1;
+    case CK_ONNX_FLOAT:
+    case CK_ONNX_INT32: break;
+    }
+    return sizeof(float);
 }
 
-/* The values go in the typed fields (float_data, int32_data, int64_data),
+/* The values go in the typed fields (float_data, int32_data, int64_data, double_data),
  * which protobuf encodes the same on any host; raw_data would be the host's
  * bytes, little-endian only. copy 0: point at data (it outlives the write). */
 int ck_onnx_graph_initializer(ck_onnx_graph *g, const char *name, ck_onnx_type type, const int64_t *dims, int ndim,
@@ -152,6 +159,10 @@ int ck_onnx_graph_initializer(ck_onnx_graph *g, const char *name, ck_onnx_type t
     case CK_ONNX_INT64:
         p->n_int64_data = count;
         p->int64_data = (int64_t *)data;
+        break;
+    case CK_ONNX_DOUBLE:
+        p->n_double_data = count;
+        p->double_data = (double *)data;
         break;
     case CK_ONNX_BOOL: { /* booleans travel in int32_data, one per element */
         int32_t *widened = alloc(g, sizeof *widened * count);

@@ -106,8 +106,9 @@ int ck_summary(const ck_model *m, FILE *f)
     }
     char b[32];
     fprintf(f, "Total params: %s\n", with_commas(m->n_param_values, b, sizeof b));
-    fprintf(f, "Trainable params: %s\n", with_commas(m->n_param_values, b, sizeof b));
-    fprintf(f, "Non-trainable params: 0\n");
+    long trainable = ck_count_trainable_params(m);
+    fprintf(f, "Trainable params: %s\n", with_commas(trainable, b, sizeof b));
+    fprintf(f, "Non-trainable params: %s\n", with_commas(m->n_param_values - trainable, b, sizeof b));
     rule(f, '_');
     return ferror(f) ? ck_fail("summary: write error") : 0;
 }

@@ -29,6 +29,10 @@ typedef struct ck_safetensors {
     unsigned char *bytes;      /* the whole file (owned) */
     const unsigned char *data; /* the data block inside bytes */
     uint64_t data_size;
+    /* the header's "__metadata__" object, as JSON text inside bytes (NULL,
+     * 0 when the header has none); read it with ck_safetensors_metadata */
+    const char *metadata;
+    size_t metadata_len;
 } ck_safetensors;
 
 /* Parse a file held in memory (copied). NULL with a message on any error. */
@@ -45,5 +49,14 @@ int ck_safetensors_copy(const ck_safetensors *st, int i, void *dst);
 /* Write n named tensors (F32 or I32). Writes path.tmp, fsyncs it, then
  * renames it over path, so a crash leaves either the old or the new file. */
 int ck_safetensors_save(const char *path, const char *const *names, const ck_tensor *const *tensors, int n);
+/* Same, with n_meta more string entries in "__metadata__" (after "format"
+ * and "writer", which the writer always puts there and which may not be
+ * given again); the format's metadata maps strings to strings. */
+int ck_safetensors_save_meta(const char *path, const char *const *names, const ck_tensor *const *tensors, int n,
+                             const char *const *meta_keys, const char *const *meta_values, int n_meta);
+/* The "__metadata__" entry `key` (safetensors_meta.c): 0 and a heap copy in
+ * *value (the caller frees it), 1 when the file has no such entry, -1 with a
+ * message when the metadata is malformed or the entry is not a string. */
+int ck_safetensors_metadata(const ck_safetensors *st, const char *key, char **value);
 
 #endif

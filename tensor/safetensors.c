@@ -359,7 +359,11 @@ static int parse_header(ck_safetensors *st, const char *h, size_t n)
             }
             if (!strcmp(name, "__metadata__")) {
                 free(name);
+                skip_ws(&j);
+                const char *meta = j.p;
                 if (skip_value(&j, 1)) return ck_fail("safetensors: bad __metadata__");
+                st->metadata = meta;
+                st->metadata_len = (size_t)(j.p - meta);
             } else {
                 if (ck_safetensors_find(st, name) >= 0) {
                     ck_fail("safetensors: tensor '%s' appears twice", name);

@@ -79,10 +79,38 @@ static int write_tensor_data(FILE *f, const ck_tensor *t)
 
 int ck_safetensors_save(const char *path, const char *const *names, const ck_tensor *const *tensors, int n)
 {
+    return ck_safetensors_save_meta(path, names, tensors, n, NULL, NULL, 0);
+}
+
+/* The user's metadata entries: strings, unique, not the writer's own keys. */
+static int check_meta(const char *const *keys, const char *const *values, int n_meta)
+{
+    if (n_meta < 0 || (n_meta > 0 && (!keys || !values))) return ck_fail("safetensors_save: bad metadata list");
+    for (int i = 0; i < n_meta; i++) {
+        if (!keys[i] || !values[i]) return ck_fail("safetensors_save: metadata entry %d is NULL", i);
+        if (!strcmp(keys[i], "format") || !strcmp(keys[i], "writer"))
+            return ck_fail("safetensors_save: metadata key '%s' is the writer's own", keys[i]);
+        for (int k = 0; k < i; k++)
+            if (!strcmp(keys[k], keys[i])) return ck_fail("safetensors_save: metadata key '%s' given twice", keys[i]);
+    }
+    return 0;
+}
+
+int ck_safetensors_save_meta(const char *path, const char *const *names, const ck_tensor *const *tensors, int n,
+                             const char *const *meta_keys, const char *const *meta_values, int n_meta)
+{
     if (!path || (n > 0 && (!names || !tensors)) || n < 0) return ck_fail("safetensors_save: NULL argument");
+    if (check_meta(meta_keys, meta_values, n_meta)) return -1;
     strbuf h = {0};
-    const char *meta = "{\"__metadata__\":{\"format\":\"pt\",\"writer\":\"ckeras\"}";
+    const char *meta = "{\"__metadata__\":{\"format\":\"pt\",\"writer\":\"ckeras\"";
     sb_put(&h, meta, strlen(meta));
+    for (int i = 0; i < n_meta; i++) {
+        sb_put(&h, ",", 1);
+        sb_json_string(&h, meta_keys[i]);
+        sb_put(&h, ":", 1);
+        sb_json_string(&h, meta_values[i]);
+    }
+    sb_put(&h, "}", 1);
     uint64_t offset = 0;
     for (int i = 0; i < n; i++) {
         const ck_tensor *t = tensors[i];

@@ -21,6 +21,12 @@ static float QUARTER[1] = {0.25f};
 enum { MATMUL_UNITS = 3, EMBED_DIM = 3 };
 static float WEIGHTS[EVERY_OP_COLS_X * MATMUL_UNITS];
 static float TABLE[EVERY_OP_VOCAB * EMBED_DIM];
+/* per-channel parameters of the norms: channels of axis 1 (2) and of axis 2 (7) */
+static float GAMMA[EVERY_OP_COLS_X] = {1.5f, 0.5f, -1.0f, 2.0f, 0.75f, 1.25f, -0.5f};
+static float BETA[EVERY_OP_COLS_X] = {0.1f, -0.2f, 0.3f, 0.0f, -0.5f, 0.25f, 1.0f};
+static float MOVING_MEAN[EVERY_OP_ROWS_X] = {0.3f, -0.4f};
+static float MOVING_VAR[EVERY_OP_ROWS_X] = {1.7f, 0.6f};
+static const float NORM_EPSILON = 1e-3f; /* Keras's default */
 
 static ck_node *constant(ck_tape *t, ck_shape s, float *data)
 {
@@ -34,6 +40,8 @@ static ck_node *positive(ck_tape *t, ck_node *x)
     return ck_add(t, ck_abs(t, x), constant(t, ck_shape_of(1, 1), QUARTER));
 }
 static ck_node *table(ck_tape *t) { return constant(t, ck_shape_of(2, EVERY_OP_VOCAB, EMBED_DIM), TABLE); }
+/* (c) of a per-channel array */
+static ck_node *channels(ck_tape *t, int c, float *v) { return constant(t, ck_shape_of(1, c), v); }
 
 /* op_<name>(t, in, n, user): x = in[0], (batch, 2, 7) or (batch, 4) ids */
 #define OP(name, expr)                                                           \
@@ -83,16 +91,39 @@ OP(swish, ck_swish(t, x))
 OP(leaky_relu, ck_leaky_relu(t, x, 0.2f))
 OP(log_sigmoid, ck_log_sigmoid(t, x))
 OP(max, ck_max(t, x, 2, 0))
+/* the training form: statistics of the batch itself (whole_batch below) */
+OP(batch_norm, ck_batch_norm(t, x, channels(t, EVERY_OP_COLS_X, GAMMA), channels(t, EVERY_OP_COLS_X, BETA), -1,
+                             NORM_EPSILON, NULL, NULL))
+/* channels on axis 1: the per-channel values reshaped to (2, 1) */
+OP(batch_norm_inference,
+   ck_batch_norm_inference(t, x, channels(t, EVERY_OP_ROWS_X, GAMMA), channels(t, EVERY_OP_ROWS_X, BETA),
+                           channels(t, EVERY_OP_ROWS_X, MOVING_MEAN), channels(t, EVERY_OP_ROWS_X, MOVING_VAR), 1,
+                           NORM_EPSILON))
+/* the last axis: ONNX's LayerNormalization; axis 1: composed */
+OP(layer_norm,
+   ck_layer_norm(t, x, channels(t, EVERY_OP_COLS_X, GAMMA), channels(t, EVERY_OP_COLS_X, BETA), -1, NORM_EPSILON))
+OP(layer_norm_axis1,
+   ck_layer_norm(t, x, channels(t, EVERY_OP_ROWS_X, GAMMA), channels(t, EVERY_OP_ROWS_X, BETA), 1, NORM_EPSILON))
+OP(l2_normalize, ck_l2_normalize(t, x, -1))
+OP(permute, ck_permute(t, x, (const int[]){0, 2, 1}, 3))
+OP(repeat, ck_repeat(t, x, 1, 3))
+OP(masked_max, ck_masked_max(t, ck_gather(t, table(t), x), ck_mask_nonzero(t, x), 1, 0))
 
 typedef enum { ON_X, ON_IDS } input_kind;
 static const struct {
-    const char *op; /* the ck_ops row it exercises */
+    const char *op;     /* the ck_ops row it exercises */
+    const char *output; /* the output (and Lambda) is op_<output> */
     ck_lambda_fn fn;
     input_kind on;
+    int whole_batch; /* its value depends on the whole batch (batch statistics) */
 } cases[] = {
-#define ROW_X(name)            \
-    {                          \
-#name, op_##name, ON_X \
+#define ROW_X(name)                      \
+    {                                    \
+#name, #name, op_##name, ON_X, 0 \
+    }
+#define ROW_IDS(name)                      \
+    {                                      \
+#name, #name, op_##name, ON_IDS, 0 \
     }
     ROW_X(add),
     ROW_X(sub),
@@ -104,9 +135,9 @@ static const struct {
     ROW_X(square),
     ROW_X(reshape),
     ROW_X(concat),
-    {"gather", op_gather, ON_IDS},
-    {"mask_nonzero", op_mask_nonzero, ON_IDS},
-    {"masked_mean", op_masked_mean, ON_IDS},
+    ROW_IDS(gather),
+    ROW_IDS(mask_nonzero),
+    ROW_IDS(masked_mean),
     ROW_X(relu),
     ROW_X(sigmoid),
     ROW_X(tanh),
@@ -131,7 +162,16 @@ static const struct {
     ROW_X(leaky_relu),
     ROW_X(log_sigmoid),
     ROW_X(max),
+    {"batch_norm", "batch_norm", op_batch_norm, ON_X, 1},
+    ROW_X(batch_norm_inference),
+    ROW_X(layer_norm),
+    {"layer_norm", "layer_norm_axis1", op_layer_norm_axis1, ON_X, 0},
+    ROW_X(l2_normalize),
+    ROW_X(permute),
+    ROW_X(repeat),
+    ROW_IDS(masked_max),
 #undef ROW_X
+#undef ROW_IDS
 };
 enum { N_CASES = sizeof cases / sizeof cases[0] };
 
@@ -145,7 +185,7 @@ const char *every_op_missing(void)
     return NULL;
 }
 
-ck_model *every_op_model(ck_session *s, ck_sym **outputs, int *n_out)
+ck_model *every_op_model(ck_session *s, ck_sym **outputs, int *whole_batch, int *n_out)
 {
     _Static_assert(N_CASES <= EVERY_OP_MAX_OUTPUTS, "every_op: more ops than outputs");
     /* fixed, varied values in [-1, 1): the weights and the embedding table */
@@ -155,8 +195,9 @@ ck_model *every_op_model(ck_session *s, ck_sym **outputs, int *n_out)
     ck_sym *ids = ck_Input(s, ck_shape_of(1, EVERY_OP_IDS), CK_I32, "ids");
     char name[64];
     for (int c = 0; c < N_CASES; c++) {
-        snprintf(name, sizeof name, "op_%s", cases[c].op);
+        snprintf(name, sizeof name, "op_%s", cases[c].output);
         outputs[c] = ck_call1(ck_Lambda(s, cases[c].fn, NULL, name), cases[c].on == ON_X ? x : ids);
+        if (whole_batch) whole_batch[c] = cases[c].whole_batch;
     }
     *n_out = N_CASES;
     ck_sym *inputs[2] = {x, ids};

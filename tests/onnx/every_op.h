@@ -17,8 +17,11 @@ int every_op_is_loss(const char *op);
 enum { EVERY_OP_ROWS_X = 2, EVERY_OP_COLS_X = 7, EVERY_OP_IDS = 4, EVERY_OP_VOCAB = 30 };
 #define EVERY_OP_MAX_OUTPUTS 64
 
-/* The model; *n_out and outputs[EVERY_OP_MAX_OUTPUTS] get its outputs. */
-ck_model *every_op_model(ck_session *s, ck_sym **outputs, int *n_out);
+/* The model; *n_out and outputs[EVERY_OP_MAX_OUTPUTS] get its outputs,
+ * whole_batch[] (may be NULL) whether each depends on the whole batch (the
+ * training form of batch_norm: its statistics are the batch's, so it can
+ * only be compared on the same batch). */
+ck_model *every_op_model(ck_session *s, ck_sym **outputs, int *whole_batch, int *n_out);
 
 /* The first op of the table (ck_ops) that is neither a loss nor in the
  * model, or NULL when every one is. */

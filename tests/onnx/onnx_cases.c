@@ -21,7 +21,9 @@
 #include "ck_split.h"
 #include "every_op.h"
 
-enum { N_ROWS = 1000, PREDICT_BATCH = 256, SEED = 7 };
+/* ck_predict runs the rows as one batch, as ONNX Runtime does: a batch
+ * statistic (every_op's batch_norm) then covers the same rows. */
+enum { N_ROWS = 1000, SEED = 7 };
 /* A small synthetic MovieLens, trained one epoch, so the weights are not
  * their initial values. */
 enum { ML_USERS = 300, ML_MOVIES = 200, ML_RATINGS = 20000, FM_K = 8, FIT_BATCH = 256 };
@@ -37,7 +39,9 @@ typedef struct built {
     ck_tensor x[CK_ML_N_INPUTS];         /* n_rows rows of each input (owned) */
     const char *x_names[CK_ML_N_INPUTS]; /* the inputs' names (their Input layers') */
     int n_x;
-    int n_rows; /* 0: N_ROWS */
+    int n_rows;                            /* 0: N_ROWS */
+    int whole_batch[EVERY_OP_MAX_OUTPUTS]; /* output k is compared on the whole batch only */
+    int opset;                             /* 0: ck_export_onnx's default */
 } built;
 
 static int fail_case(const char *what)
@@ -216,7 +220,7 @@ static int every_op(ck_session *s, built *b)
     if (every_op_missing())
         return ck_fail("every_op: op '%s' of the op table is in no Lambda of every_op.c", every_op_missing());
     ck_sym *outputs[EVERY_OP_MAX_OUTPUTS];
-    b->model = every_op_model(s, outputs, &b->n_out);
+    b->model = every_op_model(s, outputs, b->whole_batch, &b->n_out);
     for (int k = 0; b->model && k < b->n_out; k++) b->out_names[k] = ck_layer_name(ck_sym_layer(outputs[k]));
     b->n_x = 2;
     b->x_names[0] = "x";
@@ -225,6 +229,82 @@ static int every_op(ck_session *s, built *b)
     b->x[1] = random_input(ck_shape_of(1, EVERY_OP_IDS), CK_I32, EVERY_OP_VOCAB, ck_session_rng(s));
     for (int k = 0; b->x[1].data && k < EVERY_OP_IDS; k++) b->x[1].i[k] = 0; /* row 0: all padding */
     return b->model && b->x[0].data && b->x[1].data ? 0 : -1;
+}
+
+/* The same at the oldest opset written: reductions take their axes as an
+ * attribute, layer_norm is composed (LayerNormalization is opset 17). */
+static int every_op_opset13(ck_session *s, built *b)
+{
+    b->opset = CK_ONNX_MIN_OPSET;
+    return every_op(s, b);
+}
+
+/* ---- BatchNormalization, LayerNormalization and two outputs ---- */
+
+enum { NORM_FEATURES = 8, NORM_STEPS = 4, NORM_STEP_FEATURES = 6, NORM_EPOCHS = 2, NORM_BATCH = 32 };
+
+/* features -> Dense -> BatchNormalization (channels last) -> Dense;
+ * sequence -> LayerNormalization (last axis: ONNX's operator) ->
+ * LayerNormalization over the steps (axis 1: composed) ->
+ * BatchNormalization over the steps (axis 1) -> GlobalAveragePooling1D.
+ * Trained two epochs (mse on both outputs), so the moving statistics,
+ * gamma and beta are not their initial values. */
+static int norm_two_outputs(ck_session *s, built *b)
+{
+    ck_sym *x = ck_Input(s, ck_shape_of(1, NORM_FEATURES), CK_F32, "features");
+    ck_sym *seq = ck_Input(s, ck_shape_of(2, NORM_STEPS, NORM_STEP_FEATURES), CK_F32, "sequence");
+    ck_sym *h = ck_call1(ck_Dense(s, 16, "relu", "dense_in"), x);
+    h = ck_call1(ck_BatchNormalization(s, "bn_features"), h);
+    h = ck_call1(ck_Dense(s, 8, "tanh", "dense_mid"), h);
+    ck_sym *q = ck_call1(ck_LayerNormalization(s, "ln_features"), seq);
+    q = ck_call1(ck_LayerNormalization_ex(s, 1, 1e-3f, 1, 1, "ln_steps"), q);
+    q = ck_call1(ck_BatchNormalization_ex(s, 1, 0.9, 1e-3f, 1, 1, "bn_steps"), q);
+    ck_sym *pooled = ck_call1(ck_GlobalAveragePooling1D(s, "pool"), q); /* (None, 6) */
+    ck_sym *pair[2] = {h, pooled};
+    ck_sym *joined = ck_call(ck_Concatenate(s, -1, "joined"), pair, 2);
+    ck_sym *out_a = ck_call1(ck_Dense(s, 1, "sigmoid", "out_a"), joined);
+    ck_sym *out_b = ck_call1(ck_Dense(s, 3, NULL, "out_b"), pooled);
+    ck_sym *inputs[2] = {x, seq}, *outputs[2] = {out_a, out_b};
+    b->model = ck_Model(s, inputs, 2, outputs, 2, "norm_two_outputs");
+    b->out_names[0] = "out_a";
+    b->out_names[1] = "out_b";
+    b->n_out = 2;
+    b->n_x = 2;
+    b->x_names[0] = "features";
+    b->x_names[1] = "sequence";
+    if (!b->model || ck_compile(b->model, "mse", ck_Adam(FIT_LR), NULL, 0) < 0) return -1;
+    /* N_ROWS training rows, made as the checked rows are; targets from them */
+    ck_rng *rng = ck_session_rng(s);
+    ck_tensor train_x[2] = {random_input(ck_shape_of(1, NORM_FEATURES), CK_F32, 0, rng),
+                            random_input(ck_shape_of(2, NORM_STEPS, NORM_STEP_FEATURES), CK_F32, 0, rng)};
+    ck_tensor *y_a = ck_tensor_new(CK_F32, ck_shape_of(2, N_ROWS, 1));
+    ck_tensor *y_b = ck_tensor_new(CK_F32, ck_shape_of(2, N_ROWS, 3));
+    int rc = train_x[0].data && train_x[1].data && y_a && y_b ? 0 : -1;
+    for (int r = 0; !rc && r < N_ROWS; r++) {
+        const float *f = train_x[0].f + r * NORM_FEATURES, *q0 = train_x[1].f + r * NORM_STEPS * NORM_STEP_FEATURES;
+        y_a->f[r] = f[0] * f[1] > 0 ? 1.0f : 0.0f;
+        for (int k = 0; k < 3; k++) y_b->f[r * 3 + k] = q0[k] - q0[NORM_STEP_FEATURES + k];
+    }
+    ck_tensor y[2] = {{0}};
+    if (!rc) {
+        y[0] = *y_a;
+        y[1] = *y_b;
+    }
+    ck_history *hist = NULL;
+    if (!rc)
+        rc = (hist = ck_fit(b->model, train_x, 2, y,
+                            CK_FIT_ARGS(.epochs = NORM_EPOCHS, .batch_size = NORM_BATCH, .verbose = 0)))
+                 ? 0
+                 : -1;
+    ck_history_free(hist);
+    ck_tensor_free(y_a);
+    ck_tensor_free(y_b);
+    free(train_x[0].data);
+    free(train_x[1].data);
+    /* the rows checked: new draws */
+    b->x[0] = random_input(ck_shape_of(1, NORM_FEATURES), CK_F32, 0, rng);
+    b->x[1] = random_input(ck_shape_of(2, NORM_STEPS, NORM_STEP_FEATURES), CK_F32, 0, rng);
+    return !rc && b->x[0].data && b->x[1].data ? 0 : -1;
 }
 
 /* ---- classifiers on scikit-learn's data (examples/classify.c's recipe) ---- */
@@ -319,17 +399,21 @@ static int binary_classifier(ck_session *s, built *b)
     return classifier_case(s, b, &(classifier){"breast_cancer.csv", 16, 0.0f, 1});
 }
 
-/* The cases: name -> builder (each also named in tests/onnx/meson.build).
- * Still to come when its layers land: "norm_two_outputs",
- * BatchNormalization, LayerNormalization and two outputs. */
+/* The cases: name -> builder (each also named in tests/onnx/meson.build). */
 static const struct {
     const char *name;
     int (*build)(ck_session *s, built *b);
 } cases[] = {
-    {"fm_masked", fm_masked},     {"fm_notebook", fm_notebook},
-    {"deepfm", deepfm},           {"mlp", mlp},
-    {"two_outputs", two_outputs}, {"every_op", every_op},
-    {"digits", digits},           {"binary_classifier", binary_classifier},
+    {"fm_masked", fm_masked},
+    {"fm_notebook", fm_notebook},
+    {"deepfm", deepfm},
+    {"mlp", mlp},
+    {"two_outputs", two_outputs},
+    {"every_op", every_op},
+    {"every_op_opset13", every_op_opset13},
+    {"norm_two_outputs", norm_two_outputs},
+    {"digits", digits},
+    {"binary_classifier", binary_classifier},
 };
 enum { N_CASES = sizeof cases / sizeof cases[0] };
 
@@ -357,7 +441,7 @@ static int write_case(const char *dir, const char *name, built *b)
 {
     char path[4096], file[512];
     ck_tensor *pred[EVERY_OP_MAX_OUTPUTS] = {0};
-    if (ck_predict_outputs(b->model, b->x, b->n_x, PREDICT_BATCH, pred) < 0) return fail_case("predict");
+    if (ck_predict_outputs(b->model, b->x, b->n_x, b->n_rows, pred) < 0) return fail_case("predict");
     snprintf(path, sizeof path, "%s/%s.json", dir, name);
     FILE *f = fopen(path, "w");
     int rc = f ? 0 : fail_case("cannot write the manifest");
@@ -373,7 +457,8 @@ static int write_case(const char *dir, const char *name, built *b)
     if (f) fprintf(f, "], \"outputs\": [");
     for (int k = 0; k < b->n_out && !rc; k++) {
         snprintf(file, sizeof file, "%s.out%d.bin", name, k);
-        fprintf(f, "%s{\"name\": \"%s\", \"shape\": ", k ? ", " : "", b->out_names[k]);
+        fprintf(f, "%s{\"name\": \"%s\", \"whole_batch\": %s, \"shape\": ", k ? ", " : "", b->out_names[k],
+                b->whole_batch[k] ? "true" : "false");
         json_shape(f, pred[k]->shape);
         fprintf(f, ", \"file\": \"%s\"}", file);
         rc = write_bin(dir, file, pred[k]);
@@ -411,7 +496,8 @@ int main(int argc, char **argv)
     if (rc) fail_case("building the model");
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.onnx", dir, name);
-    if (!rc && ck_export_onnx(b.model, path, NULL) < 0) rc = fail_case("export");
+    ck_onnx_options options = {.opset = b.opset};
+    if (!rc && ck_export_onnx(b.model, path, &options) < 0) rc = fail_case("export");
     if (!rc) rc = write_case(dir, name, &b);
     for (int i = 0; i < b.n_x; i++) free(b.x[i].data);
     ck_session_free(s);

@@ -376,7 +376,7 @@ Test(onnx, every_op_model_uses_the_onnx_operators_of_each_translation)
 {
     ck_sym *outputs[EVERY_OP_MAX_OUTPUTS];
     int n_out = 0;
-    ck_model *m = every_op_model(s, outputs, &n_out);
+    ck_model *m = every_op_model(s, outputs, NULL, &n_out);
     cr_assert(m, "%s", ck_error());
     cr_assert_eq(ck_export_onnx(m, path, NULL), 0, "%s", ck_error());
     Onnx__ModelProto *p = read_model(path);
@@ -404,6 +404,14 @@ Test(onnx, every_op_model_uses_the_onnx_operators_of_each_translation)
         {"op_leaky_relu", "LeakyRelu"},
         {"op_log_sigmoid", "Softplus"},
         {"op_max", "ReduceMax"},
+        {"op_batch_norm", "ReduceMean"},
+        {"op_batch_norm_inference", "Reciprocal"},
+        {"op_layer_norm", "ReduceMean"},
+        {"op_layer_norm_axis1", "ReduceMean"},
+        {"op_l2_normalize", "ReduceSum"},
+        {"op_permute", "Transpose"},
+        {"op_repeat", "Tile"},
+        {"op_masked_max", "ReduceMax"},
     };
     for (size_t k = 0; k < sizeof expected / sizeof expected[0]; k++)
         cr_expect(layer_node(g, expected[k][0], expected[k][1]), "layer %s has no %s node", expected[k][0],
@@ -424,6 +432,26 @@ Test(onnx, every_op_model_uses_the_onnx_operators_of_each_translation)
     cr_assert_eq(max->n_input, 1, "opset 17: ReduceMax takes axes as an attribute");
     cr_assert_eq(attribute(max, "axes")->ints[0], 2);
     cr_assert_eq(attribute(max, "keepdims")->i, 0);
+    /* the norms: per-channel values on axis 1 reshaped to (2, 1); batch
+     * statistics over every axis but the channels'; statistics in double */
+    const Onnx__NodeProto *channel_shape = layer_node(g, "op_batch_norm_inference", "Reshape");
+    cr_assert(channel_shape, "the channels of axis 1 are reshaped to broadcast");
+    const Onnx__TensorProto *shape = initializer(g, channel_shape->input[1]);
+    cr_assert(shape && shape->n_int64_data == 2 && shape->int64_data[0] == 2 && shape->int64_data[1] == 1);
+    const Onnx__NodeProto *stats = layer_node(g, "op_batch_norm", "ReduceMean");
+    cr_assert_eq(attribute(stats, "axes")->n_ints, 2);
+    cr_assert_eq(attribute(stats, "axes")->ints[0], 0);
+    cr_assert_eq(attribute(stats, "axes")->ints[1], 1);
+    cr_assert_null(layer_node(g, "op_layer_norm", "LayerNormalization"), "composed, with statistics in double");
+    cr_assert_eq(attribute(layer_node(g, "op_layer_norm", "Cast"), "to")->i, 11, "DOUBLE");
+    const Onnx__NodeProto *transpose = layer_node(g, "op_permute", "Transpose");
+    cr_assert_eq(attribute(transpose, "perm")->n_ints, 3);
+    cr_assert_eq(attribute(transpose, "perm")->ints[1], 2);
+    cr_assert_eq(attribute(transpose, "perm")->ints[2], 1);
+    const Onnx__TensorProto *repeats = initializer(g, layer_node(g, "op_repeat", "Tile")->input[1]);
+    cr_assert(repeats && repeats->n_int64_data == 4 && repeats->int64_data[0] == 1 && repeats->int64_data[1] == 3,
+              "(batch, 2, 7) -> (batch, 3, 2, 7): the batch dim is tiled once");
+    cr_assert(layer_node(g, "op_masked_max", "Where"), "off-mask positions are -inf");
     cr_assert_float_eq(initializer(g, layer_node(g, "op_pow", "Pow")->input[1])->float_data[0], 1.5f, 0);
     cr_assert_eq(g->output[0]->type->tensor_type->shape->n_dim, 3);
     onnx__model_proto__free_unpacked(p, NULL);
