@@ -181,7 +181,8 @@ ck_node *ck_maximum(ck_tape *t, ck_node *a, ck_node *b);
 ck_node *ck_minimum(ck_tape *t, ck_node *a, ck_node *b);
 /* (..., k) @ (k, n) -> (..., n): leading dims of a are rows. */
 ck_node *ck_matmul(ck_tape *t, ck_node *a, ck_node *b);
-/* Reduce one axis (negative counts from the end). */
+/* Reduce one axis (negative counts from the end). Over an empty axis the
+ * sum is 0 and the mean NaN (0 / 0), as numpy, TF and PyTorch. */
 ck_node *ck_sum(ck_tape *t, ck_node *x, int axis, int keepdims);
 ck_node *ck_mean(ck_tape *t, ck_node *x, int axis, int keepdims);
 ck_node *ck_square(ck_tape *t, ck_node *x);
@@ -242,7 +243,7 @@ ck_node *ck_leaky_relu(ck_tape *t, ck_node *x, float alpha);
 ck_node *ck_log_sigmoid(ck_tape *t, ck_node *x); /* ln sigmoid(x) = -softplus(-x), stable */
 /* Sum and mean of all elements: () scalar. Thin helpers, not ops of their
  * own: reshape to (-1), then sum or mean over axis 0. An empty x gives 0
- * for both (ck_mean's rule for an empty axis; TF's reduce_mean gives NaN). */
+ * and NaN (ck_sum's and ck_mean's rule for an empty axis). */
 ck_node *ck_sum_all(ck_tape *t, ck_node *x);
 ck_node *ck_mean_all(ck_tape *t, ck_node *x);
 

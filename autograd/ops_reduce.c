@@ -1,6 +1,8 @@
 /* ops_reduce.c - sum, mean and max over one axis, mask_nonzero, masked_mean:
  * shape rule, forward, backward and constructor side by side (see
  * ops_internal.h for the conventions, op_table.c for the rows). */
+#include <math.h>
+
 #include "ck_kernels.h"
 #include "ops_internal.h"
 
@@ -22,6 +24,8 @@ static void reduce_axis_forward(ck_node *n, int is_mean)
     split_at_axis(n->in[0]->value.shape, n->args.axis, &outer, &len, &inner);
     float scale = is_mean && len > 0 ? 1.0f / (float)len : 1.0f;
     ck_k_sum_axis(n->value.f, n->in[0]->value.f, outer, len, inner, scale);
+    /* the mean of nothing is 0 / 0 = NaN, as numpy, TF and PyTorch (the sum of nothing is 0) */
+    if (is_mean && len == 0) ck_k_fill(n->value.f, n->value.size, NAN);
 }
 
 /* Every element of x gets scale * g of its output element. */

@@ -240,11 +240,20 @@ ck_tensor *ck_predict(ck_model *m, const ck_tensor *x, int n_x, int batch_size);
 int ck_predict_outputs(ck_model *m, const ck_tensor *x, int n_x, int batch_size, ck_tensor **out);
 
 /* ---- weights (safetensors: JSON header + raw little-endian float32) ---- */
-/* Writes a temporary file, then renames: a crash never leaves half a file. */
+/* Written atomically (ck_io.h: a unique temporary file, fsync, rename): a
+ * crash or a concurrent writer never leaves half a file, and a path that is
+ * not a regular file (a device, a FIFO, a directory) is refused. */
 int ck_save_weights(const ck_model *m, const char *path);
+/* The same with n_meta string entries in the file's __metadata__. */
+int ck_save_weights_meta(const ck_model *m, const char *path, const char *const *meta_keys,
+                         const char *const *meta_values, int n_meta);
 /* Checks every name, shape and size first; on any mismatch fails with a
  * clear message and leaves the model's weights unchanged. */
 int ck_load_weights(ck_model *m, const char *path);
+/* The same from a file already read (ck_safetensors_load), e.g. after
+ * checking its __metadata__; path names it in messages. */
+struct ck_safetensors;
+int ck_load_weights_from(ck_model *m, const struct ck_safetensors *st, const char *path);
 
 /* ---- whole models, as Keras's model.save / keras.models.load_model ---- */
 /* Keras's model.to_json(): the architecture (the layer graph with each
@@ -257,6 +266,10 @@ char *ck_model_to_json(const ck_model *m);
  * (ck_model_to_json) under "model_config". Written atomically. Optimizer
  * state is not saved: compile the loaded model to train it. */
 int ck_save_model(const ck_model *m, const char *path);
+/* The same with n_meta more string entries in the file's __metadata__ (as
+ * ck_save_weights_meta; not the model's own keys). */
+int ck_save_model_meta(const ck_model *m, const char *path, const char *const *meta_keys,
+                       const char *const *meta_values, int n_meta);
 /* Rebuilds a model saved by ck_save_model in a NEW session, with its
  * weights, ready to predict, or to compile and train. Lambda layers find
  * their functions by name in registry (Keras's custom_objects; may be NULL

@@ -310,6 +310,13 @@ const float *ck_bind_weights(ck_model *m, const float *w, const int64_t *idx, in
  * `precise` is set and there are no weights, else the node's value. */
 ck_node *ck_batch_losses(ck_model *m, const ck_data *d, const int64_t *idx, int64_t start, int64_t count, int precise,
                          double *reported);
+/* ---- what fit logs (fit.c) ---- */
+/* The keys an epoch logs besides loss and val_loss, in Keras's order: the
+ * outputs' losses (with several outputs), then the metrics; key k, or its
+ * val_ twin. */
+int ck_model_n_log_keys(const ck_model *m);
+const char *ck_model_log_key(const ck_model *m, int k, int val);
+
 /* ---- trainable weights and regularizers (trainable.c) ---- */
 /* compile: snapshot each layer's trainable flag and regularizers, list the
  * weights the optimizer updates. -1 (message) when out of memory. */

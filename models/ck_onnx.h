@@ -34,10 +34,12 @@ typedef struct ck_onnx_options {
     const char *doc_string; /* the model's description, or NULL */
 } ck_onnx_options;
 
-/* Write m as an ONNX model to path (options may be NULL), atomically: a
- * temporary file renamed over path, so a failure never leaves half a
- * file. -1 with a message (an op without a translation names the op, the
- * layer and how to add one; a path that cannot be written names it). */
+/* Write m as an ONNX model to path (options may be NULL), atomically as
+ * every output (ck_io.h: a unique temporary file renamed over path, so a
+ * failure never leaves half a file, and a path that exists as anything but
+ * a regular file is refused, before the model is traced). -1 with a
+ * message (an op without a translation names the op, the layer and how to
+ * add one; a path that cannot be written names it and says why). */
 int ck_export_onnx(ck_model *m, const char *path, const ck_onnx_options *options);
 /* 1 if this build can export (protobuf-c was found), else 0. */
 int ck_onnx_available(void);

@@ -207,15 +207,15 @@ static ck_model *build_model(loader *ld, const ck_json *arch)
 /* The seed saved with the model, or 0 for a file without one. */
 static int read_seed(const ck_safetensors *st, uint64_t *seed)
 {
-    char *text = NULL, *end = NULL;
-    int rc = ck_safetensors_metadata(st, CK_MODEL_SEED_KEY, &text);
+    const char *text = ck_safetensors_meta(st, CK_MODEL_SEED_KEY);
+    char *end = NULL;
     *seed = 0;
-    if (rc) return rc < 0 ? -1 : 0;
+    if (!text) return 0;
     errno = 0;
     unsigned long long v = strtoull(text, &end, 10);
-    rc = errno || end == text || *end || text[0] == '-' ? ck_fail("bad '%s' in the metadata", CK_MODEL_SEED_KEY) : 0;
+    int rc =
+        errno || end == text || *end || text[0] == '-' ? ck_fail("bad '%s' in the metadata", CK_MODEL_SEED_KEY) : 0;
     *seed = (uint64_t)v;
-    free(text);
     return rc;
 }
 
@@ -223,16 +223,15 @@ static int read_seed(const ck_safetensors *st, uint64_t *seed)
  * also on failure). Messages start with "load_model: 'path': ". */
 static ck_model *load(const char *path, const ck_safetensors *st, const ck_registry *reg, ck_session **session)
 {
-    char *text = NULL;
     uint64_t seed;
     ck_json *arch = NULL;
-    int rc = ck_safetensors_metadata(st, CK_MODEL_CONFIG_KEY, &text);
-    if (rc > 0)
+    const char *text = ck_safetensors_meta(st, CK_MODEL_CONFIG_KEY);
+    if (!text)
         ck_fail("the file holds weights only (no '%s' in its metadata): build the model in code and call "
                 "ck_load_weights",
                 CK_MODEL_CONFIG_KEY);
-    if (!rc) arch = ck_json_parse(text, strlen(text));
-    free(text);
+    else
+        arch = ck_json_parse(text, strlen(text));
     loader ld = {.s = arch && !read_seed(st, &seed) ? ck_session_new(seed) : NULL, .reg = reg};
     ck_model *m = NULL;
     if (ld.s) {

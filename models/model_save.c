@@ -114,9 +114,15 @@ char *ck_model_to_json(const ck_model *m)
     return text;
 }
 
-int ck_save_model(const ck_model *m, const char *path)
+int ck_save_model(const ck_model *m, const char *path) { return ck_save_model_meta(m, path, NULL, NULL, 0); }
+
+int ck_save_model_meta(const ck_model *m, const char *path, const char *const *meta_keys,
+                       const char *const *meta_values, int n_meta)
 {
+    enum { N_OWN = 2, MAX_EXTRA = 64 };
     if (!m || !path) return ck_fail("save_model: NULL %s", m ? "path" : "model");
+    if (n_meta < 0 || n_meta > MAX_EXTRA || (n_meta > 0 && (!meta_keys || !meta_values)))
+        return ck_fail("save_model: bad metadata (%d entries, at most %d)", n_meta, MAX_EXTRA);
     char *config = ck_model_to_json(m);
     if (!config) {
         ck_error_prefix("save_model: ");
@@ -125,8 +131,13 @@ int ck_save_model(const ck_model *m, const char *path)
     /* the seed: a loaded model shuffles and drops out from the same stream */
     char seed[32];
     snprintf(seed, sizeof seed, "%" PRIu64, m->session->seed);
-    const char *keys[2] = {CK_MODEL_CONFIG_KEY, CK_MODEL_SEED_KEY}, *values[2] = {config, seed};
-    int rc = ck_model_save_tensors(m, path, keys, values, 2, "save_model");
+    const char *keys[N_OWN + MAX_EXTRA] = {CK_MODEL_CONFIG_KEY, CK_MODEL_SEED_KEY};
+    const char *values[N_OWN + MAX_EXTRA] = {config, seed};
+    for (int i = 0; i < n_meta; i++) {
+        keys[N_OWN + i] = meta_keys[i];
+        values[N_OWN + i] = meta_values[i];
+    }
+    int rc = ck_model_save_tensors(m, path, keys, values, N_OWN + n_meta, "save_model");
     free(config);
     return rc;
 }

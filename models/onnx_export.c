@@ -15,6 +15,7 @@
 #endif
 #include <stb_ds.h>
 
+#include "ck_io.h"
 #include "onnx_internal.h"
 
 enum { TRACE_BATCH = 2, CHECK_BATCH = 3 };
@@ -366,6 +367,11 @@ static int check_args(const ck_model *m, const char *path, const ck_onnx_options
     *opset = o && o->opset ? o->opset : CK_ONNX_DEFAULT_OPSET;
     if (*opset < CK_ONNX_MIN_OPSET || *opset > CK_ONNX_MAX_OPSET)
         return ck_fail("export_onnx: opset %d is not in [%d, %d]", *opset, CK_ONNX_MIN_OPSET, CK_ONNX_MAX_OPSET);
+    /* a path that cannot be written is refused before the model is traced */
+    if (ck_io_check_output_path(path) < 0) {
+        ck_error_prefix("export_onnx: ");
+        return -1;
+    }
     return 0;
 }
 

@@ -3,14 +3,12 @@
  * only file of the exporter that sees protobuf: the rest calls the
  * functions below with plain C values. Every message, array and string
  * comes from one arena, freed at once with the graph. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <stb_ds.h>
 
+#include "ck_io.h"
 #include "onnx.pb-c.h"
 #include "onnx_internal.h"
 
@@ -237,47 +235,6 @@ int ck_onnx_graph_output(ck_onnx_graph *g, const char *name, ck_onnx_type type, 
  * opsets 13 and 14 came with IR 7, 15 to 17 with IR 8. */
 enum { FIRST_OPSET_OF_IR8 = 15, IR_OF_OPSET_13 = 7, IR_OF_OPSET_15 = 8 };
 
-/* Make a rename in path's directory durable (best effort, as for
- * safetensors: the file itself is complete either way). */
-static void sync_parent_dir(const char *path)
-{
-    char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
-    if (!dir) return;
-    if (slash) *(slash == dir ? slash + 1 : slash) = 0;
-    int fd = open(slash ? dir : ".", O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    free(dir);
-}
-
-/* path.tmp, then rename: a crash or a full disk never leaves half a file. */
-static int write_atomic(const char *path, const uint8_t *data, size_t n)
-{
-    size_t tmp_len = strlen(path) + 5;
-    char *tmp = malloc(tmp_len);
-    if (!tmp) return ck_fail("out of memory");
-    snprintf(tmp, tmp_len, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        ck_fail("cannot create '%s': %s", tmp, strerror(errno));
-        free(tmp);
-        return -1;
-    }
-    int rc = fwrite(data, 1, n, f) != n || fflush(f) != 0 || fsync(fileno(f)) != 0;
-    if (fclose(f) != 0) rc = 1;
-    if (!rc && rename(tmp, path) != 0) rc = 1;
-    if (rc) {
-        ck_fail("writing '%s' failed: %s", path, strerror(errno));
-        remove(tmp);
-    } else {
-        sync_parent_dir(path);
-    }
-    free(tmp);
-    return rc ? -1 : 0;
-}
-
 int ck_onnx_graph_write(ck_onnx_graph *g, const char *path, int opset, const char *graph_name, const char *doc)
 {
     Onnx__GraphProto graph = ONNX__GRAPH_PROTO__INIT;
@@ -311,7 +268,8 @@ int ck_onnx_graph_write(ck_onnx_graph *g, const char *path, int opset, const cha
     uint8_t *buf = malloc(n ? n : 1);
     if (!buf) return ck_fail("out of memory (%zu bytes for the model)", n);
     onnx__model_proto__pack(&model, buf);
-    int rc = write_atomic(path, buf, n);
+    /* atomically (ck_io.h): a unique temporary file renamed over path */
+    int rc = ck_io_write_file(path, buf, n);
     free(buf);
     return rc;
 }

@@ -34,6 +34,12 @@ int ck_save_weights(const ck_model *m, const char *path)
     return ck_model_save_tensors(m, path, NULL, NULL, 0, "save_weights");
 }
 
+int ck_save_weights_meta(const ck_model *m, const char *path, const char *const *meta_keys,
+                         const char *const *meta_values, int n_meta)
+{
+    return ck_model_save_tensors(m, path, meta_keys, meta_values, n_meta, "save_weights");
+}
+
 int ck_model_load_tensors(ck_model *m, const ck_safetensors *st, const char *path, const char *who)
 {
     int rc = 0;
@@ -70,9 +76,15 @@ int ck_load_weights(ck_model *m, const char *path)
         ck_error_prefix("load_weights: ");
         return -1;
     }
-    int rc = ck_model_load_tensors(m, st, path, "load_weights");
+    int rc = ck_load_weights_from(m, st, path);
     ck_safetensors_free(st);
     return rc;
+}
+
+int ck_load_weights_from(ck_model *m, const ck_safetensors *st, const char *path)
+{
+    if (!m || !st || !path) return ck_fail("load_weights: NULL argument");
+    return ck_model_load_tensors(m, st, path, "load_weights");
 }
 
 int ck_model_get_weights(const ck_model *m, float *dst)

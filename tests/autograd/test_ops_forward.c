@@ -166,6 +166,17 @@ Test(forward, sum_mean_axes)
     expect_values(ck_mean(tape, value(ck_shape_of(3, 2, 2, 2), x), 1, 0), ck_shape_of(2, 2, 2), (float[]){2, 3, 6, 7});
 }
 
+/* Over an empty axis the sum is 0 and the mean 0 / 0 = NaN, as numpy,
+ * TF and PyTorch (np.mean(np.zeros((2, 0)), axis=1) is [nan, nan]). */
+Test(forward, sum_and_mean_over_an_empty_axis)
+{
+    ck_node *empty = value(ck_shape_of(2, 2, 0), A23);
+    expect_values(ck_sum(tape, empty, 1, 0), ck_shape_of(1, 2), (float[]){0, 0});
+    expect_values(ck_mean(tape, empty, 1, 0), ck_shape_of(1, 2), (float[]){NAN, NAN});
+    expect_values(ck_sum_all(tape, empty), ck_shape_of(0), (float[]){0});
+    expect_values(ck_mean_all(tape, empty), ck_shape_of(0), (float[]){NAN});
+}
+
 Test(forward, reshape_concat)
 {
     ck_node *a = value(ck_shape_of(2, 2, 3), A23);
@@ -208,6 +219,9 @@ Test(forward, mse)
     /* (0 + 4 + 0 + 9) / 4 = 3.25 */
     expect_values(ck_mse(tape, value(ck_shape_of(2, 4, 1), p), value(ck_shape_of(2, 4, 1), t)), ck_shape_of(0),
                   (float[]){3.25f});
+    /* an empty batch: NaN, as Keras and PyTorch (mean of nothing) */
+    expect_values(ck_mse(tape, value(ck_shape_of(2, 0, 1), p), value(ck_shape_of(2, 0, 1), t)), ck_shape_of(0),
+                  (float[]){NAN});
 }
 
 Test(forward, table_lists_every_op_by_name)

@@ -5,9 +5,11 @@
  * does not compute its result, bad paths and options. Predictions against
  * ONNX Runtime are checked by verify.sh (compare.js). */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ck_fm.h"
@@ -202,6 +204,18 @@ static void assert_file_is(const char *p, const char *text)
     cr_assert_str_eq(buf, text, "a refused export must leave the old file as it was");
 }
 
+/* The entries of the test's directory but . and .. (a temporary file
+ * left behind would be one more). */
+static int files_in_dir(void)
+{
+    DIR *d = opendir(dir);
+    cr_assert(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    return n;
+}
+
 Test(onnx, op_without_translation_is_refused_naming_op_layer_and_remedy)
 {
     ck_model *m = lambda_model(apply_untranslated, "mine");
@@ -213,9 +227,7 @@ Test(onnx, op_without_translation_is_refused_naming_op_layer_and_remedy)
     cr_assert(strstr(e, "onnx function"), "says how to add one: %s", e);
     cr_assert(strstr(e, "docs/autograd.md"), "%s", e);
     assert_file_is(path, "old");
-    char tmp[600];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    cr_assert_neq(access(tmp, F_OK), 0, "no temporary file left");
+    cr_assert_eq(files_in_dir(), 1, "no temporary file left");
 }
 
 /* a translation that adds nothing: its result is never computed */
@@ -310,10 +322,12 @@ Test(onnx, bad_paths_and_arguments_are_refused)
     char missing[600];
     snprintf(missing, sizeof missing, "%s/no/such/dir/fm.onnx", dir);
     cr_assert_eq(ck_export_onnx(m, missing, NULL), -1);
-    cr_assert(strstr(ck_error(), "cannot create"), "%s", ck_error());
-    cr_assert(strstr(ck_error(), "no/such/dir/fm.onnx.tmp"), "names the path: %s", ck_error());
+    cr_assert(strstr(ck_error(), "cannot write"), "%s", ck_error());
+    cr_assert(strstr(ck_error(), "no/such/dir/fm.onnx: its directory"), "names the path: %s", ck_error());
+    cr_assert(strstr(ck_error(), "No such file or directory"), "says why: %s", ck_error());
     ck_error_clear();
     cr_assert_eq(ck_export_onnx(m, dir, NULL), -1, "a directory is not a file");
+    cr_assert(strstr(ck_error(), "it is a directory, not a regular file"), "%s", ck_error());
     ck_error_clear();
     cr_assert_eq(ck_export_onnx(m, "", NULL), -1);
     cr_assert(strstr(ck_error(), "empty path"), "%s", ck_error());
@@ -327,6 +341,29 @@ Test(onnx, bad_paths_and_arguments_are_refused)
     cr_assert_eq(ck_export_onnx(m, path, &o), -1);
     cr_assert(strstr(ck_error(), "opset 12 is not in [13, 17]"), "%s", ck_error());
     cr_assert_neq(access(path, F_OK), 0, "nothing written");
+}
+
+/* The file is written as every output (ck_io.h): a FIFO at the path is
+ * refused at once (opening it would block) and stays a FIFO; a regular
+ * file is replaced whole, through a unique temporary that does not stay. */
+Test(onnx, fifo_is_refused_and_a_file_is_replaced_atomically)
+{
+    ck_model *m = small_fm(CK_GENRE_POOL_MASKED);
+    char fifo[600];
+    snprintf(fifo, sizeof fifo, "%s/fifo.onnx", dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    cr_assert_eq(ck_export_onnx(m, fifo, NULL), -1);
+    cr_assert(strstr(ck_error(), "refusing to replace"), "%s", ck_error());
+    cr_assert(strstr(ck_error(), "not a regular file"), "%s", ck_error());
+    struct stat st;
+    cr_assert(stat(fifo, &st) == 0 && S_ISFIFO(st.st_mode), "the FIFO is left as it was");
+    ck_error_clear();
+    write_file(path, "old");
+    cr_assert_eq(ck_export_onnx(m, path, NULL), 0, "%s", ck_error());
+    Onnx__ModelProto *p = read_model(path);
+    cr_assert_str_eq(p->graph->name, ck_model_name(m));
+    onnx__model_proto__free_unpacked(p, NULL);
+    cr_assert_eq(files_in_dir(), 2, "the FIFO and the model, no temporary file");
 }
 
 /* Every built-in op can be exported, but the losses: an export traces
