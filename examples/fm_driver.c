@@ -1,7 +1,7 @@
 /* fm_driver.c - the FM examples' shared driver (see fm_driver.h): the
- * data, the model's settings, recommendations from the saved weights, and
- * main. Training, the notebook's cells, is fm_train.c. See
- * docs/fm-under-the-hood.md for the walk-through. */
+ * data, the model's settings, recommendations from the saved weights, the
+ * export to ONNX, and main. Training, the notebook's cells, is fm_train.c.
+ * See docs/fm-under-the-hood.md for the walk-through. */
 #include "fm_driver.h"
 
 #include <math.h>
