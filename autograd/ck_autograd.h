@@ -20,6 +20,7 @@
 
 typedef struct ck_node ck_node;
 typedef struct ck_tape ck_tape;
+typedef struct ck_onnx_emitter ck_onnx_emitter;
 
 /* Per-op settings, set by the op's constructor and read by its kernels. */
 typedef struct ck_op_args {
@@ -49,6 +50,13 @@ enum {
     CK_OP_ASSIGNS_GRAD = 1u << 2,
 };
 
+/* An op's ONNX translation (the op table's onnx column; see "ONNX export"
+ * below): add to e the ONNX nodes that compute n's value from its inputs'
+ * values, whose ONNX names are in[0..n->n_in), into the value named out.
+ * n is the node as traced: its inputs' and its own shapes, dtypes and args
+ * are there to read. Return 0, or -1 after ck_fail("name: ..."). */
+typedef int (*ck_onnx_fn)(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+
 /* One row of the op table. */
 typedef struct ck_op {
     const char *name;
@@ -66,6 +74,9 @@ typedef struct ck_op {
      * that are not differentiable. */
     void (*backward)(ck_node *n);
     unsigned flags; /* CK_OP_VIEW | CK_OP_WRITES_OUTPUT | CK_OP_ASSIGNS_GRAD */
+    /* The op as ONNX nodes, for ck_export_onnx; NULL: the op cannot be
+     * exported (a model using it is refused, with the op's name). */
+    ck_onnx_fn onnx;
 } ck_op;
 
 struct ck_node {
@@ -97,6 +108,14 @@ void ck_tape_reset(ck_tape *t);
  * buffers). Returns the previous setting. */
 int ck_tape_set_grad(ck_tape *t, int enabled);
 int ck_tape_grad_enabled(const ck_tape *t);
+/* Tracing: record every node ck_apply makes, even without a gradient (and
+ * with gradients off), so the tape holds the whole computation in creation
+ * order (ck_tape_node). Backward skips nodes without a gradient. Returns the
+ * previous setting; off by default. */
+int ck_tape_set_record_all(ck_tape *t, int enabled);
+/* The i-th node recorded since the reset (0 <= i < ck_tape_size), or NULL
+ * (message). */
+ck_node *ck_tape_node(const ck_tape *t, int i);
 /* Scratch memory that lives until the next reset (zeroed, 64-byte aligned). */
 void *ck_tape_alloc(ck_tape *t, size_t bytes);
 /* The arena behind the tape (for tests and statistics). */
@@ -314,5 +333,77 @@ typedef enum ck_op_id {
     CK_OP_COUNT
 } ck_op_id;
 extern const ck_op ck_ops[CK_OP_COUNT];
+
+/* ---- ONNX export: what an op's translation (ck_op.onnx) may call ----
+ * The exporter (ck_export_onnx, <ck_onnx.h>) traces a model on a small
+ * batch and hands each recorded node to its row's onnx function, with an
+ * emitter that builds the ONNX graph. Nothing here depends on protobuf:
+ * the emitter is an interface the exporter implements. Names handed out by
+ * the emitter live until the export ends. */
+
+/* ONNX element types (the numbers of onnx.proto's TensorProto.DataType). */
+typedef enum ck_onnx_type {
+    CK_ONNX_FLOAT = 1,
+    CK_ONNX_INT32 = 6,
+    CK_ONNX_INT64 = 7,
+    CK_ONNX_BOOL = 9,
+    CK_ONNX_DOUBLE = 11
+} ck_onnx_type;
+
+typedef enum ck_onnx_attr_kind { CK_ONNX_ATTR_INT, CK_ONNX_ATTR_FLOAT, CK_ONNX_ATTR_INTS } ck_onnx_attr_kind;
+/* A node attribute: {"axis", CK_ONNX_ATTR_INT, .i = 1} (or ck_onnx_attr_int). */
+typedef struct ck_onnx_attr {
+    const char *name;
+    ck_onnx_attr_kind kind;
+    int64_t i;           /* CK_ONNX_ATTR_INT */
+    float f;             /* CK_ONNX_ATTR_FLOAT */
+    const int64_t *ints; /* CK_ONNX_ATTR_INTS, n_ints of them (copied) */
+    int n_ints;
+} ck_onnx_attr;
+
+struct ck_onnx_emitter {
+    int opset; /* the ONNX opset being written (ai.onnx domain), e.g. 17 */
+    /* Add the node op_type(in) -> out, named after the layer being exported
+     * ("fm_output/MatMul"); "" stands for an omitted optional input. */
+    int (*node)(ck_onnx_emitter *e, const char *op_type, const char *const *in, int n_in, const char *const *out,
+                int n_out, const ck_onnx_attr *attrs, int n_attrs);
+    /* Add a constant tensor (an initializer) of the given type and dims
+     * (ndim 0: a scalar) holding a copy of data; returns its name
+     * ("<layer>/<hint>"), or NULL (message). */
+    const char *(*constant)(ck_onnx_emitter *e, const char *hint, ck_onnx_type type, const int64_t *dims, int ndim,
+                            const void *data);
+    /* A new, unique name for an intermediate value ("<layer>/<hint>"). */
+    const char *(*value)(ck_onnx_emitter *e, const char *hint);
+    /* Which dims of x's value follow the batch size (bit d set: dim d), for
+     * x the node being translated or one of its inputs; 0 for weights. */
+    unsigned (*batch_dims)(ck_onnx_emitter *e, const ck_node *x);
+    void *impl; /* the exporter's state */
+};
+
+/* Shorthands over the emitter, for translations (autograd/ops_onnx.c). */
+/* op_type(in) -> out, one output. */
+int ck_onnx_node(ck_onnx_emitter *e, const char *op_type, const char *const *in, int n_in, const char *out,
+                 const ck_onnx_attr *attrs, int n_attrs);
+/* A 1-d int64 constant (axes, shapes). */
+const char *ck_onnx_ints(ck_onnx_emitter *e, const char *hint, const int64_t *values, int n);
+/* A scalar constant (ndim 0) of type FLOAT, INT32 or INT64. */
+const char *ck_onnx_scalar(ck_onnx_emitter *e, const char *hint, ck_onnx_type type, double value);
+/* The ONNX element type of a tensor of ours (F32: FLOAT, I32: INT32). */
+ck_onnx_type ck_onnx_type_of(ck_dtype dtype);
+static inline ck_onnx_attr ck_onnx_attr_int(const char *name, int64_t v)
+{
+    ck_onnx_attr a = {name, CK_ONNX_ATTR_INT, v, 0.0f, NULL, 0};
+    return a;
+}
+static inline ck_onnx_attr ck_onnx_attr_float(const char *name, float v)
+{
+    ck_onnx_attr a = {name, CK_ONNX_ATTR_FLOAT, 0, v, NULL, 0};
+    return a;
+}
+static inline ck_onnx_attr ck_onnx_attr_ints(const char *name, const int64_t *v, int n)
+{
+    ck_onnx_attr a = {name, CK_ONNX_ATTR_INTS, 0, 0.0f, v, n};
+    return a;
+}
 
 #endif

@@ -15,6 +15,9 @@
 #include "ck_kernels.h"
 
 #define SHAPE_BUF 64 /* room for "(2048, 20, 20, 20)" */
+/* tf.math.l2_normalize's floor on the sum of squares (ops_norm.c, and its
+ * ONNX translation). */
+#define L2_NORMALIZE_EPSILON 1e-12
 
 static inline int require_f32(const ck_node *n, int k)
 {
@@ -222,5 +225,59 @@ int ck_leaky_relu_forward(ck_tape *t, ck_node *n);
 void ck_leaky_relu_backward(ck_node *n);
 int ck_log_sigmoid_forward(ck_tape *t, ck_node *n);
 void ck_log_sigmoid_backward(ck_node *n);
+
+/* ops_onnx.c: the rows' onnx column, the op as ONNX nodes (ck_onnx_fn) */
+int ck_add_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_sub_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_mul_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_scale_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_square_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_relu_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_sigmoid_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_tanh_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_matmul_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_sum_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_mean_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_mask_nonzero_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_masked_mean_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_reshape_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_concat_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_gather_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_max_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_masked_max_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_permute_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_repeat_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+/* op_type over axes with keepdims (a Reduce* node; axes as an attribute or
+ * an input, as the opset wants) */
+int ck_onnx_reduce(ck_onnx_emitter *e, const char *op_type, const char *x, const int64_t *axes, int n_axes,
+                   int keepdims, const char *out);
+
+/* ops_onnx_math.c */
+int ck_exp_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_log_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_sqrt_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_abs_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_pow_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_clip_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_div_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_maximum_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_minimum_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_softmax_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_log_softmax_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_softplus_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_softsign_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_elu_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_selu_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_leaky_relu_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_gelu_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_gelu_tanh_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_swish_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_log_sigmoid_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+
+/* ops_onnx_norm.c */
+int ck_batch_norm_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_batch_norm_inference_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_layer_norm_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_l2_normalize_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
 
 #endif

@@ -14,9 +14,6 @@
 
 #include "ops_internal.h"
 
-/* tf.math.l2_normalize's floor on the sum of squares. */
-#define L2_NORMALIZE_EPSILON 1e-12
-
 /* Input k (gamma, beta, mean, var) must be (C): one value per channel. */
 static int require_channels(const ck_node *n, int k, int channels)
 {

@@ -11,6 +11,7 @@ struct ck_tape {
     int n_nodes;
     int capacity; /* kept across resets: no realloc after warm-up */
     int grad_enabled;
+    int record_all; /* record every op node, with or without a gradient (tracing) */
 };
 
 static int record(ck_tape *t, ck_node *n)
@@ -64,6 +65,23 @@ int ck_tape_set_grad(ck_tape *t, int enabled)
 }
 
 int ck_tape_grad_enabled(const ck_tape *t) { return t ? t->grad_enabled : 0; }
+
+int ck_tape_set_record_all(ck_tape *t, int enabled)
+{
+    if (!t) return 0;
+    int previous = t->record_all;
+    t->record_all = enabled != 0;
+    return previous;
+}
+
+ck_node *ck_tape_node(const ck_tape *t, int i)
+{
+    if (!t || i < 0 || i >= t->n_nodes) {
+        ck_fail("tape_node: index %d out of range (%d nodes recorded)", i, t ? t->n_nodes : 0);
+        return NULL;
+    }
+    return t->nodes[i];
+}
 
 void *ck_tape_alloc(ck_tape *t, size_t bytes)
 {
@@ -241,8 +259,8 @@ ck_node *ck_apply(ck_tape *t, const ck_op *op, ck_node *const *in, int n_in, con
         /* Not zeroed here: backward clears each gradient before its first use. */
         n->grad = ck_arena_alloc(&t->arena, (size_t)n->value.size * sizeof(float));
         if (!n->grad) return NULL;
-        if (record(t, n) < 0) return NULL;
     }
+    if ((needs_grad || t->record_all) && record(t, n) < 0) return NULL;
     return n;
 }
 
@@ -292,12 +310,16 @@ int ck_backward_seed(ck_tape *t, ck_node *root, const float *seed)
      * below the root is marked unset, then zeroed just before its first
      * write (memory still in cache, instead of one pass over every gradient
      * up front), or written whole by an op that may assign it. */
-    for (int k = n_nodes - 1; k > root_index; k--) clear_grad(t->nodes[k]); /* not reached: zeros */
-    for (int k = 0; k < root_index; k++) t->nodes[k]->grad_unset = 1;
+    /* With record_all the tape also holds nodes without a gradient: they
+     * take no part (nothing flows into or out of them). */
+    for (int k = n_nodes - 1; k > root_index; k--)
+        if (t->nodes[k]->grad) clear_grad(t->nodes[k]); /* not reached: zeros */
+    for (int k = 0; k < root_index; k++) t->nodes[k]->grad_unset = t->nodes[k]->grad != NULL;
     memcpy(root->grad, seed, (size_t)size * sizeof(float));
     root->grad_unset = 0;
     for (int k = root_index; k >= 0; k--) {
         ck_node *n = t->nodes[k];
+        if (!n->grad) continue;
         if (n->grad_unset) { /* the root does not depend on n: d root / d n = 0, nothing to pass on */
             clear_grad(n);
             continue;

@@ -1,9 +1,10 @@
 /* custom_op - write your own differentiable op, from user code.
  *
  * The library's ops are rows of one table (autograd/op_table.c), and a row
- * is a plain struct: ck_op {name, shape, forward, backward, flags}. User
- * code can make its own row and run it with ck_apply(); nothing in the
- * library changes.
+ * is a plain struct: ck_op {name, shape, forward, backward, flags, onnx}.
+ * User code can make its own row and run it with ck_apply(); nothing in
+ * the library changes. The last field says which ONNX nodes the op becomes,
+ * so a model using it can be exported (ck_export_onnx).
  *
  * The op here is the FM's pairwise interaction, fused into one op:
  *
@@ -25,13 +26,18 @@
  *  1. forward against the O(p^2 k) double loop over pairs;
  *  2. ck_gradcheck: the backward above against central differences;
  *  3. inside a model: Input -> Lambda(pairwise) -> Dense(1), predict, and
- *     compare with the same graph built from the library's own ops. */
+ *     compare with the same graph built from the library's own ops.
+ * With --onnx FILE it also exports that model (when the library was built
+ * with ONNX support); tests/onnx checks the file. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <string.h>
+
 #include "ck_gradcheck.h"
 #include "ck_model.h"
+#include "ck_onnx.h"
 
 /* ---- the op: shape rule, forward, backward ---- */
 
@@ -90,9 +96,40 @@ static void pairwise_backward(ck_node *n)
             }
 }
 
+/* The op as ONNX nodes, for ck_export_onnx: the same identity, with ONNX
+ * operators (in[0] is x's ONNX name, out the name the result must get):
+ *     s  = ReduceSum(x, axes [1])                  (B, k)
+ *     a  = ReduceSum(s * s, axes [1], keepdims)     (B, 1)
+ *     c  = ReduceSum(ReduceSum(x * x, [2]), [1], keepdims)  (B, 1)
+ *     out = 0.5 * (a - c) */
+static int pairwise_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out)
+{
+    (void)n;
+    const int64_t field_axis = 1, dim_axis = 2;
+    const char *fields = ck_onnx_ints(e, "field_axis", &field_axis, 1);
+    const char *dims = ck_onnx_ints(e, "dim_axis", &dim_axis, 1);
+    const char *half = ck_onnx_scalar(e, "half", CK_ONNX_FLOAT, 0.5);
+    const char *s = e->value(e, "sum"), *s2 = e->value(e, "square_of_sum"), *a = e->value(e, "sum_square_of_sum");
+    const char *x2 = e->value(e, "square"), *x2_fields = e->value(e, "sum_square_dims");
+    const char *c = e->value(e, "sum_of_squares"), *diff = e->value(e, "diff");
+    if (!fields || !dims || !half || !s || !s2 || !a || !x2 || !x2_fields || !c || !diff) return -1;
+    ck_onnx_attr drop = ck_onnx_attr_int("keepdims", 0), keep = ck_onnx_attr_int("keepdims", 1);
+    if (ck_onnx_node(e, "ReduceSum", (const char *[]){in[0], fields}, 2, s, &drop, 1) < 0 ||
+        ck_onnx_node(e, "Mul", (const char *[]){s, s}, 2, s2, NULL, 0) < 0 ||
+        ck_onnx_node(e, "ReduceSum", (const char *[]){s2, fields}, 2, a, &keep, 1) < 0 ||
+        ck_onnx_node(e, "Mul", (const char *[]){in[0], in[0]}, 2, x2, NULL, 0) < 0 ||
+        ck_onnx_node(e, "ReduceSum", (const char *[]){x2, dims}, 2, x2_fields, &drop, 1) < 0 ||
+        ck_onnx_node(e, "ReduceSum", (const char *[]){x2_fields, fields}, 2, c, &keep, 1) < 0 ||
+        ck_onnx_node(e, "Sub", (const char *[]){a, c}, 2, diff, NULL, 0) < 0)
+        return -1;
+    return ck_onnx_node(e, "Mul", (const char *[]){diff, half}, 2, out, NULL, 0);
+}
+
 /* The op's row: the same struct as every row of the built-in table. Flags 0
- * are the safe defaults: the value is zeroed before forward, backward adds. */
-static const ck_op pairwise_op = {"pairwise", pairwise_shape, pairwise_forward, pairwise_backward, 0};
+ * are the safe defaults: the value is zeroed before forward, backward adds.
+ * The last field is the ONNX translation (NULL: the op cannot be exported,
+ * and ck_export_onnx refuses a model using it, naming the op). */
+static const ck_op pairwise_op = {"pairwise", pairwise_shape, pairwise_forward, pairwise_backward, 0, pairwise_onnx};
 
 static ck_node *pairwise(ck_tape *t, ck_node *x)
 {
@@ -170,8 +207,9 @@ static ck_node *composed_lambda(ck_tape *t, ck_node *const *in, int n, void *use
     return ck_sum(t, half, 1, 1); /* (B, 1) */
 }
 
-/* Input (p, k) -> Lambda(fn) -> Dense(1); predictions for x. */
-static ck_tensor *predict_with(ck_lambda_fn fn, const ck_tensor *x)
+/* Input (p, k) -> Lambda(fn) -> Dense(1); predictions for x; exported to
+ * onnx_path too when it is not NULL. */
+static ck_tensor *predict_with(ck_lambda_fn fn, const ck_tensor *x, const char *onnx_path)
 {
     ck_session *s = ck_session_new(7); /* same seed: the same Dense weights */
     ck_sym *in = ck_Input(s, ck_shape_of(2, P, K), CK_F32, "fields");
@@ -180,14 +218,22 @@ static ck_tensor *predict_with(ck_lambda_fn fn, const ck_tensor *x)
     ck_model *m = ck_Model(s, &in, 1, &y, 1, "pairwise_model");
     ck_tensor *pred = m ? ck_predict(m, x, 1, 2) : NULL;
     if (pred && fn == fused_lambda) ck_summary(m, stdout);
+    if (pred && onnx_path) {
+        if (ck_export_onnx(m, onnx_path, NULL) < 0) {
+            ck_tensor_free(pred);
+            pred = NULL;
+        } else {
+            printf("exported to %s\n", onnx_path);
+        }
+    }
     ck_session_free(s);
     return pred;
 }
 
-static int check_in_model(const ck_tensor *x)
+static int check_in_model(const ck_tensor *x, const char *onnx_path)
 {
-    ck_tensor *fused = predict_with(fused_lambda, x);
-    ck_tensor *composed = fused ? predict_with(composed_lambda, x) : NULL;
+    ck_tensor *fused = predict_with(fused_lambda, x, onnx_path);
+    ck_tensor *composed = fused ? predict_with(composed_lambda, x, NULL) : NULL;
     if (!composed) {
         ck_tensor_free(fused);
         return -1;
@@ -201,8 +247,13 @@ static int check_in_model(const ck_tensor *x)
     return worst < 1e-5 ? 0 : 1;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    const char *onnx_path = argc == 3 && !strcmp(argv[1], "--onnx") ? argv[2] : NULL;
+    if (argc != 1 && !onnx_path) {
+        fprintf(stderr, "usage: custom_op [--onnx FILE]\n");
+        return 2;
+    }
     ck_rng rng;
     ck_rng_seed(&rng, 42);
     /* x (B, p, k): values O(1), where float32 central differences are reliable */
@@ -217,7 +268,7 @@ int main(void)
     failed += rc;
     if ((rc = check_gradient(x)) < 0) goto error;
     failed += rc;
-    if ((rc = check_in_model(&x->value)) < 0) goto error;
+    if ((rc = check_in_model(&x->value, onnx_path)) < 0) goto error;
     failed += rc;
     ck_param_free(x);
     printf(failed ? "custom_op: %d check(s) FAILED\n" : "custom_op: all checks passed\n", failed);

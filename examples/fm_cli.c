@@ -22,8 +22,8 @@ typedef enum opt_kind {
     OPT_POOL    /* masked | notebook */
 } opt_kind;
 
-/* Which commands take an option. */
-enum { ON_TRAIN = 1, ON_RECOMMEND = 2, ON_BOTH = 3 };
+/* Which commands take an option (bits). */
+enum { ON_TRAIN = 1, ON_RECOMMEND = 2, ON_EXPORT = 4, ON_BOTH = ON_TRAIN | ON_RECOMMEND, ON_ALL = 7 };
 
 typedef struct opt_spec {
     const char *name; /* "--epochs" */
@@ -32,31 +32,32 @@ typedef struct opt_spec {
     long lo, hi;          /* OPT_INT, OPT_LONG */
     double dlo, dhi;      /* OPT_DOUBLE */
     int open_lo, open_hi; /* OPT_DOUBLE: lo / hi themselves refused */
-    int commands;         /* ON_TRAIN, ON_RECOMMEND or both */
+    int commands;         /* ON_TRAIN, ON_RECOMMEND, ON_EXPORT, or several */
     const char *usage;    /* "[--epochs 30]" */
 } opt_spec;
 
 #define FIELD(f) offsetof(fm_options, f)
 static const opt_spec options[] = {
-    {"--data", OPT_PATH, FIELD(data_dir), 0, 0, 0, 0, 0, 0, ON_BOTH, "[--data DIR]"},
+    {"--data", OPT_PATH, FIELD(data_dir), 0, 0, 0, 0, 0, 0, ON_ALL, "[--data DIR]"},
     {"--epochs", OPT_INT, FIELD(epochs), 1, 100000, 0, 0, 0, 0, ON_TRAIN, "[--epochs 30]"},
     {"--batch", OPT_INT, FIELD(batch), 1, 1 << 20, 0, 0, 0, 0, ON_TRAIN, "[--batch 2048]"},
-    {"--k", OPT_INT, FIELD(k), 1, 4096, 0, 0, 0, 0, ON_BOTH, "[--k 20]"},
+    {"--k", OPT_INT, FIELD(k), 1, 4096, 0, 0, 0, 0, ON_ALL, "[--k 20]"},
     {"--lr", OPT_DOUBLE, FIELD(lr), 0, 0, 1e-12, 1e6, 0, 0, ON_TRAIN, "[--lr 0.001]"},
     {"--patience", OPT_INT, FIELD(patience), 0, 100000, 0, 0, 0, 0, ON_TRAIN, "[--patience 3]"},
-    {"--seed", OPT_SEED, FIELD(seed), 0, 0, 0, 0, 0, 0, ON_BOTH, "[--seed 7]"},
+    {"--seed", OPT_SEED, FIELD(seed), 0, 0, 0, 0, 0, 0, ON_ALL, "[--seed 7]"},
     {"--val-split", OPT_DOUBLE, FIELD(val_split), 0, 0, 0.0, 1.0, 1, 1, ON_TRAIN, "[--val-split 0.2]"},
-    {"--genre-pool", OPT_POOL, FIELD(genre_pool_notebook), 0, 0, 0, 0, 0, 0, ON_BOTH, "[--genre-pool masked|notebook]"},
-    {"--checkpoint", OPT_PATH, FIELD(checkpoint), 0, 0, 0, 0, 0, 0, ON_BOTH, "[--checkpoint FILE]"},
+    {"--genre-pool", OPT_POOL, FIELD(genre_pool_notebook), 0, 0, 0, 0, 0, 0, ON_ALL, "[--genre-pool masked|notebook]"},
+    {"--checkpoint", OPT_PATH, FIELD(checkpoint), 0, 0, 0, 0, 0, 0, ON_ALL, "[--checkpoint FILE]"},
     {"--history", OPT_PATH, FIELD(history), 0, 0, 0, 0, 0, 0, ON_TRAIN, "[--history FILE.csv]"},
     {"--plot", OPT_PATH, FIELD(plot), 0, 0, 0, 0, 0, 0, ON_TRAIN, "[--plot FILE.svg]"},
     {"--graph", OPT_PATH, FIELD(graph), 0, 0, 0, 0, 0, 0, ON_TRAIN, "[--graph FILE.dot]"},
-    {"--threads", OPT_INT, FIELD(threads), 1, 256, 0, 0, 0, 0, ON_BOTH, "[--threads N]"},
+    {"--threads", OPT_INT, FIELD(threads), 1, 256, 0, 0, 0, 0, ON_ALL, "[--threads N]"},
     {"--overwrite", OPT_FLAG, FIELD(overwrite), 0, 0, 0, 0, 0, 0, ON_TRAIN, "[--overwrite]"},
     {"--summary-only", OPT_FLAG, FIELD(summary_only), 0, 0, 0, 0, 0, 0, ON_TRAIN, "[--summary-only]"},
-    {"--quiet", OPT_FLAG, FIELD(quiet), 0, 0, 0, 0, 0, 0, ON_BOTH, "[--quiet]"},
+    {"--quiet", OPT_FLAG, FIELD(quiet), 0, 0, 0, 0, 0, 0, ON_ALL, "[--quiet]"},
     {"--user", OPT_LONG, FIELD(user), 1, INT_MAX, 0, 0, 0, 0, ON_RECOMMEND, "--user UID"},
     {"--top", OPT_INT, FIELD(top), 1, 1000000, 0, 0, 0, 0, ON_RECOMMEND, "[--top 10]"},
+    {"--onnx", OPT_PATH, FIELD(onnx), 0, 0, 0, 0, 0, 0, ON_EXPORT, "--onnx FILE.onnx"},
 };
 enum { N_OPTIONS = sizeof options / sizeof options[0] };
 
@@ -148,6 +149,11 @@ static int set_value(const opt_spec *spec, const char *v, fm_options *o, char *e
     return fail(err, n, "%s: unknown option kind", spec->name);
 }
 
+static const char *command_name(int on)
+{
+    return on == ON_RECOMMEND ? "recommend" : on == ON_EXPORT ? "export" : "training";
+}
+
 int fm_parse_args(int argc, char **argv, fm_options *o, char *err, int err_size)
 {
     *o = defaults;
@@ -156,6 +162,9 @@ int fm_parse_args(int argc, char **argv, fm_options *o, char *err, int err_size)
         i = 2;
     else if (argc > 1 && argv[1] && strcmp(argv[1], "recommend") == 0) {
         o->command = FM_RECOMMEND;
+        i = 2;
+    } else if (argc > 1 && argv[1] && strcmp(argv[1], "export") == 0) {
+        o->command = FM_EXPORT;
         i = 2;
     }
     for (; i < argc; i++) {
@@ -170,9 +179,9 @@ int fm_parse_args(int argc, char **argv, fm_options *o, char *err, int err_size)
         for (int j = 0; j < N_OPTIONS && !spec; j++)
             if (!strcmp(a, options[j].name)) spec = &options[j];
         if (!spec) return fail(err, err_size, "unknown option '%s' (see --help)", a);
-        int on = o->command == FM_RECOMMEND ? ON_RECOMMEND : ON_TRAIN;
+        int on = o->command == FM_RECOMMEND ? ON_RECOMMEND : o->command == FM_EXPORT ? ON_EXPORT : ON_TRAIN;
         if (!(spec->commands & on))
-            return fail(err, err_size, "option %s applies to %s only", a, on == ON_TRAIN ? "recommend" : "training");
+            return fail(err, err_size, "option %s does not apply to %s (see --help)", a, command_name(on));
         const char *v = NULL;
         if (spec->kind != OPT_FLAG) {
             if (i + 1 >= argc || !argv[i + 1]) return fail(err, err_size, "option %s needs a value", a);
@@ -181,6 +190,7 @@ int fm_parse_args(int argc, char **argv, fm_options *o, char *err, int err_size)
         if (set_value(spec, v, o, err, err_size) < 0) return -1;
     }
     if (o->command == FM_RECOMMEND && o->user < 0) return fail(err, err_size, "recommend needs --user UID");
+    if (o->command == FM_EXPORT && !o->onnx) return fail(err, err_size, "export needs --onnx FILE.onnx");
     return 0;
 }
 
@@ -202,12 +212,15 @@ void fm_print_usage(FILE *f, const char *prog, const char *default_checkpoint)
 {
     print_command(f, "usage:", prog, "[train]", ON_TRAIN);
     print_command(f, "      ", prog, "recommend", ON_RECOMMEND);
+    print_command(f, "      ", prog, "export", ON_EXPORT);
     fprintf(f,
             "       %s --help\n"
             "\n"
             "Trains a Factorization Machine model (the Keras notebook's graph: 1st + 2nd order, MSE,\n"
             "Adam, EarlyStopping, ModelCheckpoint) on MovieLens, or recommends movies with a trained\n"
-            "one. DIR holds ml-1m (ratings.dat, users.dat, movies.dat) or ml-100k (u.data, u.user,\n"
+            "one, or exports a trained one to ONNX for ONNX Runtime or any engine that reads ONNX\n"
+            "(docs/serving.md; give export the --data, --k and --genre-pool it was trained with).\n"
+            "DIR holds ml-1m (ratings.dat, users.dat, movies.dat) or ml-100k (u.data, u.user,\n"
             "u.item, u.occupation). Without --data it trains on a MovieLens-like dataset generated\n"
             "in memory. The checkpoint defaults to %s (it may hold {epoch:02d} or\n"
             "{val_loss:.4f}); only a model better than the untrained one, and than an existing\n"

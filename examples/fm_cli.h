@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-typedef enum fm_command { FM_TRAIN, FM_RECOMMEND, FM_HELP } fm_command;
+typedef enum fm_command { FM_TRAIN, FM_RECOMMEND, FM_EXPORT, FM_HELP } fm_command;
 
 typedef struct fm_options {
     fm_command command;
@@ -20,6 +20,7 @@ typedef struct fm_options {
     int genre_pool_notebook; /* 0 masked (default), 1 notebook */
     const char *checkpoint;  /* NULL: the program's default */
     const char *history, *plot, *graph;
+    const char *onnx; /* export: the ONNX file to write */
     int summary_only, quiet;
     int overwrite; /* replace an existing better checkpoint of the same model and data */
 } fm_options;

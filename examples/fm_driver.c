@@ -1,7 +1,7 @@
 /* fm_driver.c - the FM examples' shared driver (see fm_driver.h): the
- * data, the model's settings, recommendations from the saved weights, and
- * main. Training, the notebook's cells, is fm_train.c. See
- * docs/fm-under-the-hood.md for the walk-through. */
+ * data, the model's settings, recommendations from the saved weights, the
+ * export to ONNX, and main. Training, the notebook's cells, is fm_train.c.
+ * See docs/fm-under-the-hood.md for the walk-through. */
 #include "fm_driver.h"
 
 #include <math.h>
@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ck_kernels.h"
+#include "ck_onnx.h"
 #include "fm_outputs.h"
 
 /* The batch size for predictions (recommend). */
@@ -212,6 +213,52 @@ done:
     return status;
 }
 
+/* ---- export ---- */
+
+/* The trained model as ONNX (ck_export_onnx): the data only gives the
+ * model's sizes (ids per field), as for recommend, and the checkpoint must
+ * record this run's config. The --onnx path is checked before the data is
+ * loaded, as training checks its outputs. */
+static int export_onnx(const fm_program *p, const fm_options *o)
+{
+    ck_movielens data = {0};
+    ck_session *s = NULL;
+    const char *checkpoint = o->checkpoint ? o->checkpoint : p->default_checkpoint;
+    int status = EXIT_FAILURE_;
+    if (!ck_onnx_available()) {
+        ck_fail("this build has no ONNX support (meson -Donnx=enabled; see docs/serving.md)");
+        return fm_report(p, EXIT_FAILURE_, "cannot export");
+    }
+    if (fm_check_export_output(o, checkpoint) < 0) return fm_report(p, EXIT_BAD_INPUT, "bad output");
+    if (fm_load_data(o, &data) < 0) {
+        status = fm_report(p, EXIT_BAD_INPUT, "cannot load the data");
+        goto done;
+    }
+    ck_fm_config cfg = fm_config(o, &data);
+    s = ck_session_new(o->seed);
+    ck_model *model = s ? p->build(s, &cfg) : NULL;
+    if (!model) {
+        status = fm_report(p, EXIT_FAILURE_, "cannot build the model");
+        goto done;
+    }
+    if (load_checkpoint(p, o, &data, model, &cfg, checkpoint, &status) < 0) goto done;
+    if (ck_export_onnx(model, o->onnx, NULL) < 0) {
+        status = fm_report(p, EXIT_FAILURE_, "cannot export");
+        goto done;
+    }
+    if (!o->quiet)
+        printf("exported %s (%s, %ld parameters) to %s: inputs input_fea3 (batch, 1) float32, input_uid, input_mid "
+               "(batch, 1) int32, input_genre (batch, %d) int32; output %s (batch, 1) float32\n",
+               ck_model_name(model), checkpoint, ck_count_params(model), o->onnx, data.maxlen,
+               ck_layer_name(ck_model_layer(model, ck_model_n_layers(model) - 1)));
+    status = EXIT_OK;
+
+done:
+    ck_session_free(s);
+    ck_movielens_free(&data);
+    return status;
+}
+
 int fm_main(int argc, char **argv, const fm_program *p)
 {
     fm_options o;
@@ -227,5 +274,6 @@ int fm_main(int argc, char **argv, const fm_program *p)
     }
     /* --threads N: threads for the library's parallel loops (0: the build's default) */
     ck_set_num_threads(o.threads);
+    if (o.command == FM_EXPORT) return export_onnx(p, &o);
     return o.command == FM_RECOMMEND ? recommend(p, &o) : fm_train(p, &o);
 }

@@ -1,8 +1,9 @@
 /* fm_driver.h - the one driver behind the FM examples (fm_movielens,
  * deepfm): options, data, training with the notebook's callbacks, the
- * history, plot and graph files, and recommendations. A program gives it
- * its name, its default checkpoint and the function that builds its model
- * from the FM's settings; everything else is shared. */
+ * history, plot and graph files, recommendations, and the export to ONNX
+ * (`export --onnx FILE`). A program gives it its name, its default
+ * checkpoint and the function that builds its model from the FM's
+ * settings; everything else is shared. */
 #ifndef FM_DRIVER_H
 #define FM_DRIVER_H
 
@@ -20,8 +21,8 @@ typedef struct fm_program {
     ck_model *(*build)(ck_session *s, const ck_fm_config *c);
 } fm_program;
 
-/* main() of an FM example: parse argv, then train or recommend. Returns
- * the exit status. */
+/* main() of an FM example: parse argv, then train, recommend or export.
+ * Returns the exit status. */
 int fm_main(int argc, char **argv, const fm_program *p);
 
 /* --data DIR (format detected), or the generated dataset; says which

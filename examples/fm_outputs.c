@@ -105,6 +105,17 @@ int fm_check_outputs(const fm_options *o, const char *checkpoint)
     return check_distinct(o, paths, names, 4);
 }
 
+int fm_check_export_output(const fm_options *o, const char *checkpoint)
+{
+    if (ck_io_check_output_path(o->onnx) < 0) {
+        ck_error_prefix("--onnx: ");
+        return -1;
+    }
+    const char *paths[] = {o->onnx, checkpoint};
+    const char *names[] = {"--onnx", "--checkpoint"};
+    return check_distinct(o, paths, names, 2);
+}
+
 int fm_make_checkpoint_dir(const char *checkpoint)
 {
     char path[PATH_BYTES], dir[PATH_BYTES];

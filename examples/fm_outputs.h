@@ -2,8 +2,9 @@
  * records about itself.
  *
  *  - fm_check_outputs: every output path (the checkpoint and its template,
- *    --history, --plot, --graph) is checked before any data is loaded, so a
- *    bad one costs nothing and changes nothing.
+ *    --history, --plot, --graph; export's --onnx: fm_check_export_output)
+ *    is checked before any data is loaded, so a bad one costs nothing and
+ *    changes nothing.
  *  - fm_history: the history CSV as a callback that rewrites the whole file
  *    atomically after every epoch (an earlier history stays until this run
  *    has a line to replace it with).
@@ -30,6 +31,10 @@
  * anything but a regular file, two may not name the same file, and none
  * may be one of the --data files. Creates nothing. */
 int fm_check_outputs(const fm_options *o, const char *checkpoint);
+/* export: 0, or -1 with a message (the caller exits 2): --onnx may be
+ * written (ck_io_check_output_path) and is neither the checkpoint it is
+ * made from nor one of the --data files. Creates nothing. */
+int fm_check_export_output(const fm_options *o, const char *checkpoint);
 /* mkdir of the checkpoint's directory when missing (one level). */
 int fm_make_checkpoint_dir(const char *checkpoint);
 

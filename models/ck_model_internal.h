@@ -255,6 +255,9 @@ struct ck_model {
 
 /* Run the model's calls on the values bound to its input slots. */
 int ck_model_forward(ck_model *m, int training);
+/* Run call i (of m->n_steps, in order) on the values in its input slots,
+ * recording on tape t; its value and mask go to its output slot. */
+int ck_model_run_step(ck_model *m, ck_tape *t, int i, int training);
 
 /* ---- data (batching.c, fit_data.c): checking (x, y) and binding batches ---- */
 /* Data to fit on or evaluate: n_in inputs, n_out targets, optional

@@ -372,27 +372,32 @@ ck_model *ck_Model(ck_session *s, ck_sym *const *inputs, int n_in, ck_sym *const
     return m;
 }
 
+int ck_model_run_step(ck_model *m, ck_tape *t, int i, int training)
+{
+    const ck_step *st = &m->steps[i];
+    /* a layer's trainable flag: fit uses it as it was when compiled */
+    ck_call_ctx ctx = {t, training, &m->rng, m->compiled ? st->trainable : st->layer->trainable};
+    for (int k = 0; k < st->n_in; k++) {
+        m->call_in[k] = m->values[st->in_slots[k]];
+        m->call_masks[k] = m->masks[st->in_slots[k]];
+    }
+    ck_node *mask = NULL;
+    ck_node *out = ck_layer_run(st->layer, &ctx, m->call_in, m->call_masks, st->n_in, &mask);
+    if (!out) {
+        ck_error_prefix("layer '%s' (%s): ", st->layer->name, st->layer->cls->type);
+        return -1;
+    }
+    m->values[st->out_slot] = out;
+    m->masks[st->out_slot] = mask;
+    return 0;
+}
+
 /* Run the model's calls in order on the values bound to its input slots,
  * recording on tape t. */
 static int run_calls(ck_model *m, ck_tape *t, int training)
 {
-    ck_call_ctx ctx = {t, training, &m->rng, 1};
-    for (int i = 0; i < m->n_steps; i++) {
-        const ck_step *st = &m->steps[i];
-        ctx.trainable = m->compiled ? st->trainable : st->layer->trainable; /* fit: as compiled */
-        for (int k = 0; k < st->n_in; k++) {
-            m->call_in[k] = m->values[st->in_slots[k]];
-            m->call_masks[k] = m->masks[st->in_slots[k]];
-        }
-        ck_node *mask = NULL;
-        ck_node *out = ck_layer_run(st->layer, &ctx, m->call_in, m->call_masks, st->n_in, &mask);
-        if (!out) {
-            ck_error_prefix("layer '%s' (%s): ", st->layer->name, st->layer->cls->type);
-            return -1;
-        }
-        m->values[st->out_slot] = out;
-        m->masks[st->out_slot] = mask;
-    }
+    for (int i = 0; i < m->n_steps; i++)
+        if (ck_model_run_step(m, t, i, training)) return -1;
     return 0;
 }
 

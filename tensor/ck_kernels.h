@@ -70,6 +70,13 @@ void ck_k_tanh_backward(float *restrict gx, const float *restrict y, const float
 
 /* ---- unary math and activations, one switch per call (kernels_math.c) ---- */
 /* p and q are the op's constants where it has them, ignored otherwise. */
+/* Constants of the activations, shared with their ONNX translations. */
+/* Keras's selu constants (tf.nn.selu, Klambauer et al. 2017). */
+#define CK_SELU_ALPHA 1.6732632423543772848170429916717f
+#define CK_SELU_SCALE 1.0507009873554804934193349852946f
+#define CK_INV_SQRT2 0.70710678118654752440f      /* 1 / sqrt(2): gelu's erf argument */
+#define CK_SQRT_2_OVER_PI 0.79788456080286535588f /* sqrt(2 / pi): gelu's tanh form */
+#define CK_GELU_CUBIC 0.044715f                   /* gelu's tanh form: x + 0.044715 x^3 */
 typedef enum ck_unop {
     CK_UN_EXP,         /* e^x */
     CK_UN_LOG,         /* ln x: -inf at 0, NaN below (as numpy) */

@@ -5,30 +5,28 @@
 
 #include <math.h>
 
-/* Keras's selu constants (tf.nn.selu, Klambauer et al. 2017). */
-#define SELU_ALPHA 1.6732632423543772848170429916717f
-#define SELU_SCALE 1.0507009873554804934193349852946f
-#define INV_SQRT2 0.70710678118654752440f      /* 1 / sqrt(2): gelu's erf argument */
-#define INV_SQRT_2PI 0.39894228040143267794f   /* 1 / sqrt(2 pi): the normal density */
-#define SQRT_2_OVER_PI 0.79788456080286535588f /* sqrt(2 / pi): gelu's tanh form */
-#define GELU_CUBIC 0.044715f                   /* gelu's tanh form: x + 0.044715 x^3 */
+/* Keras's selu and gelu constants: CK_SELU_ALPHA ... in ck_kernels.h */
+#define INV_SQRT_2PI 0.39894228040143267794f /* 1 / sqrt(2 pi): the normal density */
 
 static inline float softplus(float x) { return log1pf(expf(-fabsf(x))) + fmaxf(x, 0.0f); }
 static inline float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
 
 /* gelu(x) = x Phi(x), Phi the normal CDF; erfc keeps Phi accurate for
  * negative x, where 1 + erf(x / sqrt 2) would cancel. */
-static inline float gelu_grad(float x) { return 0.5f * erfcf(-x * INV_SQRT2) + x * INV_SQRT_2PI * expf(-0.5f * x * x); }
+static inline float gelu_grad(float x)
+{
+    return 0.5f * erfcf(-x * CK_INV_SQRT2) + x * INV_SQRT_2PI * expf(-0.5f * x * x);
+}
 
 static inline float gelu_tanh(float x)
 {
-    return 0.5f * x * (1.0f + tanhf(SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x)));
+    return 0.5f * x * (1.0f + tanhf(CK_SQRT_2_OVER_PI * (x + CK_GELU_CUBIC * x * x * x)));
 }
 
 static inline float gelu_tanh_grad(float x)
 {
-    const float t = tanhf(SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x));
-    return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * SQRT_2_OVER_PI * (1.0f + 3.0f * GELU_CUBIC * x * x);
+    const float t = tanhf(CK_SQRT_2_OVER_PI * (x + CK_GELU_CUBIC * x * x * x));
+    return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * CK_SQRT_2_OVER_PI * (1.0f + 3.0f * CK_GELU_CUBIC * x * x);
 }
 
 /* d/dx x s(x) = s + x s (1 - s), s = sigmoid(x) */
@@ -57,8 +55,8 @@ static void unary_range(ck_unop op, float *restrict y, const float *restrict x, 
     case CK_UN_SOFTPLUS: MAP(softplus(v));
     case CK_UN_SOFTSIGN: MAP(v / (1.0f + fabsf(v)));
     case CK_UN_ELU: MAP(v > 0.0f ? v : p * expm1f(v));
-    case CK_UN_SELU: MAP(v > 0.0f ? SELU_SCALE * v : SELU_SCALE * SELU_ALPHA * expm1f(v));
-    case CK_UN_GELU: MAP(0.5f * v * erfcf(-v * INV_SQRT2));
+    case CK_UN_SELU: MAP(v > 0.0f ? CK_SELU_SCALE * v : CK_SELU_SCALE * CK_SELU_ALPHA * expm1f(v));
+    case CK_UN_GELU: MAP(0.5f * v * erfcf(-v * CK_INV_SQRT2));
     case CK_UN_GELU_TANH: MAP(gelu_tanh(v));
     case CK_UN_SWISH: MAP(v * sigmoid(v));
     case CK_UN_LEAKY_RELU: MAP(v > 0.0f ? v : p * v);
@@ -97,7 +95,7 @@ static void unary_backward_range(ck_unop op, float *restrict gx, const float *re
     case CK_UN_SOFTPLUS: DERIVATIVE(-expm1f(-out)); /* sigmoid(x) = 1 - e^-y */
     case CK_UN_SOFTSIGN: DERIVATIVE(1.0f / ((1.0f + fabsf(v)) * (1.0f + fabsf(v))));
     case CK_UN_ELU: DERIVATIVE(v > 0.0f ? 1.0f : out + p); /* p e^x = y + p */
-    case CK_UN_SELU: DERIVATIVE(v > 0.0f ? SELU_SCALE : out + SELU_SCALE * SELU_ALPHA);
+    case CK_UN_SELU: DERIVATIVE(v > 0.0f ? CK_SELU_SCALE : out + CK_SELU_SCALE * CK_SELU_ALPHA);
     case CK_UN_GELU: DERIVATIVE(gelu_grad(v));
     case CK_UN_GELU_TANH: DERIVATIVE(gelu_tanh_grad(v));
     case CK_UN_SWISH: DERIVATIVE(swish_grad(v));

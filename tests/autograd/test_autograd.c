@@ -313,8 +313,8 @@ static ck_node *apply_user_op(ck_tape *t, ck_node *const *p, int n, void *user)
 
 Test(tape, gradcheck_catches_wrong_backward)
 {
-    const ck_op right = {"cube", cube_shape, cube_forward, cube_backward_right, 0};
-    const ck_op wrong = {"cube", cube_shape, cube_forward, cube_backward_wrong, 0};
+    const ck_op right = {"cube", cube_shape, cube_forward, cube_backward_right, 0, NULL};
+    const ck_op wrong = {"cube", cube_shape, cube_forward, cube_backward_wrong, 0, NULL};
     ck_node *p[1] = {param_of(ck_shape_of(2, 2, 2), (float[]){0.5f, -1, 1.5f, 0.75f})};
     ck_gradcheck_result res;
     cr_assert_eq(ck_gradcheck(apply_user_op, (void *)&right, p, 1, 0, 0, 0, &res), 0);

@@ -51,7 +51,7 @@ static void cubic_backward(ck_node *n)
     }
 }
 
-static const ck_op cubic_op = {"cubic", cubic_shape, cubic_forward, cubic_backward, 0};
+static const ck_op cubic_op = {"cubic", cubic_shape, cubic_forward, cubic_backward, 0, NULL};
 
 static ck_node *cubic_apply(ck_tape *t, ck_node *x, const cubic *c)
 {
@@ -145,8 +145,8 @@ static void twice_backward(ck_node *n)
     }
 }
 
-static const ck_op twice_writes = {"twice", cubic_shape, twice_forward, twice_backward, CK_OP_WRITES_OUTPUT};
-static const ck_op twice_assigns = {"twice", cubic_shape, twice_forward, twice_backward, CK_OP_ASSIGNS_GRAD};
+static const ck_op twice_writes = {"twice", cubic_shape, twice_forward, twice_backward, CK_OP_WRITES_OUTPUT, NULL};
+static const ck_op twice_assigns = {"twice", cubic_shape, twice_forward, twice_backward, CK_OP_ASSIGNS_GRAD, NULL};
 
 typedef struct flagged {
     const ck_op *op;

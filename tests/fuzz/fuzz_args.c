@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (o.command != FM_HELP) {
         if (o.epochs < 1 || o.batch < 1 || o.k < 1 || o.patience < 0 || o.top < 1 || o.threads < 0 || !(o.lr > 0) ||
             !(o.val_split > 0 && o.val_split < 1) || (o.checkpoint && !*o.checkpoint) ||
-            (o.command == FM_RECOMMEND && o.user < 1))
+            (o.command == FM_RECOMMEND && o.user < 1) || (o.command == FM_EXPORT && (!o.onnx || !*o.onnx)))
             abort();
     }
     free(copy);

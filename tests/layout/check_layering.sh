@@ -8,13 +8,16 @@
 # tree, it adds one upward #include to a file of a folder and checks that
 # the folder's library then fails to compile, naming the header. Control
 # probes (a header from the same folder or from below) must still compile,
-# so a failure is the layering's doing and not a broken probe.
+# so a failure is the layering's doing and not a broken probe. The ONNX
+# export lives in models/ and only there sees protobuf: the schema compiled
+# by protoc-c (onnx.pb-c.h, generated in the build's models/) cannot be
+# included below it.
 # usage: check_layering.sh SOURCE_ROOT
 set -u
 root=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-tar -C "$root" --exclude='./build*' --exclude=./.git -cf - . | tar -C "$work" -xf -
+tar -C "$root" --exclude='./build*' --exclude=./.git --exclude=./tests/onnx/node_modules -cf - . | tar -C "$work" -xf -
 cd "$work" || exit 1
 meson setup b -Dtests=disabled -Dopenmp=disabled >setup.log 2>&1 || { cat setup.log; exit 1; }
 
@@ -51,6 +54,10 @@ probe layers   core.c    ck_model.h     fail
 probe layers   core.c    ck_fm.h        fail
 probe layers   core.c    ck_movielens.h fail
 probe models   model.c   ck_movielens.h fail
+probe autograd tape.c    ck_onnx.h      fail
+probe layers   core.c    ck_onnx.h      fail
+probe autograd ops_onnx.c onnx.pb-c.h   fail
+probe layers   core.c    onnx.pb-c.h    fail
 probe data     text.c    ck_autograd.h  fail
 probe data     text.c    ck_layers.h    fail
 probe data     text.c    ck_model.h     fail
@@ -59,7 +66,12 @@ probe tensor   tensor.c  ck_kernels.h   ok
 probe autograd tape.c    ck_tensor.h    ok
 probe layers   core.c    ck_autograd.h  ok
 probe models   model.c   ck_layers.h    ok
+probe models   model.c   ck_onnx.h      ok
 probe data     text.c    ck_tensor.h    ok
+# with protobuf-c found (-Donnx=auto), models/ sees the generated schema
+if grep -q 'onnx\.pb-c\.c' b/build.ninja; then
+  probe models model.c onnx.pb-c.h ok
+fi
 
 echo "$failures failure(s)"
 [ "$failures" -eq 0 ]
