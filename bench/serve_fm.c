@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "ck_fm.h"
+#include "ck_io.h"
 #include "ck_onnx.h"
 
 enum { N_UID = 6040, N_MID = 3952, N_GENRE = 18, K = 20, MAXLEN = 3 };
@@ -79,9 +80,10 @@ int main(int argc, char **argv)
             all[3]->i[r * MAXLEN + g] = g < genres ? 1 + (int32_t)(ck_rng_uniform(&rng) * N_GENRE) : 0;
     }
     snprintf(path, sizeof path, "%s/rows.bin", argv[1]);
-    FILE *f = fopen(path, "wb");
-    for (int i = 0; f && i < 4; i++) fwrite(all[i]->data, 4, (size_t)all[i]->size, f);
-    if (!f || fclose(f) != 0) return 1;
+    ck_io_writer w; /* atomic, as every output of ckeras */
+    if (ck_io_writer_open(&w, path)) return 1;
+    for (int i = 0; i < 4; i++) fwrite(all[i]->data, 4, (size_t)all[i]->size, w.f);
+    if (ck_io_writer_commit(&w)) return 1;
     ck_tensor flat[4], x[4];
     for (int i = 0; i < 4; i++) flat[i] = *all[i];
 

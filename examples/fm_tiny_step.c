@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ck_io.h"
 #include "fm_tiny.h"
 
 /* Adam's constants as Keras sets them (ck_Adam: beta_1, beta_2, epsilon). */
@@ -167,8 +168,9 @@ static const char *field_grad(const fm_tiny *t, int field, char *buf, size_t siz
 
 static int write_dot(const fm_tiny *t, const char *path)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) return ck_fail("cannot create '%s'", path);
+    ck_io_writer w; /* atomic, as every output of ckeras */
+    if (ck_io_writer_open(&w, path)) return -1;
+    FILE *f = w.f;
     static const char *const fields[4][2] = {{"reshape_2", "occupation: W occ + b"},
                                              {"cat_embed_2d_uid", "user: V_uid[uid]"},
                                              {"cat_embed_2d_mid", "movie: V_mid[mid]"},
@@ -221,7 +223,7 @@ static int write_dot(const fm_tiny *t, const char *path)
     fprintf(f, "  CAT -> OUT [label=\"g_hat w\\n%s\"];\n", vec(t, "concatenate", 1, a, sizeof a));
     fprintf(f, "  OUT -> LOSS [label=\"g_hat = 2 (y_hat - y) / B\\n%s\"];\n", vec(t, "fm_output", 1, b, sizeof b));
     fprintf(f, "  { rank=same; Y1; Y2; }\n}\n");
-    return fclose(f) ? ck_fail("write error on '%s'", path) : 0;
+    return ck_io_writer_commit(&w);
 }
 
 static int usage(const char *prog)
@@ -246,6 +248,10 @@ int main(int argc, char **argv)
         } else {
             return usage(argv[0]);
         }
+    }
+    if (dot && ck_io_check_output_path(dot) < 0) { /* refused before any work */
+        fprintf(stderr, "fm_tiny_step: --dot: %s\n", ck_error());
+        return 2;
     }
     fm_tiny t;
     if (fm_tiny_run(&t, pool) < 0) {
