@@ -7,55 +7,66 @@
  *   VIEW      the value is input 0's data with a new shape (no copy);
  *   WRITES    forward writes every element: the value is not zeroed first;
  *   ASSIGNS   backward writes every element of an input gradient the tape
- *             marks unset, so the tape does not zero it first. */
+ *             marks unset, so the tape does not zero it first;
+ *   ROWS      row r of the value (axis 0, the batch) depends only on row r
+ *             of the inputs: a batch may run in row tiles;
+ *   AXIS      the op works along args.axis: ROWS holds unless that is 0.
+ * mse has no ROWS: it averages over the whole batch (the tiled fit scales
+ * each tile's loss instead). */
 #include "ops_internal.h"
 
 #define VIEW CK_OP_VIEW
 #define WRITES CK_OP_WRITES_OUTPUT
 #define ASSIGNS CK_OP_ASSIGNS_GRAD
+#define ROWS CK_OP_ROWWISE
+#define AXIS CK_OP_AXIS
 
 const ck_op ck_ops[CK_OP_COUNT] = {
     /*                      name            shape rule             forward                  backward                  flags */
-    [CK_OP_ADD] = {"add", ck_binary_shape, ck_add_forward, ck_add_backward, WRITES | ASSIGNS},
-    [CK_OP_SUB] = {"sub", ck_binary_shape, ck_sub_forward, ck_sub_backward, WRITES | ASSIGNS},
-    [CK_OP_MUL] = {"mul", ck_binary_shape, ck_mul_forward, ck_mul_backward, WRITES | ASSIGNS},
-    [CK_OP_SCALE] = {"scale", ck_same_shape_f32, ck_scale_forward, ck_scale_backward, WRITES | ASSIGNS},
-    [CK_OP_MATMUL] = {"matmul", ck_matmul_shape, ck_matmul_forward, ck_matmul_backward, WRITES},
-    [CK_OP_SUM] = {"sum", ck_reduce_axis_shape, ck_sum_forward, ck_sum_backward, WRITES | ASSIGNS},
-    [CK_OP_MEAN] = {"mean", ck_reduce_axis_shape, ck_mean_forward, ck_mean_backward, WRITES | ASSIGNS},
-    [CK_OP_SQUARE] = {"square", ck_same_shape_f32, ck_square_forward, ck_square_backward, WRITES | ASSIGNS},
-    [CK_OP_RESHAPE] = {"reshape", ck_reshape_shape, ck_reshape_forward, ck_reshape_backward, VIEW | ASSIGNS},
-    [CK_OP_CONCAT] = {"concat", ck_concat_shape, ck_concat_forward, ck_concat_backward, WRITES | ASSIGNS},
-    [CK_OP_GATHER] = {"gather", ck_gather_shape, ck_gather_forward, ck_gather_backward, WRITES},
-    [CK_OP_MASK_NONZERO] = {"mask_nonzero", ck_mask_nonzero_shape, ck_mask_nonzero_forward, NULL, WRITES},
+    [CK_OP_ADD] = {"add", ck_binary_shape, ck_add_forward, ck_add_backward, WRITES | ASSIGNS | ROWS},
+    [CK_OP_SUB] = {"sub", ck_binary_shape, ck_sub_forward, ck_sub_backward, WRITES | ASSIGNS | ROWS},
+    [CK_OP_MUL] = {"mul", ck_binary_shape, ck_mul_forward, ck_mul_backward, WRITES | ASSIGNS | ROWS},
+    [CK_OP_SCALE] = {"scale", ck_same_shape_f32, ck_scale_forward, ck_scale_backward, WRITES | ASSIGNS | ROWS},
+    [CK_OP_MATMUL] = {"matmul", ck_matmul_shape, ck_matmul_forward, ck_matmul_backward, WRITES | ROWS},
+    [CK_OP_SUM] = {"sum", ck_reduce_axis_shape, ck_sum_forward, ck_sum_backward, WRITES | ASSIGNS | ROWS | AXIS},
+    [CK_OP_MEAN] = {"mean", ck_reduce_axis_shape, ck_mean_forward, ck_mean_backward, WRITES | ASSIGNS | ROWS | AXIS},
+    [CK_OP_SQUARE] = {"square", ck_same_shape_f32, ck_square_forward, ck_square_backward, WRITES | ASSIGNS | ROWS},
+    [CK_OP_RESHAPE] = {"reshape", ck_reshape_shape, ck_reshape_forward, ck_reshape_backward, VIEW | ASSIGNS | ROWS},
+    [CK_OP_CONCAT] = {"concat", ck_concat_shape, ck_concat_forward, ck_concat_backward, WRITES | ASSIGNS | ROWS | AXIS},
+    [CK_OP_GATHER] = {"gather", ck_gather_shape, ck_gather_forward, ck_gather_backward, WRITES | ROWS},
+    [CK_OP_MASK_NONZERO] = {"mask_nonzero", ck_mask_nonzero_shape, ck_mask_nonzero_forward, NULL, WRITES | ROWS},
     [CK_OP_MASKED_MEAN] = {"masked_mean", ck_masked_mean_shape, ck_masked_mean_forward, ck_masked_mean_backward,
-                           WRITES},
-    [CK_OP_RELU] = {"relu", ck_same_shape_f32, ck_relu_forward, ck_relu_backward, WRITES},
-    [CK_OP_SIGMOID] = {"sigmoid", ck_same_shape_f32, ck_sigmoid_forward, ck_sigmoid_backward, WRITES},
-    [CK_OP_TANH] = {"tanh", ck_same_shape_f32, ck_tanh_forward, ck_tanh_backward, WRITES},
+                           WRITES | ROWS | AXIS},
+    [CK_OP_RELU] = {"relu", ck_same_shape_f32, ck_relu_forward, ck_relu_backward, WRITES | ROWS},
+    [CK_OP_SIGMOID] = {"sigmoid", ck_same_shape_f32, ck_sigmoid_forward, ck_sigmoid_backward, WRITES | ROWS},
+    [CK_OP_TANH] = {"tanh", ck_same_shape_f32, ck_tanh_forward, ck_tanh_backward, WRITES | ROWS},
     [CK_OP_MSE] = {"mse", ck_mse_shape, ck_mse_forward, ck_mse_backward, WRITES | ASSIGNS},
-    [CK_OP_EXP] = {"exp", ck_same_shape_f32, ck_exp_forward, ck_exp_backward, WRITES | ASSIGNS},
-    [CK_OP_LOG] = {"log", ck_same_shape_f32, ck_log_forward, ck_log_backward, WRITES | ASSIGNS},
-    [CK_OP_ABS] = {"abs", ck_same_shape_f32, ck_abs_forward, ck_abs_backward, WRITES | ASSIGNS},
-    [CK_OP_CLIP] = {"clip", ck_same_shape_f32, ck_clip_forward, ck_clip_backward, WRITES | ASSIGNS},
-    [CK_OP_SOFTMAX] = {"softmax", ck_softmax_shape, ck_softmax_forward, ck_softmax_backward, WRITES | ASSIGNS},
+    [CK_OP_EXP] = {"exp", ck_same_shape_f32, ck_exp_forward, ck_exp_backward, WRITES | ASSIGNS | ROWS},
+    [CK_OP_LOG] = {"log", ck_same_shape_f32, ck_log_forward, ck_log_backward, WRITES | ASSIGNS | ROWS},
+    [CK_OP_ABS] = {"abs", ck_same_shape_f32, ck_abs_forward, ck_abs_backward, WRITES | ASSIGNS | ROWS},
+    [CK_OP_CLIP] = {"clip", ck_same_shape_f32, ck_clip_forward, ck_clip_backward, WRITES | ASSIGNS | ROWS},
+    [CK_OP_SOFTMAX] = {"softmax", ck_softmax_shape, ck_softmax_forward, ck_softmax_backward,
+                       WRITES | ASSIGNS | ROWS | AXIS},
     [CK_OP_LOG_SOFTMAX] = {"log_softmax", ck_softmax_shape, ck_log_softmax_forward, ck_log_softmax_backward,
-                           WRITES | ASSIGNS},
-    [CK_OP_SQRT] = {"sqrt", ck_same_shape_f32, ck_sqrt_forward, ck_sqrt_backward, WRITES | ASSIGNS},
-    [CK_OP_POW] = {"pow", ck_same_shape_f32, ck_pow_forward, ck_pow_backward, WRITES | ASSIGNS},
-    [CK_OP_DIV] = {"div", ck_binary_shape, ck_div_forward, ck_div_backward, WRITES},
-    [CK_OP_MAXIMUM] = {"maximum", ck_binary_shape, ck_maximum_forward, ck_maximum_backward, WRITES},
-    [CK_OP_MINIMUM] = {"minimum", ck_binary_shape, ck_minimum_forward, ck_minimum_backward, WRITES},
-    [CK_OP_SOFTPLUS] = {"softplus", ck_same_shape_f32, ck_softplus_forward, ck_softplus_backward, WRITES | ASSIGNS},
-    [CK_OP_SOFTSIGN] = {"softsign", ck_same_shape_f32, ck_softsign_forward, ck_softsign_backward, WRITES | ASSIGNS},
-    [CK_OP_ELU] = {"elu", ck_same_shape_f32, ck_elu_forward, ck_elu_backward, WRITES | ASSIGNS},
-    [CK_OP_SELU] = {"selu", ck_same_shape_f32, ck_selu_forward, ck_selu_backward, WRITES | ASSIGNS},
-    [CK_OP_GELU] = {"gelu", ck_same_shape_f32, ck_gelu_forward, ck_gelu_backward, WRITES | ASSIGNS},
-    [CK_OP_GELU_TANH] = {"gelu_tanh", ck_same_shape_f32, ck_gelu_tanh_forward, ck_gelu_tanh_backward, WRITES | ASSIGNS},
-    [CK_OP_SWISH] = {"swish", ck_same_shape_f32, ck_swish_forward, ck_swish_backward, WRITES | ASSIGNS},
+                           WRITES | ASSIGNS | ROWS | AXIS},
+    [CK_OP_SQRT] = {"sqrt", ck_same_shape_f32, ck_sqrt_forward, ck_sqrt_backward, WRITES | ASSIGNS | ROWS},
+    [CK_OP_POW] = {"pow", ck_same_shape_f32, ck_pow_forward, ck_pow_backward, WRITES | ASSIGNS | ROWS},
+    [CK_OP_DIV] = {"div", ck_binary_shape, ck_div_forward, ck_div_backward, WRITES | ROWS},
+    [CK_OP_MAXIMUM] = {"maximum", ck_binary_shape, ck_maximum_forward, ck_maximum_backward, WRITES | ROWS},
+    [CK_OP_MINIMUM] = {"minimum", ck_binary_shape, ck_minimum_forward, ck_minimum_backward, WRITES | ROWS},
+    [CK_OP_SOFTPLUS] = {"softplus", ck_same_shape_f32, ck_softplus_forward, ck_softplus_backward,
+                        WRITES | ASSIGNS | ROWS},
+    [CK_OP_SOFTSIGN] = {"softsign", ck_same_shape_f32, ck_softsign_forward, ck_softsign_backward,
+                        WRITES | ASSIGNS | ROWS},
+    [CK_OP_ELU] = {"elu", ck_same_shape_f32, ck_elu_forward, ck_elu_backward, WRITES | ASSIGNS | ROWS},
+    [CK_OP_SELU] = {"selu", ck_same_shape_f32, ck_selu_forward, ck_selu_backward, WRITES | ASSIGNS | ROWS},
+    [CK_OP_GELU] = {"gelu", ck_same_shape_f32, ck_gelu_forward, ck_gelu_backward, WRITES | ASSIGNS | ROWS},
+    [CK_OP_GELU_TANH] = {"gelu_tanh", ck_same_shape_f32, ck_gelu_tanh_forward, ck_gelu_tanh_backward,
+                         WRITES | ASSIGNS | ROWS},
+    [CK_OP_SWISH] = {"swish", ck_same_shape_f32, ck_swish_forward, ck_swish_backward, WRITES | ASSIGNS | ROWS},
     [CK_OP_LEAKY_RELU] = {"leaky_relu", ck_same_shape_f32, ck_leaky_relu_forward, ck_leaky_relu_backward,
-                          WRITES | ASSIGNS},
+                          WRITES | ASSIGNS | ROWS},
     [CK_OP_LOG_SIGMOID] = {"log_sigmoid", ck_same_shape_f32, ck_log_sigmoid_forward, ck_log_sigmoid_backward,
-                           WRITES | ASSIGNS},
-    [CK_OP_MAX] = {"max", ck_max_shape, ck_max_forward, ck_max_backward, WRITES},
+                           WRITES | ASSIGNS | ROWS},
+    [CK_OP_MAX] = {"max", ck_max_shape, ck_max_forward, ck_max_backward, WRITES | ROWS | AXIS},
 };

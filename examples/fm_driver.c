@@ -187,7 +187,8 @@ static int train(const fm_program *p, const fm_options *o)
     }
 
     /* model.compile(loss='MSE', optimizer=Adam(lr)) */
-    if (ck_compile(model, "MSE", ck_Adam((float)o->lr), NULL, 0) < 0) {
+    if ((o->tile_rows >= 0 && ck_model_set_tile_rows(model, o->tile_rows) < 0) ||
+        ck_compile(model, "MSE", ck_Adam((float)o->lr), NULL, 0) < 0) {
         status = report(p, EXIT_FAILURE_, "compile failed");
         goto done;
     }

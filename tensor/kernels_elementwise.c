@@ -152,7 +152,11 @@ void ck_k_binary(ck_binop op, const ck_bcast *p, const float *a, const float *b,
 }
 
 /* target += g * factor over one row, where target and factor each either
- * walk the row (stride 1) or stay on one element (stride 0: summed). */
+ * walk the row (stride 1) or stay on one element (stride 0: summed). A
+ * summed element adds the row's terms to itself one by one, in order, like
+ * every other gradient sum here (a weight gradient through matmul, an
+ * embedding row's scatter-add): a batch run in row tiles then makes the
+ * same sums as the whole batch. */
 static void accumulate_row(float *restrict target, int64_t st, const float *restrict g, int64_t n,
                            const float *restrict factor, int64_t sf)
 {
@@ -165,13 +169,17 @@ static void accumulate_row(float *restrict target, int64_t st, const float *rest
         else
             for (int64_t j = 0; j < n; j++) target[j] += g[j] * f;
     } else if (sf) {
-        float dot = 0.0f;
+        float dot = target[0];
         for (int64_t j = 0; j < n; j++) dot += g[j] * factor[j];
-        target[0] += dot;
+        target[0] = dot;
     } else {
-        float total = 0.0f;
-        for (int64_t j = 0; j < n; j++) total += g[j];
-        target[0] += total * factor[0];
+        const float f = factor[0];
+        float total = target[0];
+        if (f == 1.0f)
+            for (int64_t j = 0; j < n; j++) total += g[j]; /* add: g * 1 is g */
+        else
+            for (int64_t j = 0; j < n; j++) total += g[j] * f;
+        target[0] = total;
     }
 }
 
