@@ -138,6 +138,7 @@ static void binary_row(ck_binop op, int64_t n, const float *restrict a, int64_t 
     }
 }
 
+CK_VECTOR_CLONES
 void ck_k_binary(ck_binop op, const ck_bcast *p, const float *a, const float *b, float *out)
 {
     const int64_t n = p->d[3];
@@ -213,6 +214,7 @@ static void binary_backward_row_strided(ck_binop op, int64_t n, const float *res
     }
 }
 
+CK_VECTOR_CLONES
 void ck_k_binary_backward(ck_binop op, const ck_bcast *p, const float *a, const float *b, const float *g, float *grad_a,
                           float *grad_b)
 {
@@ -254,16 +256,19 @@ void ck_k_fill(float *restrict x, int64_t n, float value)
     for (int64_t j = 0; j < n; j++) x[j] = value;
 }
 
+CK_VECTOR_CLONES
 void ck_k_axpy(float *restrict y, const float *restrict x, int64_t n, float alpha)
 {
     for (int64_t j = 0; j < n; j++) y[j] += alpha * x[j];
 }
 
+CK_VECTOR_CLONES
 void ck_k_scale(float *restrict y, const float *restrict x, int64_t n, float alpha)
 {
     for (int64_t j = 0; j < n; j++) y[j] = alpha * x[j];
 }
 
+CK_VECTOR_CLONES
 void ck_k_square(float *restrict y, const float *restrict x, int64_t n)
 {
 #define SQUARE_RANGE(begin, end) \
@@ -272,6 +277,7 @@ void ck_k_square(float *restrict y, const float *restrict x, int64_t n)
 #undef SQUARE_RANGE
 }
 
+CK_VECTOR_CLONES
 void ck_k_square_backward(float *restrict gx, const float *restrict x, const float *restrict g, int64_t n)
 {
 #define SQUARE_BACKWARD_RANGE(begin, end) \
@@ -280,6 +286,7 @@ void ck_k_square_backward(float *restrict gx, const float *restrict x, const flo
 #undef SQUARE_BACKWARD_RANGE
 }
 
+CK_VECTOR_CLONES
 void ck_k_square_backward_assign(float *restrict gx, const float *restrict x, const float *restrict g, int64_t n)
 {
 #define SQUARE_BACKWARD_ASSIGN_RANGE(begin, end) \

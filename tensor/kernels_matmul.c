@@ -4,6 +4,7 @@
 
 /* ---- matrix products ---- */
 
+CK_VECTOR_CLONES
 void ck_k_matmul(float *restrict c, const float *restrict a, const float *restrict b, int64_t m, int64_t k, int64_t n)
 {
     if (n == 1) {     /* matrix @ vector: one dot product per row */
@@ -35,6 +36,7 @@ void ck_k_matmul(float *restrict c, const float *restrict a, const float *restri
     }
 }
 
+CK_VECTOR_CLONES
 void ck_k_matmul_backward_a(float *restrict da, const float *restrict dc, const float *restrict bt, int64_t m,
                             int64_t k, int64_t n)
 {
@@ -46,6 +48,7 @@ void ck_k_matmul_backward_a(float *restrict da, const float *restrict dc, const 
     }
 }
 
+CK_VECTOR_CLONES
 void ck_k_matmul_backward_b(float *restrict db, const float *restrict a, const float *restrict dc, int64_t m, int64_t k,
                             int64_t n)
 {

@@ -69,6 +69,7 @@ static inline void sum_rows(float *restrict out_row, const float *restrict x_row
 }
 #undef SUM_COLUMNS
 
+CK_VECTOR_CLONES
 void ck_k_sum_axis(float *restrict out, const float *restrict x, int64_t outer, int64_t len, int64_t inner, float scale)
 {
     if (inner == 1) {
@@ -135,12 +136,14 @@ static inline void sum_axis_backward(float *restrict gx, const float *restrict g
 #undef SUM_BACKWARD_RANGE
 }
 
+CK_VECTOR_CLONES
 void ck_k_sum_axis_backward(float *restrict gx, const float *restrict g, int64_t outer, int64_t len, int64_t inner,
                             float scale)
 {
     sum_axis_backward(gx, g, outer, len, inner, scale, 1);
 }
 
+CK_VECTOR_CLONES
 void ck_k_sum_axis_backward_assign(float *restrict gx, const float *restrict g, int64_t outer, int64_t len,
                                    int64_t inner, float scale)
 {
