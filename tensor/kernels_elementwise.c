@@ -66,8 +66,8 @@ int ck_bcast_plan(ck_shape a, ck_shape b, ck_shape *out, ck_bcast *plan)
 
 /* div, max, min: one plain loop each, inputs read with their row stride
  * (0 where stretched). */
-static void binary_row_strided(ck_binop op, int64_t n, const float *restrict a, int64_t sa, const float *restrict b,
-                               int64_t sb, float *restrict out)
+CK_ROW_INLINE void binary_row_strided(ck_binop op, int64_t n, const float *restrict a, int64_t sa,
+                                      const float *restrict b, int64_t sb, float *restrict out)
 {
     switch (op) {
     case CK_BIN_DIV:
@@ -84,8 +84,8 @@ static void binary_row_strided(ck_binop op, int64_t n, const float *restrict a, 
 }
 
 /* One output row of n elements; an input with row stride 0 is one value. */
-static void binary_row(ck_binop op, int64_t n, const float *restrict a, int64_t sa, const float *restrict b, int64_t sb,
-                       float *restrict out)
+CK_ROW_INLINE void binary_row(ck_binop op, int64_t n, const float *restrict a, int64_t sa, const float *restrict b,
+                              int64_t sb, float *restrict out)
 {
     if (op >= CK_BIN_DIV) {
         binary_row_strided(op, n, a, sa, b, sb, out);
@@ -158,8 +158,8 @@ void ck_k_binary(ck_binop op, const ck_bcast *p, const float *a, const float *b,
  * every other gradient sum here (a weight gradient through matmul, an
  * embedding row's scatter-add): a batch run in row tiles then makes the
  * same sums as the whole batch. */
-static void accumulate_row(float *restrict target, int64_t st, const float *restrict g, int64_t n,
-                           const float *restrict factor, int64_t sf)
+CK_ROW_INLINE void accumulate_row(float *restrict target, int64_t st, const float *restrict g, int64_t n,
+                                  const float *restrict factor, int64_t sf)
 {
     if (st && sf) {
         row_mul_add(target, g, factor, n);
@@ -187,9 +187,9 @@ static void accumulate_row(float *restrict target, int64_t st, const float *rest
 /* div, max, min: grad_a and grad_b (+)= their partials times g over one row,
  * each walked with its row stride (0: all of the row lands on one element).
  * One input at a time, so the two may share a buffer (op(x, x)). */
-static void binary_backward_row_strided(ck_binop op, int64_t n, const float *restrict a, int64_t sa,
-                                        const float *restrict b, int64_t sb, const float *restrict g, float *grad_a,
-                                        float *grad_b)
+CK_ROW_INLINE void binary_backward_row_strided(ck_binop op, int64_t n, const float *restrict a, int64_t sa,
+                                               const float *restrict b, int64_t sb, const float *restrict g,
+                                               float *grad_a, float *grad_b)
 {
     switch (op) {
     case CK_BIN_DIV: /* d(a / b)/da = 1 / b, d(a / b)/db = -a / b^2 */

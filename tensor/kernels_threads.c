@@ -15,11 +15,18 @@ int ck_set_num_threads(int n)
     return 0;
 }
 
+#ifdef _OPENMP
+/* omp_get_num_procs asks the kernel for the affinity mask: once is enough
+ * (every kernel call reads the thread count). */
+static _Atomic int n_procs;
+#endif
+
 int ck_get_num_threads(void)
 {
 #ifdef _OPENMP
     int n = num_threads > 0 ? num_threads : CK_DEFAULT_THREADS;
-    int max = omp_get_num_procs();
+    int max = n_procs;
+    if (!max) n_procs = max = omp_get_num_procs();
     return n < max ? n : max;
 #else
     return 1;
