@@ -216,6 +216,8 @@ typedef struct ck_worker {
     ck_node **call_in, **call_masks; /* gathered inputs of one call */
     ck_rng *rng;                     /* Dropout's */
     ck_node **shadows;               /* per parameter, or NULL: the parameters */
+    int failed;                      /* its last tiles failed: message holds why */
+    char message[256];
 } ck_worker;
 
 struct ck_model {

@@ -365,7 +365,12 @@ int ck_model_run(ck_model *m, ck_worker *w, int training)
 
 ck_worker ck_model_main_worker(ck_model *m)
 {
-    return (ck_worker){m->tape, m->values, m->masks, m->call_in, m->call_masks, &m->rng, NULL};
+    return (ck_worker){.tape = m->tape,
+                       .values = m->values,
+                       .masks = m->masks,
+                       .call_in = m->call_in,
+                       .call_masks = m->call_masks,
+                       .rng = &m->rng};
 }
 
 int ck_model_forward(ck_model *m, int training)

@@ -24,6 +24,7 @@
  * independent, that the forward draws no random numbers (Dropout: tiles
  * would draw its masks in another order) and that every loss is a
  * built-in one (a mean over samples). Otherwise every step runs whole. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -205,20 +206,90 @@ static int bind_predictions(ck_model *m, int64_t count, float *const *preds)
     return 0;
 }
 
+/* One step's tiles, shared by the workers. */
+typedef struct tile_job {
+    ck_model *m;
+    const ck_data *d;
+    const int64_t *idx;
+    int64_t start, count;
+    float *preds[CK_MAX_OUTPUTS];
+    int64_t n_tiles;
+    int n_workers;
+} tile_job;
+
+/* Worker k runs its share of the tiles, a contiguous run of them, in
+ * order: which tiles go to which worker depends only on the worker count,
+ * so its gradient sums do too. */
+static void worker_tiles(void *ctx, int k)
+{
+    tile_job *job = ctx;
+    ck_worker *w = &job->m->workers[k];
+    int64_t first = job->n_tiles * k / job->n_workers, last = job->n_tiles * (k + 1) / job->n_workers;
+    int64_t done = 0, tile = 0;
+    for (; tile < first; tile++) done += tile_size(done, job->count, job->m->tile_rows);
+    w->failed = 0;
+    for (; tile < last; tile++) {
+        int64_t n = tile_size(done, job->count, job->m->tile_rows);
+        if (run_tile(job->m, w, job->d, job->idx, job->start, done, n, job->count, job->preds)) {
+            /* the message is this thread's: keep it for the caller's */
+            snprintf(w->message, sizeof w->message, "%s", ck_error() ? ck_error() : "a tile failed");
+            ck_error_clear();
+            w->failed = 1;
+            return;
+        }
+        done += n;
+    }
+}
+
+/* Parameters' gradients += the other workers' (zeroed as they are read),
+ * split by range over the flat run of all parameters. */
+typedef struct reduce_job {
+    ck_model *m;
+    int n_workers;
+    long total; /* values over all parameters */
+} reduce_job;
+
+static void reduce_range(void *ctx, int part)
+{
+    reduce_job *job = ctx;
+    ck_model *m = job->m;
+    long lo = job->total * part / job->n_workers, hi = job->total * (part + 1) / job->n_workers, at = 0;
+    for (int i = 0; i < m->n_params && at < hi; i++) {
+        long size = (long)m->params[i]->value.size, begin = lo > at ? lo - at : 0,
+             end = hi - at < size ? hi - at : size;
+        at += size;
+        if (begin >= end) continue;
+        float *g = m->params[i]->grad;
+        for (int k = 1; k < job->n_workers; k++) {
+            float *gk = m->workers[k].shadows[i]->grad;
+            for (long e = begin; e < end; e++) {
+                g[e] += gk[e];
+                gk[e] = 0.0f;
+            }
+        }
+    }
+}
+
 static int step_tiled(ck_model *m, const ck_data *d, const int64_t *idx, int64_t start, int64_t count, double *loss,
                       double *reported)
 {
-    float *preds[CK_MAX_OUTPUTS];
+    tile_job job = {m, d, idx, start, count, {0}, 0, ck_get_num_threads()};
+    for (int64_t done = 0; done < count; job.n_tiles++) done += tile_size(done, count, m->tile_rows);
+    if (job.n_workers > job.n_tiles) job.n_workers = (int)job.n_tiles;
     ck_tape_reset(m->tape);
     for (int o = 0; o < m->n_out; o++)
-        if (!(preds[o] = ck_tape_alloc(m->tape, sizeof(float) * (size_t)(count * output_per_sample(m, o))))) return -1;
-    if (workers_reserve(m, 1)) return -1;
-    for (int64_t done = 0, n; done < count; done += n) {
-        n = tile_size(done, count, m->tile_rows);
-        if (run_tile(m, &m->workers[0], d, idx, start, done, n, count, preds)) return -1;
+        if (!(job.preds[o] = ck_tape_alloc(m->tape, sizeof(float) * (size_t)(count * output_per_sample(m, o)))))
+            return -1;
+    if (workers_reserve(m, job.n_workers)) return -1;
+    ck_run_threads(job.n_workers, worker_tiles, &job);
+    for (int k = 0; k < job.n_workers; k++)
+        if (m->workers[k].failed) return ck_fail("%s", m->workers[k].message);
+    if (job.n_workers > 1) {
+        reduce_job r = {m, job.n_workers, m->n_param_values};
+        ck_run_threads(job.n_workers, reduce_range, &r);
     }
     /* the batch's loss and metrics from its predictions, as a whole batch's */
-    if (bind_predictions(m, count, preds)) return -1;
+    if (bind_predictions(m, count, job.preds)) return -1;
     int was = ck_tape_set_grad(m->tape, 0);
     ck_node *batch_loss = ck_batch_losses(m, d, idx, start, count, 0, reported);
     ck_tape_set_grad(m->tape, was);

@@ -24,6 +24,7 @@ static _Atomic int n_procs;
 int ck_get_num_threads(void)
 {
 #ifdef _OPENMP
+    if (omp_in_parallel()) return 1; /* inside a thread of ck_run_threads: its loops stay on it */
     int n = num_threads > 0 ? num_threads : CK_DEFAULT_THREADS;
     int max = n_procs;
     if (!max) n_procs = max = omp_get_num_procs();
@@ -31,4 +32,19 @@ int ck_get_num_threads(void)
 #else
     return 1;
 #endif
+}
+
+void ck_run_threads(int n, void (*fn)(void *ctx, int i), void *ctx)
+{
+#ifdef _OPENMP
+    if (n > 1) {
+#pragma omp parallel num_threads(n)
+        {
+            /* the team may be smaller than asked: its threads share the indices */
+            for (int i = omp_get_thread_num(); i < n; i += omp_get_num_threads()) fn(ctx, i);
+        }
+        return;
+    }
+#endif
+    for (int i = 0; i < n; i++) fn(ctx, i);
 }
