@@ -53,6 +53,7 @@ static const opt_spec options[] = {
     {"--graph", OPT_PATH, FIELD(graph), 0, 0, 0, 0, 0, 0, ON_TRAIN, "[--graph FILE.dot]"},
     {"--threads", OPT_INT, FIELD(threads), 1, 256, 0, 0, 0, 0, ON_BOTH, "[--threads N]"},
     {"--tile-rows", OPT_INT, FIELD(tile_rows), 0, 1 << 20, 0, 0, 0, 0, ON_TRAIN, "[--tile-rows 256]"},
+    {"--overwrite", OPT_FLAG, FIELD(overwrite), 0, 0, 0, 0, 0, 0, ON_TRAIN, "[--overwrite]"},
     {"--summary-only", OPT_FLAG, FIELD(summary_only), 0, 0, 0, 0, 0, 0, ON_TRAIN, "[--summary-only]"},
     {"--quiet", OPT_FLAG, FIELD(quiet), 0, 0, 0, 0, 0, 0, ON_BOTH, "[--quiet]"},
     {"--user", OPT_LONG, FIELD(user), 1, INT_MAX, 0, 0, 0, 0, ON_RECOMMEND, "--user UID"},
@@ -210,7 +211,11 @@ void fm_print_usage(FILE *f, const char *prog, const char *default_checkpoint)
             "Adam, EarlyStopping, ModelCheckpoint) on MovieLens, or recommends movies with a trained\n"
             "one. DIR holds ml-1m (ratings.dat, users.dat, movies.dat) or ml-100k (u.data, u.user,\n"
             "u.item, u.occupation). Without --data it trains on a MovieLens-like dataset generated\n"
-            "in memory. The checkpoint defaults to %s.\n"
-            "Exit status: 0 success, 2 bad arguments or bad data, 1 other failure.\n",
+            "in memory. The checkpoint defaults to %s (it may hold {epoch:02d} or\n"
+            "{val_loss:.4f}); only a model better than the untrained one, and than an existing\n"
+            "checkpoint of the same model and data, replaces it (--overwrite: better than the\n"
+            "untrained one is enough). Every output path is checked before the data is loaded.\n"
+            "Exit status: 0 success; 2 bad arguments, bad data or a bad output path (nothing is\n"
+            "written); 1 other failure, among them a run that diverged.\n",
             prog, default_checkpoint);
 }

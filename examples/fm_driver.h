@@ -29,5 +29,10 @@ int fm_main(int argc, char **argv, const fm_program *p);
 int fm_load_data(const fm_options *o, ck_movielens *d);
 /* The notebook's fm_model parameters from the data and the options. */
 ck_fm_config fm_config(const fm_options *o, const ck_movielens *d);
+/* The training run (fm_train.c); returns the exit status. */
+int fm_train(const fm_program *p, const fm_options *o);
+/* "prog: what: <library message>" on stderr; clears the message; returns
+ * status. */
+int fm_report(const fm_program *p, int status, const char *what);
 
 #endif

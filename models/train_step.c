@@ -67,12 +67,13 @@ void ck_workers_free(ck_model *m)
     m->n_workers = 0;
 }
 
-/* Worker k's copy of parameter p: its value, a gradient of its own. */
+/* Worker k's copy of parameter p: its value, a gradient of its own (none
+ * when p is frozen and has none). */
 static ck_node *shadow_new(const ck_node *p)
 {
     ck_node *s = calloc(1, sizeof *s);
-    float *grad = calloc(p->value.size > 0 ? (size_t)p->value.size : 1, sizeof(float));
-    if (!s || !grad) {
+    float *grad = p->grad ? calloc(p->value.size > 0 ? (size_t)p->value.size : 1, sizeof(float)) : NULL;
+    if (!s || (p->grad && !grad)) {
         free(s);
         free(grad);
         return NULL;
@@ -151,8 +152,8 @@ static int step_whole(ck_model *m, const ck_data *d, const int64_t *idx, int64_t
     /* The gradients are zero here: ck_fit zeroes them once, then every
      * optimizer update consumes (zeroes) them. */
     if (ck_backward(m->tape, batch_loss)) return -1;
-    *loss = (double)batch_loss->value.f[0] + ck_l2_penalty(m, 1);
-    ck_optimizer_apply(m->opt, m->params);
+    *loss = (double)batch_loss->value.f[0] + ck_regularization_penalty(m, 1);
+    ck_optimizer_apply(m->opt, m->train_params);
     /* the outputs' values are this step's (the update changed only weights) */
     return ck_metrics_update(m, count);
 }
@@ -258,8 +259,8 @@ static void reduce_range(void *ctx, int part)
         long size = (long)m->params[i]->value.size, begin = lo > at ? lo - at : 0,
              end = hi - at < size ? hi - at : size;
         at += size;
-        if (begin >= end) continue;
         float *g = m->params[i]->grad;
+        if (begin >= end || !g) continue; /* nothing here, or a frozen weight */
         for (int k = 1; k < job->n_workers; k++) {
             float *gk = m->workers[k].shadows[i]->grad;
             for (long e = begin; e < end; e++) {
@@ -294,8 +295,8 @@ static int step_tiled(ck_model *m, const ck_data *d, const int64_t *idx, int64_t
     ck_node *batch_loss = ck_batch_losses(m, d, idx, start, count, 0, reported);
     ck_tape_set_grad(m->tape, was);
     if (!batch_loss) return -1;
-    *loss = (double)batch_loss->value.f[0] + ck_l2_penalty(m, 1);
-    ck_optimizer_apply(m->opt, m->params);
+    *loss = (double)batch_loss->value.f[0] + ck_regularization_penalty(m, 1);
+    ck_optimizer_apply(m->opt, m->train_params);
     return ck_metrics_update(m, count);
 }
 
