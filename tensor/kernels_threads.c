@@ -38,6 +38,7 @@ void ck_run_threads(int n, void (*fn)(void *ctx, int i), void *ctx)
 {
 #ifdef _OPENMP
     if (n > 1) {
+        ck_blas_threads(1); /* each worker is one of the n threads: sgemm splits no further */
 #pragma omp parallel num_threads(n)
         {
             /* the team may be smaller than asked: its threads share the indices */
