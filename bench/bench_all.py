@@ -67,6 +67,8 @@ def main():
     rss = {}
 
     def add(key, epochs, mb=None):
+        print("  %s %s %d threads: %s s/epoch" % (key[0], key[1], key[2], " ".join("%.4f" % e for e in epochs)),
+              file=sys.stderr, flush=True)  # each run as it ends, so a long session shows progress
         times.setdefault(key, []).extend(later(epochs))
         if mb is not None:
             rss[key] = max(rss.get(key, 0.0), mb)
