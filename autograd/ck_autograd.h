@@ -48,6 +48,15 @@ enum {
      * zeroed it. The op handles inputs it cannot cover in one write (e.g. a
      * broadcast-stretched input of add) by zeroing and adding itself. */
     CK_OP_ASSIGNS_GRAD = 1u << 2,
+    /* Rows are independent: row r of the value (along axis 0, the batch)
+     * depends only on row r of each batch-shaped input. A model whose ops
+     * all keep this may be trained on a batch in row tiles (ck_fit; see
+     * ck_tape_check_rows). Unflagged ops (batch statistics, a user's op)
+     * make the model run whole batches. */
+    CK_OP_ROWWISE = 1u << 3,
+    /* The op works along args.axis: with CK_OP_ROWWISE, rows stay
+     * independent only when that axis is not 0. */
+    CK_OP_AXIS = 1u << 4,
 };
 
 /* An op's ONNX translation (the op table's onnx column; see "ONNX export"
@@ -73,7 +82,7 @@ typedef struct ck_op {
      * (=) it instead into every input whose grad_unset is set. NULL for ops
      * that are not differentiable. */
     void (*backward)(ck_node *n);
-    unsigned flags; /* CK_OP_VIEW | CK_OP_WRITES_OUTPUT | CK_OP_ASSIGNS_GRAD */
+    unsigned flags; /* CK_OP_VIEW | CK_OP_WRITES_OUTPUT | CK_OP_ASSIGNS_GRAD | CK_OP_ROWWISE | CK_OP_AXIS */
     /* The op as ONNX nodes, for ck_export_onnx; NULL: the op cannot be
      * exported (a model using it is refused, with the op's name). */
     ck_onnx_fn onnx;
@@ -125,6 +134,21 @@ const ck_arena *ck_tape_arena(const ck_tape *t);
  * For building graphs from untrusted descriptions (ck_load_model). */
 void ck_tape_set_memory_limit(ck_tape *t, size_t bytes);
 int ck_tape_size(const ck_tape *t); /* nodes recorded since the reset */
+/* Row check, for running a batch in row tiles: while rows > 0, every op
+ * applied that takes a batch-shaped input (not a parameter, first dim
+ * rows) must keep rows independent: its row says CK_OP_ROWWISE (and, with
+ * CK_OP_AXIS, args.axis is not 0) and its value is batch-shaped too. Ops
+ * that do not are counted; rows = 0 turns the check off and the count
+ * restarts with the next check. */
+void ck_tape_check_rows(ck_tape *t, int rows);
+/* Ops that mixed rows since the check was turned on. */
+int ck_tape_rows_mixed(const ck_tape *t);
+/* Gradient redirection, for workers that run parts of a batch at once:
+ * while set, an op applied on t that takes params[i] as an input takes
+ * shadows[i] instead (the same value, its own gradient buffer), so each
+ * worker's parameter gradients accumulate apart. n = 0 turns it off. The
+ * arrays must outlive their use. */
+void ck_tape_set_shadows(ck_tape *t, ck_node *const *params, ck_node *const *shadows, int n);
 
 /* ---- leaves ---- */
 /* A trainable parameter: takes ownership of `value` (F32), allocates a zero

@@ -10,11 +10,12 @@ int ck_matmul_shape(ck_node *n)
     char sa[SHAPE_BUF], sb[SHAPE_BUF];
     if (require_inputs(n, 2) < 0 || require_f32(n, 0) < 0 || require_f32(n, 1) < 0) return -1;
     ck_shape a = n->in[0]->value.shape, b = n->in[1]->value.shape;
-    ck_shape_str(a, sa, sizeof sa);
-    ck_shape_str(b, sb, sizeof sb);
-    if (a.ndim < 1 || b.ndim != 2) return ck_fail("matmul: shapes %s and %s: expected (..., k) @ (k, n)", sa, sb);
+    if (a.ndim < 1 || b.ndim != 2)
+        return ck_fail("matmul: shapes %s and %s: expected (..., k) @ (k, n)", ck_shape_str(a, sa, sizeof sa),
+                       ck_shape_str(b, sb, sizeof sb));
     if (a.d[a.ndim - 1] != b.d[0])
-        return ck_fail("matmul: shapes %s and %s: inner dims %d and %d differ", sa, sb, a.d[a.ndim - 1], b.d[0]);
+        return ck_fail("matmul: shapes %s and %s: inner dims %d and %d differ", ck_shape_str(a, sa, sizeof sa),
+                       ck_shape_str(b, sb, sizeof sb), a.d[a.ndim - 1], b.d[0]);
     n->value.dtype = CK_F32;
     n->value.shape = a;
     n->value.shape.d[a.ndim - 1] = b.d[1];

@@ -11,7 +11,11 @@ struct ck_tape {
     int n_nodes;
     int capacity; /* kept across resets: no realloc after warm-up */
     int grad_enabled;
-    int record_all; /* record every op node, with or without a gradient (tracing) */
+    int record_all;             /* record every op node, with or without a gradient (tracing) */
+    int check_rows, rows_mixed; /* ck_tape_check_rows */
+    ck_node *const *params;     /* ck_tape_set_shadows */
+    ck_node *const *shadows;
+    int n_shadows;
 };
 
 static int record(ck_tape *t, ck_node *n)
@@ -100,6 +104,48 @@ void ck_tape_set_memory_limit(ck_tape *t, size_t bytes)
 }
 
 int ck_tape_size(const ck_tape *t) { return t ? t->n_nodes : 0; }
+
+void ck_tape_check_rows(ck_tape *t, int rows)
+{
+    if (!t) return;
+    t->check_rows = rows > 0 ? rows : 0;
+    t->rows_mixed = 0;
+}
+
+int ck_tape_rows_mixed(const ck_tape *t) { return t ? t->rows_mixed : 0; }
+
+void ck_tape_set_shadows(ck_tape *t, ck_node *const *params, ck_node *const *shadows, int n)
+{
+    if (!t) return;
+    t->params = n > 0 ? params : NULL;
+    t->shadows = n > 0 ? shadows : NULL;
+    t->n_shadows = n > 0 ? n : 0;
+}
+
+/* Whether x holds a batch's rows: not a parameter, first dim `rows`. */
+static int batch_shaped(const ck_node *x, int rows)
+{
+    return !x->is_param && x->value.shape.ndim >= 1 && x->value.shape.d[0] == rows;
+}
+
+/* ck_tape_check_rows's rule for the node just computed. */
+static int keeps_rows(const ck_node *n, int rows)
+{
+    int takes_batch = 0;
+    for (int k = 0; k < n->n_in; k++) takes_batch |= batch_shaped(n->in[k], rows);
+    if (!takes_batch) return 1; /* the same for every tile: parameters, constants */
+    unsigned flags = n->op->flags;
+    if (!(flags & CK_OP_ROWWISE) || ((flags & CK_OP_AXIS) && n->args.axis == 0)) return 0;
+    return batch_shaped(n, rows);
+}
+
+/* The worker's own copy of parameter p, or p. */
+static ck_node *shadow_of(const ck_tape *t, ck_node *p)
+{
+    for (int i = 0; i < t->n_shadows; i++)
+        if (t->params[i] == p) return t->shadows[i];
+    return p;
+}
 
 /* ---- leaves ---- */
 
@@ -240,6 +286,8 @@ ck_node *ck_apply(ck_tape *t, const ck_op *op, ck_node *const *in, int n_in, con
     ck_node **inputs = ck_tape_alloc(t, sizeof *inputs * (size_t)(n_in > 0 ? n_in : 1));
     if (!n || !inputs) return NULL;
     if (n_in > 0) memcpy(inputs, in, sizeof *inputs * (size_t)n_in);
+    for (int k = 0; k < n_in && t->n_shadows; k++)
+        if (inputs[k]->is_param) inputs[k] = shadow_of(t, inputs[k]);
     n->op = op;
     n->in = inputs;
     n->n_in = n_in;
@@ -255,6 +303,7 @@ ck_node *ck_apply(ck_tape *t, const ck_op *op, ck_node *const *in, int n_in, con
         ck_fail("%s: forward failed", name);
         return NULL;
     }
+    if (t->check_rows && !keeps_rows(n, t->check_rows)) t->rows_mixed++;
     if (needs_grad) {
         /* Not zeroed here: backward clears each gradient before its first use. */
         n->grad = ck_arena_alloc(&t->arena, (size_t)n->value.size * sizeof(float));

@@ -22,6 +22,7 @@ typedef struct fm_options {
     const char *history, *plot, *graph;
     const char *onnx; /* export: the ONNX file to write */
     int summary_only, quiet;
+    int tile_rows; /* rows per training tile (a power of two, 0: whole batches); -1: the library's default */
     int overwrite; /* replace an existing better checkpoint of the same model and data */
 } fm_options;
 

@@ -202,7 +202,8 @@ int fm_train(const fm_program *p, const fm_options *o)
 
     /* model.compile(loss='MSE', optimizer=Adam(lr)) */
     status = EXIT_FAILURE_;
-    if (ck_compile(r.model, "MSE", ck_Adam((float)o->lr), NULL, 0) < 0) {
+    if ((o->tile_rows >= 0 && ck_model_set_tile_rows(r.model, o->tile_rows) < 0) ||
+        ck_compile(r.model, "MSE", ck_Adam((float)o->lr), NULL, 0) < 0) {
         status = fm_report(p, EXIT_FAILURE_, "compile failed");
         goto done;
     }

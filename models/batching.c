@@ -154,36 +154,42 @@ static int batch_rows(ck_tape *tape, const ck_tensor *t, const int64_t *idx, int
     return 0;
 }
 
-int ck_bind_inputs(ck_model *m, const ck_tensor *x, const int64_t *idx, int64_t start, int64_t count)
+int ck_bind_inputs_to(ck_model *m, ck_worker *w, const ck_tensor *x, const int64_t *idx, int64_t start, int64_t count)
 {
     for (int i = 0; i < m->n_in; i++) {
         ck_tensor rows;
-        if (batch_rows(m->tape, &x[i], idx, start, count, &rows)) return -1;
+        if (batch_rows(w->tape, &x[i], idx, start, count, &rows)) return -1;
         int slot = m->input_slots[i];
-        m->values[slot] = ck_const(m->tape, &rows);
-        m->masks[slot] = NULL;
-        if (!m->values[slot]) return -1;
+        w->values[slot] = ck_const(w->tape, &rows);
+        w->masks[slot] = NULL;
+        if (!w->values[slot]) return -1;
     }
     return 0;
 }
 
-ck_node *ck_bind_targets(ck_model *m, int output, const ck_tensor *y, const int64_t *idx, int64_t start, int64_t count,
-                         const ck_node *pred)
+int ck_bind_inputs(ck_model *m, const ck_tensor *x, const int64_t *idx, int64_t start, int64_t count)
+{
+    ck_worker w = ck_model_main_worker(m);
+    return ck_bind_inputs_to(m, &w, x, idx, start, count);
+}
+
+ck_node *ck_bind_targets(const ck_model *m, ck_tape *t, int output, const ck_tensor *y, const int64_t *idx,
+                         int64_t start, int64_t count, const ck_node *pred)
 {
     ck_tensor rows;
-    if (batch_rows(m->tape, y, idx, start, count, &rows)) return NULL;
+    if (batch_rows(t, y, idx, start, count, &rows)) return NULL;
     ck_shape s = pred->value.shape;
     if (ck_target_is_ids(m, output, y) && target_per_sample(y) != output_per_sample(m, output)) {
         s.ndim--; /* one class id per row of the last axis */
     }
     ck_tensor shaped = ck_tensor_view(y->dtype, s, rows.data);
-    return ck_const(m->tape, &shaped);
+    return ck_const(t, &shaped);
 }
 
-const float *ck_bind_weights(ck_model *m, const float *w, const int64_t *idx, int64_t start, int64_t count)
+const float *ck_bind_weights(ck_tape *t, const float *w, const int64_t *idx, int64_t start, int64_t count)
 {
     if (!w || !idx) return w ? w + start : NULL;
-    float *rows = ck_tape_alloc(m->tape, sizeof(float) * (size_t)count + 1);
+    float *rows = ck_tape_alloc(t, sizeof(float) * (size_t)count + 1);
     if (rows)
         for (int64_t r = 0; r < count; r++) rows[r] = w[idx[start + r]];
     return rows;

@@ -76,6 +76,17 @@ ck_session *ck_model_session(const ck_model *m);
 int ck_model_get_weights(const ck_model *m, float *dst);
 int ck_model_set_weights(ck_model *m, const float *src);
 
+/* Speed: fit may run each batch's forward and backward in row tiles of
+ * `rows` rows (a power of two), so that a tile's values and gradients stay
+ * in cache, adding the tiles' gradients. Only for models whose ops keep
+ * rows independent (fit checks at its first step: no batch statistics,
+ * no random draws such as Dropout's, built-in losses); the results are
+ * those of the whole batch (bit for bit with mse, else up to float
+ * rounding). 0: whole batches. Default CK_DEFAULT_TILE_ROWS. */
+#define CK_DEFAULT_TILE_ROWS 256
+int ck_model_set_tile_rows(ck_model *m, int rows);
+int ck_model_tile_rows(const ck_model *m);
+
 /* Keras's model(x, training=...): run the model's layers on input nodes
  * (one per model input, batch first) recording on tape t, and return the
  * first output's node. Differentiable end to end: use it inside a bigger

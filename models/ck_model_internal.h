@@ -205,6 +205,23 @@ void ck_optimizer_apply(ck_optimizer *o, ck_node *const *params);
 void ck_format_shortest(double v, int as_float, char *buf, size_t n);
 
 /* ---- the model ---- */
+
+/* Where one forward and backward pass keeps its nodes: a tape, and this
+ * pass's value (and mask) of each of the model's tensors. The model's own
+ * fields are one (ck_model_main_worker); a step run in row tiles
+ * (train_step.c) has one per thread, each with a copy of every parameter
+ * whose gradient is its own (but the first worker's, which are the
+ * parameters themselves). */
+typedef struct ck_worker {
+    ck_tape *tape;
+    ck_node **values, **masks;       /* per slot */
+    ck_node **call_in, **call_masks; /* gathered inputs of one call */
+    ck_rng *rng;                     /* Dropout's */
+    ck_node **shadows;               /* per parameter, or NULL: the parameters */
+    int failed;                      /* its last tiles failed: message holds why */
+    char message[256];
+} ck_worker;
+
 struct ck_model {
     ck_session *session;
     char *name;
@@ -251,13 +268,25 @@ struct ck_model {
     /* fit */
     int stop_training;
     int has_validation; /* this fit has validation data: val_* keys exist */
+
+    /* training steps in row tiles (train_step.c) */
+    int tile_rows;    /* rows per tile, a power of two; 0: whole batches */
+    int rows_checked; /* this fit's first step checked the model... */
+    int rows_apart;   /* ... and found its rows independent: tiles allowed */
+    int n_workers;    /* workers made so far, one per thread */
+    ck_worker *workers;
 };
 
 /* Run the model's calls on the values bound to its input slots. */
 int ck_model_forward(ck_model *m, int training);
-/* Run call i (of m->n_steps, in order) on the values in its input slots,
- * recording on tape t; its value and mask go to its output slot. */
+/* Run call i (of m->n_steps, in order) on the values in the model's own
+ * input slots, recording on tape t; its value and mask go to its output
+ * slot (ONNX tracing). */
 int ck_model_run_step(ck_model *m, ck_tape *t, int i, int training);
+/* Run every call on worker w's tape and slots. */
+int ck_model_run(ck_model *m, ck_worker *w, int training);
+/* The model's own tape and slots, as a worker. */
+ck_worker ck_model_main_worker(ck_model *m);
 
 /* ---- data (batching.c, fit_data.c): checking (x, y) and binding batches ---- */
 /* Data to fit on or evaluate: n_in inputs, n_out targets, optional
@@ -295,12 +324,27 @@ int ck_metrics_prepare(ck_model *m, const ck_tensor *y, const char *who);
 /* Bind rows [start, start + count) of x (or rows idx[start..], gathered
  * into tape memory, for a shuffled epoch) to the model's input slots. */
 int ck_bind_inputs(ck_model *m, const ck_tensor *x, const int64_t *idx, int64_t start, int64_t count);
-/* The same rows of y, shaped for the loss: like the prediction pred, or
- * (count, ...) class ids for a sparse loss. */
-ck_node *ck_bind_targets(ck_model *m, int output, const ck_tensor *y, const int64_t *idx, int64_t start, int64_t count,
-                         const ck_node *pred);
-/* The same rows of a weights array (count floats), or NULL if w is NULL. */
-const float *ck_bind_weights(ck_model *m, const float *w, const int64_t *idx, int64_t start, int64_t count);
+/* The same, to worker w's slots (on its tape). */
+int ck_bind_inputs_to(ck_model *m, ck_worker *w, const ck_tensor *x, const int64_t *idx, int64_t start, int64_t count);
+/* The same rows of y on tape t, shaped for the loss: like the prediction
+ * pred, or (count, ...) class ids for a sparse loss. */
+ck_node *ck_bind_targets(const ck_model *m, ck_tape *t, int output, const ck_tensor *y, const int64_t *idx,
+                         int64_t start, int64_t count, const ck_node *pred);
+/* The same rows of a weights array (count floats, on tape t when
+ * gathered), or NULL if w is NULL. */
+const float *ck_bind_weights(ck_tape *t, const float *w, const int64_t *idx, int64_t start, int64_t count);
+
+/* ---- a training step (train_step.c) ---- */
+/* One step on rows [start, start + count) (idx[start..] when shuffled):
+ * forward, loss, backward, the optimizer's update and the metrics. The
+ * whole batch at once, or in row tiles (m->tile_rows) on ck_get_num_threads()
+ * workers once the fit's first step has checked that the model keeps rows
+ * independent. *loss gets the batch's loss as reported, reported[o] each
+ * output's. */
+int ck_train_step(ck_model *m, const ck_data *d, const int64_t *idx, int64_t start, int64_t count, double *loss,
+                  double *reported);
+/* Free the workers (model_free). */
+void ck_workers_free(ck_model *m);
 
 /* ---- a batch (evaluate.c) ---- */
 /* With inputs bound and the forward run: bind the batch's targets and
@@ -310,6 +354,10 @@ const float *ck_bind_weights(ck_model *m, const float *w, const int64_t *idx, in
  * `precise` is set and there are no weights, else the node's value. */
 ck_node *ck_batch_losses(ck_model *m, const ck_data *d, const int64_t *idx, int64_t start, int64_t count, int precise,
                          double *reported);
+/* The total loss of rows [start, start + count) on worker w's tape, from
+ * its outputs' values, with nothing kept in m (for a tile of a batch). */
+ck_node *ck_worker_losses(const ck_model *m, ck_worker *w, const ck_data *d, const int64_t *idx, int64_t start,
+                          int64_t count);
 /* ---- what fit logs (fit.c) ---- */
 /* The keys an epoch logs besides loss and val_loss, in Keras's order: the
  * outputs' losses (with several outputs), then the metrics; key k, or its

@@ -6,21 +6,24 @@
 
 #include "ck_model_internal.h"
 
-ck_node *ck_batch_losses(ck_model *m, const ck_data *d, const int64_t *idx, int64_t start, int64_t count, int precise,
-                         double *reported)
+/* The total sum(loss_weights[o] * loss[o]) of rows [start, start + count)
+ * on tape t from the outputs' values in `values`; targets[o] gets each
+ * output's bound targets, reported[o] (when not NULL) its loss as
+ * reported (see ck_batch_losses). */
+static ck_node *losses_on(const ck_model *m, ck_tape *t, ck_node *const *values, const float *batch_weights,
+                          const ck_data *d, const int64_t *idx, int64_t start, int64_t count, int precise,
+                          ck_node **targets, double *reported)
 {
-    m->batch_weights = ck_bind_weights(m, d->weights, idx, start, count);
-    if (d->weights && !m->batch_weights) return NULL;
     ck_node *weights = NULL, *total = NULL;
-    if (m->batch_weights) {
-        ck_tensor w = ck_tensor_view(CK_F32, ck_shape_of(1, (int)count), (void *)m->batch_weights);
-        if (!(weights = ck_const(m->tape, &w))) return NULL;
+    if (batch_weights) {
+        ck_tensor w = ck_tensor_view(CK_F32, ck_shape_of(1, (int)count), (void *)batch_weights);
+        if (!(weights = ck_const(t, &w))) return NULL;
     }
     for (int o = 0; o < m->n_out; o++) {
         const ck_output_loss *loss = &m->losses[o];
-        ck_node *pred = m->values[m->output_slots[o]];
-        ck_node *y = m->targets[o] = ck_bind_targets(m, o, &d->y[o], idx, start, count, pred);
-        ck_node *value = ck_loss_reduced(m->tape, loss->spec, &loss->cfg, y, pred, weights);
+        ck_node *pred = values[m->output_slots[o]];
+        ck_node *y = targets[o] = ck_bind_targets(m, t, o, &d->y[o], idx, start, count, pred);
+        ck_node *value = ck_loss_reduced(t, loss->spec, &loss->cfg, y, pred, weights);
         if (value && value->value.size != 1) {
             ck_fail("the loss gave %lld values, not one", (long long)value->value.size);
             value = NULL;
@@ -30,14 +33,32 @@ ck_node *ck_batch_losses(ck_model *m, const ck_data *d, const int64_t *idx, int6
             ck_error_prefix("loss of output '%s': ", m->outputs[o]->layer->name);
             return NULL;
         }
-        reported[o] = precise && !weights && loss->spec && loss->spec->mean ? loss->spec->mean(y, pred)
-                                                                            : (double)value->value.f[0];
+        if (reported)
+            reported[o] = precise && !weights && loss->spec && loss->spec->mean ? loss->spec->mean(y, pred)
+                                                                                : (double)value->value.f[0];
         /* one output with weight 1: the loss node itself */
-        ck_node *weighted = loss->weight == 1.0f ? value : ck_scale(m->tape, value, loss->weight);
-        total = total ? ck_add(m->tape, total, weighted) : weighted;
+        ck_node *weighted = loss->weight == 1.0f ? value : ck_scale(t, value, loss->weight);
+        total = total ? ck_add(t, total, weighted) : weighted;
         if (!total) return NULL;
     }
     return total;
+}
+
+ck_node *ck_batch_losses(ck_model *m, const ck_data *d, const int64_t *idx, int64_t start, int64_t count, int precise,
+                         double *reported)
+{
+    m->batch_weights = ck_bind_weights(m->tape, d->weights, idx, start, count);
+    if (d->weights && !m->batch_weights) return NULL;
+    return losses_on(m, m->tape, m->values, m->batch_weights, d, idx, start, count, precise, m->targets, reported);
+}
+
+ck_node *ck_worker_losses(const ck_model *m, ck_worker *w, const ck_data *d, const int64_t *idx, int64_t start,
+                          int64_t count)
+{
+    ck_node *targets[CK_MAX_OUTPUTS];
+    const float *weights = ck_bind_weights(w->tape, d->weights, idx, start, count);
+    if (d->weights && !weights) return NULL;
+    return losses_on(m, w->tape, w->values, weights, d, idx, start, count, 0, targets, NULL);
 }
 
 int ck_evaluate_data(ck_model *m, const ck_data *d, int batch_size, double *out)

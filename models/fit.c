@@ -1,11 +1,11 @@
 /* fit.c - Keras's model.fit: epochs of shuffled batches, each one training
  * step; then validation, the epoch's logs and the callbacks.
  *
- * A training step: reset the tape, bind the batch as constants (views into
- * the data, or rows gathered into tape memory when shuffled), run the
- * model's calls, the loss, backward, the optimizer's update. After the
- * first step the tape's arena is large enough, so steps do not call
- * malloc. */
+ * A training step (train_step.c): reset the tape, bind the batch as
+ * constants (views into the data, or rows gathered into tape memory when
+ * shuffled), run the model's calls, the loss, backward, the optimizer's
+ * update; the whole batch at once or in row tiles. After the first steps
+ * the tapes' arenas are large enough, so steps do not call malloc. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,22 +18,6 @@ void ck_model_stop_training(ck_model *m)
     if (m) m->stop_training = 1;
 }
 int ck_model_stop_requested(const ck_model *m) { return m ? m->stop_training : 0; }
-
-static int train_step(ck_model *m, const ck_data *d, const int64_t *idx, int64_t start, int64_t count, double *loss,
-                      double *reported)
-{
-    ck_tape_reset(m->tape);
-    if (ck_bind_inputs(m, d->x, idx, start, count) || ck_model_forward(m, 1)) return -1;
-    ck_node *batch_loss = ck_batch_losses(m, d, idx, start, count, 0, reported);
-    if (!batch_loss) return -1;
-    /* The gradients are zero here: ck_fit zeroes them once, then every
-     * optimizer update consumes (zeroes) them. */
-    if (ck_backward(m->tape, batch_loss)) return -1;
-    *loss = (double)batch_loss->value.f[0] + ck_regularization_penalty(m, 1);
-    ck_optimizer_apply(m->opt, m->train_params);
-    /* the outputs' values are this step's (the update changed only weights) */
-    return ck_metrics_update(m, count);
-}
 
 static void shuffle(int64_t *idx, int64_t n, ck_rng *rng)
 {
@@ -206,7 +190,7 @@ static int train_epoch(fit_run *r, int epoch, double *loss, double *values)
     for (int64_t start = 0; start < d->n; start += r->batch_size, batch++) {
         int64_t count = d->n - start < r->batch_size ? d->n - start : r->batch_size;
         double batch_loss;
-        if (train_step(m, d, r->idx, start, count, &batch_loss, reported)) {
+        if (ck_train_step(m, d, r->idx, start, count, &batch_loss, reported)) {
             ck_error_prefix("fit: epoch %d, batch %lld: ", epoch, (long long)batch);
             return -1;
         }
@@ -266,6 +250,7 @@ static int fit_begin(fit_run *r, ck_model *m, const ck_tensor *x, int n_x, const
     if (check_fit_args(args) || ck_fit_data_prepare(m, x, n_x, y, args, &r->data)) return -1;
     /* gradients for the weights this compile trains, none for the frozen */
     if (ck_model_apply_trainable(m)) return -1;
+    ck_workers_free(m); /* tile workers are rebuilt with gradients where the weights have them */
     int64_t n = r->data.train.n;
     if (n > (int64_t)UINT32_MAX) return ck_fail("fit: too many samples");
     r->epochs = args->epochs > 0 ? args->epochs : 1;
@@ -280,6 +265,7 @@ static int fit_begin(fit_run *r, ck_model *m, const ck_tensor *x, int n_x, const
     for (int64_t i = 0; r->idx && i < n; i++) r->idx[i] = i;
     m->stop_training = 0;
     m->has_validation = r->data.has_val;
+    m->rows_checked = 0; /* the first step checks whether tiles may split this fit's batches */
     r->bar = (ck_progbar){.on = verbose != CK_SILENT,
                           .tty = verbose == CK_PROGRESS && isatty(fileno(stdout)),
                           .has_validation = m->has_validation,

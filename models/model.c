@@ -29,6 +29,7 @@ static void model_free(void *p)
     free(m->param_trainable);
     free(m->train_params);
     ck_compile_free(m);
+    ck_workers_free(m);
     ck_tape_free(m->tape);
     free(m->name);
     free(m);
@@ -366,42 +367,66 @@ ck_model *ck_Model(ck_session *s, ck_sym *const *inputs, int n_in, ck_sym *const
         model_free(m);
         return NULL;
     }
+    m->tile_rows = CK_DEFAULT_TILE_ROWS;
     /* the model's own stream, independent of weight initialisation */
     ck_rng_seed(&m->rng, s->seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(arrlen(s->models) + 1)));
     ck_session_add_model(s, m, model_free);
     return m;
 }
 
-int ck_model_run_step(ck_model *m, ck_tape *t, int i, int training)
+/* Run call i (of m->n_steps) on the values in w's input slots, recording
+ * on w's tape; its value and mask go to w's output slot. */
+static int run_step_on(ck_model *m, ck_worker *w, int i, int training)
 {
     const ck_step *st = &m->steps[i];
     /* a layer's trainable flag: fit uses it as it was when compiled */
-    ck_call_ctx ctx = {t, training, &m->rng, m->compiled ? st->trainable : st->layer->trainable};
+    ck_call_ctx ctx = {w->tape, training, w->rng, m->compiled ? st->trainable : st->layer->trainable};
     for (int k = 0; k < st->n_in; k++) {
-        m->call_in[k] = m->values[st->in_slots[k]];
-        m->call_masks[k] = m->masks[st->in_slots[k]];
+        w->call_in[k] = w->values[st->in_slots[k]];
+        w->call_masks[k] = w->masks[st->in_slots[k]];
     }
     ck_node *mask = NULL;
-    ck_node *out = ck_layer_run(st->layer, &ctx, m->call_in, m->call_masks, st->n_in, &mask);
+    ck_node *out = ck_layer_run(st->layer, &ctx, w->call_in, w->call_masks, st->n_in, &mask);
     if (!out) {
         ck_error_prefix("layer '%s' (%s): ", st->layer->name, st->layer->cls->type);
         return -1;
     }
-    m->values[st->out_slot] = out;
-    m->masks[st->out_slot] = mask;
+    w->values[st->out_slot] = out;
+    w->masks[st->out_slot] = mask;
     return 0;
 }
 
-/* Run the model's calls in order on the values bound to its input slots,
- * recording on tape t. */
-static int run_calls(ck_model *m, ck_tape *t, int training)
+int ck_model_run_step(ck_model *m, ck_tape *t, int i, int training)
+{
+    ck_worker w = ck_model_main_worker(m);
+    w.tape = t;
+    return run_step_on(m, &w, i, training);
+}
+
+/* Run the model's calls in order on the values bound to w's input slots,
+ * recording on w's tape. */
+int ck_model_run(ck_model *m, ck_worker *w, int training)
 {
     for (int i = 0; i < m->n_steps; i++)
-        if (ck_model_run_step(m, t, i, training)) return -1;
+        if (run_step_on(m, w, i, training)) return -1;
     return 0;
 }
 
-int ck_model_forward(ck_model *m, int training) { return run_calls(m, m->tape, training); }
+ck_worker ck_model_main_worker(ck_model *m)
+{
+    return (ck_worker){.tape = m->tape,
+                       .values = m->values,
+                       .masks = m->masks,
+                       .call_in = m->call_in,
+                       .call_masks = m->call_masks,
+                       .rng = &m->rng};
+}
+
+int ck_model_forward(ck_model *m, int training)
+{
+    ck_worker w = ck_model_main_worker(m);
+    return ck_model_run(m, &w, training);
+}
 
 ck_node *ck_model_call(ck_model *m, ck_tape *t, ck_node *const *inputs, int n, int training)
 {
@@ -418,7 +443,9 @@ ck_node *ck_model_call(ck_model *m, ck_tape *t, ck_node *const *inputs, int n, i
         m->values[m->input_slots[i]] = inputs[i];
         m->masks[m->input_slots[i]] = NULL;
     }
-    if (run_calls(m, t, training)) return NULL;
+    ck_worker w = ck_model_main_worker(m);
+    w.tape = t;
+    if (ck_model_run(m, &w, training)) return NULL;
     return m->values[m->output_slots[0]];
 }
 

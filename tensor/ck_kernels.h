@@ -220,5 +220,10 @@ void ck_k_weight_decay(float *restrict w, int64_t n, float weight_decay, float l
  * are split. Returns 0, or -1 if n < 0. */
 int ck_set_num_threads(int n);
 int ck_get_num_threads(void);
+/* Run fn(ctx, i) for i = 0 .. n-1, each on its own thread of one OpenMP
+ * team (the caller's thread runs i = 0); without OpenMP, one after the
+ * other. Inside fn, ck_get_num_threads() is 1: its kernels do not split
+ * again. */
+void ck_run_threads(int n, void (*fn)(void *ctx, int i), void *ctx);
 
 #endif

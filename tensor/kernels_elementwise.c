@@ -66,8 +66,8 @@ int ck_bcast_plan(ck_shape a, ck_shape b, ck_shape *out, ck_bcast *plan)
 
 /* div, max, min: one plain loop each, inputs read with their row stride
  * (0 where stretched). */
-static void binary_row_strided(ck_binop op, int64_t n, const float *restrict a, int64_t sa, const float *restrict b,
-                               int64_t sb, float *restrict out)
+CK_ROW_INLINE void binary_row_strided(ck_binop op, int64_t n, const float *restrict a, int64_t sa,
+                                      const float *restrict b, int64_t sb, float *restrict out)
 {
     switch (op) {
     case CK_BIN_DIV:
@@ -84,8 +84,8 @@ static void binary_row_strided(ck_binop op, int64_t n, const float *restrict a, 
 }
 
 /* One output row of n elements; an input with row stride 0 is one value. */
-static void binary_row(ck_binop op, int64_t n, const float *restrict a, int64_t sa, const float *restrict b, int64_t sb,
-                       float *restrict out)
+CK_ROW_INLINE void binary_row(ck_binop op, int64_t n, const float *restrict a, int64_t sa, const float *restrict b,
+                              int64_t sb, float *restrict out)
 {
     if (op >= CK_BIN_DIV) {
         binary_row_strided(op, n, a, sa, b, sb, out);
@@ -138,6 +138,7 @@ static void binary_row(ck_binop op, int64_t n, const float *restrict a, int64_t 
     }
 }
 
+CK_VECTOR_CLONES
 void ck_k_binary(ck_binop op, const ck_bcast *p, const float *a, const float *b, float *out)
 {
     const int64_t n = p->d[3];
@@ -152,9 +153,13 @@ void ck_k_binary(ck_binop op, const ck_bcast *p, const float *a, const float *b,
 }
 
 /* target += g * factor over one row, where target and factor each either
- * walk the row (stride 1) or stay on one element (stride 0: summed). */
-static void accumulate_row(float *restrict target, int64_t st, const float *restrict g, int64_t n,
-                           const float *restrict factor, int64_t sf)
+ * walk the row (stride 1) or stay on one element (stride 0: summed). A
+ * summed element adds the row's terms to itself one by one, in order, like
+ * every other gradient sum here (a weight gradient through matmul, an
+ * embedding row's scatter-add): a batch run in row tiles then makes the
+ * same sums as the whole batch. */
+CK_ROW_INLINE void accumulate_row(float *restrict target, int64_t st, const float *restrict g, int64_t n,
+                                  const float *restrict factor, int64_t sf)
 {
     if (st && sf) {
         row_mul_add(target, g, factor, n);
@@ -165,22 +170,26 @@ static void accumulate_row(float *restrict target, int64_t st, const float *rest
         else
             for (int64_t j = 0; j < n; j++) target[j] += g[j] * f;
     } else if (sf) {
-        float dot = 0.0f;
+        float dot = target[0];
         for (int64_t j = 0; j < n; j++) dot += g[j] * factor[j];
-        target[0] += dot;
+        target[0] = dot;
     } else {
-        float total = 0.0f;
-        for (int64_t j = 0; j < n; j++) total += g[j];
-        target[0] += total * factor[0];
+        const float f = factor[0];
+        float total = target[0];
+        if (f == 1.0f)
+            for (int64_t j = 0; j < n; j++) total += g[j]; /* add: g * 1 is g */
+        else
+            for (int64_t j = 0; j < n; j++) total += g[j] * f;
+        target[0] = total;
     }
 }
 
 /* div, max, min: grad_a and grad_b (+)= their partials times g over one row,
  * each walked with its row stride (0: all of the row lands on one element).
  * One input at a time, so the two may share a buffer (op(x, x)). */
-static void binary_backward_row_strided(ck_binop op, int64_t n, const float *restrict a, int64_t sa,
-                                        const float *restrict b, int64_t sb, const float *restrict g, float *grad_a,
-                                        float *grad_b)
+CK_ROW_INLINE void binary_backward_row_strided(ck_binop op, int64_t n, const float *restrict a, int64_t sa,
+                                               const float *restrict b, int64_t sb, const float *restrict g,
+                                               float *grad_a, float *grad_b)
 {
     switch (op) {
     case CK_BIN_DIV: /* d(a / b)/da = 1 / b, d(a / b)/db = -a / b^2 */
@@ -205,6 +214,7 @@ static void binary_backward_row_strided(ck_binop op, int64_t n, const float *res
     }
 }
 
+CK_VECTOR_CLONES
 void ck_k_binary_backward(ck_binop op, const ck_bcast *p, const float *a, const float *b, const float *g, float *grad_a,
                           float *grad_b)
 {
@@ -246,16 +256,19 @@ void ck_k_fill(float *restrict x, int64_t n, float value)
     for (int64_t j = 0; j < n; j++) x[j] = value;
 }
 
+CK_VECTOR_CLONES
 void ck_k_axpy(float *restrict y, const float *restrict x, int64_t n, float alpha)
 {
     for (int64_t j = 0; j < n; j++) y[j] += alpha * x[j];
 }
 
+CK_VECTOR_CLONES
 void ck_k_scale(float *restrict y, const float *restrict x, int64_t n, float alpha)
 {
     for (int64_t j = 0; j < n; j++) y[j] = alpha * x[j];
 }
 
+CK_VECTOR_CLONES
 void ck_k_square(float *restrict y, const float *restrict x, int64_t n)
 {
 #define SQUARE_RANGE(begin, end) \
@@ -264,6 +277,7 @@ void ck_k_square(float *restrict y, const float *restrict x, int64_t n)
 #undef SQUARE_RANGE
 }
 
+CK_VECTOR_CLONES
 void ck_k_square_backward(float *restrict gx, const float *restrict x, const float *restrict g, int64_t n)
 {
 #define SQUARE_BACKWARD_RANGE(begin, end) \
@@ -272,6 +286,7 @@ void ck_k_square_backward(float *restrict gx, const float *restrict x, const flo
 #undef SQUARE_BACKWARD_RANGE
 }
 
+CK_VECTOR_CLONES
 void ck_k_square_backward_assign(float *restrict gx, const float *restrict x, const float *restrict g, int64_t n)
 {
 #define SQUARE_BACKWARD_ASSIGN_RANGE(begin, end) \

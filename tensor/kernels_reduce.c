@@ -4,71 +4,108 @@
 
 /* ---- reductions ---- */
 
+/* Each sum below adds scale * x term by term, in order along the axis; a
+ * sum (scale 1) skips the multiplication, which changes nothing (1 x is x).
+ * TERM is the term as written in each loop. */
+#define PLAIN_TERM(v) (v)
+#define SCALED_TERM(v) (scale * (v))
+
 /* Reduce the last axis: one short sum per output row. A sum is a chain of
- * dependent adds, so rows are summed 4 at a time: four independent chains
- * keep the adder busy while each row still adds in its own order. */
-static void sum_last_axis(float *restrict out, const float *restrict x, int64_t outer, int64_t len, float scale)
+ * dependent adds, so rows are summed 8 at a time: eight independent chains
+ * keep the adders busy while each row still adds in its own order. */
+#define SUM_LAST_AXIS(TERM)                                                                 \
+    do {                                                                                    \
+        int64_t o = 0;                                                                      \
+        for (; o + LAST_AXIS_ROWS <= outer; o += LAST_AXIS_ROWS) {                          \
+            const float *restrict x_rows = x + o * len;                                     \
+            float t[LAST_AXIS_ROWS];                                                        \
+            for (int r = 0; r < LAST_AXIS_ROWS; r++) t[r] = 0.0f;                           \
+            for (int64_t l = 0; l < len; l++)                                               \
+                for (int r = 0; r < LAST_AXIS_ROWS; r++) t[r] += TERM(x_rows[r * len + l]); \
+            for (int r = 0; r < LAST_AXIS_ROWS; r++) out[o + r] = t[r];                     \
+        }                                                                                   \
+        for (; o < outer; o++) {                                                            \
+            const float *restrict x_row = x + o * len;                                      \
+            float total = 0.0f;                                                             \
+            for (int64_t l = 0; l < len; l++) total += TERM(x_row[l]);                      \
+            out[o] = total;                                                                 \
+        }                                                                                   \
+    } while (0)
+#define LAST_AXIS_ROWS 8
+
+CK_ROW_INLINE void sum_last_axis(float *restrict out, const float *restrict x, int64_t outer, int64_t len, float scale)
 {
-    int64_t o = 0;
-    for (; o + 4 <= outer; o += 4) {
-        const float *restrict x0 = x + o * len, *restrict x1 = x0 + len;
-        const float *restrict x2 = x1 + len, *restrict x3 = x2 + len;
-        float t0 = 0.0f, t1 = 0.0f, t2 = 0.0f, t3 = 0.0f;
-        for (int64_t l = 0; l < len; l++) {
-            t0 += scale * x0[l];
-            t1 += scale * x1[l];
-            t2 += scale * x2[l];
-            t3 += scale * x3[l];
-        }
-        out[o] = t0;
-        out[o + 1] = t1;
-        out[o + 2] = t2;
-        out[o + 3] = t3;
-    }
-    for (; o < outer; o++) {
-        const float *restrict x_row = x + o * len;
-        float total = 0.0f;
-        for (int64_t l = 0; l < len; l++) total += scale * x_row[l];
-        out[o] = total;
-    }
+    if (scale == 1.0f)
+        SUM_LAST_AXIS(PLAIN_TERM);
+    else
+        SUM_LAST_AXIS(SCALED_TERM);
 }
 
-/* out (width) = scale * sum over l < len of x[l * inner + j], for a block of
- * `width` (8 or 4) columns: the partial sums stay in registers (a fixed-size
- * array gcc maps to vector registers) instead of round trips through out. */
-#define SUM_COLUMNS(width)                                                             \
-    do {                                                                               \
-        float acc[width];                                                              \
-        for (int t = 0; t < (width); t++) acc[t] = scale * x_cols[t];                  \
-        for (int64_t l = 1; l < len; l++)                                              \
-            for (int t = 0; t < (width); t++) acc[t] += scale * x_cols[l * inner + t]; \
-        for (int t = 0; t < (width); t++) out_cols[t] = acc[t];                        \
-    } while (0)
+/* Axes this short (fields, pooled slots) are summed without a loop. */
+#define SHORT_AXIS 4
 
-/* One outer row: out (inner) = scale * sum over len of x (len, inner). */
-static inline void sum_rows(float *restrict out_row, const float *restrict x_rows, int64_t len, int64_t inner,
+/* One outer row: out (inner) = sum over len of TERM(x (len, inner)), a
+ * block of columns at a time: the block's partial sums stay in a vector
+ * register over the len rows (no round trip through out per row). */
+#if defined(__GNUC__)
+#define SUM_BLOCK(j, T, TERM)                                     \
+    do {                                                          \
+        const float *restrict p_ = x_rows + (j);                  \
+        VLOAD(T, acc_, p_);                                       \
+        acc_ = TERM(acc_);                                        \
+        if (len <= SHORT_AXIS) { /* unrolled: no loop per term */ \
+            if (len > 1) {                                        \
+                VLOAD(T, v1_, p_ + inner);                        \
+                acc_ += TERM(v1_);                                \
+            }                                                     \
+            if (len > 2) {                                        \
+                VLOAD(T, v2_, p_ + 2 * inner);                    \
+                acc_ += TERM(v2_);                                \
+            }                                                     \
+            if (len > 3) {                                        \
+                VLOAD(T, v3_, p_ + 3 * inner);                    \
+                acc_ += TERM(v3_);                                \
+            }                                                     \
+        } else {                                                  \
+            for (int64_t l = 1; l < len; l++) {                   \
+                VLOAD(T, v_, p_ + l * inner);                     \
+                acc_ += TERM(v_);                                 \
+            }                                                     \
+        }                                                         \
+        VSTORE(out_row + (j), acc_);                              \
+    } while (0)
+#define SUM_BLOCK_PLAIN(j, T) SUM_BLOCK(j, T, PLAIN_TERM)
+#define SUM_BLOCK_SCALED(j, T) SUM_BLOCK(j, T, SCALED_TERM)
+#endif
+#define SUM_ONE(j, TERM)                                                           \
+    do {                                                                           \
+        float total_ = TERM(x_rows[j]); /* 0 + term is the term */                 \
+        for (int64_t l = 1; l < len; l++) total_ += TERM(x_rows[l * inner + (j)]); \
+        out_row[j] = total_;                                                       \
+    } while (0)
+#define SUM_ONE_PLAIN(j) SUM_ONE(j, PLAIN_TERM)
+#define SUM_ONE_SCALED(j) SUM_ONE(j, SCALED_TERM)
+
+CK_ROW_INLINE void sum_rows(float *restrict out_row, const float *restrict x_rows, int64_t len, int64_t inner,
                             float scale)
 {
-    int64_t j = 0;
-    for (; j + 8 <= inner; j += 8) {
-        float *restrict out_cols = out_row + j;
-        const float *restrict x_cols = x_rows + j;
-        SUM_COLUMNS(8);
+#if defined(__GNUC__)
+    if (scale == 1.0f)
+        ROW(inner, SUM_BLOCK_PLAIN, SUM_BLOCK_PLAIN, SUM_ONE_PLAIN);
+    else
+        ROW(inner, SUM_BLOCK_SCALED, SUM_BLOCK_SCALED, SUM_ONE_SCALED);
+#else
+    for (int64_t j = 0; j < inner; j++) {
+        if (scale == 1.0f)
+            SUM_ONE_PLAIN(j);
+        else
+            SUM_ONE_SCALED(j);
     }
-    if (j + 4 <= inner) {
-        float *restrict out_cols = out_row + j;
-        const float *restrict x_cols = x_rows + j;
-        SUM_COLUMNS(4);
-        j += 4;
-    }
-    for (; j < inner; j++) {
-        float total = scale * x_rows[j]; /* 0 + s x is s x */
-        for (int64_t l = 1; l < len; l++) total += scale * x_rows[l * inner + j];
-        out_row[j] = total;
-    }
+#endif
 }
-#undef SUM_COLUMNS
+#undef SUM_LAST_AXIS
 
+CK_VECTOR_CLONES
 void ck_k_sum_axis(float *restrict out, const float *restrict x, int64_t outer, int64_t len, int64_t inner, float scale)
 {
     if (inner == 1) {
@@ -85,36 +122,33 @@ void ck_k_sum_axis(float *restrict out, const float *restrict x, int64_t outer, 
 #undef SUM_RANGE
 }
 
+/* Columns of scale * g computed at a time in the backward below (on the
+ * stack, then written into each of the len rows). */
+#define BACKWARD_COLUMNS 64
+
 /* One outer row: gx (len, inner) += scale * g (inner), or = when not
- * accumulating; g read once. Blocks of 4 columns: gcc keeps such a block of
- * scale * g in one vector register (with 8 it falls back to scalars). */
-static inline void sum_rows_backward(float *restrict gx_rows, const float *restrict g_row, int64_t len, int64_t inner,
+ * accumulating; each scale * g computed once. */
+CK_ROW_INLINE void sum_rows_backward(float *restrict gx_rows, const float *restrict g_row, int64_t len, int64_t inner,
                                      float scale, int accumulate)
 {
-    int64_t j = 0;
-    for (; j + 4 <= inner; j += 4) {
-        float sg[4];
-        for (int t = 0; t < 4; t++) sg[t] = scale * g_row[j + t];
-        for (int64_t l = 0; l < len; l++) {
-            float *restrict gx_cols = gx_rows + l * inner + j;
-            if (accumulate)
-                for (int t = 0; t < 4; t++) gx_cols[t] += sg[t];
-            else
-                for (int t = 0; t < 4; t++) gx_cols[t] = sg[t];
+    for (int64_t j = 0; j < inner; j += BACKWARD_COLUMNS) {
+        const int64_t width = inner - j < BACKWARD_COLUMNS ? inner - j : BACKWARD_COLUMNS;
+        float sg[BACKWARD_COLUMNS];
+        const float *restrict terms = g_row + j;
+        if (scale != 1.0f) { /* a sum's terms are g itself (1 g is g) */
+            row_scale(sg, g_row + j, width, scale);
+            terms = sg;
         }
-    }
-    for (; j < inner; j++) {
-        const float sg = scale * g_row[j];
         for (int64_t l = 0; l < len; l++) {
             if (accumulate)
-                gx_rows[l * inner + j] += sg;
+                row_add(gx_rows + l * inner + j, terms, width);
             else
-                gx_rows[l * inner + j] = sg;
+                row_copy(gx_rows + l * inner + j, terms, width);
         }
     }
 }
 
-static inline void sum_axis_backward(float *restrict gx, const float *restrict g, int64_t outer, int64_t len,
+CK_ROW_INLINE void sum_axis_backward(float *restrict gx, const float *restrict g, int64_t outer, int64_t len,
                                      int64_t inner, float scale, int accumulate)
 {
     if (inner == 1) {
@@ -135,12 +169,14 @@ static inline void sum_axis_backward(float *restrict gx, const float *restrict g
 #undef SUM_BACKWARD_RANGE
 }
 
+CK_VECTOR_CLONES
 void ck_k_sum_axis_backward(float *restrict gx, const float *restrict g, int64_t outer, int64_t len, int64_t inner,
                             float scale)
 {
     sum_axis_backward(gx, g, outer, len, inner, scale, 1);
 }
 
+CK_VECTOR_CLONES
 void ck_k_sum_axis_backward_assign(float *restrict gx, const float *restrict g, int64_t outer, int64_t len,
                                    int64_t inner, float scale)
 {

@@ -6,6 +6,7 @@
  * Rows here are short (an embedding of 1 to a few dozen floats), so the
  * copies are inline loops, not a memcpy call per row. */
 
+CK_VECTOR_CLONES
 void ck_k_gather_rows(float *restrict out, const float *restrict table, const int32_t *restrict ids, int64_t n,
                       int64_t dim)
 {
@@ -19,6 +20,7 @@ void ck_k_gather_rows(float *restrict out, const float *restrict table, const in
 #undef GATHER_RANGE
 }
 
+CK_VECTOR_CLONES
 void ck_k_scatter_add_rows(float *restrict grad_table, const float *restrict g, const int32_t *restrict ids, int64_t n,
                            int64_t dim)
 {
@@ -30,6 +32,7 @@ void ck_k_scatter_add_rows(float *restrict grad_table, const float *restrict g, 
     for (int64_t r = 0; r < n; r++) row_add(grad_table + (int64_t)ids[r] * dim, g + r * dim, dim);
 }
 
+CK_VECTOR_CLONES
 void ck_k_copy_rows(float *restrict dst, int64_t dst_stride, const float *restrict src, int64_t src_stride,
                     int64_t rows, int64_t cols)
 {
@@ -43,6 +46,7 @@ void ck_k_copy_rows(float *restrict dst, int64_t dst_stride, const float *restri
 #undef COPY_RANGE
 }
 
+CK_VECTOR_CLONES
 void ck_k_add_rows(float *restrict dst, int64_t dst_stride, const float *restrict src, int64_t src_stride, int64_t rows,
                    int64_t cols)
 {
