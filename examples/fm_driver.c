@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 
 #include "ck_kernels.h"
+#include "fm_objective.h"
+#include "fm_presets.h"
 #include "learning_curve.h"
 
 /* The batch size for predictions (recommend). */
@@ -56,7 +58,20 @@ ck_fm_config fm_config(const fm_options *o, const ck_movielens *d)
         .n_genre = d->n_genre,
         .k = o->k,
         .genre_pool = o->genre_pool_notebook ? CK_GENRE_POOL_NOTEBOOK : CK_GENRE_POOL_MASKED,
+        .output_activation = fm_objective_for(o).output_activation,
     };
+}
+
+const char *fm_checkpoint_path(const fm_program *p, const fm_options *o, char *buf, size_t size)
+{
+    if (o->checkpoint) return o->checkpoint;
+    if (o->preset == FM_PRESET_NOTEBOOK && o->objective == FM_OBJECTIVE_RATING) return p->default_checkpoint;
+    /* "models/fm.safetensors" -> "models/fm_tuned_like.safetensors" */
+    const char *path = p->default_checkpoint, *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+    int stem = dot && (!slash || dot > slash) ? (int)(dot - path) : (int)strlen(path);
+    snprintf(buf, size, "%.*s%s%s%s", stem, path, o->preset == FM_PRESET_TUNED ? "_tuned" : "",
+             o->objective == FM_OBJECTIVE_LIKE ? "_like" : "", path + stem);
+    return buf;
 }
 
 /* mkdir of a file's parent directory (one level, like the notebook's ./model). */
@@ -76,32 +91,39 @@ static int ensure_parent_dir(const char *path)
 
 /* ---- train ---- */
 
-/* A user callback: the history CSV (epoch,loss,val_loss,train_seconds), one
+/* A user callback: the history CSV (epoch,loss,val_loss, then the
+ * objective's validation metrics (val_auc, ...), then train_seconds), one
  * line per epoch, flushed as it goes so a killed run keeps what it did. */
 typedef struct history_csv {
     FILE *f;
     const char *path;
+    const fm_objective_spec *spec;
 } history_csv;
+
+static int history_header(history_csv *h)
+{
+    fprintf(h->f, "epoch,loss,val_loss");
+    for (int i = 0; i < h->spec->n_metrics; i++) fprintf(h->f, ",val_%s", h->spec->metrics[i]);
+    return fprintf(h->f, ",train_seconds\n") < 0 ? ck_fail("history: cannot write '%s'", h->path) : 0;
+}
 
 static int history_epoch_end(ck_callback *cb, ck_model *m, const ck_epoch_log *e)
 {
-    (void)m;
     history_csv *h = cb->state;
-    if (fprintf(h->f, "%d,%.6f,%.6f,%.4f\n", e->epoch, e->loss, e->val_loss, e->train_seconds) < 0 || fflush(h->f) != 0)
+    fprintf(h->f, "%d,%.6f,%.6f", e->epoch, e->loss, e->val_loss);
+    for (int i = 0; i < h->spec->n_metrics; i++) {
+        char key[64];
+        double v = NAN;
+        snprintf(key, sizeof key, "val_%s", h->spec->metrics[i]);
+        if (ck_log_value(m, e, key, &v) < 0) ck_error_clear(); /* no validation in a NaN-stopped epoch */
+        fprintf(h->f, ",%.6f", v);
+    }
+    if (fprintf(h->f, ",%.4f\n", e->train_seconds) < 0 || fflush(h->f) != 0)
         return ck_fail("history: cannot write '%s'", h->path);
     return 0;
 }
 
-/* The epoch with the lowest finite val_loss, or -1. */
-static int best_epoch(const ck_history *h)
-{
-    int best = -1;
-    for (int e = 0; e < h->n_epochs; e++)
-        if (isfinite(h->epochs[e].val_loss) && (best < 0 || h->epochs[e].val_loss < h->epochs[best].val_loss)) best = e;
-    return best;
-}
-
-static int write_plot(const fm_program *p, const char *path, const ck_history *h)
+static int write_plot(const fm_program *p, const fm_options *o, const char *path, const ck_history *h)
 {
     int n = h->n_epochs > 0 ? h->n_epochs : 1;
     double *loss = malloc(sizeof *loss * (size_t)n), *val = malloc(sizeof *val * (size_t)n);
@@ -111,16 +133,17 @@ static int write_plot(const fm_program *p, const char *path, const ck_history *h
         val[e] = h->epochs[e].val_loss;
     }
     char title[128];
-    snprintf(title, sizeof title, "%s on MovieLens: MSE per epoch", p->model_title);
+    snprintf(title, sizeof title, "%s on MovieLens: %s per epoch", p->model_title,
+             o->objective == FM_OBJECTIVE_LIKE ? "logloss" : "MSE");
     if (!rc) rc = plot_learning_curve(path, loss, val, h->n_epochs, title);
     free(loss);
     free(val);
     return rc;
 }
 
-/* Why a run ended without a finite best val_loss, on stderr. */
+/* Why a run ended without a finite best value of the monitor, on stderr. */
 static void report_divergence(const fm_program *p, const fm_options *o, const char *checkpoint, const ck_history *h,
-                              int best)
+                              int best, const char *monitor)
 {
     const ck_epoch_log *last = h->n_epochs > 0 ? &h->epochs[h->n_epochs - 1] : NULL;
     if (last && !isfinite(last->loss)) {
@@ -135,19 +158,101 @@ static void report_divergence(const fm_program *p, const fm_options *o, const ch
             fprintf(stderr, "; this run saved no checkpoint (an existing %s is left as it was)\n", checkpoint);
         return;
     }
-    fprintf(stderr, "%s: training produced no finite val_loss\n", p->name);
+    fprintf(stderr, "%s: training produced no finite %s\n", p->name, monitor);
+}
+
+/* The rows of a run, as views into the dataset. */
+typedef struct fm_rows {
+    ck_movielens_batch fit;      /* what fit trains on */
+    ck_movielens_batch watched;  /* fit's validation data: what the callbacks watch */
+    ck_movielens_batch reported; /* what the last line reports */
+    int held_out;                /* watched are held-out training rows, not the reported ones */
+} fm_rows;
+
+static int prepare_rows(const fm_options *o, ck_movielens *data, fm_rows *r)
+{
+    ck_movielens_batch train_rows, val_rows;
+    /* train_test_split(test_size=0.2, random_state=7): reorders data's rows
+     * in place; train_rows and val_rows are views into data */
+    if (ck_movielens_split_rows(data, o->val_split, o->seed, &train_rows, &val_rows) < 0) return -1;
+    int64_t n_set_aside = val_rows.n;
+    /* --inner-split, the search's protocol: the validation rows are set
+     * aside unseen, and the training rows are split again the same way */
+    if (o->inner_split && fm_split_first_rows(data, train_rows.n, o->val_split, o->seed, &train_rows, &val_rows) < 0)
+        return -1;
+    *r = (fm_rows){.fit = train_rows, .watched = val_rows, .reported = val_rows};
+    /* the preset's held-out training rows choose the epoch */
+    if (o->early_stop_split > 0) {
+        if (fm_split_first_rows(data, train_rows.n, o->early_stop_split, o->seed, &r->fit, &r->watched) < 0) return -1;
+        r->held_out = 1;
+    }
+    if (o->quiet) return 0;
+    if (o->inner_split)
+        printf("inner split: the %lld validation rows are set aside unseen; the training rows split again:\n",
+               (long long)n_set_aside);
+    printf("split: %lld training rows, %lld validation rows (seed %u)\n", (long long)train_rows.n,
+           (long long)val_rows.n, (unsigned)o->seed);
+    if (r->held_out)
+        printf("epoch chosen on %lld of the training rows held out (--early-stop-split %g); fit trains on %lld\n",
+               (long long)r->watched.n, o->early_stop_split, (long long)r->fit.n);
+    return 0;
+}
+
+/* The last line, "best val_loss: X (RMSE Y) at epoch N/M" (or val_auc and
+ * logloss), from the best epoch's logs, or, when held-out training rows
+ * chose the epoch, from the reported rows evaluated with the checkpoint
+ * (the best epoch's weights). */
+static int report_result(const fm_program *p, const fm_objective_spec *spec, ck_model *model, const ck_history *h,
+                         int best, const fm_rows *rows, const char *checkpoint)
+{
+    const ck_epoch_log *e = &h->epochs[best];
+    double score = NAN, second = NAN;
+    if (!rows->held_out) {
+        if (ck_log_value(model, e, spec->score, &score) < 0 ||
+            (spec->second && ck_log_value(model, e, spec->second, &second) < 0))
+            return report(p, EXIT_FAILURE_, "cannot read the best epoch's logs");
+    } else {
+        double out[1 + CK_MAX_OUTPUTS + CK_MAX_METRICS], watched;
+        if (ck_log_value(model, e, spec->monitor, &watched) < 0 || ck_load_weights(model, checkpoint) < 0 ||
+            ck_evaluate(model, rows->reported.x, CK_ML_N_INPUTS, &rows->reported.y, PREDICT_BATCH, out) < 0)
+            return report(p, EXIT_FAILURE_, "cannot evaluate the best weights");
+        printf("held-out training rows: best %s %.4f at epoch %d; with those weights, the %lld validation rows:\n",
+               spec->monitor, watched, e->epoch, (long long)rows->reported.n);
+        score = fm_evaluated(model, out, spec->score);
+        if (spec->second) second = fm_evaluated(model, out, spec->second);
+    }
+    if (!spec->second) second = sqrt(score);
+    printf("best %s: %.4f (%s %.4f) at epoch %d/%d\n", spec->score_name, score, spec->second_name, second, e->epoch,
+           h->n_epochs);
+    return EXIT_OK;
+}
+
+/* The notebook's callbacks on spec's monitor, in ckpt, early, nan_stop. */
+static int make_callbacks(const fm_options *o, const fm_objective_spec *spec, const char *checkpoint, int held_out,
+                          ck_callback **ckpt, ck_callback **early, ck_callback **nan_stop)
+{
+    /* ModelCheckpoint(save_best_only=True, save_weights_only=True), EarlyStopping(patience) */
+    *ckpt = ck_ModelCheckpoint(checkpoint, spec->monitor, 1, 1, !o->quiet);
+    /* held-out rows: restore_best_weights, as Keras's EarlyStopping does it */
+    *early = ck_EarlyStopping(spec->monitor, o->patience, 0.0, held_out);
+    /* TerminateOnNaN: a diverged run (e.g. --lr 1e6) stops at its first NaN/Inf
+     * batch; ModelCheckpoint never saves a NaN val_loss, so the best stays. */
+    *nan_stop = ck_TerminateOnNaN();
+    return *ckpt && *early && *nan_stop ? 0 : -1;
 }
 
 static int train(const fm_program *p, const fm_options *o)
 {
     ck_movielens data = {0};
-    ck_movielens_batch train_rows = {0}, val_rows = {0};
+    fm_rows rows = {0};
     ck_session *s = NULL;
     ck_history *hist = NULL;
     ck_callback *ckpt = NULL, *early = NULL, *nan_stop = NULL;
-    history_csv hcsv = {0};
+    const fm_objective_spec spec = fm_objective_for(o);
+    history_csv hcsv = {.spec = &spec};
     ck_callback hist_cb = {.name = "history_csv", .state = &hcsv, .on_epoch_end = history_epoch_end};
-    const char *checkpoint = o->checkpoint ? o->checkpoint : p->default_checkpoint;
+    char path[4096];
+    const char *checkpoint = fm_checkpoint_path(p, o, path, sizeof path);
     int status = EXIT_FAILURE_;
 
     /* genres tokenized and padded; ratings = merge(merge(ratings, users), movies) */
@@ -155,21 +260,19 @@ static int train(const fm_program *p, const fm_options *o)
         status = report(p, EXIT_BAD_INPUT, "cannot load the data");
         goto done;
     }
-    /* train_test_split(test_size=0.2, random_state=7): reorders data's rows
-     * in place; train_rows and val_rows are views into data */
-    if (ck_movielens_split_rows(&data, o->val_split, o->seed, &train_rows, &val_rows) < 0) {
+    /* --objective like: the target is rating >= 4 */
+    if (o->objective == FM_OBJECTIVE_LIKE) fm_like_targets(data.rating, data.n);
+    fm_scale_occupation(&data, o->occupation_scale);
+    if (prepare_rows(o, &data, &rows) < 0) {
         status = report(p, EXIT_BAD_INPUT, "cannot split the data");
         goto done;
     }
-    if (!o->quiet)
-        printf("split: %lld training rows, %lld validation rows (seed %u)\n", (long long)train_rows.n,
-               (long long)val_rows.n, (unsigned)o->seed);
 
     /* model = fm_model(n_uid, n_mid, n_genre, k) (or DeepFM) */
     ck_fm_config cfg = fm_config(o, &data);
     s = ck_session_new(o->seed);
     ck_model *model = s ? p->build(s, &cfg) : NULL;
-    if (!model) {
+    if (!model || fm_set_l2(model, o) < 0) {
         status = report(p, EXIT_FAILURE_, "cannot build the model");
         goto done;
     }
@@ -186,22 +289,17 @@ static int train(const fm_program *p, const fm_options *o)
         goto done;
     }
 
-    /* model.compile(loss='MSE', optimizer=Adam(lr)) */
-    if (ck_compile(model, "MSE", ck_Adam((float)o->lr), NULL, 0) < 0) {
+    /* model.compile(loss='MSE', optimizer=Adam(lr)) (or the like objective's) */
+    if (ck_compile(model, spec.loss, fm_optimizer(o, rows.fit.n), spec.n_metrics ? spec.metrics : NULL,
+                   spec.n_metrics) < 0) {
         status = report(p, EXIT_FAILURE_, "compile failed");
         goto done;
     }
-    /* ModelCheckpoint(save_best_only=True, save_weights_only=True), EarlyStopping(patience) */
     if (ensure_parent_dir(checkpoint) < 0) {
         status = report(p, EXIT_BAD_INPUT, "bad --checkpoint");
         goto done;
     }
-    ckpt = ck_ModelCheckpoint(checkpoint, "val_loss", 1, 1, !o->quiet);
-    early = ck_EarlyStopping("val_loss", o->patience, 0.0, 0);
-    /* TerminateOnNaN: a diverged run (e.g. --lr 1e6) stops at its first NaN/Inf
-     * batch; ModelCheckpoint never saves a NaN val_loss, so the best stays. */
-    nan_stop = ck_TerminateOnNaN();
-    if (!ckpt || !early || !nan_stop) {
+    if (make_callbacks(o, &spec, checkpoint, rows.held_out, &ckpt, &early, &nan_stop) < 0) {
         status = report(p, EXIT_FAILURE_, "cannot make the callbacks");
         goto done;
     }
@@ -210,36 +308,33 @@ static int train(const fm_program *p, const fm_options *o)
     if (o->history) {
         hcsv.path = o->history;
         hcsv.f = fopen(o->history, "w");
-        if (!hcsv.f) {
-            ck_fail("cannot open '%s' for writing: %s", o->history, strerror(errno));
+        if (!hcsv.f) ck_fail("cannot open '%s' for writing: %s", o->history, strerror(errno));
+        if (!hcsv.f || history_header(&hcsv) < 0) {
             status = report(p, EXIT_BAD_INPUT, "bad --history");
             goto done;
         }
-        fprintf(hcsv.f, "epoch,loss,val_loss,train_seconds\n");
         n_cbs = 4;
     }
 
     /* model.fit(train_x, train_y, epochs, batch_size, validation_data, callbacks) */
-    hist = ck_fit(model, train_rows.x, CK_ML_N_INPUTS, &train_rows.y,
-                  CK_FIT_ARGS(.epochs = o->epochs, .batch_size = o->batch, .shuffle = true, .val_x = val_rows.x,
-                              .val_y = &val_rows.y, .callbacks = cbs, .n_callbacks = n_cbs,
+    hist = ck_fit(model, rows.fit.x, CK_ML_N_INPUTS, &rows.fit.y,
+                  CK_FIT_ARGS(.epochs = o->epochs, .batch_size = o->batch, .shuffle = true, .val_x = rows.watched.x,
+                              .val_y = &rows.watched.y, .callbacks = cbs, .n_callbacks = n_cbs,
                               .verbose = o->quiet ? CK_SILENT : CK_PROGRESS));
     if (!hist) {
         status = report(p, EXIT_FAILURE_, "training failed");
         goto done;
     }
-    int best = best_epoch(hist);
-    if (o->plot && write_plot(p, o->plot, hist) < 0) {
+    int best = fm_best_epoch(model, hist, spec.monitor);
+    if (o->plot && write_plot(p, o, o->plot, hist) < 0) {
         status = report(p, EXIT_FAILURE_, "cannot write the plot");
         goto done;
     }
     if (best < 0 || !isfinite(hist->epochs[hist->n_epochs - 1].loss)) {
-        report_divergence(p, o, checkpoint, hist, best);
+        report_divergence(p, o, checkpoint, hist, best, spec.monitor);
         goto done;
     }
-    printf("best val_loss: %.4f (RMSE %.4f) at epoch %d/%d\n", hist->epochs[best].val_loss,
-           sqrt(hist->epochs[best].val_loss), hist->epochs[best].epoch, hist->n_epochs);
-    status = EXIT_OK;
+    status = report_result(p, &spec, model, hist, best, &rows, checkpoint);
 
 done:
     if (hcsv.f) fclose(hcsv.f);
@@ -248,23 +343,16 @@ done:
     ck_callback_free(early);
     ck_callback_free(nan_stop);
     ck_session_free(s);
-    ck_movielens_batch_free(&train_rows);
-    ck_movielens_batch_free(&val_rows);
     ck_movielens_free(&data);
     return status;
 }
 
 /* ---- recommend ---- */
 
-typedef struct scored {
-    int mid;
-    float rating;
-} scored;
-
-static int by_rating_desc(const void *a, const void *b)
+static int by_score_desc(const void *a, const void *b)
 {
-    const scored *x = a, *y = b;
-    if (x->rating != y->rating) return x->rating < y->rating ? 1 : -1;
+    const fm_scored *x = a, *y = b;
+    if (x->score != y->score) return x->score < y->score ? 1 : -1;
     return x->mid - y->mid;
 }
 
@@ -311,14 +399,50 @@ static int unrated_movies(const ck_movielens *d, long user, candidates *c)
     return 0;
 }
 
+int fm_rank_unrated(ck_model *model, const ck_movielens *d, long user, fm_scored **ranked, int *n_ranked)
+{
+    candidates cand = {0};
+    ck_tensor *pred = NULL;
+    *ranked = NULL;
+    *n_ranked = 0;
+    if (user < 1 || user > d->n_uid || !d->user_present[user])
+        return ck_fail("user %ld is not in the data (user ids 1..%d)", user, d->n_uid);
+    int rc = unrated_movies(d, user, &cand);
+    int n = cand.n, L = d->maxlen;
+    if (!rc && n > 0) {
+        ck_tensor x[CK_ML_N_INPUTS] = {
+            ck_tensor_view(CK_F32, ck_shape_of(2, n, 1), cand.occ),
+            ck_tensor_view(CK_I32, ck_shape_of(2, n, 1), cand.uid),
+            ck_tensor_view(CK_I32, ck_shape_of(2, n, 1), cand.mid),
+            ck_tensor_view(CK_I32, ck_shape_of(2, n, L), cand.genre),
+        };
+        /* model.predict(x): (n, 1) ratings or like-probabilities */
+        pred = ck_predict(model, x, CK_ML_N_INPUTS, PREDICT_BATCH);
+        *ranked = malloc(sizeof **ranked * (size_t)n);
+        if (!pred || !*ranked) rc = pred ? ck_fail("out of memory") : -1;
+    }
+    if (!rc && n > 0) {
+        for (int i = 0; i < n; i++) (*ranked)[i] = (fm_scored){cand.mid[i], pred->f[i]};
+        qsort(*ranked, (size_t)n, sizeof **ranked, by_score_desc);
+        *n_ranked = n;
+    }
+    if (rc) {
+        free(*ranked);
+        *ranked = NULL;
+    }
+    ck_tensor_free(pred);
+    candidates_free(&cand);
+    return rc;
+}
+
 static int recommend(const fm_program *p, const fm_options *o)
 {
     ck_movielens data = {0};
     ck_session *s = NULL;
-    ck_tensor *pred = NULL;
-    candidates cand = {0};
-    scored *ranked = NULL;
-    const char *checkpoint = o->checkpoint ? o->checkpoint : p->default_checkpoint;
+    fm_scored *ranked = NULL;
+    int n = 0, like = o->objective == FM_OBJECTIVE_LIKE;
+    char path[4096];
+    const char *checkpoint = fm_checkpoint_path(p, o, path, sizeof path);
     int status = EXIT_FAILURE_;
 
     if (fm_load_data(o, &data) < 0) {
@@ -330,6 +454,9 @@ static int recommend(const fm_program *p, const fm_options *o)
         status = EXIT_BAD_INPUT;
         goto done;
     }
+    /* the model as trained: the same preset (k, occupation scale), objective
+     * (output) and pool */
+    fm_scale_occupation(&data, o->occupation_scale);
     ck_fm_config cfg = fm_config(o, &data);
     s = ck_session_new(o->seed);
     ck_model *model = s ? p->build(s, &cfg) : NULL;
@@ -339,46 +466,33 @@ static int recommend(const fm_program *p, const fm_options *o)
     }
     if (ck_load_weights(model, checkpoint) < 0) {
         status = report(p, EXIT_BAD_INPUT, "cannot load the checkpoint");
+        fprintf(stderr,
+                "%s: recommend needs the --preset, --objective, --k and --genre-pool the checkpoint was "
+                "trained with\n",
+                p->name);
         goto done;
     }
-    if (unrated_movies(&data, o->user, &cand) < 0) {
+    if (fm_rank_unrated(model, &data, o->user, &ranked, &n) < 0) {
         status = report(p, EXIT_FAILURE_, "recommend");
         goto done;
     }
-    if (cand.n == 0) {
+    if (n == 0) {
         printf("user %ld has rated every movie\n", o->user);
         status = EXIT_OK;
         goto done;
     }
-    int n = cand.n, L = data.maxlen;
-    ck_tensor x[CK_ML_N_INPUTS] = {
-        ck_tensor_view(CK_F32, ck_shape_of(2, n, 1), cand.occ),
-        ck_tensor_view(CK_I32, ck_shape_of(2, n, 1), cand.uid),
-        ck_tensor_view(CK_I32, ck_shape_of(2, n, 1), cand.mid),
-        ck_tensor_view(CK_I32, ck_shape_of(2, n, L), cand.genre),
-    };
-    /* model.predict(x) */
-    pred = ck_predict(model, x, CK_ML_N_INPUTS, PREDICT_BATCH);
-    ranked = malloc(sizeof *ranked * (size_t)n);
-    if (!pred || !ranked) {
-        status = report(p, EXIT_FAILURE_, "predict failed");
-        goto done;
-    }
-    for (int i = 0; i < n; i++) ranked[i] = (scored){cand.mid[i], pred->f[i]};
-    qsort(ranked, (size_t)n, sizeof *ranked, by_rating_desc);
     int top = o->top < n ? o->top : n;
-    printf("top %d movies for user %ld (not yet rated), by predicted rating:\n", top, o->user);
+    printf("top %d movies for user %ld (not yet rated), by predicted %s (%s):\n", top, o->user,
+           like ? "like-probability" : "rating", checkpoint);
     for (int i = 0; i < top; i++) {
         int m = ranked[i].mid;
-        printf("%3d. %5.2f  %s  [%s]\n", i + 1, ranked[i].rating, data.title[m] ? data.title[m] : "?",
-               data.movie_genres_text[m] ? data.movie_genres_text[m] : "");
+        printf(like ? "%3d. %5.3f  %s  [%s]\n" : "%3d. %5.2f  %s  [%s]\n", i + 1, ranked[i].score,
+               data.title[m] ? data.title[m] : "?", data.movie_genres_text[m] ? data.movie_genres_text[m] : "");
     }
     status = EXIT_OK;
 
 done:
-    ck_tensor_free(pred);
     free(ranked);
-    candidates_free(&cand);
     ck_session_free(s);
     ck_movielens_free(&data);
     return status;
