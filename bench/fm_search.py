@@ -66,12 +66,16 @@ def stage_lr(best):
 
 def stage_l2_again(best):
     e, d = best['l2-embeddings'], best['l2-dense']
-    return [{'l2-embeddings': fe * e, 'l2-dense': fd * d}
+    return [{'l2-embeddings': float('%.3g' % (fe * e)), 'l2-dense': float('%.3g' % (fd * d))}
             for fe in (1 / 3, 1.0, 3.0) for fd in (1 / 3, 1.0, 3.0) if e > 0 and d > 0]
 
 
-def stage_patience(best):
-    return [{'patience': p} for p in (3, 5, 8)]
+def stage_k_batch_again(best):
+    return [{'k': k, 'batch': b} for k in (32, 64, 96, 128) for b in (256, 512, 1024)]
+
+
+def stage_epochs(best):
+    return [{'epochs': e, 'patience': p} for e in (50, 100) for p in (5, 10, 15)]
 
 
 STAGES = {
@@ -79,9 +83,16 @@ STAGES = {
     'B': ('L2 factors', stage_l2),
     'C': ('k x batch size', stage_k_batch),
     'D': ('learning rate x schedule', stage_lr),
-    'E': ('L2 again, around the best', stage_l2_again),
-    'F': ('EarlyStopping patience', stage_patience),
+    'E': ('L2 again, x 1/3 and x 3 around the best (repeated while the best moves)', stage_l2_again),
+    'G': ('k x batch size again, with that L2', stage_k_batch_again),
+    'F': ('epoch budget x EarlyStopping patience', stage_epochs),
 }
+# Stages that run again while their best configuration changes (at most this often).
+REPEATS = {'E': 3}
+# A configuration replaces the best so far only when it is better by more
+# than this (RMSE or AUC): differences below it are run-to-run noise, and
+# the earlier (simpler) setting is kept.
+MIN_GAIN = 0.0005
 
 LAST_LINE = {
     'rating': re.compile(r'best val_loss: ([0-9.naif]+) \(RMSE ([0-9.naif]+)\) at epoch (\d+)/(\d+)'),
@@ -98,14 +109,29 @@ def fmt(v):
 
 
 class Search:
+    COLUMNS = ['stage', 'seed'] + sorted(START) + ['score', 'second', 'best_epoch', 'epochs_run', 'seconds']
+
     def __init__(self, a):
         self.a = a
-        self.cache = {}
+        self.cache = {}  # config -> (mean, per seed)
+        self.runs = {}   # (config, seed) -> (value, second, best_epoch, epochs_run, seconds)
         self.tmp = tempfile.mkdtemp(prefix='fm_search.')
-        self.out = open(a.out, 'w') if a.out else None
-        if self.out:
-            self.out.write('\t'.join(['stage', 'seed'] + sorted(START) +
-                                     ['score', 'second', 'best_epoch', 'epochs_run', 'seconds']) + '\n')
+        if a.resume and a.out and os.path.exists(a.out):
+            self.load(a.out)
+        self.out = open(a.out, 'a' if a.resume else 'w') if a.out else None
+        if self.out and self.out.tell() == 0:
+            self.out.write('\t'.join(self.COLUMNS) + '\n')
+
+    def load(self, path):
+        """The runs of an earlier search (--resume): not run again."""
+        with open(path) as f:
+            head = f.readline().rstrip('\n').split('\t')
+            for line in f:
+                row = dict(zip(head, line.rstrip('\n').split('\t')))
+                cfg = {k: type(START[k])(row[k]) for k in START}
+                self.runs[(key(cfg), int(row['seed']))] = (
+                    float(row['score']), float(row['second']), int(row['best_epoch']), int(row['epochs_run']),
+                    float(row['seconds']))
 
     def run_one(self, cfg, seed):
         cmd = ['nice', '-n', '10', self.a.binary, '--data', self.a.data, '--quiet', '--inner-split',
@@ -130,14 +156,15 @@ class Search:
             return self.cache[k]
         per_seed = []
         for seed in self.a.seeds:
-            r = self.run_one(cfg, seed)
+            done = self.runs.get((k, seed))
+            r = done or self.run_one(cfg, seed)
             if r is None:
                 per_seed.append(None)
                 continue
             value, second, best_epoch, run, secs = r
             figure = second if self.a.objective == 'rating' else value  # RMSE / AUC
             per_seed.append((figure, best_epoch))
-            if self.out:
+            if self.out and not done:
                 self.out.write('\t'.join([stage, str(seed)] + [fmt(cfg[c]) for c in sorted(START)] +
                                          ['%.4f' % value, '%.4f' % second, str(best_epoch), str(run),
                                           '%.1f' % secs]) + '\n')
@@ -148,11 +175,35 @@ class Search:
         return self.cache[k]
 
     def better(self, a, b):
+        """a beats b by more than MIN_GAIN."""
         if b != b:  # NaN
             return True
         if a != a:
             return False
-        return a < b if self.a.objective == 'rating' else a > b
+        return a < b - MIN_GAIN if self.a.objective == 'rating' else a > b + MIN_GAIN
+
+
+def run_stage(s, name, title, grid, best, best_score, figure):
+    """One stage: every configuration of the grid (over the best so far);
+    returns the new best and its score."""
+    knobs = sorted({k for g in grid for k in g})
+    print('### Stage %s: %s\n' % (name, title))
+    print('| ' + ' | '.join(knobs) + ' | %s (seeds %s) | mean | best epochs |' %
+          (figure, ' / '.join(map(str, s.a.seeds))))
+    print('|' + '---|' * (len(knobs) + 3))
+    stage_best, stage_score = best, best_score
+    for g in grid:
+        cfg = dict(best, **g)
+        mean, per_seed = s.score(cfg, name)
+        seeds = ' / '.join('%.4f' % p[0] if p else 'failed' for p in per_seed)
+        epochs = ' / '.join(str(p[1]) if p else '-' for p in per_seed)
+        print('| ' + ' | '.join(fmt(cfg[k]) for k in knobs) + ' | %s | %.4f | %s |' % (seeds, mean, epochs))
+        sys.stdout.flush()
+        if s.better(mean, stage_score):
+            stage_best, stage_score = cfg, mean
+    print('\nbest so far: %s -> %s %.4f\n' % (
+        ' '.join('--%s %s' % (k, fmt(stage_best[k])) for k in sorted(stage_best)), figure, stage_score))
+    return stage_best, stage_score
 
 
 def main():
@@ -161,8 +212,9 @@ def main():
     ap.add_argument('--binary', default='build/examples/fm_movielens')
     ap.add_argument('--seeds', type=int, nargs='+', default=[7, 8, 9])
     ap.add_argument('--objective', choices=['rating', 'like'], default='rating')
-    ap.add_argument('--stages', default='A,B,C,D,E,F')
+    ap.add_argument('--stages', default='A,B,C,F,D,E,G,F')
     ap.add_argument('--out', help='every run, as TSV')
+    ap.add_argument('--resume', action='store_true', help='reuse the runs already in --out')
     a = ap.parse_args()
     s = Search(a)
     figure = 'inner RMSE' if a.objective == 'rating' else 'inner AUC'
@@ -172,25 +224,12 @@ def main():
           % (figure, best_score))
     for name in a.stages.split(','):
         title, grid_of = STAGES[name]
-        grid = grid_of(best)
-        knobs = sorted({k for g in grid for k in g})
-        print('### Stage %s: %s\n' % (name, title))
-        print('| ' + ' | '.join(knobs) + ' | %s (seeds %s) | mean | best epochs |' %
-              (figure, ' / '.join(map(str, a.seeds))))
-        print('|' + '---|' * (len(knobs) + 3))
-        stage_best, stage_score = best, best_score
-        for g in grid:
-            cfg = dict(best, **g)
-            mean, per_seed = s.score(cfg, name)
-            seeds = ' / '.join('%.4f' % p[0] if p else 'failed' for p in per_seed)
-            epochs = ' / '.join(str(p[1]) if p else '-' for p in per_seed)
-            print('| ' + ' | '.join(fmt(cfg[k]) for k in knobs) + ' | %s | %.4f | %s |' % (seeds, mean, epochs))
-            sys.stdout.flush()
-            if s.better(mean, stage_score):
-                stage_best, stage_score = cfg, mean
-        best, best_score = stage_best, stage_score
-        print('\nbest so far: %s -> %s %.4f\n' % (
-            ' '.join('--%s %s' % (k, fmt(best[k])) for k in sorted(best)), figure, best_score))
+        for round_ in range(1, REPEATS.get(name, 1) + 1):
+            before = key(best)
+            best, best_score = run_stage(s, name if round_ == 1 else '%s%d' % (name, round_), title,
+                                         grid_of(best), best, best_score, figure)
+            if key(best) == before:
+                break
     print('chosen: ' + ' '.join('--%s %s' % (k, fmt(best[k])) for k in sorted(best)))
     return 0
 

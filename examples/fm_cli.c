@@ -230,6 +230,27 @@ static void print_command(FILE *f, const char *lead, const char *prog, const cha
     fprintf(f, "\n");
 }
 
+/* " --k 64 --batch 1024 ...": the options a preset sets, with its values. */
+static void print_preset(FILE *f, const fm_options *settings)
+{
+    int col = 0;
+    for (int j = 0; j < N_OPTIONS; j++) {
+        const opt_spec *spec = &options[j];
+        if (!spec->from_preset) continue;
+        const char *field = (const char *)settings + spec->offset;
+        char value[64];
+        if (spec->kind == OPT_DOUBLE)
+            snprintf(value, sizeof value, "%g", *(const double *)field);
+        else if (spec->kind == OPT_CHOICE)
+            snprintf(value, sizeof value, "%s", spec->choices[*(const int *)field]);
+        else
+            snprintf(value, sizeof value, "%d", *(const int *)field);
+        if (col > 70) col = fprintf(f, "\n ") - 1;
+        col += fprintf(f, " %s %s", spec->name, value);
+    }
+    fprintf(f, "\n");
+}
+
 void fm_print_usage(FILE *f, const char *prog, const char *default_checkpoint)
 {
     print_command(f, "usage:", prog, "[train]", ON_TRAIN);
@@ -243,16 +264,23 @@ void fm_print_usage(FILE *f, const char *prog, const char *default_checkpoint)
             "u.item, u.occupation). Without --data it trains on a MovieLens-like dataset generated\n"
             "in memory.\n"
             "\n"
-            "--preset notebook (default) is the notebook's settings (the defaults shown above);\n"
-            "--preset tuned adds what the notebook leaves out (L2, a learning-rate schedule, the\n"
-            "epoch chosen on held-out training rows), as chosen by a search on the training rows.\n"
-            "An option given on the command line wins over the preset. --objective rating (default)\n"
-            "predicts the rating (MSE); --objective like predicts P(rating >= 4) with a sigmoid\n"
-            "output, binary crossentropy, AUC and logloss, and EarlyStopping on val_auc.\n"
+            "--preset notebook (the default) is the notebook's settings, the defaults shown above.\n"
+            "--preset tuned is the same graph with what the notebook leaves out, as a search on the\n"
+            "training rows chose it (docs/fm-under-the-hood.md, section 19): the occupation scaled\n"
+            "to 0..1, L2 on the embeddings and Dense kernels, another k and batch size, and the\n"
+            "epoch chosen on held-out training rows, the validation rows evaluated once:\n ",
+            prog);
+    print_preset(f, fm_preset_find(FM_PRESET_TUNED, FM_OBJECTIVE_RATING)->settings);
+    fprintf(f,
+            "An option given on the command line wins over the preset.\n"
+            "\n"
+            "--objective rating (the default) predicts the rating (MSE). --objective like predicts\n"
+            "P(rating >= 4): a sigmoid output, binary crossentropy, AUC and logloss, EarlyStopping\n"
+            "and ModelCheckpoint on val_auc.\n"
             "\n"
             "The checkpoint defaults to %s, with _tuned and/or _like before\n"
             "the extension for the other presets and objectives. recommend needs the --preset,\n"
-            "--objective, --k and --genre-pool the checkpoint was trained with.\n"
+            "--objective, --k, --occupation-scale and --genre-pool the checkpoint was trained with.\n"
             "Exit status: 0 success, 2 bad arguments or bad data, 1 other failure.\n",
-            prog, default_checkpoint);
+            default_checkpoint);
 }

@@ -467,8 +467,8 @@ static int recommend(const fm_program *p, const fm_options *o)
     if (ck_load_weights(model, checkpoint) < 0) {
         status = report(p, EXIT_BAD_INPUT, "cannot load the checkpoint");
         fprintf(stderr,
-                "%s: recommend needs the --preset, --objective, --k and --genre-pool the checkpoint was "
-                "trained with\n",
+                "%s: recommend needs the --preset, --objective, --k, --occupation-scale and --genre-pool "
+                "the checkpoint was trained with\n",
                 p->name);
         goto done;
     }

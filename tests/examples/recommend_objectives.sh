@@ -39,7 +39,7 @@ done
 # a checkpoint of k 4 read as k 20 (the notebook preset's)
 "$bin" recommend --data "$work/data" --objective like --user 1 --checkpoint "$work/tuned-like.safetensors" \
   > "$work/out" 2> "$work/err"; rc=$?
-if [ $rc -eq 2 ] && grep -q -- "--preset, --objective, --k" "$work/err"; then
+if [ $rc -eq 2 ] && grep -q -- "--preset, --objective, --k, --occupation-scale" "$work/err"; then
   echo "ok   mismatch: $(tail -1 "$work/err")"; pass=$((pass + 1))
 else
   echo "FAIL mismatch: exit $rc: $(cat "$work/err")"; fail=$((fail + 1))

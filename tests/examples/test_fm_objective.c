@@ -101,13 +101,13 @@ Test(presets, tuned_has_the_documented_settings)
     fm_options o = parse(3, (char *[]){"fm_movielens", "--preset", "tuned", NULL});
     cr_expect_eq(o.preset, FM_PRESET_TUNED);
     cr_expect_eq(o.k, 64);
-    cr_expect_eq(o.batch, 512);
+    cr_expect_eq(o.batch, 1024);
     cr_expect_eq(o.epochs, 50);
-    cr_expect_eq(o.patience, 5);
-    cr_expect_eq(o.lr, 0.002);
-    cr_expect_eq(o.lr_schedule, FM_LR_COSINE);
-    cr_expect_eq(o.l2_embeddings, 1e-4);
-    cr_expect_eq(o.l2_dense, 1e-2);
+    cr_expect_eq(o.patience, 10);
+    cr_expect_eq(o.lr, 0.001);
+    cr_expect_eq(o.lr_schedule, FM_LR_CONSTANT);
+    cr_expect_eq(o.l2_embeddings, 9e-5);
+    cr_expect_eq(o.l2_dense, 0.1);
     cr_expect_eq(o.occupation_scale, 0.05);
     cr_expect_eq(o.early_stop_split, 0.1);
     /* and they are the table's row */
