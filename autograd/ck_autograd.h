@@ -23,11 +23,11 @@ typedef struct ck_tape ck_tape;
 
 /* Per-op settings, set by the op's constructor and read by its kernels. */
 typedef struct ck_op_args {
-    int axis;       /* sum, mean, concat, masked_mean (normalised to >= 0) */
-    int keepdims;   /* sum, mean, masked_mean */
-    float alpha;    /* scale, pow's exponent, clip's lower bound, elu's and leaky_relu's alpha */
+    int axis;       /* sum, mean, concat, masked_mean, norms, max, repeat, softmax (normalised to >= 0) */
+    int keepdims;   /* sum, mean, masked_mean, max */
+    float alpha;    /* scale, pow's exponent, clip's lower bound, elu's and leaky_relu's alpha; the norms' epsilon */
     float beta;     /* clip's upper bound */
-    ck_shape shape; /* reshape target */
+    ck_shape shape; /* reshape target; repeat's output shape; permute's permutation */
     void *user;     /* user-defined ops: anything they need */
 } ck_op_args;
 
@@ -101,6 +101,10 @@ int ck_tape_grad_enabled(const ck_tape *t);
 void *ck_tape_alloc(ck_tape *t, size_t bytes);
 /* The arena behind the tape (for tests and statistics). */
 const ck_arena *ck_tape_arena(const ck_tape *t);
+/* At most `bytes` of the tape's memory in use between two resets (0: no
+ * limit, the default); an op that would need more fails with a message.
+ * For building graphs from untrusted descriptions (ck_load_model). */
+void ck_tape_set_memory_limit(ck_tape *t, size_t bytes);
 int ck_tape_size(const ck_tape *t); /* nodes recorded since the reset */
 
 /* ---- leaves ---- */
@@ -111,6 +115,12 @@ void ck_param_free(ck_node *p);
 /* A constant for this step: views t's data (no copy), never has a gradient.
  * Used for inputs, targets and ids (I32). */
 ck_node *ck_const(ck_tape *tp, const ck_tensor *t);
+/* PyTorch's requires_grad_: on (the default) the parameter has a gradient
+ * that ops accumulate into; off frees it (p->grad becomes NULL), so no op
+ * computes anything for p and nothing computed only from frozen parameters
+ * and constants is recorded. Turning it back on gives a zero gradient.
+ * Returns 0, or -1 (message) when out of memory or p is not a parameter. */
+int ck_param_set_requires_grad(ck_node *p, int on);
 /* Zero the gradients of n parameters: for hand-written training loops,
  * before each ck_backward. ck_fit calls it once at the start; after that
  * its optimizer steps consume (zero) the gradients as they read them. */
@@ -152,12 +162,10 @@ ck_node *ck_maximum(ck_tape *t, ck_node *a, ck_node *b);
 ck_node *ck_minimum(ck_tape *t, ck_node *a, ck_node *b);
 /* (..., k) @ (k, n) -> (..., n): leading dims of a are rows. */
 ck_node *ck_matmul(ck_tape *t, ck_node *a, ck_node *b);
-/* Reduce one axis (negative counts from the end). */
+/* Reduce one axis (negative counts from the end). Over an empty axis the
+ * sum is 0 and the mean NaN (0 / 0), as numpy, TF and PyTorch. */
 ck_node *ck_sum(ck_tape *t, ck_node *x, int axis, int keepdims);
 ck_node *ck_mean(ck_tape *t, ck_node *x, int axis, int keepdims);
-/* Max over one axis (not empty). The gradient goes to the first max along
- * the axis (as PyTorch); TF's reduce_max splits it between tied maxima. */
-ck_node *ck_max(ck_tape *t, ck_node *x, int axis, int keepdims);
 ck_node *ck_square(ck_tape *t, ck_node *x);
 /* Same data, new shape; one dim may be -1. The value is a view of x's
  * data; the gradient is the node's own (backward adds it into x's). */
@@ -216,9 +224,45 @@ ck_node *ck_leaky_relu(ck_tape *t, ck_node *x, float alpha);
 ck_node *ck_log_sigmoid(ck_tape *t, ck_node *x); /* ln sigmoid(x) = -softplus(-x), stable */
 /* Sum and mean of all elements: () scalar. Thin helpers, not ops of their
  * own: reshape to (-1), then sum or mean over axis 0. An empty x gives 0
- * for both (ck_mean's rule for an empty axis; TF's reduce_mean gives NaN). */
+ * and NaN (ck_sum's and ck_mean's rule for an empty axis). */
 ck_node *ck_sum_all(ck_tape *t, ck_node *x);
 ck_node *ck_mean_all(ck_tape *t, ck_node *x);
+
+/* ---- normalization (ops_norm.c); x is viewed as (outer, C, inner)
+ * around `axis`, gamma and beta are (C), eps is added to the variance ---- */
+/* Batch statistics per channel of `axis` (Keras's BatchNormalization in
+ * training): mean and biased variance over every other position, then
+ * inv = gamma / sqrt(var + eps), y = x * inv + (beta - mean * inv), as
+ * tf.nn.batch_normalization. x (...) -> y (...). batch_mean and batch_var
+ * (C floats each, may be NULL) receive the statistics, for the moving
+ * averages. */
+ck_node *ck_batch_norm(ck_tape *t, ck_node *x, ck_node *gamma, ck_node *beta, int axis, float eps, float *batch_mean,
+                       float *batch_var);
+/* The same with given statistics mean, var (C) (BatchNormalization in
+ * inference): differentiable in all five inputs. */
+ck_node *ck_batch_norm_inference(ck_tape *t, ck_node *x, ck_node *gamma, ck_node *beta, ck_node *mean, ck_node *var,
+                                 int axis, float eps);
+/* Statistics over `axis` for every other position (Keras's
+ * LayerNormalization): x (..., C) -> (..., C) for axis -1. */
+ck_node *ck_layer_norm(ck_tape *t, ck_node *x, ck_node *gamma, ck_node *beta, int axis, float eps);
+/* tf.math.l2_normalize: x / sqrt(max(sum(x^2 over axis), 1e-12)). */
+ck_node *ck_l2_normalize(ck_tape *t, ck_node *x, int axis);
+
+/* ---- layout (ops_shape.c) ---- */
+/* y.shape[i] = x.shape[perm[i]]: perm is a permutation of 0..ndim-1. */
+ck_node *ck_permute(ck_tape *t, ck_node *x, const int *perm, int ndim);
+/* A new axis `axis` of n copies: x (O, I) -> (O, n, I) viewed around it,
+ * e.g. (B, F), axis 1 -> (B, n, F). Backward sums the copies. */
+ck_node *ck_repeat(ck_tape *t, ck_node *x, int axis, int n);
+
+/* ---- max over one axis (ops_reduce.c) ---- */
+/* tf.reduce_max over one axis (not empty): ties share the gradient
+ * equally, as TensorFlow's. */
+ck_node *ck_max(ck_tape *t, ck_node *x, int axis, int keepdims);
+/* Max over the positions whose mask is nonzero; mask as for masked_mean.
+ * A row with no such position gives 0 (and no gradient). No gradient flows
+ * into the mask. */
+ck_node *ck_masked_max(ck_tape *t, ck_node *x, ck_node *mask, int axis, int keepdims);
 
 /* The built-in op table (op_table.c), one row per op, in this order. */
 typedef enum ck_op_id {
@@ -260,6 +304,13 @@ typedef enum ck_op_id {
     CK_OP_LEAKY_RELU,
     CK_OP_LOG_SIGMOID,
     CK_OP_MAX,
+    CK_OP_BATCH_NORM,
+    CK_OP_BATCH_NORM_INFERENCE,
+    CK_OP_LAYER_NORM,
+    CK_OP_L2_NORMALIZE,
+    CK_OP_PERMUTE,
+    CK_OP_REPEAT,
+    CK_OP_MASKED_MAX,
     CK_OP_COUNT
 } ck_op_id;
 extern const ck_op ck_ops[CK_OP_COUNT];

@@ -2,8 +2,8 @@
  *
  * A row names the op's shape rule, forward and backward (in the family
  * files: ops_elementwise.c, ops_math.c, ops_nn.c, ops_matmul.c,
- * ops_reduce.c, ops_shape.c, ops_loss.c) and its flags, the only things
- * the tape knows about an op (see ck_autograd.h):
+ * ops_reduce.c, ops_shape.c, ops_loss.c, ops_norm.c) and its flags, the
+ * only things the tape knows about an op (see ck_autograd.h):
  *   VIEW      the value is input 0's data with a new shape (no copy);
  *   WRITES    forward writes every element: the value is not zeroed first;
  *   ASSIGNS   backward writes every element of an input gradient the tape
@@ -58,4 +58,16 @@ const ck_op ck_ops[CK_OP_COUNT] = {
     [CK_OP_LOG_SIGMOID] = {"log_sigmoid", ck_same_shape_f32, ck_log_sigmoid_forward, ck_log_sigmoid_backward,
                            WRITES | ASSIGNS},
     [CK_OP_MAX] = {"max", ck_max_shape, ck_max_forward, ck_max_backward, WRITES},
+    [CK_OP_BATCH_NORM] = {"batch_norm", ck_batch_norm_shape, ck_batch_norm_forward, ck_batch_norm_backward,
+                          WRITES | ASSIGNS},
+    [CK_OP_BATCH_NORM_INFERENCE] = {"batch_norm_inference", ck_batch_norm_inference_shape,
+                                    ck_batch_norm_inference_forward, ck_batch_norm_inference_backward,
+                                    WRITES | ASSIGNS},
+    [CK_OP_LAYER_NORM] = {"layer_norm", ck_layer_norm_shape, ck_layer_norm_forward, ck_layer_norm_backward,
+                          WRITES | ASSIGNS},
+    [CK_OP_L2_NORMALIZE] = {"l2_normalize", ck_l2_normalize_shape, ck_l2_normalize_forward, ck_l2_normalize_backward,
+                            WRITES | ASSIGNS},
+    [CK_OP_PERMUTE] = {"permute", ck_permute_shape, ck_permute_forward, ck_permute_backward, WRITES | ASSIGNS},
+    [CK_OP_REPEAT] = {"repeat", ck_repeat_shape, ck_repeat_forward, ck_repeat_backward, WRITES | ASSIGNS},
+    [CK_OP_MASKED_MAX] = {"masked_max", ck_masked_mean_shape, ck_masked_max_forward, ck_masked_max_backward, WRITES},
 };

@@ -140,9 +140,13 @@ int ck_max_forward(ck_tape *t, ck_node *n);
 void ck_max_backward(ck_node *n);
 int ck_mask_nonzero_shape(ck_node *n);
 int ck_mask_nonzero_forward(ck_tape *t, ck_node *n);
-int ck_masked_mean_shape(ck_node *n);
+int ck_masked_mean_shape(ck_node *n); /* masked_mean, masked_max */
 int ck_masked_mean_forward(ck_tape *t, ck_node *n);
 void ck_masked_mean_backward(ck_node *n);
+int ck_max_forward(ck_tape *t, ck_node *n);
+void ck_max_backward(ck_node *n);
+int ck_masked_max_forward(ck_tape *t, ck_node *n);
+void ck_masked_max_backward(ck_node *n);
 
 /* ops_shape.c */
 int ck_reshape_shape(ck_node *n);
@@ -154,6 +158,26 @@ void ck_concat_backward(ck_node *n);
 int ck_gather_shape(ck_node *n);
 int ck_gather_forward(ck_tape *t, ck_node *n);
 void ck_gather_backward(ck_node *n);
+int ck_permute_shape(ck_node *n);
+int ck_permute_forward(ck_tape *t, ck_node *n);
+void ck_permute_backward(ck_node *n);
+int ck_repeat_shape(ck_node *n);
+int ck_repeat_forward(ck_tape *t, ck_node *n);
+void ck_repeat_backward(ck_node *n);
+
+/* ops_norm.c */
+int ck_batch_norm_shape(ck_node *n);
+int ck_batch_norm_forward(ck_tape *t, ck_node *n);
+void ck_batch_norm_backward(ck_node *n);
+int ck_batch_norm_inference_shape(ck_node *n);
+int ck_batch_norm_inference_forward(ck_tape *t, ck_node *n);
+void ck_batch_norm_inference_backward(ck_node *n);
+int ck_layer_norm_shape(ck_node *n);
+int ck_layer_norm_forward(ck_tape *t, ck_node *n);
+void ck_layer_norm_backward(ck_node *n);
+int ck_l2_normalize_shape(ck_node *n);
+int ck_l2_normalize_forward(ck_tape *t, ck_node *n);
+void ck_l2_normalize_backward(ck_node *n);
 
 /* ops_loss.c */
 int ck_mse_shape(ck_node *n);

@@ -1,6 +1,8 @@
 /* ops_reduce.c - sum, mean and max over one axis, mask_nonzero, masked_mean:
  * shape rule, forward, backward and constructor side by side (see
  * ops_internal.h for the conventions, op_table.c for the rows). */
+#include <math.h>
+
 #include "ck_kernels.h"
 #include "ops_internal.h"
 
@@ -22,6 +24,8 @@ static void reduce_axis_forward(ck_node *n, int is_mean)
     split_at_axis(n->in[0]->value.shape, n->args.axis, &outer, &len, &inner);
     float scale = is_mean && len > 0 ? 1.0f / (float)len : 1.0f;
     ck_k_sum_axis(n->value.f, n->in[0]->value.f, outer, len, inner, scale);
+    /* the mean of nothing is 0 / 0 = NaN, as numpy, TF and PyTorch (the sum of nothing is 0) */
+    if (is_mean && len == 0) ck_k_fill(n->value.f, n->value.size, NAN);
 }
 
 /* Every element of x gets scale * g of its output element. */
@@ -69,54 +73,6 @@ ck_node *ck_mean(ck_tape *t, ck_node *x, int axis, int keepdims)
     return apply1(t, CK_OP_MEAN, x, &args);
 }
 
-/* ---- max over one axis: x (..., L, ...) -> (..., ...) or (..., 1, ...) ----
- * The gradient goes to the FIRST max along the axis, as PyTorch's
- * max(dim); TF's reduce_max splits it evenly between tied maxima. The
- * same almost everywhere: ties within a row are rare in float data. */
-
-int ck_max_shape(ck_node *n)
-{
-    char buf[SHAPE_BUF];
-    if (ck_reduce_axis_shape(n) < 0) return -1;
-    ck_shape x = n->in[0]->value.shape;
-    if (x.d[n->args.axis] == 0)
-        return ck_fail("max: axis %d of shape %s is empty: no maximum", n->args.axis, ck_shape_str(x, buf, sizeof buf));
-    return 0;
-}
-
-/* Keeps the index of each max in n->saved (int64, the output's size) when a
- * gradient will be needed. */
-int ck_max_forward(ck_tape *t, ck_node *n)
-{
-    int64_t outer, len, inner;
-    split_at_axis(n->in[0]->value.shape, n->args.axis, &outer, &len, &inner);
-    int64_t *arg = NULL;
-    if (n->in[0]->grad && ck_tape_grad_enabled(t)) {
-        arg = ck_tape_alloc(t, (size_t)(outer * inner) * sizeof *arg);
-        if (!arg) return -1;
-        n->saved = arg;
-    }
-    ck_k_max_axis(n->value.f, arg, n->in[0]->value.f, outer, len, inner);
-    return 0;
-}
-
-/* Adds (no CK_OP_ASSIGNS_GRAD): only one element per output gets anything. */
-void ck_max_backward(ck_node *n)
-{
-    if (!n->in[0]->grad) return;
-    int64_t outer, len, inner;
-    split_at_axis(n->in[0]->value.shape, n->args.axis, &outer, &len, &inner);
-    ck_k_max_axis_backward(n->in[0]->grad, n->grad, n->saved, outer, len, inner);
-}
-
-ck_node *ck_max(ck_tape *t, ck_node *x, int axis, int keepdims)
-{
-    ck_op_args args = {0};
-    args.axis = axis;
-    args.keepdims = keepdims;
-    return apply1(t, CK_OP_MAX, x, &args);
-}
-
 /* ---- mask_nonzero: ids (...) -> (...) float, 1 where id != 0; no gradient ---- */
 
 int ck_mask_nonzero_shape(ck_node *n)
@@ -141,6 +97,7 @@ int ck_mask_nonzero_forward(ck_tape *t, ck_node *n)
 ck_node *ck_mask_nonzero(ck_tape *t, ck_node *ids) { return apply1(t, CK_OP_MASK_NONZERO, ids, NULL); }
 
 /* ---- masked_mean: x (O, L, I) viewed around axis, mask (O, L) -> (O, I) ----
+ * (its shape rule also serves masked_max)
  * out[o, i] = sum_l mask[o, l] x[o, l, i] / count[o], count[o] = sum_l mask[o, l]
  * (0 when count is 0). */
 
@@ -155,7 +112,7 @@ int ck_masked_mean_shape(ck_node *n)
     expected.ndim = axis + 1;
     for (int k = axis + 1; k < CK_MAX_DIMS; k++) expected.d[k] = 0;
     if (!ck_shape_eq(mask, expected))
-        return ck_fail("masked_mean: mask shape %s does not match x %s up to axis %d: expected %s",
+        return ck_fail("%s: mask shape %s does not match x %s up to axis %d: expected %s", n->op->name,
                        ck_shape_str(mask, sm, sizeof sm), ck_shape_str(x, sx, sizeof sx), axis,
                        ck_shape_str(expected, se, sizeof se));
     n->value.dtype = CK_F32;
@@ -233,3 +190,93 @@ ck_node *ck_masked_mean(ck_tape *t, ck_node *x, ck_node *mask, int axis, int kee
 
 ck_node *ck_sum_all(ck_tape *t, ck_node *x) { return ck_sum(t, ck_reshape(t, x, ck_shape_of(1, -1)), 0, 0); }
 ck_node *ck_mean_all(ck_tape *t, ck_node *x) { return ck_mean(t, ck_reshape(t, x, ck_shape_of(1, -1)), 0, 0); }
+
+/* ---- max, masked_max: x (O, L, I) viewed around axis [, mask (O, L)] -> (O, I) ----
+ * out[o, i] = max over l (with mask[o, l] != 0) of x[o, l, i]; 0 when no l
+ * counts; a NaN is the max (numpy's rule), and then no position gets a gradient. Backward as tf.reduce_max: the positions equal to the max share
+ * the gradient equally. Positions that are not a max get nothing, so the
+ * gradient is added into (no CK_OP_ASSIGNS_GRAD). */
+
+/* An axis with no element has no maximum. */
+int ck_max_shape(ck_node *n)
+{
+    char buf[SHAPE_BUF];
+    if (ck_reduce_axis_shape(n) < 0) return -1;
+    ck_shape x = n->in[0]->value.shape;
+    if (x.d[n->args.axis] == 0)
+        return ck_fail("max: axis %d of shape %s is empty: no maximum", n->args.axis, ck_shape_str(x, buf, sizeof buf));
+    return 0;
+}
+
+static int counts(const float *mask, int64_t o, int64_t len, int64_t l) { return !mask || mask[o * len + l] != 0.0f; }
+
+static void max_forward(ck_node *n, const float *mask)
+{
+    int64_t outer, len, inner;
+    split_at_axis(n->in[0]->value.shape, n->args.axis, &outer, &len, &inner);
+    const float *x = n->in[0]->value.f;
+    for (int64_t o = 0; o < outer; o++) {
+        float *out = n->value.f + o * inner;
+        int any = 0;
+        for (int64_t l = 0; l < len; l++) {
+            if (!counts(mask, o, len, l)) continue;
+            const float *xr = x + (o * len + l) * inner;
+            /* a NaN stays the max once met, whatever its position (numpy's rule) */
+            for (int64_t i = 0; i < inner; i++) out[i] = any && (out[i] >= xr[i] || out[i] != out[i]) ? out[i] : xr[i];
+            any = 1;
+        }
+        if (!any)
+            for (int64_t i = 0; i < inner; i++) out[i] = 0.0f;
+    }
+}
+
+static void max_backward(ck_node *n, const float *mask)
+{
+    ck_node *in = n->in[0];
+    if (!in->grad) return;
+    int64_t outer, len, inner;
+    split_at_axis(in->value.shape, n->args.axis, &outer, &len, &inner);
+    const float *x = in->value.f;
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t i = 0; i < inner; i++) {
+            float best = n->value.f[o * inner + i];
+            int ties = 0;
+            for (int64_t l = 0; l < len; l++) ties += counts(mask, o, len, l) && x[(o * len + l) * inner + i] == best;
+            if (!ties) continue;
+            float share = n->grad[o * inner + i] / (float)ties;
+            for (int64_t l = 0; l < len; l++)
+                if (counts(mask, o, len, l) && x[(o * len + l) * inner + i] == best)
+                    in->grad[(o * len + l) * inner + i] += share;
+        }
+}
+
+int ck_max_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    max_forward(n, NULL);
+    return 0;
+}
+void ck_max_backward(ck_node *n) { max_backward(n, NULL); }
+int ck_masked_max_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    max_forward(n, n->in[1]->value.f);
+    return 0;
+}
+void ck_masked_max_backward(ck_node *n) { max_backward(n, n->in[1]->value.f); }
+
+ck_node *ck_max(ck_tape *t, ck_node *x, int axis, int keepdims)
+{
+    ck_op_args args = {0};
+    args.axis = axis;
+    args.keepdims = keepdims;
+    return apply1(t, CK_OP_MAX, x, &args);
+}
+
+ck_node *ck_masked_max(ck_tape *t, ck_node *x, ck_node *mask, int axis, int keepdims)
+{
+    ck_op_args args = {0};
+    args.axis = axis;
+    args.keepdims = keepdims;
+    return apply2(t, CK_OP_MASKED_MAX, x, mask, &args);
+}

@@ -182,3 +182,152 @@ void ck_gather_backward(ck_node *n)
 }
 
 ck_node *ck_gather(ck_tape *t, ck_node *table, ck_node *ids) { return apply2(t, CK_OP_GATHER, table, ids, NULL); }
+
+/* ---- permute: x (d_0, ..., d_k) -> (d_perm[0], ..., d_perm[k]); args.shape holds perm ---- */
+
+int ck_permute_shape(ck_node *n)
+{
+    char s[SHAPE_BUF];
+    if (require_inputs(n, 1) < 0) return -1;
+    ck_shape x = n->in[0]->value.shape, perm = n->args.shape, out = x;
+    int seen[CK_MAX_DIMS] = {0};
+    if (perm.ndim != x.ndim) return ck_fail("permute: %d axes given for x %s", perm.ndim, ck_shape_str(x, s, sizeof s));
+    for (int i = 0; i < perm.ndim; i++) {
+        int p = perm.d[i];
+        if (p < 0 || p >= x.ndim || seen[p]++)
+            return ck_fail("permute: axes %s are not a permutation of 0..%d", ck_shape_str(perm, s, sizeof s),
+                           x.ndim - 1);
+        out.d[i] = x.d[p];
+    }
+    n->value.dtype = n->in[0]->value.dtype;
+    n->value.shape = out;
+    return 0;
+}
+
+/* For output dims (padded to CK_MAX_DIMS from the left with 1s), the stride
+ * in x of each: walking the output in order reads x at the sum. */
+static void permute_strides(const ck_node *n, int64_t dims[CK_MAX_DIMS], int64_t strides[CK_MAX_DIMS])
+{
+    ck_shape x = n->in[0]->value.shape, perm = n->args.shape;
+    int64_t x_stride[CK_MAX_DIMS], step = 1;
+    for (int d = x.ndim - 1; d >= 0; d--) {
+        x_stride[d] = step;
+        step *= x.d[d];
+    }
+    int pad = CK_MAX_DIMS - x.ndim;
+    for (int i = 0; i < CK_MAX_DIMS; i++) {
+        dims[i] = i < pad ? 1 : x.d[perm.d[i - pad]];
+        strides[i] = i < pad ? 0 : x_stride[perm.d[i - pad]];
+    }
+}
+
+_Static_assert(CK_MAX_DIMS == 4, "permute walks 4 nested dims");
+
+int ck_permute_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    int64_t d[CK_MAX_DIMS], st[CK_MAX_DIMS], k = 0;
+    permute_strides(n, d, st);
+    const int32_t *x = n->in[0]->value.i; /* float and int32 elements are moved alike */
+    int32_t *y = n->value.i;
+    for (int64_t a = 0; a < d[0]; a++)
+        for (int64_t b = 0; b < d[1]; b++)
+            for (int64_t c = 0; c < d[2]; c++)
+                for (int64_t e = 0; e < d[3]; e++) y[k++] = x[a * st[0] + b * st[1] + c * st[2] + e * st[3]];
+    return 0;
+}
+
+/* Every element of x receives exactly one element of n->grad. */
+void ck_permute_backward(ck_node *n)
+{
+    ck_node *x = n->in[0];
+    if (!x->grad) return;
+    int64_t d[CK_MAX_DIMS], st[CK_MAX_DIMS], k = 0;
+    permute_strides(n, d, st);
+    for (int64_t a = 0; a < d[0]; a++)
+        for (int64_t b = 0; b < d[1]; b++)
+            for (int64_t c = 0; c < d[2]; c++)
+                for (int64_t e = 0; e < d[3]; e++) {
+                    float *gx = x->grad + a * st[0] + b * st[1] + c * st[2] + e * st[3];
+                    *gx = x->grad_unset ? n->grad[k] : *gx + n->grad[k];
+                    k++;
+                }
+}
+
+ck_node *ck_permute(ck_tape *t, ck_node *x, const int *perm, int ndim)
+{
+    ck_op_args args = {0};
+    if (!perm || ndim < 0 || ndim > CK_MAX_DIMS) {
+        ck_fail("permute: bad axes (%d of them)", ndim);
+        return NULL;
+    }
+    args.shape.ndim = ndim;
+    for (int i = 0; i < ndim; i++) args.shape.d[i] = perm[i];
+    return apply1(t, CK_OP_PERMUTE, x, &args);
+}
+
+/* ---- repeat: x (O, I) viewed around args.axis -> (O, n, I); args.shape is the output shape ---- */
+
+int ck_repeat_shape(ck_node *n)
+{
+    char sx[SHAPE_BUF], so[SHAPE_BUF];
+    if (require_inputs(n, 1) < 0) return -1;
+    ck_shape x = n->in[0]->value.shape, out = n->args.shape;
+    int axis = n->args.axis, agree = out.ndim == x.ndim + 1 && axis >= 0 && axis <= x.ndim && out.d[axis] >= 0;
+    for (int d = 0; agree && d < x.ndim; d++) agree = out.d[d < axis ? d : d + 1] == x.d[d];
+    if (!agree)
+        return ck_fail("repeat: output shape %s is not x %s with a new axis %d", ck_shape_str(out, so, sizeof so),
+                       ck_shape_str(x, sx, sizeof sx), axis);
+    n->value.dtype = n->in[0]->value.dtype;
+    n->value.shape = out;
+    return 0;
+}
+
+static void repeat_view(const ck_node *n, int64_t *outer, int64_t *copies, int64_t *inner)
+{
+    split_at_axis(n->value.shape, n->args.axis, outer, copies, inner);
+}
+
+int ck_repeat_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    int64_t outer, copies, inner;
+    repeat_view(n, &outer, &copies, &inner);
+    const int32_t *x = n->in[0]->value.i; /* float and int32 elements are copied alike */
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t r = 0; r < copies; r++)
+            memcpy(n->value.i + (o * copies + r) * inner, x + o * inner, (size_t)inner * sizeof(int32_t));
+    return 0;
+}
+
+/* x's gradient is the sum of its copies' gradients. */
+void ck_repeat_backward(ck_node *n)
+{
+    ck_node *x = n->in[0];
+    if (!x->grad) return;
+    int64_t outer, copies, inner;
+    repeat_view(n, &outer, &copies, &inner);
+    if (x->grad_unset) memset(x->grad, 0, (size_t)x->value.size * sizeof(float));
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t r = 0; r < copies; r++)
+            ck_k_axpy(x->grad + o * inner, n->grad + (o * copies + r) * inner, inner, 1.0f);
+}
+
+ck_node *ck_repeat(ck_tape *t, ck_node *x, int axis, int n)
+{
+    if (!x) {
+        ck_fail("repeat: input is NULL"); /* keeps an earlier failure's message */
+        return NULL;
+    }
+    ck_shape s = x->value.shape;
+    if (axis < 0) axis += s.ndim + 1;
+    if (axis < 0 || axis > s.ndim || s.ndim + 1 > CK_MAX_DIMS || n < 0) {
+        ck_fail("repeat: cannot insert an axis of %d copies at %d into %d dims", n, axis, s.ndim);
+        return NULL;
+    }
+    ck_op_args args = {0};
+    args.axis = axis;
+    args.shape.ndim = s.ndim + 1;
+    for (int d = 0; d < s.ndim + 1; d++) args.shape.d[d] = d < axis ? s.d[d] : d == axis ? n : s.d[d - 1];
+    return apply1(t, CK_OP_REPEAT, x, &args);
+}

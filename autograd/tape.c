@@ -76,6 +76,11 @@ void *ck_tape_alloc(ck_tape *t, size_t bytes)
 
 const ck_arena *ck_tape_arena(const ck_tape *t) { return t ? &t->arena : NULL; }
 
+void ck_tape_set_memory_limit(ck_tape *t, size_t bytes)
+{
+    if (t) t->arena.limit = bytes;
+}
+
 int ck_tape_size(const ck_tape *t) { return t ? t->n_nodes : 0; }
 
 /* ---- leaves ---- */
@@ -138,6 +143,19 @@ ck_node *ck_const(ck_tape *tp, const ck_tensor *t)
     n->value = *t;
     n->value.owns = 0; /* a view: the caller keeps the data */
     return n;
+}
+
+int ck_param_set_requires_grad(ck_node *p, int on)
+{
+    if (!p || !p->is_param) return ck_fail("param_set_requires_grad: not a parameter (ck_param)");
+    if (!on) {
+        free(p->grad);
+        p->grad = NULL;
+    } else if (!p->grad) {
+        p->grad = calloc(p->value.size > 0 ? (size_t)p->value.size : 1, sizeof(float));
+        if (!p->grad) return ck_fail("param '%s': out of memory for its gradient", p->name ? p->name : "");
+    }
+    return 0;
 }
 
 void ck_zero_grad(ck_node *const *params, int n)

@@ -20,9 +20,15 @@ typedef struct ck_ml_span {
 
 /* ---- files ---- */
 
+/* The largest MovieLens file read (each is read whole into memory); a
+ * larger one is refused before a byte is read. ml-1m's largest file,
+ * ratings.dat, is 24 MB for 1,000,209 ratings: 4 GiB holds about 170 times
+ * as many, far beyond any MovieLens release in these formats. */
+#define CK_ML_MAX_FILE_BYTES ((uint64_t)4 << 30)
+
 /* dir/name as a heap string (free()), or NULL when out of memory. */
 char *ck_ml_join_path(const char *dir, const char *name);
-/* 1 if path is a regular file. */
+/* 1 if something (of any kind) is at path. */
 int ck_ml_file_exists(const char *path);
 
 /* A file of a MovieLens directory, read whole (NUL-terminated at data[size]). */
@@ -31,9 +37,10 @@ typedef struct ck_ml_file {
     size_t size;
 } ck_ml_file;
 
-/* Reads dir/name into f. Fails (message) when it cannot be opened, is not a
- * regular file, is empty or does not fit in memory. f->path is set even on
- * failure; ck_ml_unload_file frees both. */
+/* Reads dir/name into f with ck_io_read_regular_file. Fails (message)
+ * when it cannot be opened, is not a regular file (checked without
+ * blocking), is empty or larger than CK_ML_MAX_FILE_BYTES. f->path is set
+ * even on failure; ck_ml_unload_file frees both. */
 int ck_ml_load_file(const char *dir, const char *name, ck_ml_file *f);
 void ck_ml_unload_file(ck_ml_file *f);
 

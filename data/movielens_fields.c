@@ -1,8 +1,5 @@
 /* movielens_fields.c - the line and field reader shared by the MovieLens
  * parsers; see ck_movielens_fields.h. */
-#ifndef _POSIX_C_SOURCE
-#define _POSIX_C_SOURCE 200809L /* fileno, fstat */
-#endif
 #include "ck_movielens_fields.h"
 
 #include <errno.h>
@@ -13,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "ck_error.h"
+#include "ck_io.h"
 #include "ck_movielens.h"
 
 #define SHOW_MAX_CHARS 32 /* a longer field value is cut to this many and "..." */
@@ -33,53 +31,24 @@ char *ck_ml_join_path(const char *dir, const char *name)
 
 int ck_ml_file_exists(const char *path)
 {
+    /* any kind of file: a FIFO called ratings.dat still says which format
+     * was meant, and its reader then refuses it with a message */
     struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* The whole file in one heap buffer (one read: the parsers then walk it). */
-static int read_whole_file(const char *path, char **data, size_t *size)
-{
-    *data = NULL;
-    *size = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return ck_fail("movielens: cannot open %s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return ck_fail("movielens: %s is not a regular file", path);
-    }
-    if (st.st_size <= 0) {
-        fclose(f);
-        return ck_fail("movielens: %s is empty", path);
-    }
-    if ((uint64_t)st.st_size >= SIZE_MAX / 4) {
-        fclose(f);
-        return ck_fail("movielens: %s is too large (%lld bytes)", path, (long long)st.st_size);
-    }
-    size_t n = (size_t)st.st_size;
-    char *buf = malloc(n + 1);
-    if (!buf) {
-        fclose(f);
-        return ck_fail("movielens: out of memory reading %s (%zu bytes)", path, n);
-    }
-    size_t got = fread(buf, 1, n, f);
-    fclose(f);
-    if (got != n) {
-        free(buf);
-        return ck_fail("movielens: short read on %s (%zu of %zu bytes)", path, got, n);
-    }
-    buf[n] = '\0';
-    *data = buf;
-    *size = n;
-    return 0;
+    return stat(path, &st) == 0;
 }
 
 int ck_ml_load_file(const char *dir, const char *name, ck_ml_file *f)
 {
     f->path = ck_ml_join_path(dir, name);
     if (!f->path) return ck_fail("movielens: out of memory");
-    return read_whole_file(f->path, &f->data, &f->size);
+    /* opened without blocking and refused unless it is a regular file
+     * (ck_io.h): a FIFO or a device cannot hang the loader */
+    if (ck_io_read_regular_file(f->path, CK_ML_MAX_FILE_BYTES, &f->data, &f->size) < 0) {
+        ck_error_prefix("movielens: ");
+        return -1;
+    }
+    if (f->size == 0) return ck_fail("movielens: %s is empty", f->path);
+    return 0;
 }
 
 void ck_ml_unload_file(ck_ml_file *f)

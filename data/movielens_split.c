@@ -19,15 +19,20 @@ enum { ONE_WIDE_COLUMNS = 4 }; /* occupation, uid, mid, rating; genre is maxlen 
 int ck_movielens_split(int64_t n, double val_fraction, uint32_t seed, int64_t **train_idx, int64_t *n_train,
                        int64_t **val_idx, int64_t *n_val)
 {
+    char shown[CK_DOUBLE_TEXT];
     if (!train_idx || !n_train || !val_idx || !n_val) return ck_fail("movielens_split: an output pointer is NULL");
     *train_idx = *val_idx = NULL;
     *n_train = *n_val = 0;
     if (n < 1) return ck_fail("movielens_split: n = %lld, need at least 1 row", (long long)n);
     if (!(val_fraction >= 0.0 && val_fraction < 1.0))
-        return ck_fail("movielens_split: val_fraction = %g, must be in [0, 1)", val_fraction);
+        return ck_fail("movielens_split: val_fraction = %s, must be in [0, 1)",
+                       ck_shortest_double(val_fraction, shown, sizeof shown));
     if (n - ck_train_test_split_n_test(n, val_fraction) < 1)
-        return ck_fail("movielens_split: val_fraction = %g leaves no training rows of %lld", val_fraction,
-                       (long long)n);
+        return ck_fail(
+            "movielens_split: val_fraction = %s leaves no training rows of %lld (ceil(%s * %lld) = %lld rows "
+            "go to validation)",
+            ck_shortest_double(val_fraction, shown, sizeof shown), (long long)n, shown, (long long)n,
+            (long long)ck_train_test_split_n_test(n, val_fraction));
     if (val_fraction > 0.0)
         return ck_train_test_split_indices(n, val_fraction, seed, train_idx, n_train, val_idx, n_val);
     /* no validation rows (sklearn refuses test_size 0): every row trains,
@@ -119,6 +124,7 @@ static void reorder_rows(void *data, int64_t n, int width, const int64_t *order,
 int ck_movielens_split_rows(ck_movielens *d, double val_fraction, uint32_t seed, ck_movielens_batch *train,
                             ck_movielens_batch *val)
 {
+    char shown[CK_DOUBLE_TEXT];
     if (!train || !val) return ck_fail("movielens_split_rows: an output batch is NULL");
     memset(train, 0, sizeof *train);
     memset(val, 0, sizeof *val);
@@ -126,13 +132,17 @@ int ck_movielens_split_rows(ck_movielens *d, double val_fraction, uint32_t seed,
     int64_t n = d->n;
     if (n < 1 || n > INT_MAX) return ck_fail("movielens_split_rows: n = %lld rows, need 1..%d", (long long)n, INT_MAX);
     if (!(val_fraction >= 0.0 && val_fraction < 1.0))
-        return ck_fail("movielens_split_rows: val_fraction = %g, must be in [0, 1)", val_fraction);
+        return ck_fail("movielens_split_rows: val_fraction = %s, must be in [0, 1)",
+                       ck_shortest_double(val_fraction, shown, sizeof shown));
     /* the same counts and rows as ck_movielens_split */
     int64_t n_val = ck_train_test_split_n_test(n, val_fraction);
     int64_t n_train = n - n_val;
     if (n_train < 1)
-        return ck_fail("movielens_split_rows: val_fraction = %g leaves no training rows of %lld", val_fraction,
-                       (long long)n);
+        return ck_fail(
+            "movielens_split_rows: val_fraction = %s leaves no training rows of %lld (ceil(%s * %lld) = %lld rows "
+            "go to validation)",
+            ck_shortest_double(val_fraction, shown, sizeof shown), (long long)n, shown, (long long)n,
+            (long long)ck_train_test_split_n_test(n, val_fraction));
     int64_t *order = ck_ml_alloc_array(n, sizeof *order); /* training rows, then validation */
     uint32_t *tmp = ck_ml_alloc_array(n, sizeof *tmp);
     if (!order || !tmp) {

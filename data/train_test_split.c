@@ -47,16 +47,21 @@ int ck_train_test_split_order(int64_t n, int64_t n_test, uint32_t seed, int64_t 
 int ck_train_test_split_indices(int64_t n, double test_size, uint32_t seed, int64_t **train_idx, int64_t *n_train,
                                 int64_t **test_idx, int64_t *n_test)
 {
+    char shown[CK_DOUBLE_TEXT];
     if (!train_idx || !n_train || !test_idx || !n_test) return ck_fail("train_test_split: an output pointer is NULL");
     *train_idx = *test_idx = NULL;
     *n_train = *n_test = 0;
     if (!(test_size > 0.0 && test_size < 1.0))
-        return ck_fail("train_test_split: test_size = %g, must be in (0, 1)", test_size);
+        return ck_fail("train_test_split: test_size = %s, must be in (0, 1)",
+                       ck_shortest_double(test_size, shown, sizeof shown));
     if (n < 0) return ck_fail("train_test_split: n = %lld is negative", (long long)n);
     int64_t test = ck_train_test_split_n_test(n, test_size);
     int64_t train = n - test;
     if (train < 1)
-        return ck_fail("train_test_split: test_size = %g leaves no training rows of %lld", test_size, (long long)n);
+        return ck_fail("train_test_split: test_size = %s leaves no training rows of %lld (ceil(%s * %lld) = %lld rows "
+                       "go to validation)",
+                       ck_shortest_double(test_size, shown, sizeof shown), (long long)n, shown, (long long)n,
+                       (long long)ck_train_test_split_n_test(n, test_size));
 
     int64_t *order = alloc_indices(n), *tr = alloc_indices(train), *te = alloc_indices(test);
     if (!order || !tr || !te) {

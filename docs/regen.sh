@@ -87,8 +87,8 @@ else
     echo "regen: /usr/bin/python3 has no numpy: the numpy block is not checked" >&2
 fi
 block ml100k-runs 'for pool in masked notebook; do
-  build/examples/fm_movielens --data ../shared/data/ml-100k --quiet --checkpoint /tmp/fm.safetensors --genre-pool $pool
-  build/examples/fm_movielens --data ../shared/data/ml-100k --quiet --checkpoint /tmp/fm.safetensors --genre-pool $pool --epochs 300 --history /tmp/$pool.csv
+  build/examples/fm_movielens --data ../shared/data/ml-100k --quiet --checkpoint /tmp/fm_$pool.safetensors --genre-pool $pool
+  build/examples/fm_movielens --data ../shared/data/ml-100k --quiet --checkpoint /tmp/fm_long_$pool.safetensors --genre-pool $pool --epochs 300 --history /tmp/$pool.csv
 done'
 # the history of the masked --epochs 300 run above (its time column left out)
 block long-run-tail 'tail -4 /tmp/masked.csv | cut -d, -f1-3'

@@ -73,6 +73,7 @@ static const opt_spec options[] = {
     {"--plot", OPT_PATH, FIELD(plot), 0, 0, 0, 0, 0, 0, ON_TRAIN, "[--plot FILE.svg]", NULL, 0},
     {"--graph", OPT_PATH, FIELD(graph), 0, 0, 0, 0, 0, 0, ON_TRAIN, "[--graph FILE.dot]", NULL, 0},
     {"--threads", OPT_INT, FIELD(threads), 1, 256, 0, 0, 0, 0, ON_BOTH, "[--threads N]", NULL, 0},
+    {"--overwrite", OPT_FLAG, FIELD(overwrite), 0, 0, 0, 0, 0, 0, ON_TRAIN, "[--overwrite]", NULL, 0},
     {"--summary-only", OPT_FLAG, FIELD(summary_only), 0, 0, 0, 0, 0, 0, ON_TRAIN, "[--summary-only]", NULL, 0},
     {"--quiet", OPT_FLAG, FIELD(quiet), 0, 0, 0, 0, 0, 0, ON_BOTH, "[--quiet]", NULL, 0},
     {"--user", OPT_LONG, FIELD(user), 1, INT_MAX, 0, 0, 0, 0, ON_RECOMMEND, "--user UID", NULL, 0},
@@ -278,9 +279,14 @@ void fm_print_usage(FILE *f, const char *prog, const char *default_checkpoint)
             "P(rating >= 4): a sigmoid output, binary crossentropy, AUC and logloss, EarlyStopping\n"
             "and ModelCheckpoint on val_auc.\n"
             "\n"
-            "The checkpoint defaults to %s, with _tuned and/or _like before\n"
-            "the extension for the other presets and objectives. recommend needs the --preset,\n"
-            "--objective, --k, --occupation-scale and --genre-pool the checkpoint was trained with.\n"
-            "Exit status: 0 success, 2 bad arguments or bad data, 1 other failure.\n",
+            "The checkpoint defaults to %s (it may hold {epoch:02d} or\n"
+            "{val_loss:.4f}), with _tuned and/or _like before the extension for the other presets\n"
+            "and objectives. Only a model better than the untrained one, and than an existing\n"
+            "checkpoint of the same model and data, replaces it (--overwrite: better than the\n"
+            "untrained one is enough). Every output path is checked before the data is loaded.\n"
+            "recommend needs the --preset, --objective, --k, --occupation-scale and --genre-pool the\n"
+            "checkpoint was trained with.\n"
+            "Exit status: 0 success; 2 bad arguments, bad data or a bad output path (nothing is\n"
+            "written); 1 other failure, among them a run that diverged.\n",
             default_checkpoint);
 }

@@ -54,6 +54,7 @@ typedef struct fm_options {
     /* bit j: the j-th option of the table was given (fm_cli.c); the preset
      * fills the settings that were not */
     uint64_t given;
+    int overwrite; /* replace an existing better checkpoint of the same model and data */
 } fm_options;
 
 /* Fills *o from argv (argv[0] is the program). Returns 0, or -1 with a

@@ -1,28 +1,23 @@
-/* fm_driver.c - the FM examples' shared driver (see fm_driver.h). The
- * notebook's cells, in order: load the data, tokenize and pad the genres,
- * merge, split 80/20, build the model from layers, compile with MSE + Adam,
- * fit with ModelCheckpoint + EarlyStopping; then, apart from the notebook,
- * the summary before training and recommendations from the saved weights.
- * See docs/fm-under-the-hood.md for the walk-through. */
+/* fm_driver.c - the FM examples' shared driver (see fm_driver.h): the
+ * data, the model's settings, recommendations from the saved weights, and
+ * main. Training, the notebook's cells, is fm_train.c. See
+ * docs/fm-under-the-hood.md for the walk-through. */
 #include "fm_driver.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "ck_kernels.h"
 #include "fm_objective.h"
+#include "fm_outputs.h"
 #include "fm_presets.h"
-#include "learning_curve.h"
 
 /* The batch size for predictions (recommend). */
 enum { PREDICT_BATCH = 2048 };
 
-/* "prog: what: <library message>" on stderr; clears the message; returns status. */
-static int report(const fm_program *p, int status, const char *what)
+int fm_report(const fm_program *p, int status, const char *what)
 {
     fprintf(stderr, "%s: %s%s%s\n", p->name, what, ck_error() ? ": " : "", ck_error() ? ck_error() : "");
     ck_error_clear();
@@ -72,279 +67,6 @@ const char *fm_checkpoint_path(const fm_program *p, const fm_options *o, char *b
     snprintf(buf, size, "%.*s%s%s%s", stem, path, o->preset == FM_PRESET_TUNED ? "_tuned" : "",
              o->objective == FM_OBJECTIVE_LIKE ? "_like" : "", path + stem);
     return buf;
-}
-
-/* mkdir of a file's parent directory (one level, like the notebook's ./model). */
-static int ensure_parent_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash || slash == path) return 0;
-    char dir[4096];
-    size_t n = (size_t)(slash - path);
-    if (n >= sizeof dir) return ck_fail("path too long: %s", path);
-    memcpy(dir, path, n);
-    dir[n] = 0;
-    if (mkdir(dir, 0777) < 0 && errno != EEXIST)
-        return ck_fail("cannot create directory '%s': %s", dir, strerror(errno));
-    return 0;
-}
-
-/* ---- train ---- */
-
-/* A user callback: the history CSV (epoch,loss,val_loss, then the
- * objective's validation metrics (val_auc, ...), then train_seconds), one
- * line per epoch, flushed as it goes so a killed run keeps what it did. */
-typedef struct history_csv {
-    FILE *f;
-    const char *path;
-    const fm_objective_spec *spec;
-} history_csv;
-
-static int history_header(history_csv *h)
-{
-    fprintf(h->f, "epoch,loss,val_loss");
-    for (int i = 0; i < h->spec->n_metrics; i++) fprintf(h->f, ",val_%s", h->spec->metrics[i]);
-    return fprintf(h->f, ",train_seconds\n") < 0 ? ck_fail("history: cannot write '%s'", h->path) : 0;
-}
-
-static int history_epoch_end(ck_callback *cb, ck_model *m, const ck_epoch_log *e)
-{
-    history_csv *h = cb->state;
-    fprintf(h->f, "%d,%.6f,%.6f", e->epoch, e->loss, e->val_loss);
-    for (int i = 0; i < h->spec->n_metrics; i++) {
-        char key[64];
-        double v = NAN;
-        snprintf(key, sizeof key, "val_%s", h->spec->metrics[i]);
-        if (ck_log_value(m, e, key, &v) < 0) ck_error_clear(); /* no validation in a NaN-stopped epoch */
-        fprintf(h->f, ",%.6f", v);
-    }
-    if (fprintf(h->f, ",%.4f\n", e->train_seconds) < 0 || fflush(h->f) != 0)
-        return ck_fail("history: cannot write '%s'", h->path);
-    return 0;
-}
-
-static int write_plot(const fm_program *p, const fm_options *o, const char *path, const ck_history *h)
-{
-    int n = h->n_epochs > 0 ? h->n_epochs : 1;
-    double *loss = malloc(sizeof *loss * (size_t)n), *val = malloc(sizeof *val * (size_t)n);
-    int rc = loss && val ? 0 : ck_fail("out of memory");
-    for (int e = 0; !rc && e < h->n_epochs; e++) {
-        loss[e] = h->epochs[e].loss;
-        val[e] = h->epochs[e].val_loss;
-    }
-    char title[128];
-    snprintf(title, sizeof title, "%s on MovieLens: %s per epoch", p->model_title,
-             o->objective == FM_OBJECTIVE_LIKE ? "logloss" : "MSE");
-    if (!rc) rc = plot_learning_curve(path, loss, val, h->n_epochs, title);
-    free(loss);
-    free(val);
-    return rc;
-}
-
-/* Why a run ended without a finite best value of the monitor, on stderr. */
-static void report_divergence(const fm_program *p, const fm_options *o, const char *checkpoint, const ck_history *h,
-                              int best, const char *monitor)
-{
-    const ck_epoch_log *last = h->n_epochs > 0 ? &h->epochs[h->n_epochs - 1] : NULL;
-    if (last && !isfinite(last->loss)) {
-        fprintf(stderr,
-                "%s: the training loss became %s in epoch %d (learning rate %g too large?); training "
-                "stopped (TerminateOnNaN)",
-                p->name, isnan(last->loss) ? "NaN" : "infinite", last->epoch, o->lr);
-        if (best >= 0)
-            fprintf(stderr, "; %s keeps the best weights, from epoch %d (val_loss %.4f)\n", checkpoint,
-                    h->epochs[best].epoch, h->epochs[best].val_loss);
-        else
-            fprintf(stderr, "; this run saved no checkpoint (an existing %s is left as it was)\n", checkpoint);
-        return;
-    }
-    fprintf(stderr, "%s: training produced no finite %s\n", p->name, monitor);
-}
-
-/* The rows of a run, as views into the dataset. */
-typedef struct fm_rows {
-    ck_movielens_batch fit;      /* what fit trains on */
-    ck_movielens_batch watched;  /* fit's validation data: what the callbacks watch */
-    ck_movielens_batch reported; /* what the last line reports */
-    int held_out;                /* watched are held-out training rows, not the reported ones */
-} fm_rows;
-
-static int prepare_rows(const fm_options *o, ck_movielens *data, fm_rows *r)
-{
-    ck_movielens_batch train_rows, val_rows;
-    /* train_test_split(test_size=0.2, random_state=7): reorders data's rows
-     * in place; train_rows and val_rows are views into data */
-    if (ck_movielens_split_rows(data, o->val_split, o->seed, &train_rows, &val_rows) < 0) return -1;
-    int64_t n_set_aside = val_rows.n;
-    /* --inner-split, the search's protocol: the validation rows are set
-     * aside unseen, and the training rows are split again the same way */
-    if (o->inner_split && fm_split_first_rows(data, train_rows.n, o->val_split, o->seed, &train_rows, &val_rows) < 0)
-        return -1;
-    *r = (fm_rows){.fit = train_rows, .watched = val_rows, .reported = val_rows};
-    /* the preset's held-out training rows choose the epoch */
-    if (o->early_stop_split > 0) {
-        if (fm_split_first_rows(data, train_rows.n, o->early_stop_split, o->seed, &r->fit, &r->watched) < 0) return -1;
-        r->held_out = 1;
-    }
-    if (o->quiet) return 0;
-    if (o->inner_split)
-        printf("inner split: the %lld validation rows are set aside unseen; the training rows split again:\n",
-               (long long)n_set_aside);
-    printf("split: %lld training rows, %lld validation rows (seed %u)\n", (long long)train_rows.n,
-           (long long)val_rows.n, (unsigned)o->seed);
-    if (r->held_out)
-        printf("epoch chosen on %lld of the training rows held out (--early-stop-split %g); fit trains on %lld\n",
-               (long long)r->watched.n, o->early_stop_split, (long long)r->fit.n);
-    return 0;
-}
-
-/* The last line, "best val_loss: X (RMSE Y) at epoch N/M" (or val_auc and
- * logloss), from the best epoch's logs, or, when held-out training rows
- * chose the epoch, from the reported rows evaluated with the checkpoint
- * (the best epoch's weights). */
-static int report_result(const fm_program *p, const fm_objective_spec *spec, ck_model *model, const ck_history *h,
-                         int best, const fm_rows *rows, const char *checkpoint)
-{
-    const ck_epoch_log *e = &h->epochs[best];
-    double score = NAN, second = NAN;
-    if (!rows->held_out) {
-        if (ck_log_value(model, e, spec->score, &score) < 0 ||
-            (spec->second && ck_log_value(model, e, spec->second, &second) < 0))
-            return report(p, EXIT_FAILURE_, "cannot read the best epoch's logs");
-    } else {
-        double out[1 + CK_MAX_OUTPUTS + CK_MAX_METRICS], watched;
-        if (ck_log_value(model, e, spec->monitor, &watched) < 0 || ck_load_weights(model, checkpoint) < 0 ||
-            ck_evaluate(model, rows->reported.x, CK_ML_N_INPUTS, &rows->reported.y, PREDICT_BATCH, out) < 0)
-            return report(p, EXIT_FAILURE_, "cannot evaluate the best weights");
-        printf("held-out training rows: best %s %.4f at epoch %d; with those weights, the %lld validation rows:\n",
-               spec->monitor, watched, e->epoch, (long long)rows->reported.n);
-        score = fm_evaluated(model, out, spec->score);
-        if (spec->second) second = fm_evaluated(model, out, spec->second);
-    }
-    if (!spec->second) second = sqrt(score);
-    printf("best %s: %.4f (%s %.4f) at epoch %d/%d\n", spec->score_name, score, spec->second_name, second, e->epoch,
-           h->n_epochs);
-    return EXIT_OK;
-}
-
-/* The notebook's callbacks on spec's monitor, in ckpt, early, nan_stop. */
-static int make_callbacks(const fm_options *o, const fm_objective_spec *spec, const char *checkpoint, int held_out,
-                          ck_callback **ckpt, ck_callback **early, ck_callback **nan_stop)
-{
-    /* ModelCheckpoint(save_best_only=True, save_weights_only=True), EarlyStopping(patience) */
-    *ckpt = ck_ModelCheckpoint(checkpoint, spec->monitor, 1, 1, !o->quiet);
-    /* held-out rows: restore_best_weights, as Keras's EarlyStopping does it */
-    *early = ck_EarlyStopping(spec->monitor, o->patience, 0.0, held_out);
-    /* TerminateOnNaN: a diverged run (e.g. --lr 1e6) stops at its first NaN/Inf
-     * batch; ModelCheckpoint never saves a NaN val_loss, so the best stays. */
-    *nan_stop = ck_TerminateOnNaN();
-    return *ckpt && *early && *nan_stop ? 0 : -1;
-}
-
-static int train(const fm_program *p, const fm_options *o)
-{
-    ck_movielens data = {0};
-    fm_rows rows = {0};
-    ck_session *s = NULL;
-    ck_history *hist = NULL;
-    ck_callback *ckpt = NULL, *early = NULL, *nan_stop = NULL;
-    const fm_objective_spec spec = fm_objective_for(o);
-    history_csv hcsv = {.spec = &spec};
-    ck_callback hist_cb = {.name = "history_csv", .state = &hcsv, .on_epoch_end = history_epoch_end};
-    char path[4096];
-    const char *checkpoint = fm_checkpoint_path(p, o, path, sizeof path);
-    int status = EXIT_FAILURE_;
-
-    /* genres tokenized and padded; ratings = merge(merge(ratings, users), movies) */
-    if (fm_load_data(o, &data) < 0) {
-        status = report(p, EXIT_BAD_INPUT, "cannot load the data");
-        goto done;
-    }
-    /* --objective like: the target is rating >= 4 */
-    if (o->objective == FM_OBJECTIVE_LIKE) fm_like_targets(data.rating, data.n);
-    fm_scale_occupation(&data, o->occupation_scale);
-    if (prepare_rows(o, &data, &rows) < 0) {
-        status = report(p, EXIT_BAD_INPUT, "cannot split the data");
-        goto done;
-    }
-
-    /* model = fm_model(n_uid, n_mid, n_genre, k) (or DeepFM) */
-    ck_fm_config cfg = fm_config(o, &data);
-    s = ck_session_new(o->seed);
-    ck_model *model = s ? p->build(s, &cfg) : NULL;
-    if (!model || fm_set_l2(model, o) < 0) {
-        status = report(p, EXIT_FAILURE_, "cannot build the model");
-        goto done;
-    }
-    if (!o->quiet) {
-        printf("genre pooling: %s\n", ck_genre_pool_name(cfg.genre_pool));
-        ck_summary(model, stdout);
-    }
-    if (o->graph && ck_plot_model(model, o->graph) < 0) {
-        status = report(p, EXIT_FAILURE_, "cannot write the graph");
-        goto done;
-    }
-    if (o->summary_only) {
-        status = EXIT_OK;
-        goto done;
-    }
-
-    /* model.compile(loss='MSE', optimizer=Adam(lr)) (or the like objective's) */
-    if (ck_compile(model, spec.loss, fm_optimizer(o, rows.fit.n), spec.n_metrics ? spec.metrics : NULL,
-                   spec.n_metrics) < 0) {
-        status = report(p, EXIT_FAILURE_, "compile failed");
-        goto done;
-    }
-    if (ensure_parent_dir(checkpoint) < 0) {
-        status = report(p, EXIT_BAD_INPUT, "bad --checkpoint");
-        goto done;
-    }
-    if (make_callbacks(o, &spec, checkpoint, rows.held_out, &ckpt, &early, &nan_stop) < 0) {
-        status = report(p, EXIT_FAILURE_, "cannot make the callbacks");
-        goto done;
-    }
-    ck_callback *cbs[4] = {nan_stop, ckpt, early, &hist_cb};
-    int n_cbs = 3;
-    if (o->history) {
-        hcsv.path = o->history;
-        hcsv.f = fopen(o->history, "w");
-        if (!hcsv.f) ck_fail("cannot open '%s' for writing: %s", o->history, strerror(errno));
-        if (!hcsv.f || history_header(&hcsv) < 0) {
-            status = report(p, EXIT_BAD_INPUT, "bad --history");
-            goto done;
-        }
-        n_cbs = 4;
-    }
-
-    /* model.fit(train_x, train_y, epochs, batch_size, validation_data, callbacks) */
-    hist = ck_fit(model, rows.fit.x, CK_ML_N_INPUTS, &rows.fit.y,
-                  CK_FIT_ARGS(.epochs = o->epochs, .batch_size = o->batch, .shuffle = true, .val_x = rows.watched.x,
-                              .val_y = &rows.watched.y, .callbacks = cbs, .n_callbacks = n_cbs,
-                              .verbose = o->quiet ? CK_SILENT : CK_PROGRESS));
-    if (!hist) {
-        status = report(p, EXIT_FAILURE_, "training failed");
-        goto done;
-    }
-    int best = fm_best_epoch(model, hist, spec.monitor);
-    if (o->plot && write_plot(p, o, o->plot, hist) < 0) {
-        status = report(p, EXIT_FAILURE_, "cannot write the plot");
-        goto done;
-    }
-    if (best < 0 || !isfinite(hist->epochs[hist->n_epochs - 1].loss)) {
-        report_divergence(p, o, checkpoint, hist, best, spec.monitor);
-        goto done;
-    }
-    status = report_result(p, &spec, model, hist, best, &rows, checkpoint);
-
-done:
-    if (hcsv.f) fclose(hcsv.f);
-    ck_history_free(hist);
-    ck_callback_free(ckpt);
-    ck_callback_free(early);
-    ck_callback_free(nan_stop);
-    ck_session_free(s);
-    ck_movielens_free(&data);
-    return status;
 }
 
 /* ---- recommend ---- */
@@ -435,18 +157,49 @@ int fm_rank_unrated(ck_model *model, const ck_movielens *d, long user, fm_scored
     return rc;
 }
 
+/* The checkpoint into model, after checking that its recorded config is
+ * this run's (a checkpoint trained with another --genre-pool has the same
+ * shapes: only its metadata tells). */
+static int load_checkpoint(const fm_program *p, const fm_options *o, const ck_movielens *data, ck_model *model,
+                           const ck_fm_config *cfg, const char *checkpoint, int *status)
+{
+    fm_meta meta;
+    char why[256];
+    int other_data = 0;
+    fm_make_meta(o, cfg, data->maxlen, fm_data_fingerprint(data), &meta);
+    ck_safetensors *st = ck_safetensors_load(checkpoint);
+    if (!st) {
+        ck_error_prefix("load_weights: ");
+        *status = fm_report(p, EXIT_BAD_INPUT, "cannot load the checkpoint");
+        return -1;
+    }
+    if (fm_checkpoint_fits(st, ck_model_name(model), &meta, &other_data, why, sizeof why) < 0) {
+        fprintf(stderr, "%s: the checkpoint %s does not fit this run: %s\n", p->name, checkpoint, why);
+        ck_safetensors_free(st);
+        *status = EXIT_BAD_INPUT;
+        return -1;
+    }
+    if (other_data)
+        fprintf(stderr, "%s: note: %s was trained on other data than %s (the data fingerprints differ)\n", p->name,
+                checkpoint, o->data_dir ? o->data_dir : "the generated dataset");
+    int rc = ck_load_weights_from(model, st, checkpoint);
+    ck_safetensors_free(st);
+    if (rc < 0) *status = fm_report(p, EXIT_BAD_INPUT, "cannot load the checkpoint");
+    return rc;
+}
+
 static int recommend(const fm_program *p, const fm_options *o)
 {
     ck_movielens data = {0};
     ck_session *s = NULL;
     fm_scored *ranked = NULL;
     int n = 0, like = o->objective == FM_OBJECTIVE_LIKE;
-    char path[4096];
+    char path[FM_PATH_BYTES];
     const char *checkpoint = fm_checkpoint_path(p, o, path, sizeof path);
     int status = EXIT_FAILURE_;
 
     if (fm_load_data(o, &data) < 0) {
-        status = report(p, EXIT_BAD_INPUT, "cannot load the data");
+        status = fm_report(p, EXIT_BAD_INPUT, "cannot load the data");
         goto done;
     }
     if (o->user > data.n_uid || !data.user_present[o->user]) {
@@ -454,26 +207,25 @@ static int recommend(const fm_program *p, const fm_options *o)
         status = EXIT_BAD_INPUT;
         goto done;
     }
-    /* the model as trained: the same preset (k, occupation scale), objective
-     * (output) and pool */
-    fm_scale_occupation(&data, o->occupation_scale);
     ck_fm_config cfg = fm_config(o, &data);
     s = ck_session_new(o->seed);
     ck_model *model = s ? p->build(s, &cfg) : NULL;
     if (!model) {
-        status = report(p, EXIT_FAILURE_, "cannot build the model");
+        status = fm_report(p, EXIT_FAILURE_, "cannot build the model");
         goto done;
     }
-    if (ck_load_weights(model, checkpoint) < 0) {
-        status = report(p, EXIT_BAD_INPUT, "cannot load the checkpoint");
+    if (load_checkpoint(p, o, &data, model, &cfg, checkpoint, &status) < 0) {
         fprintf(stderr,
                 "%s: recommend needs the --preset, --objective, --k, --occupation-scale and --genre-pool "
                 "the checkpoint was trained with\n",
                 p->name);
         goto done;
     }
+    /* the inputs as trained: the occupation scaled as the preset scaled it
+     * (after the data's fingerprint, which is of the data as loaded) */
+    fm_scale_occupation(&data, o->occupation_scale);
     if (fm_rank_unrated(model, &data, o->user, &ranked, &n) < 0) {
-        status = report(p, EXIT_FAILURE_, "recommend");
+        status = fm_report(p, EXIT_FAILURE_, "recommend");
         goto done;
     }
     if (n == 0) {
@@ -513,5 +265,5 @@ int fm_main(int argc, char **argv, const fm_program *p)
     }
     /* --threads N: threads for the library's parallel loops (0: the build's default) */
     ck_set_num_threads(o.threads);
-    return o.command == FM_RECOMMEND ? recommend(p, &o) : train(p, &o);
+    return o.command == FM_RECOMMEND ? recommend(p, &o) : fm_train(p, &o);
 }

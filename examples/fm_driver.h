@@ -13,6 +13,8 @@
 #include <stddef.h>
 
 enum { EXIT_OK = 0, EXIT_FAILURE_ = 1, EXIT_BAD_INPUT = 2 };
+/* room for a checkpoint path made by fm_checkpoint_path */
+enum { FM_PATH_BYTES = 4096 };
 
 typedef struct fm_program {
     const char *name;               /* "fm_movielens": messages and usage */
@@ -49,5 +51,10 @@ typedef struct fm_scored {
  * heap array of *n_ranked (free()); NULL and 0 when the user rated every
  * movie. -1 (message) on an unknown user or a failed predict. */
 int fm_rank_unrated(ck_model *model, const ck_movielens *d, long user, fm_scored **ranked, int *n_ranked);
+/* The training run (fm_train.c); returns the exit status. */
+int fm_train(const fm_program *p, const fm_options *o);
+/* "prog: what: <library message>" on stderr; clears the message; returns
+ * status. */
+int fm_report(const fm_program *p, int status, const char *what);
 
 #endif

@@ -85,9 +85,13 @@ int fm_split_first_rows(ck_movielens *d, int64_t n_first, double val_fraction, u
     return rc;
 }
 
+int fm_monitor_is_max(const char *monitor) { return strstr(monitor, "auc") || strstr(monitor, "acc"); }
+
+int fm_better(const char *monitor, double a, double b) { return fm_monitor_is_max(monitor) ? a > b : a < b; }
+
 int fm_best_epoch(const ck_model *m, const ck_history *h, const char *monitor)
 {
-    int best = -1, max_mode = strstr(monitor, "auc") || strstr(monitor, "acc");
+    int best = -1, max_mode = fm_monitor_is_max(monitor);
     double best_value = 0;
     for (int e = 0; e < h->n_epochs; e++) {
         double v;

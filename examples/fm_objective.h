@@ -57,6 +57,11 @@ ck_optimizer *fm_optimizer(const fm_options *o, int64_t n_train);
 int fm_split_first_rows(ck_movielens *d, int64_t n_first, double val_fraction, uint32_t seed, ck_movielens_batch *train,
                         ck_movielens_batch *val);
 
+/* Keras's rule for mode 'auto': monitors holding "acc" or "auc" are
+ * maximised, the others minimised. */
+int fm_monitor_is_max(const char *monitor);
+/* a is a better value of monitor than b (strictly). */
+int fm_better(const char *monitor, double a, double b);
 /* The 0-based epoch of h whose `monitor` is best (lowest, or highest for
  * "auc" / "acc" monitors), -1 when none is finite. */
 int fm_best_epoch(const ck_model *m, const ck_history *h, const char *monitor);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ck_error.h"
+#include "ck_io.h"
 
 /* canvas and plot area, in SVG user units */
 #define WIDTH 640.0
@@ -209,25 +210,19 @@ int plot_learning_curve(const char *path, const double *loss, const double *val_
     a.y0 = lo - pad;
     a.y1 = hi + pad;
 
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 5);
-    if (!tmp) return ck_fail("plot_learning_curve: out of memory");
-    memcpy(tmp, path, len);
-    memcpy(tmp + len, ".tmp", 5);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        int e = errno;
-        free(tmp);
-        return ck_fail("plot_learning_curve: cannot write %s.tmp: %s", path, strerror(e));
+    ck_io_writer w;
+    if (ck_io_writer_open(&w, path) < 0) {
+        ck_error_prefix("plot_learning_curve: ");
+        return -1;
     }
-    int bad = write_svg(f, loss, val_loss, n_epochs, title, &a);
-    if (fclose(f) != 0) bad = -1;
-    if (bad < 0 || rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        free(tmp);
+    if (write_svg(w.f, loss, val_loss, n_epochs, title, &a) < 0) {
+        int e = errno ? errno : EIO;
+        ck_io_writer_abort(&w);
         return ck_fail("plot_learning_curve: cannot write %s: %s", path, strerror(e));
     }
-    free(tmp);
+    if (ck_io_writer_commit(&w) < 0) {
+        ck_error_prefix("plot_learning_curve: ");
+        return -1;
+    }
     return 0;
 }

@@ -8,8 +8,10 @@
  * "loss (MSE)", a legend and the title. Non-finite values are left out (the
  * line breaks there). When every value is positive and the largest is at
  * least 10 times the smallest, the y axis is logarithmic ("loss (MSE, log
- * scale)"), so a first epoch far above the rest does not flatten them. The file is written to PATH.tmp and then renamed, so a
- * reader never sees half a plot. */
+ * scale)"), so a first epoch far above the rest does not flatten them. The
+ * file is written atomically (ck_io.h: a unique temporary file, fsync,
+ * rename), so a reader never sees half a plot, and a path that is not a
+ * regular file (a device, a directory) is refused. */
 #ifndef LEARNING_CURVE_H
 #define LEARNING_CURVE_H
 

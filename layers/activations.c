@@ -52,6 +52,13 @@ int ck_parse_activation(const char *name, ck_activation_id *out, const char *who
     return ck_fail("%s: unknown activation '%s' (known: %s)", who, name, names);
 }
 
+const char *ck_activation_name(ck_activation_id act)
+{
+    for (int i = 0; i < N_ACTIVATIONS; i++)
+        if (activations[i].id == act) return activations[i].name;
+    return "linear";
+}
+
 ck_node *ck_apply_activation(ck_tape *t, ck_node *x, ck_activation_id act)
 {
     switch (act) {
@@ -97,15 +104,38 @@ static ck_node *activation_call(ck_layer *l, const ck_call_ctx *c, ck_node *cons
     return ck_apply_activation(c->tape, in[0], cfg->activation);
 }
 
-static const ck_layer_class activation_class = {
-    "Activation", "activation", 1, 1, sizeof(activation_config), activation_check, NULL, activation_call,
+static int activation_get_config(const ck_layer *l, ck_json_writer *w)
+{
+    ck_json_key(w, "activation");
+    ck_json_string(w, ck_activation_name(((const activation_config *)l->config)->activation));
+    return 0;
+}
+
+static ck_layer *activation_from_config(ck_session *s, const char *name, const ck_json *c, const ck_registry *reg)
+{
+    (void)reg;
+    const char *activation = NULL;
+    if (ck_cfg_require(c, "activation") || ck_cfg_string(c, "activation", &activation)) return NULL;
+    return ck_Activation(s, activation, name);
+}
+
+const ck_layer_class ck_activation_class = {
+    .type = "Activation",
+    .base_name = "activation",
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .config_size = sizeof(activation_config),
+    .check = activation_check,
+    .call = activation_call,
+    .get_config = activation_get_config,
+    .from_config = activation_from_config,
 };
 
 ck_layer *ck_Activation(ck_session *s, const char *activation, const char *name)
 {
     ck_activation_id act = CK_ACT_LINEAR;
     if (ck_parse_activation(activation, &act, "Activation")) return NULL;
-    ck_layer *l = ck_layer_alloc(s, &activation_class, name);
+    ck_layer *l = ck_layer_alloc(s, &ck_activation_class, name);
     if (l) ((activation_config *)l->config)->activation = act;
     return l;
 }
@@ -125,9 +155,31 @@ static ck_node *leaky_relu_call(ck_layer *l, const ck_call_ctx *c, ck_node *cons
     return ck_leaky_relu(c->tape, in[0], cfg->alpha);
 }
 
+static int leaky_relu_get_config(const ck_layer *l, ck_json_writer *w)
+{
+    ck_json_key(w, "alpha");
+    ck_json_float(w, ((const leaky_relu_config *)l->config)->alpha);
+    return 0;
+}
+
+static ck_layer *leaky_relu_from_config(ck_session *s, const char *name, const ck_json *c, const ck_registry *reg)
+{
+    (void)reg;
+    double alpha = 0.3; /* Keras's default when the config leaves it out */
+    if (ck_cfg_number(c, "alpha", -1e30, 1e30, &alpha)) return NULL;
+    return ck_LeakyReLU(s, (float)alpha, name);
+}
+
 /* "leaky_re_lu": Keras's snake case of LeakyReLU */
-static const ck_layer_class leaky_relu_class = {
-    "LeakyReLU", "leaky_re_lu", 1, 1, sizeof(leaky_relu_config), NULL, NULL, leaky_relu_call,
+const ck_layer_class ck_leaky_relu_class = {
+    .type = "LeakyReLU",
+    .base_name = "leaky_re_lu",
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .config_size = sizeof(leaky_relu_config),
+    .call = leaky_relu_call,
+    .get_config = leaky_relu_get_config,
+    .from_config = leaky_relu_from_config,
 };
 
 ck_layer *ck_LeakyReLU(ck_session *s, float alpha, const char *name)
@@ -136,7 +188,7 @@ ck_layer *ck_LeakyReLU(ck_session *s, float alpha, const char *name)
         ck_fail("LeakyReLU: alpha must be a finite number, got %g", (double)alpha);
         return NULL;
     }
-    ck_layer *l = ck_layer_alloc(s, &leaky_relu_class, name);
+    ck_layer *l = ck_layer_alloc(s, &ck_leaky_relu_class, name);
     if (l) ((leaky_relu_config *)l->config)->alpha = alpha;
     return l;
 }

@@ -1,35 +1,10 @@
-/* core.c - the core layers: Dense, Dropout, Lambda; the weight helpers
- * every layer with weights uses; per-layer settings (use_bias, l2). */
+/* core.c - the core layers: Dense, Dropout, Lambda, with their configs
+ * (Keras's get_config / from_config); Dense's use_bias setting. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ck_layers_internal.h"
-
-int ck_layer_add_weight(ck_layer *l, const char *weight_name, ck_tensor *value)
-{
-    if (!value) return -1;
-    if (l->n_weights == CK_LAYER_MAX_WEIGHTS) {
-        ck_tensor_free(value);
-        return ck_fail("layer '%s' already has %d weights", l->name, CK_LAYER_MAX_WEIGHTS);
-    }
-    size_t n = strlen(l->name) + strlen(weight_name) + 2;
-    char *full = malloc(n);
-    if (!full) {
-        ck_tensor_free(value);
-        return ck_fail("out of memory");
-    }
-    snprintf(full, n, "%s/%s", l->name, weight_name);
-    ck_node *p = ck_param(value, full);
-    if (!p) {
-        free(full);
-        return -1;
-    }
-    l->weights[l->n_weights] = p;
-    l->weight_names[l->n_weights] = full;
-    l->n_weights++;
-    return 0;
-}
 
 int ck_require_f32_inputs(ck_sym *const *in, int n)
 {
@@ -61,11 +36,10 @@ static int dense_build(ck_layer *l, ck_sym *const *in, int n)
     const dense_config *cfg = l->config;
     int fan_in = in[0]->shape.d[in[0]->shape.ndim - 1], fan_out = cfg->units;
     /* glorot_uniform: U(-limit, limit), limit = sqrt(6 / (fan_in + fan_out)) */
-    float limit = sqrtf(6.0f / (float)(fan_in + fan_out));
-    ck_rng *rng = &l->session->rng;
-    if (ck_layer_add_weight(l, "kernel", ck_tensor_uniform(ck_shape_of(2, fan_in, fan_out), -limit, limit, rng)))
-        return -1;
-    if (cfg->use_bias && ck_layer_add_weight(l, "bias", ck_tensor_zeros(ck_shape_of(1, fan_out)))) return -1;
+    ck_weight_init glorot = {CK_INIT_UNIFORM, sqrtf(6.0f / (float)(fan_in + fan_out))};
+    if (ck_layer_make_weight(l, "kernel", ck_shape_of(2, fan_in, fan_out), glorot, 1)) return -1;
+    ck_weight_init zeros = {CK_INIT_ZEROS, 0.0f};
+    if (cfg->use_bias && ck_layer_make_weight(l, "bias", ck_shape_of(1, fan_out), zeros, 1)) return -1;
     return 0;
 }
 
@@ -81,8 +55,61 @@ static ck_node *dense_call(ck_layer *l, const ck_call_ctx *c, ck_node *const *in
     return ck_apply_activation(c->tape, y, cfg->activation);
 }
 
-static const ck_layer_class dense_class = {
-    "Dense", "dense", 1, 1, sizeof(dense_config), dense_check, dense_build, dense_call,
+/* Keras writes the initializers too; they are informational here (a
+ * loaded model takes its weights from the file). */
+static void initializer(ck_json_writer *w, const char *key, const char *class_name)
+{
+    ck_json_key(w, key);
+    ck_json_begin_object(w);
+    ck_json_key(w, "class_name");
+    ck_json_string(w, class_name);
+    ck_json_key(w, "config");
+    ck_json_begin_object(w);
+    ck_json_end_object(w);
+    ck_json_end_object(w);
+}
+
+static int dense_get_config(const ck_layer *l, ck_json_writer *w)
+{
+    const dense_config *cfg = l->config;
+    ck_json_key(w, "units");
+    ck_json_int(w, cfg->units);
+    ck_json_key(w, "activation");
+    ck_json_string(w, ck_activation_name(cfg->activation));
+    ck_json_key(w, "use_bias");
+    ck_json_bool(w, cfg->use_bias);
+    initializer(w, "kernel_initializer", "GlorotUniform");
+    initializer(w, "bias_initializer", "Zeros");
+    return 0;
+}
+
+static ck_layer *dense_from_config(ck_session *s, const char *name, const ck_json *c, const ck_registry *reg)
+{
+    (void)reg;
+    int units = 0, use_bias = 1;
+    const char *activation = NULL;
+    if (ck_cfg_require(c, "units") || ck_cfg_int(c, "units", 1, INT32_MAX, &units) ||
+        ck_cfg_string(c, "activation", &activation) || ck_cfg_bool(c, "use_bias", &use_bias))
+        return NULL;
+    ck_layer *l = ck_Dense(s, units, activation, name);
+    if (l) ((dense_config *)l->config)->use_bias = use_bias;
+    return l;
+}
+
+static const char *const dense_regularizable[] = {"kernel", "bias", NULL};
+
+const ck_layer_class ck_dense_class = {
+    .type = "Dense",
+    .base_name = "dense",
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .config_size = sizeof(dense_config),
+    .check = dense_check,
+    .build = dense_build,
+    .call = dense_call,
+    .get_config = dense_get_config,
+    .from_config = dense_from_config,
+    .regularizable = dense_regularizable,
 };
 
 ck_layer *ck_Dense(ck_session *s, int units, const char *activation, const char *name)
@@ -93,7 +120,7 @@ ck_layer *ck_Dense(ck_session *s, int units, const char *activation, const char 
         return NULL;
     }
     if (ck_parse_activation(activation, &act, "Dense")) return NULL;
-    ck_layer *l = ck_layer_alloc(s, &dense_class, name);
+    ck_layer *l = ck_layer_alloc(s, &ck_dense_class, name);
     if (!l) return NULL;
     dense_config *cfg = l->config;
     cfg->units = units;
@@ -105,19 +132,10 @@ ck_layer *ck_Dense(ck_session *s, int units, const char *activation, const char 
 int ck_layer_set_use_bias(ck_layer *l, int use_bias)
 {
     if (!l) return ck_fail("set_use_bias: layer is NULL");
-    if (l->cls != &dense_class) return ck_fail("set_use_bias: layer '%s' is a %s, not a Dense", l->name, l->cls->type);
+    if (l->cls != &ck_dense_class)
+        return ck_fail("set_use_bias: layer '%s' is a %s, not a Dense", l->name, l->cls->type);
     if (l->built) return ck_fail("set_use_bias: layer '%s' is already built", l->name);
     ((dense_config *)l->config)->use_bias = use_bias != 0;
-    return 0;
-}
-
-int ck_layer_set_l2(ck_layer *l, float factor)
-{
-    if (!l) return ck_fail("set_l2: layer is NULL");
-    if (strcmp(l->cls->type, "Dense") && strcmp(l->cls->type, "Embedding"))
-        return ck_fail("set_l2: layer '%s' (%s) has no kernel or embeddings", l->name, l->cls->type);
-    if (!(factor >= 0.0f)) return ck_fail("set_l2: factor must be >= 0, got %g", (double)factor);
-    l->l2 = factor;
     return 0;
 }
 
@@ -126,6 +144,7 @@ int ck_layer_set_l2(ck_layer *l, float factor)
 typedef struct lambda_config {
     ck_lambda_fn fn;
     void *user;
+    char *function; /* its registry name (heap), NULL: cannot be saved */
 } lambda_config;
 
 static ck_node *lambda_call(ck_layer *l, const ck_call_ctx *c, ck_node *const *in, ck_node *const *masks, int n,
@@ -139,8 +158,45 @@ static ck_node *lambda_call(ck_layer *l, const ck_call_ctx *c, ck_node *const *i
     return y;
 }
 
-static const ck_layer_class lambda_class = {
-    "Lambda", "lambda", 1, 64, sizeof(lambda_config), NULL, NULL, lambda_call,
+/* Keras saves a Lambda's Python function; here the function's name, as
+ * Keras writes a named ("raw") function for custom_objects to resolve. */
+static int lambda_get_config(const ck_layer *l, ck_json_writer *w)
+{
+    const lambda_config *cfg = l->config;
+    if (!cfg->function)
+        return ck_fail("layer '%s' (Lambda) has a function without a name: make it with ck_Lambda_named so the "
+                       "file can name it and ck_load_model can find it in a registry",
+                       l->name);
+    ck_json_key(w, "function");
+    ck_json_string(w, cfg->function);
+    ck_json_key(w, "function_type");
+    ck_json_string(w, "raw");
+    return 0;
+}
+
+static ck_layer *lambda_from_config(ck_session *s, const char *name, const ck_json *c, const ck_registry *reg)
+{
+    const char *function = NULL;
+    ck_lambda_fn fn;
+    void *user;
+    if (ck_cfg_require(c, "function") || ck_cfg_string(c, "function", &function) ||
+        ck_registry_find_lambda(reg, function, &fn, &user))
+        return NULL;
+    return ck_Lambda_named(s, function, fn, user, name);
+}
+
+static void lambda_free_config(void *config) { free(((lambda_config *)config)->function); }
+
+const ck_layer_class ck_lambda_class = {
+    .type = "Lambda",
+    .base_name = "lambda",
+    .min_inputs = 1,
+    .max_inputs = 64,
+    .config_size = sizeof(lambda_config),
+    .call = lambda_call,
+    .get_config = lambda_get_config,
+    .from_config = lambda_from_config,
+    .free_config = lambda_free_config,
 };
 
 ck_layer *ck_Lambda(ck_session *s, ck_lambda_fn fn, void *user, const char *name)
@@ -149,11 +205,28 @@ ck_layer *ck_Lambda(ck_session *s, ck_lambda_fn fn, void *user, const char *name
         ck_fail("Lambda: function is NULL");
         return NULL;
     }
-    ck_layer *l = ck_layer_alloc(s, &lambda_class, name);
+    ck_layer *l = ck_layer_alloc(s, &ck_lambda_class, name);
     if (!l) return NULL;
     lambda_config *cfg = l->config;
     cfg->fn = fn;
     cfg->user = user;
+    return l;
+}
+
+ck_layer *ck_Lambda_named(ck_session *s, const char *function, ck_lambda_fn fn, void *user, const char *name)
+{
+    if (!function || !function[0]) {
+        ck_fail("Lambda: the function's name is %s", function ? "empty" : "NULL");
+        return NULL;
+    }
+    char *copy = strdup(function);
+    ck_layer *l = copy ? ck_Lambda(s, fn, user, name) : NULL;
+    if (!l) {
+        if (!copy) ck_fail("Lambda: out of memory");
+        free(copy);
+        return NULL;
+    }
+    ((lambda_config *)l->config)->function = copy; /* freed by lambda_free_config */
     return l;
 }
 
@@ -179,8 +252,30 @@ static ck_node *dropout_call(ck_layer *l, const ck_call_ctx *c, ck_node *const *
     return ck_mul(c->tape, in[0], ck_const(c->tape, &keep_t));
 }
 
-static const ck_layer_class dropout_class = {
-    "Dropout", "dropout", 1, 1, sizeof(dropout_config), NULL, NULL, dropout_call,
+static int dropout_get_config(const ck_layer *l, ck_json_writer *w)
+{
+    ck_json_key(w, "rate");
+    ck_json_float(w, ((const dropout_config *)l->config)->rate);
+    return 0;
+}
+
+static ck_layer *dropout_from_config(ck_session *s, const char *name, const ck_json *c, const ck_registry *reg)
+{
+    (void)reg;
+    double rate = 0;
+    if (ck_cfg_require(c, "rate") || ck_cfg_number(c, "rate", 0.0, 1.0, &rate)) return NULL;
+    return ck_Dropout(s, (float)rate, name);
+}
+
+const ck_layer_class ck_dropout_class = {
+    .type = "Dropout",
+    .base_name = "dropout",
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .config_size = sizeof(dropout_config),
+    .call = dropout_call,
+    .get_config = dropout_get_config,
+    .from_config = dropout_from_config,
 };
 
 ck_layer *ck_Dropout(ck_session *s, float rate, const char *name)
@@ -189,7 +284,7 @@ ck_layer *ck_Dropout(ck_session *s, float rate, const char *name)
         ck_fail("Dropout: rate must be in [0, 1), got %g", (double)rate);
         return NULL;
     }
-    ck_layer *l = ck_layer_alloc(s, &dropout_class, name);
+    ck_layer *l = ck_layer_alloc(s, &ck_dropout_class, name);
     if (l) ((dropout_config *)l->config)->rate = rate;
     return l;
 }

@@ -22,6 +22,7 @@ ck_session *ck_session_new(uint64_t seed)
         return NULL;
     }
     s->seed = seed;
+    s->weight_budget = -1;
     ck_rng_seed(&s->rng, seed);
     s->scratch = ck_tape_new();
     if (!s->scratch) {
@@ -42,6 +43,7 @@ static void layer_free(ck_layer *l)
     for (ptrdiff_t i = 0; i < arrlen(l->calls); i++) free(l->calls[i].in);
     arrfree(l->calls);
     free(l->name);
+    if (l->config && l->cls->free_config) l->cls->free_config(l->config);
     free(l->config);
     free(l);
 }
@@ -110,6 +112,7 @@ ck_layer *ck_layer_alloc(ck_session *s, const ck_layer_class *cls, const char *n
     }
     l->cls = cls;
     l->session = s;
+    l->trainable = 1;
     l->config = cls->config_size ? calloc(1, cls->config_size) : NULL;
     if (cls->config_size && !l->config) {
         free(l);
@@ -151,7 +154,9 @@ static ck_sym *sym_new(ck_session *s, ck_layer *l, int call_index, ck_shape shap
     return x;
 }
 
-static const ck_layer_class input_layer_class = {"InputLayer", "input", 0, 0, 0, NULL, NULL, NULL};
+/* InputLayer's config (batch_input_shape, dtype) is written and read by
+ * layer_config.c, which knows the symbolic tensor behind it. */
+const ck_layer_class ck_input_layer_class = {.type = "InputLayer", .base_name = "input"};
 
 ck_sym *ck_Input(ck_session *s, ck_shape shape, ck_dtype dtype, const char *name)
 {
@@ -163,12 +168,18 @@ ck_sym *ck_Input(ck_session *s, ck_shape shape, ck_dtype dtype, const char *name
         ck_fail("Input: shape has %d dims; at most %d are allowed besides the batch dim", shape.ndim, CK_MAX_DIMS - 1);
         return NULL;
     }
-    for (int i = 0; i < shape.ndim; i++)
+    int64_t per_sample = 1;
+    for (int i = 0; i < shape.ndim; i++) {
+        char b[64];
         if (shape.d[i] <= 0) {
-            char b[64];
             ck_fail("Input: shape %s: every dim must be > 0", ck_shape_py(shape, b, sizeof b));
             return NULL;
         }
+        if ((per_sample *= shape.d[i]) > INT32_MAX) {
+            ck_fail("Input: shape %s holds more than %d values per sample", ck_shape_py(shape, b, sizeof b), INT32_MAX);
+            return NULL;
+        }
+    }
     if (dtype != CK_F32 && dtype != CK_I32) {
         ck_fail("Input: unknown dtype %d", (int)dtype);
         return NULL;
@@ -178,8 +189,9 @@ ck_sym *ck_Input(ck_session *s, ck_shape shape, ck_dtype dtype, const char *name
         ck_fail("Input: out of memory");
         return NULL;
     }
-    l->cls = &input_layer_class;
+    l->cls = &ck_input_layer_class;
     l->session = s;
+    l->trainable = 1;
     l->name = name ? dup_str(name) : ck_session_unique_name(s, "input", 0);
     if (!l->name) {
         free(l);
@@ -243,7 +255,7 @@ static int infer_output(ck_layer *l, ck_sym *const *in, int n, ck_shape *out_sha
     }
     ck_rng rng;
     ck_rng_seed(&rng, 0);
-    ck_call_ctx ctx = {t, 0, &rng};
+    ck_call_ctx ctx = {t, 0, &rng, l->trainable};
     ck_node *mask = NULL;
     ck_node *out = ck_layer_run(l, &ctx, vals, masks, n, &mask);
     int rc = 0;
@@ -285,7 +297,7 @@ ck_sym *ck_call(ck_layer *l, ck_sym *const *inputs, int n)
         }
     int had_error = ck_error() != NULL;
     char shapes[512];
-    if (l->cls == &input_layer_class) {
+    if (l->cls == &ck_input_layer_class) {
         ck_fail("layer '%s' (InputLayer): an Input cannot be called", l->name);
         return NULL;
     }

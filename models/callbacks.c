@@ -15,6 +15,9 @@ void ck_callback_free(ck_callback *cb)
     free(cb);
 }
 
+/* The default free of a built-in callback: its state is one block. */
+static void free_state(ck_callback *cb) { free(cb->state); }
+
 ck_callback *ck_callback_new(const char *name, size_t state_size)
 {
     ck_callback *cb = calloc(1, sizeof *cb);
@@ -25,6 +28,7 @@ ck_callback *ck_callback_new(const char *name, size_t state_size)
         return NULL;
     }
     cb->name = name;
+    cb->free = free_state; /* a callback whose state owns more sets its own */
     return cb;
 }
 

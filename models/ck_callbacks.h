@@ -8,6 +8,8 @@
 #ifndef CK_CALLBACKS_H
 #define CK_CALLBACKS_H
 
+#include <stddef.h>
+
 #include "ck_model.h"
 
 struct ck_callback {
@@ -44,13 +46,44 @@ ck_callback *ck_EarlyStopping(const char *monitor, int patience, double min_delt
 /* path may hold {epoch}, {epoch:02d} or {val_loss:.4f}-style fields, as in
  * Keras. save_best_only: save only after an epoch whose monitor is strictly
  * better than every earlier one (so always after the first); otherwise after
- * every epoch. Only weights can be saved: save_weights_only 0 also saves
- * weights. verbose: print "Epoch N: val_loss improved from X to Y, ...". */
+ * every epoch. save_weights_only: ck_save_weights; 0: the whole model,
+ * ck_save_model (ck_load_model reads it, ck_load_weights too). verbose:
+ * print "Epoch N: val_loss improved from X to Y, ...". */
 ck_callback *ck_ModelCheckpoint(const char *path, const char *monitor, int save_best_only, int save_weights_only,
                                 int verbose);
+/* ModelCheckpoint with every option, Keras's names. */
+typedef struct ck_model_checkpoint_args {
+    const char *filepath; /* may hold {epoch:02d} / {val_loss:.4f} fields */
+    const char *monitor;  /* NULL: "val_loss" */
+    int save_best_only, save_weights_only, verbose;
+    /* Keras's initial_value_threshold: with save_best_only, an epoch is
+     * saved only if its monitor is strictly better than this value (and than
+     * every earlier epoch). NULL: no threshold (Keras's None). Use it not to
+     * replace an existing checkpoint with a worse model. */
+    const double *initial_value_threshold;
+    /* extra string entries for every file's safetensors __metadata__ (the
+     * callback adds "model", "epoch", and "monitor" / "monitor_value" when
+     * the monitor is logged; those keys are its own) */
+    const char *const *meta_keys;
+    const char *const *meta_values;
+    int n_meta;
+} ck_model_checkpoint_args;
+/* The template is checked here (syntax: unclosed '{', a format other than
+ * [0][width][.precision] d for the epoch or f/e/g for values) and when
+ * training begins (every field and the monitor are logged): a bad one fails
+ * before the first epoch. Files are written atomically (ck_io.h). */
+ck_callback *ck_ModelCheckpoint_ex(const ck_model_checkpoint_args *args);
+/* Keras's filepath.format(epoch=epoch, **logs) for a ModelCheckpoint
+ * template, the logs given as n_keys (key, value) pairs: into out
+ * (out_size bytes); -1 with a message for a bad template, a key not in keys
+ * or a result that does not fit. "{val_loss}" prints as Python's repr. */
+int ck_checkpoint_filepath(const char *tmpl, int epoch, const char *const *keys, const double *values, int n_keys,
+                           char *out, size_t out_size);
 /* Keras's CSVLogger: a header "epoch,<logged keys sorted>", then one line per
  * epoch (0-based epoch), each value in the shortest form that reads back
- * as the same double. */
+ * as the same double. The file is rewritten whole and atomically at the end
+ * of every epoch (ck_io.h): an earlier file stays as it was until the first
+ * epoch ends, and a crash leaves the lines of the epochs that ended. */
 ck_callback *ck_CSVLogger(const char *path);
 /* Keras's LearningRateScheduler: at each epoch's begin, lr =
  * schedule(epoch, current lr, user) (epoch 0-based) is set on the model's

@@ -62,6 +62,10 @@ ck_sym *ck_fm_2d(ck_session *s, ck_sym *const inputs[4], const ck_fm_config *c, 
 int ck_fm_model(ck_session *s, const ck_fm_config *c, ck_fm *out);
 
 const char *ck_genre_pool_name(ck_genre_pool p); /* "masked" / "notebook" */
+/* The FM's Lambda functions by the names its layers are saved with (the
+ * sums, squares and halving of fm_2d; the notebook pool's means), for
+ * ck_load_model of an FM or DeepFM file. Free with ck_registry_free. */
+ck_registry *ck_fm_registry(void);
 
 /* ---- DeepFM (models/deepfm.c) ----
  * DeepFM (Guo et al., 2017), as 6chaoran's keras_deepfm.ipynb builds it

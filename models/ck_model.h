@@ -48,6 +48,13 @@ ck_model *ck_Model(ck_session *s, ck_sym *const *inputs, int n_in, ck_sym *const
 /* Keras-2 summary table (width 98). */
 int ck_summary(const ck_model *m, FILE *f);
 long ck_count_params(const ck_model *m);
+/* The values in the weights of trainable layers that are not of a
+ * non-trainable kind (the summary's "Trainable params"), as the flags are
+ * now. */
+long ck_count_trainable_params(const ck_model *m);
+/* Keras's model.trainable = ...: sets the flag of every layer of the model
+ * (ck_layer_set_trainable); takes effect at the next compile. */
+int ck_model_set_trainable(ck_model *m, int trainable);
 /* Graphviz DOT, like Keras's plot_model(show_shapes=True). */
 int ck_plot_model(const ck_model *m, const char *dot_path);
 int ck_model_n_weights(const ck_model *m);
@@ -56,6 +63,14 @@ const char *ck_model_name(const ck_model *m);
 /* model.layers in Keras's order (the summary's rows). */
 int ck_model_n_layers(const ck_model *m);
 ck_layer *ck_model_layer(const ck_model *m, int i);
+/* model.inputs / model.outputs: the symbolic tensors the model was made
+ * from (e.g. to make a Model of one output of a loaded model). */
+int ck_model_n_inputs(const ck_model *m);
+ck_sym *ck_model_input(const ck_model *m, int i);
+int ck_model_n_outputs(const ck_model *m);
+ck_sym *ck_model_output(const ck_model *m, int i);
+/* The session the model belongs to. */
+ck_session *ck_model_session(const ck_model *m);
 /* All weights as one flat float array of ck_count_params(m) values, in
  * ck_model_weight order (Keras's get_weights / set_weights). */
 int ck_model_get_weights(const ck_model *m, float *dst);
@@ -225,11 +240,44 @@ ck_tensor *ck_predict(ck_model *m, const ck_tensor *x, int n_x, int batch_size);
 int ck_predict_outputs(ck_model *m, const ck_tensor *x, int n_x, int batch_size, ck_tensor **out);
 
 /* ---- weights (safetensors: JSON header + raw little-endian float32) ---- */
-/* Writes a temporary file, then renames: a crash never leaves half a file. */
+/* Written atomically (ck_io.h: a unique temporary file, fsync, rename): a
+ * crash or a concurrent writer never leaves half a file, and a path that is
+ * not a regular file (a device, a FIFO, a directory) is refused. */
 int ck_save_weights(const ck_model *m, const char *path);
+/* The same with n_meta string entries in the file's __metadata__. */
+int ck_save_weights_meta(const ck_model *m, const char *path, const char *const *meta_keys,
+                         const char *const *meta_values, int n_meta);
 /* Checks every name, shape and size first; on any mismatch fails with a
  * clear message and leaves the model's weights unchanged. */
 int ck_load_weights(ck_model *m, const char *path);
+/* The same from a file already read (ck_safetensors_load), e.g. after
+ * checking its __metadata__; path names it in messages. */
+struct ck_safetensors;
+int ck_load_weights_from(ck_model *m, const struct ck_safetensors *st, const char *path);
+
+/* ---- whole models, as Keras's model.save / keras.models.load_model ---- */
+/* Keras's model.to_json(): the architecture (the layer graph with each
+ * layer's class, name, config and inbound connections, the model's inputs
+ * and outputs) as JSON text (heap; free it). NULL (message) when a layer
+ * cannot be saved (an unnamed Lambda). */
+char *ck_model_to_json(const ck_model *m);
+/* One safetensors file: the weights, as ck_save_weights writes them (numpy
+ * and PyTorch read them), and in its "__metadata__" the architecture
+ * (ck_model_to_json) under "model_config". Written atomically. Optimizer
+ * state is not saved: compile the loaded model to train it. */
+int ck_save_model(const ck_model *m, const char *path);
+/* The same with n_meta more string entries in the file's __metadata__ (as
+ * ck_save_weights_meta; not the model's own keys). */
+int ck_save_model_meta(const ck_model *m, const char *path, const char *const *meta_keys,
+                       const char *const *meta_values, int n_meta);
+/* Rebuilds a model saved by ck_save_model in a NEW session, with its
+ * weights, ready to predict, or to compile and train. Lambda layers find
+ * their functions by name in registry (Keras's custom_objects; may be NULL
+ * when there are none). The file is checked before use: any damage, a
+ * missing function or a weight that does not fit fails with a message and
+ * returns NULL. Free the model with its session:
+ *     ck_session_free(ck_model_session(m)); */
+ck_model *ck_load_model(const char *path, const ck_registry *registry);
 
 #include "ck_callbacks.h"
 

@@ -11,6 +11,7 @@
 
 #include "ck_layers_internal.h"
 #include "ck_model.h"
+#include "ck_safetensors.h"
 
 /* ---- the compiled graph ---- */
 
@@ -21,6 +22,7 @@ typedef struct ck_step {
     int n_in;
     int *in_slots;
     int out_slot;
+    int trainable; /* the layer's trainable flag at the last compile */
 } ck_step;
 
 /* ---- losses (losses.c, losses_crossentropy.c): the loss table ---- */
@@ -221,9 +223,14 @@ struct ck_model {
     ck_layer **layers; /* Keras's model.layers order */
 
     int n_params;
-    ck_node **params;
-    float *l2; /* per parameter: the layer's l2 factor on it, or 0 */
+    ck_node **params; /* every weight, trainable or not (saved, loaded, counted) */
     long n_param_values;
+    /* set by compile (trainable.c), Keras's rule: changes of a layer's
+     * trainable flag take effect at the next compile */
+    ck_regularizer *regularizers;   /* per parameter */
+    unsigned char *param_trainable; /* per parameter */
+    int n_train_params;
+    ck_node **train_params; /* the ones the optimizer updates */
 
     ck_tape *tape;
     ck_rng rng; /* shuffles and Dropout */
@@ -300,9 +307,25 @@ const float *ck_bind_weights(ck_model *m, const float *w, const int64_t *idx, in
  * `precise` is set and there are no weights, else the node's value. */
 ck_node *ck_batch_losses(ck_model *m, const ck_data *d, const int64_t *idx, int64_t start, int64_t count, int precise,
                          double *reported);
-/* Keras's kernel_regularizer l2: sum of factor * sum(w^2) over the model's
- * l2-regularised weights; add_gradient: also add 2 factor w to each grad. */
-double ck_l2_penalty(const ck_model *m, int add_gradient);
+/* ---- what fit logs (fit.c) ---- */
+/* The keys an epoch logs besides loss and val_loss, in Keras's order: the
+ * outputs' losses (with several outputs), then the metrics; key k, or its
+ * val_ twin. */
+int ck_model_n_log_keys(const ck_model *m);
+const char *ck_model_log_key(const ck_model *m, int k, int val);
+
+/* ---- trainable weights and regularizers (trainable.c) ---- */
+/* compile: snapshot each layer's trainable flag and regularizers, list the
+ * weights the optimizer updates. -1 (message) when out of memory. */
+int ck_model_collect_trainable(ck_model *m);
+/* fit: give the compiled trainable weights a gradient and take it from the
+ * frozen ones (so backward does no work for them; layers may be shared
+ * with a model compiled differently). */
+int ck_model_apply_trainable(ck_model *m);
+/* Keras's regularization losses: the sum over the model's regularised
+ * weights of l1 sum|w| + l2 sum(w^2); add_gradient: also add
+ * l1 sign(w) + 2 l2 w to the gradient of each weight that has one. */
+double ck_regularization_penalty(const ck_model *m, int add_gradient);
 /* Loss, per-output losses and metrics over d in batches, without
  * gradients, in metrics_names order: each batch's loss weighted by its
  * sample count, metrics by sample weights. */
@@ -318,6 +341,19 @@ int ck_metrics_update(ck_model *m, int64_t count);
 /* The metrics' results, in slot order. */
 void ck_metrics_results(const ck_model *m, double *out);
 void ck_metrics_free(ck_model *m);
+
+/* ---- weights files (weights_io.c); whole models (model_save.c, model_load.c) ---- */
+/* The "__metadata__" entries of a whole-model file: the architecture JSON
+ * (ck_model_to_json) and the session's seed in decimal. */
+#define CK_MODEL_CONFIG_KEY "model_config"
+#define CK_MODEL_SEED_KEY "ckeras_seed"
+/* All weights to path, with n_meta "__metadata__" entries; who names the
+ * caller in messages ("save_model"). */
+int ck_model_save_tensors(const ck_model *m, const char *path, const char *const *meta_keys,
+                          const char *const *meta_values, int n_meta, const char *who);
+/* Every weight from st, after checking that st holds exactly the model's
+ * weights with their shapes; nothing is changed on error. */
+int ck_model_load_tensors(ck_model *m, const ck_safetensors *st, const char *path, const char *who);
 
 /* ---- progress bar (progbar.c): Keras's Progbar ---- */
 typedef struct ck_progbar {

@@ -17,6 +17,7 @@
 #include "ck_rng.h"
 #include "ck_tensor.h"
 #include "ck_kernels.h"
+#include "ck_io.h"
 #include "ck_safetensors.h"
 #include "ck_autograd.h"
 #include "ck_gradcheck.h"

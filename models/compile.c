@@ -1,7 +1,8 @@
 /* compile.c - Keras's model.compile: resolve each output's loss and the
  * metrics by name, name what fit will log (Keras's names: "loss",
- * "<output>_loss", "accuracy" or "<output>_accuracy"), attach the
- * optimizer's per-weight state, read the layers' regularizers. */
+ * "<output>_loss", "accuracy" or "<output>_accuracy"), read the layers'
+ * trainable flags and regularizers, attach the optimizer's per-weight state
+ * to the trainable weights. */
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -191,7 +192,8 @@ int ck_compile_ex(ck_model *m, ck_optimizer *opt, const ck_compile_args *args)
         ck_optimizer_free(opt);
         return ck_fail("compile: model '%s' has %d outputs; at most %d train", m->name, m->n_out, CK_MAX_OUTPUTS);
     }
-    if (ck_optimizer_attach(opt, m->params, m->n_params)) {
+    if (ck_model_collect_trainable(m) || ck_optimizer_attach(opt, m->train_params, m->n_train_params)) {
+        forget_compile(m); /* the trainable list changed: an earlier optimizer's state no longer matches it */
         ck_optimizer_free(opt);
         return -1;
     }
@@ -202,9 +204,6 @@ int ck_compile_ex(ck_model *m, ck_optimizer *opt, const ck_compile_args *args)
         return -1;
     }
     list_names(m);
-    /* the layers' l2 factors, per parameter (kernel / embeddings only) */
-    for (int i = 0, k = 0; i < m->n_layers; i++)
-        for (int j = 0; j < m->layers[i]->n_weights; j++, k++) m->l2[k] = j == 0 ? m->layers[i]->l2 : 0.0f;
     m->compiled = 1;
     return 0;
 }

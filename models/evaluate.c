@@ -1,5 +1,5 @@
 /* evaluate.c - one batch's losses (every output's, weighted into the
- * total), the l2 penalty, and Keras's model.evaluate and model.predict. */
+ * total), and Keras's model.evaluate and model.predict. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,22 +40,6 @@ ck_node *ck_batch_losses(ck_model *m, const ck_data *d, const int64_t *idx, int6
     return total;
 }
 
-double ck_l2_penalty(const ck_model *m, int add_gradient)
-{
-    double penalty = 0;
-    for (int i = 0; i < m->n_params; i++) {
-        float factor = m->l2[i];
-        if (factor == 0.0f) continue;
-        float *w = m->params[i]->value.f, *g = m->params[i]->grad;
-        double sum = 0;
-        for (int64_t k = 0; k < m->params[i]->value.size; k++) sum += (double)w[k] * w[k];
-        penalty += factor * sum;
-        if (add_gradient && g)
-            for (int64_t k = 0; k < m->params[i]->value.size; k++) g[k] += 2.0f * factor * w[k];
-    }
-    return penalty;
-}
-
 int ck_evaluate_data(ck_model *m, const ck_data *d, int batch_size, double *out)
 {
     int was = ck_tape_set_grad(m->tape, 0), rc = 0;
@@ -81,7 +65,7 @@ int ck_evaluate_data(ck_model *m, const ck_data *d, int batch_size, double *out)
     ck_tape_set_grad(m->tape, was);
     if (rc) return -1;
     int k = 0;
-    out[k++] = loss_sum / (double)d->n + ck_l2_penalty(m, 0);
+    out[k++] = loss_sum / (double)d->n + ck_regularization_penalty(m, 0);
     for (int o = 0; o < m->n_out && m->n_out > 1; o++) out[k++] = output_sums[o] / (double)d->n;
     ck_metrics_results(m, out + k);
     return 0;

@@ -29,8 +29,8 @@ static int train_step(ck_model *m, const ck_data *d, const int64_t *idx, int64_t
     /* The gradients are zero here: ck_fit zeroes them once, then every
      * optimizer update consumes (zeroes) them. */
     if (ck_backward(m->tape, batch_loss)) return -1;
-    *loss = (double)batch_loss->value.f[0] + ck_l2_penalty(m, 1);
-    ck_optimizer_apply(m->opt, m->params);
+    *loss = (double)batch_loss->value.f[0] + ck_regularization_penalty(m, 1);
+    ck_optimizer_apply(m->opt, m->train_params);
     /* the outputs' values are this step's (the update changed only weights) */
     return ck_metrics_update(m, count);
 }
@@ -129,8 +129,8 @@ static int fit_verbosity(const ck_fit_args *args)
 
 /* What an epoch logs besides loss and val_loss, in Keras's order: the
  * outputs' losses (with several outputs), then the metrics. */
-static int n_keys(const ck_model *m) { return (m->n_out > 1 ? m->n_out : 0) + m->n_metrics; }
-static const char *key(const ck_model *m, int k, int val)
+int ck_model_n_log_keys(const ck_model *m) { return (m->n_out > 1 ? m->n_out : 0) + m->n_metrics; }
+const char *ck_model_log_key(const ck_model *m, int k, int val)
 {
     int n_out_keys = m->n_out > 1 ? m->n_out : 0;
     if (k < n_out_keys) return val ? m->losses[k].val_name : m->losses[k].name;
@@ -145,17 +145,18 @@ static ck_history *history_new(const ck_model *m, int epochs)
     if (!h) return NULL;
     h->epochs = calloc((size_t)epochs, sizeof(ck_epoch_log));
     size_t bytes = 1;
-    for (int k = 0; k < n_keys(m); k++) bytes += strlen(key(m, k, 0)) + strlen(key(m, k, 1)) + 2;
+    for (int k = 0; k < ck_model_n_log_keys(m); k++)
+        bytes += strlen(ck_model_log_key(m, k, 0)) + strlen(ck_model_log_key(m, k, 1)) + 2;
     h->key_storage_ = malloc(bytes);
     if (!h->epochs || !h->key_storage_) {
         ck_history_free(h);
         return NULL;
     }
-    h->n_metrics = n_keys(m);
+    h->n_metrics = ck_model_n_log_keys(m);
     char *p = h->key_storage_;
     for (int val = 0; val <= 1; val++)
-        for (int k = 0; k < n_keys(m); k++) {
-            char *copy = strcpy(p, key(m, k, val));
+        for (int k = 0; k < ck_model_n_log_keys(m); k++) {
+            char *copy = strcpy(p, ck_model_log_key(m, k, val));
             if (!val) h->metric_names[k] = copy;
             p += strlen(p) + 1;
         }
@@ -263,6 +264,8 @@ static int fit_begin(fit_run *r, ck_model *m, const ck_tensor *x, int n_x, const
 {
     r->m = m;
     if (check_fit_args(args) || ck_fit_data_prepare(m, x, n_x, y, args, &r->data)) return -1;
+    /* gradients for the weights this compile trains, none for the frozen */
+    if (ck_model_apply_trainable(m)) return -1;
     int64_t n = r->data.train.n;
     if (n > (int64_t)UINT32_MAX) return ck_fail("fit: too many samples");
     r->epochs = args->epochs > 0 ? args->epochs : 1;

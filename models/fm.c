@@ -41,7 +41,8 @@ static ck_node *mean_axis1_keepdims(ck_tape *t, ck_node *const *in, int n, void 
 static ck_layer *genre_mean(ck_session *s, const ck_fm_config *c, int keepdims, const char *name)
 {
     if (c->genre_pool == CK_GENRE_POOL_NOTEBOOK)
-        return ck_Lambda(s, keepdims ? mean_axis1_keepdims : mean_axis1, NULL, name);
+        return keepdims ? ck_Lambda_named(s, "ck_fm_mean_axis1_keepdims", mean_axis1_keepdims, NULL, name)
+                        : ck_Lambda_named(s, "ck_fm_mean_axis1", mean_axis1, NULL, name);
     return ck_MeanPool(s, 1, keepdims, CK_POOL_MASKED, name);
 }
 
@@ -120,8 +121,8 @@ ck_sym *ck_fm_2d(ck_session *s, ck_sym *const inputs[4], const ck_fm_config *c, 
     /* sum_i<j <x_i, x_j> = 0.5 * sum_k((sum_i x_ik)^2 - sum_i x_ik^2): O(p k), not O(p^2 k).
      * tensor_sum = Lambda(lambda x: K.sum(x, axis=1), name='sum_of_tensors')
      * tensor_square = Lambda(lambda x: K.square(x), name='square_of_tensors') */
-    ck_layer *tensor_sum = ck_Lambda(s, sum_axis1, NULL, "sum_of_tensors");
-    ck_layer *tensor_square = ck_Lambda(s, square, NULL, "square_of_tensors");
+    ck_layer *tensor_sum = ck_Lambda_named(s, "ck_fm_sum_axis1", sum_axis1, NULL, "sum_of_tensors");
+    ck_layer *tensor_square = ck_Lambda_named(s, "ck_fm_square", square, NULL, "square_of_tensors");
 
     /* sum_of_embed = tensor_sum(embed_2d)                                       (None, k) */
     ck_sym *sum_of_embed = ck_call1(tensor_sum, embed_2d);
@@ -136,7 +137,7 @@ ck_sym *ck_fm_2d(ck_session *s, ck_sym *const inputs[4], const ck_fm_config *c, 
     ck_sym *diff[2] = {square_of_sum, sum_of_square};
     ck_sym *sub = ck_call(ck_Subtract(s, NULL), diff, 2);
     /* sub = Lambda(lambda x: x * 0.5)(sub)                                      (None, k) */
-    sub = ck_call1(ck_Lambda(s, half, NULL, NULL), sub);
+    sub = ck_call1(ck_Lambda_named(s, "ck_fm_half", half, NULL, NULL), sub);
     /* y_fm_2d = Reshape((1,), name='fm_2d_output')(tensor_sum(sub))             (None, 1) */
     ck_sym *total = ck_call1(tensor_sum, sub); /* (None,) */
     return ck_call1(ck_Reshape(s, ck_shape_of(1, 1), "fm_2d_output"), total);
@@ -168,4 +169,19 @@ int ck_fm_model(ck_session *s, const ck_fm_config *c, ck_fm *fm)
     fm->fm_model_2d = ck_Model(s, fm->inputs, 4, &fm->y_fm_2d, 1, "fm_model_2d");
     fm->fm_model = ck_Model(s, fm->inputs, 4, &fm->y, 1, "fm_model");
     return fm->fm_model_1d && fm->fm_model_2d && fm->fm_model ? 0 : -1;
+}
+
+ck_registry *ck_fm_registry(void)
+{
+    ck_registry *r = ck_registry_new();
+    if (!r) return NULL;
+    if (ck_registry_add_lambda(r, "ck_fm_mean_axis1", mean_axis1, NULL) ||
+        ck_registry_add_lambda(r, "ck_fm_mean_axis1_keepdims", mean_axis1_keepdims, NULL) ||
+        ck_registry_add_lambda(r, "ck_fm_sum_axis1", sum_axis1, NULL) ||
+        ck_registry_add_lambda(r, "ck_fm_square", square, NULL) ||
+        ck_registry_add_lambda(r, "ck_fm_half", half, NULL)) {
+        ck_registry_free(r);
+        return NULL;
+    }
+    return r;
 }

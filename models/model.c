@@ -25,7 +25,9 @@ static void model_free(void *p)
     free(m->call_masks);
     free(m->layers);
     free(m->params);
-    free(m->l2);
+    free(m->regularizers);
+    free(m->param_trainable);
+    free(m->train_params);
     ck_compile_free(m);
     ck_tape_free(m->tape);
     free(m->name);
@@ -50,36 +52,64 @@ static int is_model_input(const ck_model *m, const ck_sym *x)
     return 0;
 }
 
-/* Keras's _build_map: depth-first from the outputs, layers numbered in the
- * order they are first met, nodes listed after their inputs. */
-static int build_map(walk *w, ck_sym *x, const ck_sym *needed_by)
+/* The error for an Input the model does not list. */
+static int disconnected(const walk *w, const ck_sym *x, const ck_sym *needed_by)
+{
+    char list[512];
+    size_t used = 0;
+    list[0] = 0;
+    for (int i = 0; i < w->m->n_in && used + 1 < sizeof list; i++)
+        used +=
+            (size_t)snprintf(list + used, sizeof list - used, "%s'%s'", i ? ", " : "", w->m->inputs[i]->layer->name);
+    return ck_fail("graph disconnected: cannot obtain the value of input '%s' needed by "
+                   "layer '%s'; the model's inputs are %s",
+                   x->layer->name, needed_by ? needed_by->layer->name : x->layer->name, list);
+}
+
+/* Entering node x (needed by the node `needed_by`): 1 when its inputs are
+ * to be walked, 0 when it was done before, -1 on a cycle or a disconnected
+ * input. */
+static int enter(walk *w, ck_sym *x, const ck_sym *needed_by)
 {
     if (w->finished[x->id]) return 0;
     if (w->in_progress[x->id]) return ck_fail("the graph has a cycle at layer '%s'", x->layer->name);
     if (w->layer_order[x->layer->index] == -2) w->layer_order[x->layer->index] = w->n_order++;
     w->in_progress[x->id] = 1;
-    if (!x->layer->calls[x->call_index].n_in && !strcmp(x->layer->cls->type, "InputLayer")) {
-        if (!is_model_input(w->m, x)) {
-            char list[512];
-            size_t used = 0;
-            list[0] = 0;
-            for (int i = 0; i < w->m->n_in && used + 1 < sizeof list; i++)
-                used += (size_t)snprintf(list + used, sizeof list - used, "%s'%s'", i ? ", " : "",
-                                         w->m->inputs[i]->layer->name);
-            return ck_fail("graph disconnected: cannot obtain the value of input '%s' needed by "
-                           "layer '%s'; the model's inputs are %s",
-                           x->layer->name, needed_by ? needed_by->layer->name : x->layer->name, list);
+    if (!x->layer->calls[x->call_index].n_in && !strcmp(x->layer->cls->type, "InputLayer") && !is_model_input(w->m, x))
+        return disconnected(w, x, needed_by);
+    return 1;
+}
+
+/* Keras's _build_map: depth-first from an output, layers numbered in the
+ * order they are first met, nodes listed after their inputs. The walk keeps
+ * its own stack (node, next input to visit), so a deep graph does not
+ * depend on the C stack's size. */
+static int build_map(walk *w, ck_sym *root)
+{
+    typedef struct frame {
+        ck_sym *x;
+        int next;
+    } frame;
+    frame *stack = NULL;
+    int rc = enter(w, root, NULL);
+    if (rc > 0) arrput(stack, ((frame){root, 0}));
+    while (rc >= 0 && arrlen(stack) > 0) {
+        frame *top = &stack[arrlen(stack) - 1];
+        ck_layer_call *c = &top->x->layer->calls[top->x->call_index];
+        if (top->next < c->n_in) {
+            ck_sym *parent = top->x, *input = c->in[top->next++];
+            rc = enter(w, input, parent);
+            if (rc > 0) arrput(stack, ((frame){input, 0})); /* top is stale from here */
+            continue;
         }
-    } else {
-        ck_layer_call *c = &x->layer->calls[x->call_index];
-        for (int i = 0; i < c->n_in; i++)
-            if (build_map(w, c->in[i], x)) return -1;
+        w->in_progress[top->x->id] = 0;
+        w->finished[top->x->id] = 1;
+        w->needed[top->x->id] = 1;
+        arrput(w->decreasing, top->x);
+        arrsetlen(stack, arrlen(stack) - 1);
     }
-    w->in_progress[x->id] = 0;
-    w->finished[x->id] = 1;
-    w->needed[x->id] = 1;
-    arrput(w->decreasing, x);
-    return 0;
+    arrfree(stack);
+    return rc < 0 ? -1 : 0;
 }
 
 static int by_id(const void *a, const void *b)
@@ -173,7 +203,7 @@ static int compile_graph(ck_model *m)
     int rc = 0;
     if (!w.needed || !w.finished || !w.in_progress || !w.layer_order) rc = ck_fail("out of memory");
     for (int i = 0; !rc && i < n_all_layers; i++) w.layer_order[i] = -2;
-    for (int i = 0; !rc && i < m->n_out; i++) rc = build_map(&w, m->outputs[i], NULL);
+    for (int i = 0; !rc && i < m->n_out; i++) rc = build_map(&w, m->outputs[i]);
     if (!rc) rc = order_layers(m, &w);
 
     /* duplicate names */
@@ -221,6 +251,7 @@ static int compile_graph(ck_model *m)
             st->layer = x->layer;
             st->n_in = c->n_in;
             st->out_slot = i;
+            st->trainable = x->layer->trainable;
             st->in_slots = malloc(sizeof(int) * (size_t)(c->n_in ? c->n_in : 1));
             if (!st->in_slots) {
                 rc = ck_fail("out of memory");
@@ -238,9 +269,12 @@ static int compile_graph(ck_model *m)
     /* parameters, in layer order */
     for (int i = 0; !rc && i < m->n_layers; i++) m->n_params += m->layers[i]->n_weights;
     if (!rc) {
-        m->params = malloc(sizeof(ck_node *) * (size_t)(m->n_params ? m->n_params : 1));
-        m->l2 = calloc((size_t)(m->n_params ? m->n_params : 1), sizeof(float));
-        if (!m->params || !m->l2) rc = ck_fail("out of memory");
+        size_t n = (size_t)(m->n_params ? m->n_params : 1);
+        m->params = malloc(sizeof(ck_node *) * n);
+        m->regularizers = calloc(n, sizeof(ck_regularizer));
+        m->param_trainable = calloc(n, 1);
+        m->train_params = malloc(sizeof(ck_node *) * n);
+        if (!m->params || !m->regularizers || !m->param_trainable || !m->train_params) rc = ck_fail("out of memory");
     }
     for (int i = 0, k = 0; !rc && i < m->n_layers; i++)
         for (int j = 0; j < m->layers[i]->n_weights; j++) {
@@ -342,9 +376,10 @@ ck_model *ck_Model(ck_session *s, ck_sym *const *inputs, int n_in, ck_sym *const
  * recording on tape t. */
 static int run_calls(ck_model *m, ck_tape *t, int training)
 {
-    ck_call_ctx ctx = {t, training, &m->rng};
+    ck_call_ctx ctx = {t, training, &m->rng, 1};
     for (int i = 0; i < m->n_steps; i++) {
         const ck_step *st = &m->steps[i];
+        ctx.trainable = m->compiled ? st->trainable : st->layer->trainable; /* fit: as compiled */
         for (int k = 0; k < st->n_in; k++) {
             m->call_in[k] = m->values[st->in_slots[k]];
             m->call_masks[k] = m->masks[st->in_slots[k]];
@@ -405,4 +440,26 @@ ck_node *ck_model_weight(const ck_model *m, int i)
         return NULL;
     }
     return m->params[i];
+}
+
+ck_session *ck_model_session(const ck_model *m) { return m ? m->session : NULL; }
+int ck_model_n_inputs(const ck_model *m) { return m ? m->n_in : 0; }
+int ck_model_n_outputs(const ck_model *m) { return m ? m->n_out : 0; }
+
+ck_sym *ck_model_input(const ck_model *m, int i)
+{
+    if (!m || i < 0 || i >= m->n_in) {
+        ck_fail("model_input: index %d out of range (%d inputs)", i, m ? m->n_in : 0);
+        return NULL;
+    }
+    return m->inputs[i];
+}
+
+ck_sym *ck_model_output(const ck_model *m, int i)
+{
+    if (!m || i < 0 || i >= m->n_out) {
+        ck_fail("model_output: index %d out of range (%d outputs)", i, m ? m->n_out : 0);
+        return NULL;
+    }
+    return m->outputs[i];
 }

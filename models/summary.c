@@ -1,9 +1,10 @@
 /* summary.c - Keras 2's model.summary() table and plot_model's graph (as
- * Graphviz DOT). */
+ * Graphviz DOT, written atomically: ck_io.h). */
 #include <stdio.h>
 #include <string.h>
 #include <stb_ds.h>
 
+#include "ck_io.h"
 #include "ck_model_internal.h"
 
 /* ---- summary (Keras 2's print_summary for functional models) ---- */
@@ -106,8 +107,9 @@ int ck_summary(const ck_model *m, FILE *f)
     }
     char b[32];
     fprintf(f, "Total params: %s\n", with_commas(m->n_param_values, b, sizeof b));
-    fprintf(f, "Trainable params: %s\n", with_commas(m->n_param_values, b, sizeof b));
-    fprintf(f, "Non-trainable params: 0\n");
+    long trainable = ck_count_trainable_params(m);
+    fprintf(f, "Trainable params: %s\n", with_commas(trainable, b, sizeof b));
+    fprintf(f, "Non-trainable params: %s\n", with_commas(m->n_param_values - trainable, b, sizeof b));
     rule(f, '_');
     return ferror(f) ? ck_fail("summary: write error") : 0;
 }
@@ -117,8 +119,12 @@ int ck_summary(const ck_model *m, FILE *f)
 int ck_plot_model(const ck_model *m, const char *dot_path)
 {
     if (!m || !dot_path) return ck_fail("plot_model: NULL argument");
-    FILE *f = fopen(dot_path, "w");
-    if (!f) return ck_fail("plot_model: cannot create '%s'", dot_path);
+    ck_io_writer w;
+    if (ck_io_writer_open(&w, dot_path) < 0) {
+        ck_error_prefix("plot_model: ");
+        return -1;
+    }
+    FILE *f = w.f;
     fprintf(f, "digraph \"%s\" {\n  node [shape=record, fontname=\"Helvetica\"];\n", m->name);
     for (int i = 0; i < m->n_layers; i++) {
         const ck_layer *l = m->layers[i];
@@ -145,5 +151,11 @@ int ck_plot_model(const ck_model *m, const char *dot_path)
                     if (m->layers[j] == call->in[k]->layer) fprintf(f, "  L%d -> L%d;\n", j, i);
         }
     fprintf(f, "}\n");
-    return fclose(f) ? ck_fail("plot_model: write error on '%s'", dot_path) : 0;
+    /* a failed fprintf leaves the stream's error flag set: commit reports it
+     * with the system's reason */
+    if (ck_io_writer_commit(&w) < 0) {
+        ck_error_prefix("plot_model: ");
+        return -1;
+    }
+    return 0;
 }

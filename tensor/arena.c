@@ -54,6 +54,10 @@ void *ck_arena_alloc(ck_arena *a, size_t bytes)
         ck_fail("arena: request of %zu bytes is too large", bytes);
         return NULL;
     }
+    if (a->limit && need > a->limit - (a->used_total < a->limit ? a->used_total : a->limit)) {
+        ck_fail("arena: request of %zu bytes would exceed the limit of %zu bytes", bytes, a->limit);
+        return NULL;
+    }
     ck_arena_block *blk = a->head;
     if (!blk || blk->capacity - blk->used < need) {
         size_t capacity = blk ? 2 * blk->capacity : CK_ARENA_MIN_BLOCK;

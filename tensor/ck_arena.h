@@ -16,6 +16,7 @@ typedef struct ck_arena {
     size_t high_water;    /* largest used_total seen: the size one block must have */
     size_t reserved;      /* bytes held from malloc right now */
     size_t n_mallocs;     /* malloc calls made so far (tests check it stops growing) */
+    size_t limit;         /* 0: none; else an allocation that would take used_total over it fails */
 } ck_arena;
 
 /* An empty arena: the first allocation mallocs the first block. */

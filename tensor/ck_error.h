@@ -37,4 +37,10 @@ void ck_error_prefix(const char *fmt, ...)
 #endif
     ;
 
+/* The shortest text that reads back as the same double (as Python's
+ * repr prints it: 0.9999999, not 1), in buf; returns buf. Values in
+ * messages and metadata use it, so what is printed is what was meant. */
+enum { CK_DOUBLE_TEXT = 32 }; /* bytes enough for any double */
+const char *ck_shortest_double(double v, char *buf, int size);
+
 #endif

@@ -107,15 +107,6 @@ void ck_k_sum_axis_backward(float *restrict gx, const float *restrict g, int64_t
 void ck_k_sum_axis_backward_assign(float *restrict gx, const float *restrict g, int64_t outer, int64_t len,
                                    int64_t inner, float scale);
 
-/* out (outer, inner) = max over len of x; arg (outer, inner) = the index l
- * of the first max, unless arg is NULL (a NaN counts as the max: it
- * propagates). len > 0. */
-void ck_k_max_axis(float *restrict out, int64_t *restrict arg, const float *restrict x, int64_t outer, int64_t len,
-                   int64_t inner);
-/* gx (outer, len, inner) += g (outer, inner) at the index arg holds, nothing elsewhere */
-void ck_k_max_axis_backward(float *restrict gx, const float *restrict g, const int64_t *restrict arg, int64_t outer,
-                            int64_t len, int64_t inner);
-
 /* ---- softmax along the middle axis of (outer, len, inner) (kernels_softmax.c) ---- */
 /* y = e^(x - max) / sum e^(x - max) along len: no overflow for any finite x */
 void ck_k_softmax_axis(float *restrict y, const float *restrict x, int64_t outer, int64_t len, int64_t inner);

@@ -2,6 +2,7 @@
 #include "ck_error.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CK_ERROR_CAP 1024
@@ -52,4 +53,15 @@ void ck_error_prefix(const char *fmt, ...)
     memmove(pending_message + prefix_len, pending_message, message_len);
     memcpy(pending_message, prefix, prefix_len);
     pending_message[prefix_len + message_len] = '\0';
+}
+
+const char *ck_shortest_double(double v, char *buf, int size)
+{
+    enum { MAX_DIGITS = 17 }; /* every double reads back from 17 significant digits */
+    if (!buf || size < 1) return buf;
+    for (int prec = 1; prec <= MAX_DIGITS; prec++) {
+        snprintf(buf, (size_t)size, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) break; /* NaN never compares equal: it ends at 17 digits, "nan" */
+    }
+    return buf;
 }

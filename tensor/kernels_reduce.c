@@ -146,30 +146,3 @@ void ck_k_sum_axis_backward_assign(float *restrict gx, const float *restrict g, 
 {
     sum_axis_backward(gx, g, outer, len, inner, scale, 0);
 }
-
-/* ---- max over one axis ---- */
-
-void ck_k_max_axis(float *restrict out, int64_t *restrict arg, const float *restrict x, int64_t outer, int64_t len,
-                   int64_t inner)
-{
-    for (int64_t o = 0; o < outer; o++)
-        for (int64_t i = 0; i < inner; i++) {
-            const float *restrict line = x + o * len * inner + i;
-            float best = line[0];
-            int64_t best_l = 0;
-            for (int64_t l = 1; l < len && best == best; l++) /* stop at a NaN */
-                if (line[l * inner] > best || line[l * inner] != line[l * inner]) {
-                    best = line[l * inner];
-                    best_l = l;
-                }
-            out[o * inner + i] = best;
-            if (arg) arg[o * inner + i] = best_l;
-        }
-}
-
-void ck_k_max_axis_backward(float *restrict gx, const float *restrict g, const int64_t *restrict arg, int64_t outer,
-                            int64_t len, int64_t inner)
-{
-    for (int64_t o = 0; o < outer; o++)
-        for (int64_t i = 0; i < inner; i++) gx[(o * len + arg[o * inner + i]) * inner + i] += g[o * inner + i];
-}

@@ -1,20 +1,17 @@
-/* safetensors.c - a bounds-checked safetensors reader (the writer is in
- * safetensors_write.c).
+/* safetensors.c - a bounds-checked safetensors parser (reading a file:
+ * safetensors_load.c; the writer: safetensors_write.c).
  *
  * The JSON header is parsed by a small recursive-descent parser over a
  * (pointer, end) pair: every read checks `p < end` first, nesting depth is
  * limited, numbers are unsigned integers with overflow checks. */
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ck_safetensors.h"
+#include "safetensors_internal.h"
 
 enum { MAX_DEPTH = 32 };
-#define MAX_HEADER ((uint64_t)100 * 1024 * 1024) /* as the reference implementation */
 
 typedef struct json {
     const char *p, *end;
@@ -61,7 +58,12 @@ static int parse_string(json *j, char **out)
     skip_ws(j);
     if (j->p >= j->end || *j->p != '"') return -1;
     j->p++;
-    size_t cap = (size_t)(j->end - j->p) + 1; /* decoded text is never longer */
+    /* the raw text up to the closing quote: the decoded text is never
+     * longer (sizing by the rest of the header instead made a header of
+     * many names cost its size times their number) */
+    const char *q = j->p;
+    while (q < j->end && *q != '"') q += *q == '\\' && q + 1 < j->end ? 2 : 1;
+    size_t cap = (size_t)(q - j->p) + 1;
     char *s = out ? malloc(cap) : NULL;
     if (out && !s) return -1;
     size_t n = 0;
@@ -236,6 +238,12 @@ void ck_safetensors_free(ck_safetensors *st)
     if (!st) return;
     for (int i = 0; i < st->n; i++) free(st->entries[i].name);
     free(st->entries);
+    for (int i = 0; i < st->n_meta; i++) {
+        free(st->meta_keys[i]);
+        free(st->meta_values[i]);
+    }
+    free(st->meta_keys);
+    free(st->meta_values);
     free(st->bytes);
     free(st);
 }
@@ -342,7 +350,106 @@ static int by_offset(const void *a, const void *b)
     return x->nbytes < y->nbytes ? -1 : x->nbytes > y->nbytes;
 }
 
-static int parse_header(ck_safetensors *st, const char *h, size_t n)
+/* __metadata__: an object of string keys; string values are kept (the
+ * format allows only strings), any other value is skipped. At most
+ * CK_ST_MAX_META of them, so the duplicate check stays cheap. */
+static int parse_metadata(json *j, ck_safetensors *st)
+{
+    if (expect(j, '{')) return ck_fail("safetensors: bad __metadata__: it is not an object");
+    skip_ws(j);
+    if (j->p < j->end && *j->p == '}') {
+        j->p++;
+        return 0;
+    }
+    int cap = 0;
+    while (1) {
+        char *key = NULL, *value = NULL;
+        if (parse_string(j, &key) || expect(j, ':')) {
+            free(key);
+            return ck_fail("safetensors: bad __metadata__: a key is not a string");
+        }
+        skip_ws(j);
+        int is_string = j->p < j->end && *j->p == '"';
+        if (is_string ? parse_string(j, &value) : skip_value(j, 2)) {
+            ck_fail("safetensors: bad __metadata__: bad value for key '%.64s'", key);
+            free(key);
+            return -1;
+        }
+        if (is_string && st->n_meta == CK_ST_MAX_META) {
+            free(key);
+            free(value);
+            return ck_fail("safetensors: __metadata__ has more than %d entries", CK_ST_MAX_META);
+        }
+        if (is_string && ck_safetensors_meta(st, key)) {
+            ck_fail("safetensors: __metadata__ key '%.64s' appears twice", key);
+            free(key);
+            free(value);
+            return -1;
+        }
+        if (is_string && st->n_meta == cap) {
+            int ncap = cap ? cap * 2 : 8;
+            char **k = realloc(st->meta_keys, sizeof *k * (size_t)ncap);
+            if (k) st->meta_keys = k;
+            char **v = k ? realloc(st->meta_values, sizeof *v * (size_t)ncap) : NULL;
+            if (v) st->meta_values = v;
+            if (!k || !v) {
+                free(key);
+                free(value);
+                return ck_fail("safetensors: out of memory");
+            }
+            cap = ncap;
+        }
+        if (is_string) {
+            st->meta_keys[st->n_meta] = key;
+            st->meta_values[st->n_meta++] = value;
+        } else {
+            free(key);
+        }
+        skip_ws(j);
+        if (j->p >= j->end) return ck_fail("safetensors: header ends inside __metadata__");
+        if (*j->p == ',') {
+            j->p++;
+            continue;
+        }
+        if (*j->p == '}') {
+            j->p++;
+            return 0;
+        }
+        return ck_fail("safetensors: expected ',' or '}' in __metadata__");
+    }
+}
+
+const char *ck_safetensors_meta(const ck_safetensors *st, const char *key)
+{
+    if (!st || !key) return NULL;
+    for (int i = 0; i < st->n_meta; i++)
+        if (!strcmp(st->meta_keys[i], key)) return st->meta_values[i];
+    return NULL;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp((*(const ck_st_entry *const *)a)->name, (*(const ck_st_entry *const *)b)->name);
+}
+
+/* No tensor name twice: sorted, then neighbours compared, so a hostile
+ * header of a million names costs n log n, not n^2. */
+static int check_unique_names(const ck_safetensors *st)
+{
+    if (st->n < 2) return 0;
+    const ck_st_entry **order = malloc(sizeof *order * (size_t)st->n);
+    if (!order) return ck_fail("safetensors: out of memory");
+    for (int i = 0; i < st->n; i++) order[i] = &st->entries[i];
+    qsort(order, (size_t)st->n, sizeof *order, by_name);
+    int rc = 0;
+    for (int i = 1; i < st->n && !rc; i++)
+        if (!strcmp(order[i - 1]->name, order[i]->name))
+            rc = ck_fail("safetensors: tensor '%s' appears twice", order[i]->name);
+    free(order);
+    return rc;
+}
+
+int ck_st_parse_header(ck_safetensors *st, const char *h, size_t n)
 {
     json j = {h, h + n};
     if (expect(&j, '{')) return ck_fail("safetensors: header does not start with '{'");
@@ -359,13 +466,10 @@ static int parse_header(ck_safetensors *st, const char *h, size_t n)
             }
             if (!strcmp(name, "__metadata__")) {
                 free(name);
-                if (skip_value(&j, 1)) return ck_fail("safetensors: bad __metadata__");
+                if (st->has_meta_) return ck_fail("safetensors: __metadata__ appears twice");
+                st->has_meta_ = 1;
+                if (parse_metadata(&j, st)) return -1;
             } else {
-                if (ck_safetensors_find(st, name) >= 0) {
-                    ck_fail("safetensors: tensor '%s' appears twice", name);
-                    free(name);
-                    return -1;
-                }
                 if (st->n == cap) {
                     int ncap = cap ? cap * 2 : 8;
                     ck_st_entry *grown = realloc(st->entries, sizeof *grown * (size_t)ncap);
@@ -395,11 +499,11 @@ static int parse_header(ck_safetensors *st, const char *h, size_t n)
         }
     skip_ws(&j);
     if (j.p != j.end) return ck_fail("safetensors: unexpected bytes after the header's closing '}'");
-    return 0;
+    return check_unique_names(st);
 }
 
 /* The data ranges must tile [0, data_size) exactly. */
-static int check_ranges(ck_safetensors *st)
+int ck_st_check_ranges(ck_safetensors *st)
 {
     if (st->n == 0) {
         if (st->data_size)
@@ -445,7 +549,7 @@ ck_safetensors *ck_safetensors_parse(const void *bytes, size_t n)
     const unsigned char *b = bytes;
     uint64_t header_len = 0;
     for (int i = 7; i >= 0; i--) header_len = header_len << 8 | b[i];
-    if (header_len > MAX_HEADER || header_len > n - 8) {
+    if (header_len > CK_ST_MAX_HEADER || header_len > n - 8) {
         ck_fail("safetensors: header length %llu does not fit in a file of %zu bytes", (unsigned long long)header_len,
                 n);
         return NULL;
@@ -459,52 +563,10 @@ ck_safetensors *ck_safetensors_parse(const void *bytes, size_t n)
     memcpy(st->bytes, bytes, n);
     st->data = st->bytes + 8 + header_len;
     st->data_size = n - 8 - header_len;
-    if (parse_header(st, (const char *)st->bytes + 8, (size_t)header_len) || check_ranges(st)) {
+    if (ck_st_parse_header(st, (const char *)st->bytes + 8, (size_t)header_len) || ck_st_check_ranges(st)) {
         ck_safetensors_free(st);
         return NULL;
     }
-    return st;
-}
-
-ck_safetensors *ck_safetensors_load(const char *path)
-{
-    if (!path) {
-        ck_fail("safetensors: path is NULL");
-        return NULL;
-    }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        ck_fail("safetensors: cannot open '%s': %s", path, strerror(errno));
-        return NULL;
-    }
-    unsigned char *buf = NULL;
-    size_t n = 0, cap = 0;
-    while (1) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 1 << 16;
-            unsigned char *grown = realloc(buf, cap);
-            if (!grown) {
-                free(buf);
-                fclose(f);
-                ck_fail("safetensors: out of memory reading '%s'", path);
-                return NULL;
-            }
-            buf = grown;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) break;
-    }
-    int err = ferror(f) ? (errno ? errno : EIO) : 0; /* e.g. EISDIR for a directory */
-    fclose(f);
-    if (err) {
-        free(buf);
-        ck_fail("safetensors: cannot read '%s': %s", path, strerror(err));
-        return NULL;
-    }
-    ck_safetensors *st = ck_safetensors_parse(buf, n);
-    free(buf);
-    if (!st) ck_error_prefix("'%s': ", path);
     return st;
 }
 

@@ -191,7 +191,7 @@ Test(gradcheck_catches, flags_that_promise_writes_not_made)
 typedef struct twice_case {
     ck_op_id op;
     int n_params;
-    ck_shape shapes[3];
+    ck_shape shapes[4];
     ck_op_args args;
     const ck_tensor *constant; /* a last input that is not checked (ids, mask) */
     int same_input_twice;      /* op(x, x): one buffer behind two inputs */
@@ -220,7 +220,7 @@ static ck_node *second_use(ck_tape *t, ck_node *const *xs, int n)
 static ck_node *build_twice(ck_tape *t, ck_node *const *in, int n, void *user)
 {
     const twice_case *c = user;
-    ck_node *xs[3], *inputs[4];
+    ck_node *xs[4], *inputs[6];
     for (int k = 0; k < n; k++) xs[k] = ck_scale(t, in[k], 1.0f);
     int count = 0;
     for (int k = 0; k < n; k++) inputs[count++] = xs[k];
@@ -285,7 +285,17 @@ Test(gradcheck_twice, every_differentiable_op)
     half.alpha = 0.5f;
     leak.alpha = 0.3f;
     to_3x8.shape = ck_shape_of(2, 3, -1);
-    const ck_shape s234 = ck_shape_of(3, 2, 3, 4);
+    const ck_shape s234 = ck_shape_of(3, 2, 3, 4), s4 = ck_shape_of(1, 4);
+    ck_op_args norm_last = {0}, norm_middle = {0}, perm = {0}, rep = {0};
+    norm_last.axis = -1;
+    norm_last.alpha = 1e-3f;
+    norm_middle.axis = 1;
+    norm_middle.alpha = 1e-3f;
+    perm.shape = ck_shape_of(3, 2, 0, 1);
+    rep.axis = 1;
+    rep.shape = ck_shape_of(4, 2, 2, 3, 4);
+    static const float var_data[4] = {0.5f, 1, 1.5f, 2};
+    ck_tensor var = ck_tensor_view(CK_F32, s4, (void *)var_data);
     twice_case cases[] = {
         {.op = CK_OP_ADD, .n_params = 2, .shapes = {s234, s234}},
         {.op = CK_OP_ADD, .n_params = 2, .shapes = {s234, ck_shape_of(2, 3, 1)}}, /* b stretched */
@@ -333,6 +343,18 @@ Test(gradcheck_twice, every_differentiable_op)
         {.op = CK_OP_LEAKY_RELU, .n_params = 1, .shapes = {s234}, .args = leak},
         {.op = CK_OP_LOG_SIGMOID, .n_params = 1, .shapes = {s234}},
         {.op = CK_OP_MAX, .n_params = 1, .shapes = {s234}, .args = axis1, .values = distinct},
+        {.op = CK_OP_BATCH_NORM, .n_params = 3, .shapes = {s234, s4, s4}, .args = norm_last},
+        {.op = CK_OP_BATCH_NORM, .n_params = 3, .shapes = {ck_shape_of(3, 2, 4, 3), s4, s4}, .args = norm_middle},
+        {.op = CK_OP_BATCH_NORM_INFERENCE,
+         .n_params = 4,
+         .shapes = {s234, s4, s4, s4},
+         .args = norm_last,
+         .constant = &var},
+        {.op = CK_OP_LAYER_NORM, .n_params = 3, .shapes = {s234, s4, s4}, .args = norm_last},
+        {.op = CK_OP_L2_NORMALIZE, .n_params = 1, .shapes = {s234}, .args = norm_middle},
+        {.op = CK_OP_PERMUTE, .n_params = 1, .shapes = {s234}, .args = perm},
+        {.op = CK_OP_REPEAT, .n_params = 1, .shapes = {s234}, .args = rep},
+        {.op = CK_OP_MASKED_MAX, .n_params = 1, .shapes = {ck_shape_of(3, 3, 4, 2)}, .args = axis1, .constant = &mask},
     };
     int covered[CK_OP_COUNT] = {0};
     ck_rng r;
@@ -341,7 +363,7 @@ Test(gradcheck_twice, every_differentiable_op)
         for (int first = 0; first < 2; first++) {
             twice_case *c = &cases[i];
             c->second_use_first = first;
-            ck_node *p[3];
+            ck_node *p[4];
             for (int k = 0; k < c->n_params; k++) {
                 /* values in (-1, -0.1] U [0.1, 1): away from relu's kink */
                 ck_tensor *v = ck_tensor_uniform(c->shapes[k], -0.9f, 0.9f, &r);

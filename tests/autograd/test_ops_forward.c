@@ -1,6 +1,7 @@
 /* Forward values of every built-in op against numbers worked out by hand. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <string.h>
 
 #include "ck_autograd.h"
 
@@ -165,6 +166,17 @@ Test(forward, sum_mean_axes)
     expect_values(ck_mean(tape, value(ck_shape_of(3, 2, 2, 2), x), 1, 0), ck_shape_of(2, 2, 2), (float[]){2, 3, 6, 7});
 }
 
+/* Over an empty axis the sum is 0 and the mean 0 / 0 = NaN, as numpy,
+ * TF and PyTorch (np.mean(np.zeros((2, 0)), axis=1) is [nan, nan]). */
+Test(forward, sum_and_mean_over_an_empty_axis)
+{
+    ck_node *empty = value(ck_shape_of(2, 2, 0), A23);
+    expect_values(ck_sum(tape, empty, 1, 0), ck_shape_of(1, 2), (float[]){0, 0});
+    expect_values(ck_mean(tape, empty, 1, 0), ck_shape_of(1, 2), (float[]){NAN, NAN});
+    expect_values(ck_sum_all(tape, empty), ck_shape_of(0), (float[]){0});
+    expect_values(ck_mean_all(tape, empty), ck_shape_of(0), (float[]){NAN});
+}
+
 Test(forward, reshape_concat)
 {
     ck_node *a = value(ck_shape_of(2, 2, 3), A23);
@@ -207,6 +219,9 @@ Test(forward, mse)
     /* (0 + 4 + 0 + 9) / 4 = 3.25 */
     expect_values(ck_mse(tape, value(ck_shape_of(2, 4, 1), p), value(ck_shape_of(2, 4, 1), t)), ck_shape_of(0),
                   (float[]){3.25f});
+    /* an empty batch: NaN, as Keras and PyTorch (mean of nothing) */
+    expect_values(ck_mse(tape, value(ck_shape_of(2, 0, 1), p), value(ck_shape_of(2, 0, 1), t)), ck_shape_of(0),
+                  (float[]){NAN});
 }
 
 Test(forward, table_lists_every_op_by_name)
@@ -250,7 +265,14 @@ Test(forward, table_lists_every_op_by_name)
         [CK_OP_SWISH] = "swish",
         [CK_OP_LEAKY_RELU] = "leaky_relu",
         [CK_OP_LOG_SIGMOID] = "log_sigmoid",
+        [CK_OP_BATCH_NORM] = "batch_norm",
+        [CK_OP_BATCH_NORM_INFERENCE] = "batch_norm_inference",
+        [CK_OP_LAYER_NORM] = "layer_norm",
+        [CK_OP_L2_NORMALIZE] = "l2_normalize",
+        [CK_OP_PERMUTE] = "permute",
+        [CK_OP_REPEAT] = "repeat",
         [CK_OP_MAX] = "max",
+        [CK_OP_MASKED_MAX] = "masked_max",
     };
     for (int k = 0; k < CK_OP_COUNT; k++) {
         cr_assert_not_null(names[k], "op %d (%s) has no name in this test", k, ck_ops[k].name);
@@ -617,9 +639,163 @@ static ck_node *max_op(ck_tape *t, ck_node *x, const void *s)
     return ck_max(t, x, 0, 0);
 }
 
-Test(forward, max_gradient_goes_to_the_first_max)
+Test(forward, max_gradient_is_shared_between_tied_maxima_as_tf)
 {
-    /* TF would give 0.5 to each 3; we give all of it to the first */
-    expect_derivative(max_op, NULL, 4, (float[]){1, 3, 3, 2}, (float[]){0, 1, 0, 0});
+    /* tf.reduce_max's gradient: 0.5 to each of the two 3s */
+    expect_derivative(max_op, NULL, 4, (float[]){1, 3, 3, 2}, (float[]){0, 0.5f, 0.5f, 0});
     expect_derivative(max_op, NULL, 3, (float[]){-2, -3, -1}, (float[]){0, 0, 1});
+}
+
+/* ---- normalization: expected values from plain double loops here ---- */
+
+/* x viewed as (outer, channels, inner): the biased mean and variance of
+ * channel c over outer and inner (by_channel), or of position (o, i) over
+ * the channels (otherwise). */
+static void reference_stats(const float *x, int outer, int channels, int inner, int by_channel, int which, double *mean,
+                            double *var)
+{
+    int count = by_channel ? outer * inner : channels;
+    double sum = 0, sq = 0;
+    for (int k = 0; k < count; k++) {
+        int o = by_channel ? k / inner : which / inner, i = by_channel ? k % inner : which % inner;
+        int c = by_channel ? which : k;
+        sum += x[(o * channels + c) * inner + i];
+    }
+    *mean = sum / count;
+    for (int k = 0; k < count; k++) {
+        int o = by_channel ? k / inner : which / inner, i = by_channel ? k % inner : which % inner;
+        int c = by_channel ? which : k;
+        double d = x[(o * channels + c) * inner + i] - *mean;
+        sq += d * d;
+    }
+    *var = sq / count;
+}
+
+static void reference_norm(const float *x, const float *gamma, const float *beta, int outer, int channels, int inner,
+                           int by_channel, double eps, float *y)
+{
+    for (int o = 0; o < outer; o++)
+        for (int c = 0; c < channels; c++)
+            for (int i = 0; i < inner; i++) {
+                double mean, var;
+                reference_stats(x, outer, channels, inner, by_channel, by_channel ? c : o * inner + i, &mean, &var);
+                int k = (o * channels + c) * inner + i;
+                y[k] = (float)(gamma[c] * (x[k] - mean) / sqrt(var + eps) + beta[c]);
+            }
+}
+
+Test(forward, batch_norm_uses_batch_statistics_per_channel)
+{
+    /* (3, 2), channels on the last axis: [1, 3, 5] and [2, 6, 10] */
+    const float x[6] = {1, 2, 3, 6, 5, 10}, gamma[2] = {2, 1}, beta[2] = {0.5f, -1};
+    float y[6], mean[2], var[2];
+    reference_norm(x, gamma, beta, 3, 2, 1, 1, 1e-3, y);
+    ck_node *out = ck_batch_norm(tape, value(ck_shape_of(2, 3, 2), x), value(ck_shape_of(1, 2), gamma),
+                                 value(ck_shape_of(1, 2), beta), -1, 1e-3f, mean, var);
+    expect_values(out, ck_shape_of(2, 3, 2), y);
+    cr_expect_float_eq(mean[0], 3.0f, 1e-6f);
+    cr_expect_float_eq(mean[1], 6.0f, 1e-6f);
+    cr_expect_float_eq(var[0], 8.0f / 3.0f, 1e-6f); /* biased: divided by 3, not 2 */
+    cr_expect_float_eq(var[1], 32.0f / 3.0f, 1e-5f);
+    /* channels on a middle axis: (2, 2, 3), axis 1, statistics over axes 0 and 2 */
+    const float x3[12] = {1, 2, 3, -1, 0, 4, 2, 2, 5, 7, -3, 1}, g3[2] = {1, -0.5f}, b3[2] = {0, 2};
+    float y3[12];
+    reference_norm(x3, g3, b3, 2, 2, 3, 1, 1e-3, y3);
+    expect_values(ck_batch_norm(tape, value(ck_shape_of(3, 2, 2, 3), x3), value(ck_shape_of(1, 2), g3),
+                                value(ck_shape_of(1, 2), b3), 1, 1e-3f, NULL, NULL),
+                  ck_shape_of(3, 2, 2, 3), y3);
+}
+
+Test(forward, batch_norm_inference_uses_the_given_statistics)
+{
+    const float x[4] = {1, 2, 3, 4}, gamma[2] = {2, 1}, beta[2] = {0, 1}, mean[2] = {1, 0}, var[2] = {4, 0.25f};
+    /* channel 0: 2 (x - 1) / sqrt(4 + eps); channel 1: (x - 0) / sqrt(0.25 + eps) + 1 */
+    double eps = 1e-3;
+    float y[4] = {(float)(2 * 0 / sqrt(4 + eps)), (float)(2 / sqrt(0.25 + eps) + 1), (float)(2 * 2 / sqrt(4 + eps)),
+                  (float)(4 / sqrt(0.25 + eps) + 1)};
+    expect_values(ck_batch_norm_inference(tape, value(ck_shape_of(2, 2, 2), x), value(ck_shape_of(1, 2), gamma),
+                                          value(ck_shape_of(1, 2), beta), value(ck_shape_of(1, 2), mean),
+                                          value(ck_shape_of(1, 2), var), -1, (float)eps),
+                  ck_shape_of(2, 2, 2), y);
+}
+
+Test(forward, layer_norm_normalises_each_row)
+{
+    const float x[8] = {1, 2, 3, 4, -2, 0, 0, 10}, gamma[4] = {1, 2, 0.5f, 1}, beta[4] = {0, 0, 1, -1};
+    float y[8];
+    reference_norm(x, gamma, beta, 2, 4, 1, 0, 1e-3, y);
+    expect_values(ck_layer_norm(tape, value(ck_shape_of(2, 2, 4), x), value(ck_shape_of(1, 4), gamma),
+                                value(ck_shape_of(1, 4), beta), -1, 1e-3f),
+                  ck_shape_of(2, 2, 4), y);
+    /* over axis 1 of (2, 2, 2): statistics per (o, i) over 2 values */
+    const float g2[2] = {1, 1}, b2[2] = {0, 0};
+    float y2[8];
+    reference_norm(x, g2, b2, 2, 2, 2, 0, 1e-3, y2);
+    expect_values(ck_layer_norm(tape, value(ck_shape_of(3, 2, 2, 2), x), value(ck_shape_of(1, 2), g2),
+                                value(ck_shape_of(1, 2), b2), 1, 1e-3f),
+                  ck_shape_of(3, 2, 2, 2), y2);
+}
+
+Test(forward, l2_normalize_rows_and_the_zero_floor)
+{
+    const float x[6] = {3, 4, 0, 0, 0, 0}; /* (3, 2): a 3-4-5 row, then zeros */
+    expect_values(ck_l2_normalize(tape, value(ck_shape_of(2, 3, 2), x), -1), ck_shape_of(2, 3, 2),
+                  (float[]){0.6f, 0.8f, 0, 0, 0, 0});
+    /* axis 0 of (2, 2): columns [3, 0] and [4, 0] */
+    expect_values(ck_l2_normalize(tape, value(ck_shape_of(2, 2, 2), x), 0), ck_shape_of(2, 2, 2),
+                  (float[]){1, 1, 0, 0});
+}
+
+Test(forward, norm_shape_errors_name_the_inputs)
+{
+    const float x[6] = {1, 2, 3, 4, 5, 6};
+    cr_assert_null(ck_batch_norm(tape, value(ck_shape_of(2, 2, 3), x), value(ck_shape_of(1, 2), x),
+                                 value(ck_shape_of(1, 3), x), -1, 1e-3f, NULL, NULL));
+    cr_assert(strstr(ck_error(), "batch_norm: input 1 has shape (2,), expected (3,)"), "%s", ck_error());
+    ck_error_clear();
+    cr_assert_null(ck_layer_norm(tape, value(ck_shape_of(2, 2, 3), x), value(ck_shape_of(1, 3), x),
+                                 value(ck_shape_of(1, 3), x), 2, 1e-3f));
+    cr_assert(strstr(ck_error(), "axis 2 out of range"), "%s", ck_error());
+}
+
+/* ---- layout ---- */
+
+Test(forward, permute_transposes_any_axes)
+{
+    ck_node *a = value(ck_shape_of(2, 2, 3), A23);
+    expect_values(ck_permute(tape, a, (int[]){1, 0}, 2), ck_shape_of(2, 3, 2), (float[]){1, 4, 2, 5, 3, 6});
+    /* (2, 2, 2) with axes (0, 2, 1): each 2x2 block transposed */
+    const float x[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    ck_node *b = value(ck_shape_of(3, 2, 2, 2), x);
+    expect_values(ck_permute(tape, b, (int[]){0, 2, 1}, 3), ck_shape_of(3, 2, 2, 2), (float[]){1, 3, 2, 4, 5, 7, 6, 8});
+    /* (2, 1, 3) -> (3, 2, 1): y[i, j, 0] = x[j, 0, i] */
+    expect_values(ck_permute(tape, value(ck_shape_of(3, 2, 1, 3), A23), (int[]){2, 0, 1}, 3), ck_shape_of(3, 3, 2, 1),
+                  (float[]){1, 4, 2, 5, 3, 6});
+    cr_assert_null(ck_permute(tape, a, (int[]){0, 0}, 2));
+    cr_assert(strstr(ck_error(), "not a permutation"), "%s", ck_error());
+}
+
+Test(forward, repeat_inserts_an_axis_of_copies)
+{
+    ck_node *a = value(ck_shape_of(2, 2, 3), A23);
+    expect_values(ck_repeat(tape, a, 1, 2), ck_shape_of(3, 2, 2, 3), (float[]){1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6});
+    expect_values(ck_repeat(tape, a, 0, 2), ck_shape_of(3, 2, 2, 3), (float[]){1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6});
+    expect_values(ck_repeat(tape, a, -1, 2), ck_shape_of(3, 2, 3, 2), (float[]){1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6});
+    cr_assert_null(ck_repeat(tape, a, 4, 2));
+    cr_assert(strstr(ck_error(), "repeat: cannot insert"), "%s", ck_error());
+}
+
+Test(forward, max_and_masked_max)
+{
+    /* x (2, 3, 2) */
+    const float x[12] = {1, 9, 7, 2, 3, 3, -5, -1, -2, -8, -4, 0};
+    ck_node *v = value(ck_shape_of(3, 2, 3, 2), x);
+    expect_values(ck_max(tape, v, 1, 0), ck_shape_of(2, 2, 2), (float[]){7, 9, -2, 0});
+    expect_values(ck_max(tape, v, -1, 1), ck_shape_of(3, 2, 3, 1), (float[]){9, 7, 3, -1, -2, 0});
+    /* row 0 keeps steps 0 and 2, row 1 keeps none */
+    const float mask[6] = {1, 0, 1, 0, 0, 0};
+    expect_values(ck_masked_max(tape, v, value(ck_shape_of(2, 2, 3), mask), 1, 0), ck_shape_of(2, 2, 2),
+                  (float[]){3, 9, 0, 0});
+    cr_assert_null(ck_masked_max(tape, v, value(ck_shape_of(2, 3, 2), mask), 1, 0));
+    cr_assert(strstr(ck_error(), "masked_max: mask shape (3, 2)"), "%s", ck_error());
 }

@@ -16,7 +16,7 @@ typedef struct case_spec {
 static ck_node *build_case(ck_tape *t, ck_node *const *in, int n, void *user)
 {
     const case_spec *c = user;
-    ck_node *inputs[4];
+    ck_node *inputs[6];
     int count = 0;
     for (int k = 0; k < n; k++) inputs[count++] = in[k];
     if (c->constant) inputs[count++] = ck_const(t, c->constant);
@@ -395,4 +395,92 @@ Test(gradcheck, max_every_axis)
             args.keepdims = keep;
             check_one(CK_OP_MAX, args, distinct_param(&r, ck_shape_of(3, 2, 3, 5))); /* 7 coprime with 30 */
         }
+}
+
+/* ---- normalization ---- */
+
+/* x, gamma, beta all checked; epsilon 1e-3 as Keras's default. */
+static void check_norm(ck_op_id op, ck_shape x, int axis, uint64_t seed)
+{
+    ck_rng r;
+    ck_rng_seed(&r, seed);
+    int channels = x.d[axis < 0 ? axis + x.ndim : axis];
+    case_spec c = {.op = op};
+    c.args.axis = axis;
+    c.args.alpha = 1e-3f;
+    ck_node *p[3] = {random_param(&r, x), random_param(&r, ck_shape_of(1, channels)),
+                     random_param(&r, ck_shape_of(1, channels))};
+    check(&c, p, 3);
+}
+
+Test(gradcheck, batch_norm_and_layer_norm_axes)
+{
+    check_norm(CK_OP_BATCH_NORM, ck_shape_of(2, 5, 3), -1, 1000);
+    check_norm(CK_OP_BATCH_NORM, ck_shape_of(3, 2, 3, 2), 1, 1001);
+    check_norm(CK_OP_BATCH_NORM, ck_shape_of(3, 3, 2, 4), -1, 1002);
+    check_norm(CK_OP_LAYER_NORM, ck_shape_of(2, 3, 5), -1, 1010);
+    check_norm(CK_OP_LAYER_NORM, ck_shape_of(3, 2, 4, 3), 1, 1011);
+    check_norm(CK_OP_LAYER_NORM, ck_shape_of(3, 2, 2, 6), -1, 1012);
+}
+
+Test(gradcheck, batch_norm_inference_all_five_inputs)
+{
+    ck_rng r;
+    ck_rng_seed(&r, 1020);
+    case_spec c = {.op = CK_OP_BATCH_NORM_INFERENCE};
+    c.args.axis = -1;
+    c.args.alpha = 1e-3f;
+    /* the variance stays well above 0 */
+    ck_node *p[5] = {random_param(&r, ck_shape_of(2, 4, 3)), random_param(&r, ck_shape_of(1, 3)),
+                     random_param(&r, ck_shape_of(1, 3)), random_param(&r, ck_shape_of(1, 3)),
+                     ck_param(ck_tensor_uniform(ck_shape_of(1, 3), 0.5f, 1.5f, &r), "var")};
+    check(&c, p, 5);
+}
+
+Test(gradcheck, l2_normalize_axes)
+{
+    ck_op_args args = {0};
+    args.axis = -1;
+    check_unary(CK_OP_L2_NORMALIZE, ck_shape_of(2, 3, 4), args, 1030);
+    args.axis = 1;
+    check_unary(CK_OP_L2_NORMALIZE, ck_shape_of(3, 2, 3, 2), args, 1031);
+}
+
+/* ---- layout ---- */
+
+Test(gradcheck, permute_and_repeat)
+{
+    ck_op_args args = {0};
+    args.shape = ck_shape_of(3, 2, 0, 1);
+    check_unary(CK_OP_PERMUTE, ck_shape_of(3, 2, 3, 4), args, 1040);
+    args.shape = ck_shape_of(4, 0, 3, 1, 2);
+    check_unary(CK_OP_PERMUTE, ck_shape_of(4, 2, 1, 3, 2), args, 1041);
+    /* x (2, 3) with 4 copies inserted at axis 0, 1, 2 */
+    const ck_shape repeated[3] = {ck_shape_of(3, 4, 2, 3), ck_shape_of(3, 2, 4, 3), ck_shape_of(3, 2, 3, 4)};
+    for (int axis = 0; axis <= 2; axis++) {
+        ck_op_args rep = {0};
+        rep.axis = axis;
+        rep.shape = repeated[axis];
+        check_unary(CK_OP_REPEAT, ck_shape_of(2, 2, 3), rep, 1050 + axis);
+    }
+}
+
+/* ---- max ---- */
+
+Test(gradcheck, max_and_masked_max)
+{
+    ck_op_args args = {0};
+    for (int axis = 0; axis < 3; axis++) {
+        args.axis = axis;
+        args.keepdims = axis == 1;
+        check_unary(CK_OP_MAX, ck_shape_of(3, 2, 3, 4), args, 1060 + axis);
+    }
+    ck_rng r;
+    ck_rng_seed(&r, 1070);
+    const float mask_data[12] = {1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0}; /* full, padded, all padding */
+    ck_tensor mask = ck_tensor_view(CK_F32, ck_shape_of(2, 3, 4), (void *)mask_data);
+    case_spec c = {.op = CK_OP_MASKED_MAX, .constant = &mask};
+    c.args.axis = 1;
+    ck_node *p[1] = {random_param(&r, ck_shape_of(3, 3, 4, 5))};
+    check(&c, p, 1);
 }

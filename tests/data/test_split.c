@@ -177,7 +177,8 @@ Test(split, errors)
     cr_expect_eq(ck_movielens_split(10, NAN, 7, &tr, &n_tr, &va, &n_va), -1);
     ck_error_clear();
     cr_expect_eq(ck_movielens_split(1, 0.5, 7, &tr, &n_tr, &va, &n_va), -1);
-    cr_expect_str_eq(ck_error(), "movielens_split: val_fraction = 0.5 leaves no training rows of 1");
+    cr_expect_str_eq(ck_error(), "movielens_split: val_fraction = 0.5 leaves no training rows of 1 "
+                                 "(ceil(0.5 * 1) = 1 rows go to validation)");
     ck_error_clear();
     cr_expect_eq(ck_movielens_split(0, 0.2, 7, &tr, &n_tr, &va, &n_va), -1);
     cr_expect_str_eq(ck_error(), "movielens_split: n = 0, need at least 1 row");
@@ -298,9 +299,19 @@ Test(train_test_split, refuses_what_sklearn_refuses)
     expect_refused(10, 1.0, "train_test_split: test_size = 1, must be in (0, 1)");
     expect_refused(10, 1.5, "train_test_split: test_size = 1.5, must be in (0, 1)");
     expect_refused(10, NAN, "train_test_split: test_size = nan, must be in (0, 1)");
-    expect_refused(10, 0.95, "train_test_split: test_size = 0.95 leaves no training rows of 10");
-    expect_refused(1, 0.5, "train_test_split: test_size = 0.5 leaves no training rows of 1");
-    expect_refused(0, 0.5, "train_test_split: test_size = 0.5 leaves no training rows of 0");
+    expect_refused(10, 0.95,
+                   "train_test_split: test_size = 0.95 leaves no training rows of 10 "
+                   "(ceil(0.95 * 10) = 10 rows go to validation)");
+    expect_refused(1, 0.5,
+                   "train_test_split: test_size = 0.5 leaves no training rows of 1 "
+                   "(ceil(0.5 * 1) = 1 rows go to validation)");
+    /* issue 14: a fraction just under 1 was printed as "1" (%g) */
+    expect_refused(10, 0.9999999,
+                   "train_test_split: test_size = 0.9999999 leaves no training rows of 10 "
+                   "(ceil(0.9999999 * 10) = 10 rows go to validation)");
+    expect_refused(0, 0.5,
+                   "train_test_split: test_size = 0.5 leaves no training rows of 0 "
+                   "(ceil(0.5 * 0) = 0 rows go to validation)");
     expect_refused(-3, 0.5, "train_test_split: n = -3 is negative");
     int64_t *train, n_train, n_test;
     cr_expect_eq(ck_train_test_split_indices(10, 0.5, 7, &train, &n_train, NULL, &n_test), -1);
@@ -434,7 +445,8 @@ Test(split_rows, errors_leave_the_data_unchanged)
     cr_expect_null(val.x[CK_ML_UID].data);
     ck_error_clear();
     cr_expect_eq(ck_movielens_split_rows(&d, 0.5001, 7, &train, &val), -1);
-    cr_expect_str_eq(ck_error(), "movielens_split_rows: val_fraction = 0.5001 leaves no training rows of 2");
+    cr_expect_str_eq(ck_error(), "movielens_split_rows: val_fraction = 0.5001 leaves no training rows of 2 "
+                                 "(ceil(0.5001 * 2) = 2 rows go to validation)");
     ck_error_clear();
     cr_expect_eq(uid[0], 1);
     cr_expect_eq(uid[1], 2);

@@ -1,8 +1,12 @@
 /* Model: summary text, parameter counts, Keras layer order and graph errors. */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "ck_model.h"
 
@@ -184,16 +188,58 @@ Test(model, argument_errors)
 Test(model, plot_model_writes_dot)
 {
     ck_model *m = two_tower();
-    char path[] = "/tmp/ck_plot_XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert_geq(fd, 0);
-    cr_assert_eq(ck_plot_model(m, path), 0);
+    char dir[] = "/tmp/ck_plot_XXXXXX", path[64], cmd[96];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/m.dot", dir);
+    cr_assert_eq(ck_plot_model(m, path), 0, "%s", ck_error());
     FILE *f = fopen(path, "r");
     char buf[4096] = {0};
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
-    remove(path);
     buf[n] = 0;
     cr_assert(strstr(buf, "digraph \"two_tower\""), "%s", buf);
     cr_assert(strstr(buf, "shared: Dense"), "%s", buf);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* issue 14, problem 6: plot_model's errors said "write error" without the
+ * system's reason. A missing directory, and a write that fails half-way
+ * (the file size limit, as a full disk would): both name the path and the
+ * reason, and the earlier graph stays whole. */
+Test(model, plot_model_errors_name_the_reason)
+{
+    ck_model *m = two_tower();
+    char dir[] = "/tmp/ck_plot_XXXXXX", path[64], missing[96], cmd[96];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(missing, sizeof missing, "%s/gone/m.dot", dir);
+    cr_assert_eq(ck_plot_model(m, missing), -1);
+    cr_assert(strstr(ck_error(), "plot_model: cannot write") && strstr(ck_error(), "No such file or directory"), "%s",
+              ck_error());
+    ck_error_clear();
+    snprintf(path, sizeof path, "%s/m.dot", dir);
+    FILE *f = fopen(path, "w");
+    fputs("earlier graph\n", f);
+    fclose(f);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit lim = {.rlim_cur = 64, .rlim_max = 64};
+        setrlimit(RLIMIT_FSIZE, &lim);
+        int rc = ck_plot_model(m, path);
+        _exit(rc == -1 && strstr(ck_error(), path) && strstr(ck_error(), "File too large") ? 0 : 1);
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "no message naming the path and 'File too large'");
+    char buf[64] = {0};
+    f = fopen(path, "r");
+    cr_assert_not_null(fgets(buf, sizeof buf, f));
+    fclose(f);
+    cr_expect_str_eq(buf, "earlier graph\n");
+    snprintf(cmd, sizeof cmd, "ls -A %s | grep -q tmp", dir);
+    cr_expect_neq(system(cmd), 0, "a temporary file was left");
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "ck_model.h"
+#include "ck_safetensors.h"
 
 static ck_session *s;
 static ck_model *m;
@@ -124,7 +125,8 @@ Test(callbacks, checkpoint_saves_first_and_improving_epochs)
     char tmpl[128], path[160];
     snprintf(tmpl, sizeof tmpl, "%s/w_{epoch:02d}.safetensors", dir);
     ck_callback *ck = ck_ModelCheckpoint(tmpl, "val_loss", 1, 1, 0);
-    cr_assert_eq(ck->on_train_begin(ck, m), 0);
+    clear_stop(); /* a fit with validation data: val_loss is logged */
+    cr_assert_eq(ck->on_train_begin(ck, m), 0, "%s", ck_error());
     for (int e = 1; e <= 5; e++) {
         ck_epoch_log log = {.epoch = e, .loss = 1, .val_loss = seq[e - 1]};
         cr_assert_eq(ck->on_epoch_end(ck, m, &log), 0, "%s", ck_error() ? ck_error() : "");
@@ -134,8 +136,10 @@ Test(callbacks, checkpoint_saves_first_and_improving_epochs)
         snprintf(path, sizeof path, "%s/w_%02d.safetensors", dir, e);
         cr_assert_eq(exists(path), saved[e], "epoch %d", e);
     }
-    snprintf(path, sizeof path, "%s/w_05.safetensors.tmp", dir);
-    cr_assert(!exists(path));
+    /* no temporary file left behind */
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "ls -A %s | grep -q '\\.tmp\\.'", dir);
+    cr_assert_neq(system(cmd), 0, "a temporary file was left in %s", dir);
     ck_callback_free(ck);
 }
 
@@ -144,7 +148,8 @@ Test(callbacks, checkpoint_every_epoch_and_value_in_name)
     char tmpl[128], path[160];
     snprintf(tmpl, sizeof tmpl, "%s/e{epoch}-{val_loss:.2f}.st", dir);
     ck_callback *ck = ck_ModelCheckpoint(tmpl, "val_loss", 0, 1, 0);
-    cr_assert_eq(ck->on_train_begin(ck, m), 0);
+    clear_stop();
+    cr_assert_eq(ck->on_train_begin(ck, m), 0, "%s", ck_error());
     double seq[] = {0.5, 0.75};
     for (int e = 1; e <= 2; e++) {
         ck_epoch_log log = {.epoch = e, .loss = 1, .val_loss = seq[e - 1]};
@@ -217,5 +222,161 @@ Test(callbacks, fit_with_early_stopping_checkpoint_and_csv)
     ck_history_free(h);
     ck_callback_free(es);
     ck_callback_free(ck);
+    ck_callback_free(lg);
+}
+
+/* ---- issue 14 ---- */
+
+/* The text of a file, or "" when it does not exist. */
+static void read_text(const char *p, char *out, size_t n)
+{
+    out[0] = '\0';
+    FILE *f = fopen(p, "r");
+    if (!f) return;
+    size_t got = fread(out, 1, n - 1, f);
+    out[got] = '\0';
+    fclose(f);
+}
+
+/* Keras's initial_value_threshold: nothing is saved until the monitor beats
+ * it; every file records what it is in its __metadata__. */
+Test(callbacks, checkpoint_initial_value_threshold_and_metadata)
+{
+    double seq[] = {1.0, 0.9, 0.7, 0.75, 0.6}, threshold = 0.8;
+    char tmpl[128], path[160];
+    snprintf(tmpl, sizeof tmpl, "%s/w_{epoch}.safetensors", dir);
+    ck_callback *ck = ck_ModelCheckpoint_ex(&(ck_model_checkpoint_args){.filepath = tmpl,
+                                                                        .save_best_only = 1,
+                                                                        .initial_value_threshold = &threshold,
+                                                                        .meta_keys = (const char *[]){"run"},
+                                                                        .meta_values = (const char *[]){"a"},
+                                                                        .n_meta = 1});
+    cr_assert_not_null(ck, "%s", ck_error());
+    clear_stop();
+    cr_assert_eq(ck->on_train_begin(ck, m), 0, "%s", ck_error());
+    for (int e = 1; e <= 5; e++) {
+        ck_epoch_log log = {.epoch = e, .loss = 1, .val_loss = seq[e - 1]};
+        cr_assert_eq(ck->on_epoch_end(ck, m, &log), 0, "%s", ck_error() ? ck_error() : "");
+    }
+    int saved[6] = {0, 0, 0, 1, 0, 1}; /* 1.0 and 0.9 do not beat 0.8; 0.75 does not beat 0.7 */
+    for (int e = 1; e <= 5; e++) {
+        snprintf(path, sizeof path, "%s/w_%d.safetensors", dir, e);
+        cr_assert_eq(exists(path), saved[e], "epoch %d", e);
+    }
+    ck_safetensors *st = ck_safetensors_load(path);
+    cr_assert_not_null(st, "%s", ck_error());
+    cr_expect_str_eq(ck_safetensors_meta(st, "model"), ck_model_name(m));
+    cr_expect_str_eq(ck_safetensors_meta(st, "epoch"), "5");
+    cr_expect_str_eq(ck_safetensors_meta(st, "monitor"), "val_loss");
+    cr_expect_str_eq(ck_safetensors_meta(st, "monitor_value"), "0.6");
+    cr_expect_str_eq(ck_safetensors_meta(st, "run"), "a");
+    ck_safetensors_free(st);
+    ck_callback_free(ck);
+    /* refused: a NaN threshold, the callback's own metadata keys */
+    double nan_threshold = NAN;
+    cr_expect_null(ck_ModelCheckpoint_ex(
+        &(ck_model_checkpoint_args){.filepath = tmpl, .initial_value_threshold = &nan_threshold}));
+    ck_error_clear();
+    cr_expect_null(ck_ModelCheckpoint_ex(&(ck_model_checkpoint_args){
+        .filepath = tmpl, .meta_keys = (const char *[]){"epoch"}, .meta_values = (const char *[]){"1"}, .n_meta = 1}));
+    cr_expect(strstr(ck_error(), "'epoch' is written by the callback itself"), "%s", ck_error());
+}
+
+static int epochs_seen;
+static int count_epoch(ck_callback *cb, ck_model *mm, const ck_epoch_log *log)
+{
+    (void)cb, (void)mm, (void)log;
+    epochs_seen++;
+    return 0;
+}
+
+/* issue 14, problem 3: a bad template was found when epoch 1 ended. Now
+ * its syntax is refused when the callback is made, and a field that is not
+ * logged when fit begins: no epoch runs. */
+Test(callbacks, checkpoint_template_errors_fail_before_the_first_epoch)
+{
+    const char *bad[][2] = {{"w{epoch", "unclosed '{'"},
+                            {"w}", "'}' without '{'"},
+                            {"w{}", "empty field"},
+                            {"w{epoch:.2f}", "the epoch is an integer"},
+                            {"w{val_loss:d}", "a value takes"},
+                            {"w{epoch:123d}", "at most 2 digits"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_expect_null(ck_ModelCheckpoint(bad[i][0], "val_loss", 1, 1, 0), "accepted %s", bad[i][0]);
+        cr_expect(ck_error() && strstr(ck_error(), bad[i][1]), "%s: %s", bad[i][0], ck_error());
+        ck_error_clear();
+    }
+    float xd[4] = {0, 1, 1, 0}, yd[2] = {1, 2};
+    ck_tensor x = ck_tensor_view(CK_F32, ck_shape_of(2, 2, 2), xd);
+    ck_tensor y = ck_tensor_view(CK_F32, ck_shape_of(2, 2, 1), yd);
+    char tmpl[128];
+    snprintf(tmpl, sizeof tmpl, "%s/w_{val_acc:.2f}.st", dir);
+    ck_callback *ck = ck_ModelCheckpoint(tmpl, "val_loss", 1, 1, 0);
+    cr_assert_not_null(ck, "%s", ck_error());
+    ck_callback counter = {.name = "counter", .on_epoch_end = count_epoch};
+    epochs_seen = 0;
+    ck_history *h = ck_fit(
+        m, &x, 1, &y,
+        &(ck_fit_args){
+            .epochs = 3, .val_x = &x, .val_y = &y, .callbacks = (ck_callback *[]){ck, &counter}, .n_callbacks = 2});
+    cr_assert_null(h);
+    cr_expect(strstr(ck_error(), "field '{val_acc}'") && strstr(ck_error(), "'val_acc' is not logged"), "%s",
+              ck_error());
+    cr_expect_eq(epochs_seen, 0);
+    ck_error_clear();
+    ck_callback_free(ck);
+    /* a monitor that is not logged (no validation data) */
+    snprintf(tmpl, sizeof tmpl, "%s/w.st", dir);
+    ck = ck_ModelCheckpoint(tmpl, "val_loss", 1, 1, 0);
+    h = ck_fit(m, &x, 1, &y,
+               &(ck_fit_args){.epochs = 3, .callbacks = (ck_callback *[]){ck, &counter}, .n_callbacks = 2});
+    cr_assert_null(h);
+    cr_expect(strstr(ck_error(), "monitor: 'val_loss' is not logged"), "%s", ck_error());
+    cr_expect_eq(epochs_seen, 0);
+    ck_error_clear();
+    ck_callback_free(ck);
+}
+
+Test(callbacks, checkpoint_filepath_formats_as_python)
+{
+    const char *keys[] = {"loss", "val_loss"};
+    double values[] = {0.1, 0.5};
+    char out[64];
+    cr_assert_eq(ck_checkpoint_filepath("m{epoch:03d}-{val_loss:.2f}-{loss}-{val_loss:e}.st", 7, keys, values, 2, out,
+                                        sizeof out),
+                 0, "%s", ck_error());
+    cr_expect_str_eq(out, "m007-0.50-0.1-5.000000e-01.st");
+    cr_expect_eq(ck_checkpoint_filepath("{loss:.2f}{loss:.2f}{loss:.2f}", 1, keys, values, 2, out, 8), -1);
+    cr_expect(strstr(ck_error(), "too long"), "%s", ck_error());
+    ck_error_clear();
+}
+
+/* issue 14: CSVLogger truncated an earlier log when training began; now the
+ * file is replaced, atomically, once the first epoch has a line. */
+Test(callbacks, csv_logger_keeps_an_earlier_file_until_the_first_epoch)
+{
+    char csv[128], text[512], missing[160];
+    snprintf(csv, sizeof csv, "%s/log.csv", dir);
+    FILE *f = fopen(csv, "w");
+    fputs("earlier log\n", f);
+    fclose(f);
+    ck_callback *lg = ck_CSVLogger(csv);
+    clear_stop();
+    cr_assert_eq(lg->on_train_begin(lg, m), 0, "%s", ck_error());
+    read_text(csv, text, sizeof text);
+    cr_expect_str_eq(text, "earlier log\n");
+    ck_epoch_log log = {.epoch = 1, .loss = 0.5, .val_loss = 0.25};
+    log.keys[0] = "mae", log.values[0] = 0.125, log.keys[1] = "val_mae", log.values[1] = 1.0 / 3, log.n_values = 2;
+    cr_assert_eq(lg->on_epoch_end(lg, m, &log), 0, "%s", ck_error());
+    read_text(csv, text, sizeof text);
+    cr_expect_str_eq(text, "epoch,loss,mae,val_loss,val_mae\n0,0.5,0.125,0.25,0.3333333333333333\n");
+    ck_callback_free(lg);
+    /* a path that cannot be written fails when training begins */
+    snprintf(missing, sizeof missing, "%s/gone/log.csv", dir);
+    lg = ck_CSVLogger(missing);
+    cr_assert_eq(lg->on_train_begin(lg, m), -1);
+    cr_expect(strstr(ck_error(), "CSVLogger: cannot write") && strstr(ck_error(), "No such file or directory"), "%s",
+              ck_error());
+    ck_error_clear();
     ck_callback_free(lg);
 }

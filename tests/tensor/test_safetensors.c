@@ -17,7 +17,7 @@ static size_t file_of(unsigned char *buf, uint64_t declared_len, const char *hea
     for (int i = 0; i < 8; i++) buf[i] = (unsigned char)(declared_len >> (8 * i));
     size_t h = strlen(header);
     memcpy(buf + 8, header, h);
-    memcpy(buf + 8 + h, data, n_data);
+    if (n_data) memcpy(buf + 8 + h, data, n_data);
     return 8 + h + n_data;
 }
 
