@@ -214,6 +214,22 @@ Test(objective, specs_say_loss_metrics_and_monitor)
     cr_expect(s.n_metrics == 2 && !strcmp(s.metrics[0], "auc") && !strcmp(s.metrics[1], "binary_crossentropy"));
 }
 
+/* The checkpoint threshold and the best epoch compare by the monitor's
+ * direction: AUC and accuracy up, losses down (Keras's mode 'auto'). */
+Test(presets, monitors_compare_in_their_direction)
+{
+    cr_expect(fm_monitor_is_max("val_auc"));
+    cr_expect(fm_monitor_is_max("val_accuracy"));
+    cr_expect(!fm_monitor_is_max("val_loss"));
+    cr_expect(!fm_monitor_is_max("val_mse"));
+    cr_expect(fm_better("val_auc", 0.75, 0.70));
+    cr_expect(!fm_better("val_auc", 0.70, 0.75));
+    cr_expect(fm_better("val_loss", 0.80, 0.90));
+    cr_expect(!fm_better("val_mse", 0.90, 0.80));
+    cr_expect(!fm_better("val_auc", 0.75, 0.75)); /* strictly */
+    cr_expect(!fm_better("val_loss", NAN, 1.0));
+}
+
 static ck_model *build_fm(ck_session *s, const ck_fm_config *c)
 {
     ck_fm fm;
