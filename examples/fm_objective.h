@@ -1,7 +1,7 @@
 /* fm_objective.h - what --objective and a preset's settings mean for the
  * FM examples' training: the targets, the model's output, the loss and
  * metrics, the value the callbacks watch, L2, the learning-rate schedule,
- * and the held-out rows that choose the epoch. fm_driver.c runs them in
+ * and the held-out rows that choose the epoch. fm_train.c runs them in
  * the notebook's order. */
 #ifndef FM_OBJECTIVE_H
 #define FM_OBJECTIVE_H
