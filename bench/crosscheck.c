@@ -32,7 +32,11 @@ int main(int argc, char **argv)
     if (ck_movielens_load(argv[1], &d) < 0 || ck_movielens_split(d.n, 0.2, 7, &tr, &n_tr, &va, &n_va) < 0 ||
         ck_movielens_gather(&d, tr, n_tr, &train) < 0 || ck_movielens_gather(&d, va, n_va, &val) < 0)
         goto fail;
-    ck_fm_config c = {d.n_uid, d.n_mid, d.n_genre, 20, pool_notebook ? CK_GENRE_POOL_NOTEBOOK : CK_GENRE_POOL_MASKED};
+    ck_fm_config c = {.n_uid = d.n_uid,
+                      .n_mid = d.n_mid,
+                      .n_genre = d.n_genre,
+                      .k = 20,
+                      .genre_pool = pool_notebook ? CK_GENRE_POOL_NOTEBOOK : CK_GENRE_POOL_MASKED};
     if (ck_fm_model(s, &c, &fm) < 0 || ck_compile(fm.fm_model, "mse", ck_Adam(0.001f), NULL, 0) < 0 ||
         ck_load_weights(fm.fm_model, argv[3]) < 0 ||
         ck_evaluate(fm.fm_model, train.x, CK_ML_N_INPUTS, &train.y, 2048, &train_mse) < 0 ||

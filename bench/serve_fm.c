@@ -54,7 +54,7 @@ int main(int argc, char **argv)
     }
     ck_session *s = ck_session_new(7);
     ck_fm fm;
-    ck_fm_config c = {N_UID, N_MID, N_GENRE, K, CK_GENRE_POOL_MASKED};
+    ck_fm_config c = {.n_uid = N_UID, .n_mid = N_MID, .n_genre = N_GENRE, .k = K, .genre_pool = CK_GENRE_POOL_MASKED};
     if (!s || ck_fm_model(s, &c, &fm) < 0) {
         fprintf(stderr, "serve_fm: %s\n", ck_error());
         return 1;

@@ -11,7 +11,9 @@
 
 #include "ck_kernels.h"
 #include "ck_onnx.h"
+#include "fm_objective.h"
 #include "fm_outputs.h"
+#include "fm_presets.h"
 
 /* The batch size for predictions (recommend). */
 enum { PREDICT_BATCH = 2048 };
@@ -52,20 +54,28 @@ ck_fm_config fm_config(const fm_options *o, const ck_movielens *d)
         .n_genre = d->n_genre,
         .k = o->k,
         .genre_pool = o->genre_pool_notebook ? CK_GENRE_POOL_NOTEBOOK : CK_GENRE_POOL_MASKED,
+        .output_activation = fm_objective_for(o).output_activation,
     };
+}
+
+const char *fm_checkpoint_path(const fm_program *p, const fm_options *o, char *buf, size_t size)
+{
+    if (o->checkpoint) return o->checkpoint;
+    if (o->preset == FM_PRESET_NOTEBOOK && o->objective == FM_OBJECTIVE_RATING) return p->default_checkpoint;
+    /* "models/fm.safetensors" -> "models/fm_tuned_like.safetensors" */
+    const char *path = p->default_checkpoint, *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+    int stem = dot && (!slash || dot > slash) ? (int)(dot - path) : (int)strlen(path);
+    snprintf(buf, size, "%.*s%s%s%s", stem, path, o->preset == FM_PRESET_TUNED ? "_tuned" : "",
+             o->objective == FM_OBJECTIVE_LIKE ? "_like" : "", path + stem);
+    return buf;
 }
 
 /* ---- recommend ---- */
 
-typedef struct scored {
-    int mid;
-    float rating;
-} scored;
-
-static int by_rating_desc(const void *a, const void *b)
+static int by_score_desc(const void *a, const void *b)
 {
-    const scored *x = a, *y = b;
-    if (x->rating != y->rating) return x->rating < y->rating ? 1 : -1;
+    const fm_scored *x = a, *y = b;
+    if (x->score != y->score) return x->score < y->score ? 1 : -1;
     return x->mid - y->mid;
 }
 
@@ -112,6 +122,42 @@ static int unrated_movies(const ck_movielens *d, long user, candidates *c)
     return 0;
 }
 
+int fm_rank_unrated(ck_model *model, const ck_movielens *d, long user, fm_scored **ranked, int *n_ranked)
+{
+    candidates cand = {0};
+    ck_tensor *pred = NULL;
+    *ranked = NULL;
+    *n_ranked = 0;
+    if (user < 1 || user > d->n_uid || !d->user_present[user])
+        return ck_fail("user %ld is not in the data (user ids 1..%d)", user, d->n_uid);
+    int rc = unrated_movies(d, user, &cand);
+    int n = cand.n, L = d->maxlen;
+    if (!rc && n > 0) {
+        ck_tensor x[CK_ML_N_INPUTS] = {
+            ck_tensor_view(CK_F32, ck_shape_of(2, n, 1), cand.occ),
+            ck_tensor_view(CK_I32, ck_shape_of(2, n, 1), cand.uid),
+            ck_tensor_view(CK_I32, ck_shape_of(2, n, 1), cand.mid),
+            ck_tensor_view(CK_I32, ck_shape_of(2, n, L), cand.genre),
+        };
+        /* model.predict(x): (n, 1) ratings or like-probabilities */
+        pred = ck_predict(model, x, CK_ML_N_INPUTS, PREDICT_BATCH);
+        *ranked = malloc(sizeof **ranked * (size_t)n);
+        if (!pred || !*ranked) rc = pred ? ck_fail("out of memory") : -1;
+    }
+    if (!rc && n > 0) {
+        for (int i = 0; i < n; i++) (*ranked)[i] = (fm_scored){cand.mid[i], pred->f[i]};
+        qsort(*ranked, (size_t)n, sizeof **ranked, by_score_desc);
+        *n_ranked = n;
+    }
+    if (rc) {
+        free(*ranked);
+        *ranked = NULL;
+    }
+    ck_tensor_free(pred);
+    candidates_free(&cand);
+    return rc;
+}
+
 /* The checkpoint into model, after checking that its recorded config is
  * this run's (a checkpoint trained with another --genre-pool has the same
  * shapes: only its metadata tells). */
@@ -147,10 +193,10 @@ static int recommend(const fm_program *p, const fm_options *o)
 {
     ck_movielens data = {0};
     ck_session *s = NULL;
-    ck_tensor *pred = NULL;
-    candidates cand = {0};
-    scored *ranked = NULL;
-    const char *checkpoint = o->checkpoint ? o->checkpoint : p->default_checkpoint;
+    fm_scored *ranked = NULL;
+    int n = 0, like = o->objective == FM_OBJECTIVE_LIKE;
+    char path[FM_PATH_BYTES];
+    const char *checkpoint = fm_checkpoint_path(p, o, path, sizeof path);
     int status = EXIT_FAILURE_;
 
     if (fm_load_data(o, &data) < 0) {
@@ -169,45 +215,37 @@ static int recommend(const fm_program *p, const fm_options *o)
         status = fm_report(p, EXIT_FAILURE_, "cannot build the model");
         goto done;
     }
-    if (load_checkpoint(p, o, &data, model, &cfg, checkpoint, &status) < 0) goto done;
-    if (unrated_movies(&data, o->user, &cand) < 0) {
+    if (load_checkpoint(p, o, &data, model, &cfg, checkpoint, &status) < 0) {
+        fprintf(stderr,
+                "%s: recommend needs the --preset, --objective, --k, --occupation-scale and --genre-pool "
+                "the checkpoint was trained with\n",
+                p->name);
+        goto done;
+    }
+    /* the inputs as trained: the occupation scaled as the preset scaled it
+     * (after the data's fingerprint, which is of the data as loaded) */
+    fm_scale_occupation(&data, o->occupation_scale);
+    if (fm_rank_unrated(model, &data, o->user, &ranked, &n) < 0) {
         status = fm_report(p, EXIT_FAILURE_, "recommend");
         goto done;
     }
-    if (cand.n == 0) {
+    if (n == 0) {
         printf("user %ld has rated every movie\n", o->user);
         status = EXIT_OK;
         goto done;
     }
-    int n = cand.n, L = data.maxlen;
-    ck_tensor x[CK_ML_N_INPUTS] = {
-        ck_tensor_view(CK_F32, ck_shape_of(2, n, 1), cand.occ),
-        ck_tensor_view(CK_I32, ck_shape_of(2, n, 1), cand.uid),
-        ck_tensor_view(CK_I32, ck_shape_of(2, n, 1), cand.mid),
-        ck_tensor_view(CK_I32, ck_shape_of(2, n, L), cand.genre),
-    };
-    /* model.predict(x) */
-    pred = ck_predict(model, x, CK_ML_N_INPUTS, PREDICT_BATCH);
-    ranked = malloc(sizeof *ranked * (size_t)n);
-    if (!pred || !ranked) {
-        status = fm_report(p, EXIT_FAILURE_, "predict failed");
-        goto done;
-    }
-    for (int i = 0; i < n; i++) ranked[i] = (scored){cand.mid[i], pred->f[i]};
-    qsort(ranked, (size_t)n, sizeof *ranked, by_rating_desc);
     int top = o->top < n ? o->top : n;
-    printf("top %d movies for user %ld (not yet rated), by predicted rating:\n", top, o->user);
+    printf("top %d movies for user %ld (not yet rated), by predicted %s (%s):\n", top, o->user,
+           like ? "like-probability" : "rating", checkpoint);
     for (int i = 0; i < top; i++) {
         int m = ranked[i].mid;
-        printf("%3d. %5.2f  %s  [%s]\n", i + 1, ranked[i].rating, data.title[m] ? data.title[m] : "?",
-               data.movie_genres_text[m] ? data.movie_genres_text[m] : "");
+        printf(like ? "%3d. %5.3f  %s  [%s]\n" : "%3d. %5.2f  %s  [%s]\n", i + 1, ranked[i].score,
+               data.title[m] ? data.title[m] : "?", data.movie_genres_text[m] ? data.movie_genres_text[m] : "");
     }
     status = EXIT_OK;
 
 done:
-    ck_tensor_free(pred);
     free(ranked);
-    candidates_free(&cand);
     ck_session_free(s);
     ck_movielens_free(&data);
     return status;

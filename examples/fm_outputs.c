@@ -142,16 +142,36 @@ static int history_put(fm_history *h, const char *line)
     return 0;
 }
 
+static int history_header(fm_history *h)
+{
+    char name[80];
+    if (history_put(h, "epoch,loss,val_loss") < 0) return -1;
+    for (int i = 0; i < h->n_metrics; i++) {
+        snprintf(name, sizeof name, ",val_%s", h->metrics[i]);
+        if (history_put(h, name) < 0) return -1;
+    }
+    return history_put(h, ",train_seconds\n");
+}
+
 /* One line per epoch; the whole file rewritten atomically each time, so a
  * killed run keeps the epochs it finished and an earlier history is
  * replaced only once this run has its first line. */
 static int history_epoch_end(ck_callback *cb, ck_model *m, const ck_epoch_log *e)
 {
-    (void)m;
     fm_history *h = cb->state;
+    if (h->len == 0 && history_header(h) < 0) return -1;
     char line[160];
-    if (h->len == 0 && history_put(h, "epoch,loss,val_loss,train_seconds\n") < 0) return -1;
-    snprintf(line, sizeof line, "%d,%.6f,%.6f,%.4f\n", e->epoch, e->loss, e->val_loss, e->train_seconds);
+    snprintf(line, sizeof line, "%d,%.6f,%.6f", e->epoch, e->loss, e->val_loss);
+    if (history_put(h, line) < 0) return -1;
+    for (int i = 0; i < h->n_metrics; i++) {
+        char key[64];
+        double v = NAN;
+        snprintf(key, sizeof key, "val_%s", h->metrics[i]);
+        if (ck_log_value(m, e, key, &v) < 0) ck_error_clear(); /* no validation in a NaN-stopped epoch */
+        snprintf(line, sizeof line, ",%.6f", v);
+        if (history_put(h, line) < 0) return -1;
+    }
+    snprintf(line, sizeof line, ",%.4f\n", e->train_seconds);
     if (history_put(h, line) < 0) return -1;
     if (ck_io_write_file(h->path, h->text, h->len) < 0) {
         ck_error_prefix("history: ");
@@ -226,10 +246,12 @@ static void meta_add(fm_meta *m, const char *key, const char *fmt, ...)
 
 void fm_make_meta(const fm_options *o, const ck_fm_config *c, int maxlen, uint64_t fingerprint, fm_meta *out)
 {
-    char split[CK_DOUBLE_TEXT];
+    char split[CK_DOUBLE_TEXT], scale[CK_DOUBLE_TEXT], early[CK_DOUBLE_TEXT];
     memset(out, 0, sizeof *out);
     meta_add(out, "k", "%d", c->k);
     meta_add(out, "genre_pool", "%s", ck_genre_pool_name(c->genre_pool));
+    meta_add(out, "objective", "%s", o->objective == FM_OBJECTIVE_LIKE ? "like" : "rating");
+    meta_add(out, "occupation_scale", "%s", ck_shortest_double(o->occupation_scale, scale, sizeof scale));
     meta_add(out, "n_uid", "%d", c->n_uid);
     meta_add(out, "n_mid", "%d", c->n_mid);
     meta_add(out, "n_genre", "%d", c->n_genre);
@@ -237,6 +259,8 @@ void fm_make_meta(const fm_options *o, const ck_fm_config *c, int maxlen, uint64
     meta_add(out, "data_fingerprint", "%016" PRIx64, fingerprint);
     meta_add(out, "seed", "%u", (unsigned)o->seed);
     meta_add(out, "val_split", "%s", ck_shortest_double(o->val_split, split, sizeof split));
+    meta_add(out, "early_stop_split", "%s", ck_shortest_double(o->early_stop_split, early, sizeof early));
+    meta_add(out, "inner_split", "%d", o->inner_split ? 1 : 0);
 }
 
 static const char *meta_value(const fm_meta *m, const char *key)
@@ -252,6 +276,8 @@ static const struct {
 } CONFIG_KEYS[] = {{"model", "model"},
                    {"k", "--k"},
                    {"genre_pool", "--genre-pool"},
+                   {"objective", "--objective"},
+                   {"occupation_scale", "--occupation-scale"},
                    {"n_uid", "n_uid (data)"},
                    {"n_mid", "n_mid (data)"},
                    {"n_genre", "n_genre"},
@@ -281,20 +307,23 @@ int fm_checkpoint_fits(const ck_safetensors *st, const char *model_name, const f
     return 0;
 }
 
-/* The keys that make two checkpoints comparable by their val_loss. */
-static const char *const SAME_KEYS[] = {"k",      "genre_pool",       "n_uid", "n_mid",    "n_genre",
-                                        "maxlen", "data_fingerprint", "seed",  "val_split"};
+/* The keys that make two checkpoints comparable by their monitor's value
+ * (the same model on the same watched rows). */
+static const char *const SAME_KEYS[] = {"k",         "genre_pool",       "objective",  "occupation_scale", "n_uid",
+                                        "n_mid",     "n_genre",          "maxlen",     "data_fingerprint", "seed",
+                                        "val_split", "early_stop_split", "inner_split"};
 enum { N_SAME_KEYS = sizeof SAME_KEYS / sizeof SAME_KEYS[0] };
 
-static void compare_previous(const ck_safetensors *st, const char *model_name, const fm_meta *meta, fm_previous *out)
+static void compare_previous(const ck_safetensors *st, const char *model_name, const char *run_monitor,
+                             const fm_meta *meta, fm_previous *out)
 {
     const char *model = ck_safetensors_meta(st, "model"), *monitor = ck_safetensors_meta(st, "monitor");
     const char *value = ck_safetensors_meta(st, "monitor_value"), *epoch = ck_safetensors_meta(st, "epoch");
     if (!model || !monitor || !value || !epoch) {
-        snprintf(out->why, sizeof out->why, "it records no model, epoch and val_loss");
+        snprintf(out->why, sizeof out->why, "it records no model, epoch and monitor value");
         return;
     }
-    if (strcmp(model, model_name) || strcmp(monitor, "val_loss")) {
+    if (strcmp(model, model_name) || strcmp(monitor, run_monitor)) {
         snprintf(out->why, sizeof out->why, "it is a checkpoint of %.40s by %.40s", model, monitor);
         return;
     }
@@ -310,7 +339,7 @@ static void compare_previous(const ck_safetensors *st, const char *model_name, c
     double v = strtod(value, &end);
     long e = strtol(epoch, NULL, 10);
     if (end == value || *end || !isfinite(v)) {
-        snprintf(out->why, sizeof out->why, "its val_loss '%.40s' is not a number", value);
+        snprintf(out->why, sizeof out->why, "its %.40s '%.40s' is not a number", monitor, value);
         return;
     }
     out->same = 1;
@@ -318,7 +347,8 @@ static void compare_previous(const ck_safetensors *st, const char *model_name, c
     out->epoch = (int)e;
 }
 
-void fm_previous_checkpoint(const char *path, const char *model_name, const fm_meta *meta, fm_previous *out)
+void fm_previous_checkpoint(const char *path, const char *model_name, const char *monitor, const fm_meta *meta,
+                            fm_previous *out)
 {
     struct stat sb;
     memset(out, 0, sizeof *out);
@@ -330,6 +360,6 @@ void fm_previous_checkpoint(const char *path, const char *model_name, const fm_m
         ck_error_clear();
         return;
     }
-    compare_previous(st, model_name, meta, out);
+    compare_previous(st, model_name, monitor, meta, out);
     ck_safetensors_free(st);
 }

@@ -38,9 +38,11 @@ int fm_check_export_output(const fm_options *o, const char *checkpoint);
 /* mkdir of the checkpoint's directory when missing (one level). */
 int fm_make_checkpoint_dir(const char *checkpoint);
 
-/* ---- the history CSV: epoch,loss,val_loss,train_seconds ---- */
+/* ---- the history CSV: epoch,loss,val_loss[,val_<metric>...],train_seconds ---- */
 typedef struct fm_history {
     const char *path;
+    const char *const *metrics; /* the compiled metrics' names ("auc"), logged as val_<name> */
+    int n_metrics;
     char *text; /* the whole file so far */
     size_t len, cap;
 } fm_history;
@@ -49,7 +51,7 @@ ck_callback fm_history_callback(fm_history *h);
 void fm_history_free(fm_history *h);
 
 /* ---- what a checkpoint is ---- */
-enum { FM_META_MAX = 10, FM_META_VALUE = 40 };
+enum { FM_META_MAX = 14, FM_META_VALUE = 40 };
 typedef struct fm_meta {
     int n;
     const char *keys[FM_META_MAX];
@@ -60,23 +62,28 @@ typedef struct fm_meta {
 /* A fingerprint of the dataset's rows (ids, occupations, genres, ratings,
  * in their order) and sizes: equal data give equal fingerprints. */
 uint64_t fm_data_fingerprint(const ck_movielens *d);
-/* The metadata a training run records: k, genre_pool, n_uid, n_mid,
- * n_genre, maxlen, data_fingerprint, seed, val_split. (ModelCheckpoint adds
- * model, epoch, monitor and monitor_value.) */
+/* The metadata a training run records: k, genre_pool, objective,
+ * occupation_scale, n_uid, n_mid, n_genre, maxlen, data_fingerprint (of the
+ * data as loaded, before the like targets and the occupation scale), seed,
+ * val_split, early_stop_split, inner_split. (ModelCheckpoint adds model,
+ * epoch, monitor and monitor_value.) */
 void fm_make_meta(const fm_options *o, const ck_fm_config *c, int maxlen, uint64_t fingerprint, fm_meta *out);
 
 /* An existing checkpoint at the path a run will save to. */
 typedef struct fm_previous {
     int exists;   /* something is at the path */
     int same;     /* a checkpoint of this model, config, data and split */
-    double value; /* its val_loss (same only) */
+    double value; /* its monitor's value (same only) */
     int epoch;
     char why[256]; /* exists && !same: why it is another one */
 } fm_previous;
-void fm_previous_checkpoint(const char *path, const char *model_name, const fm_meta *meta, fm_previous *out);
+/* same needs the same monitor too ("val_loss", "val_auc", ...). */
+void fm_previous_checkpoint(const char *path, const char *model_name, const char *monitor, const fm_meta *meta,
+                            fm_previous *out);
 
 /* recommend: 0 if the checkpoint's recorded config (model, k, genre_pool,
- * n_uid, n_mid, n_genre, maxlen; keys it lacks are not compared) is this
+ * objective, occupation_scale, n_uid, n_mid, n_genre, maxlen; keys it
+ * lacks are not compared) is this
  * run's, else -1 with the difference in why. *other_data: it records
  * another data fingerprint. */
 int fm_checkpoint_fits(const ck_safetensors *st, const char *model_name, const fm_meta *meta, int *other_data,

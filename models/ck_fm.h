@@ -9,6 +9,7 @@
  * 2nd order: every field mapped to a k-vector, stacked         -> concat_embed_2d (None, 4, k)
  *            0.5 * sum_k((sum_p x)^2 - sum_p x^2)             -> fm_2d_output (None, 1)
  * Output:    Dense(1)(Concatenate([fm_1d, fm_2d]))            -> fm_output (None, 1)
+ *            (linear; ck_fm_config.output_activation can make it a sigmoid)
  *
  * Built only from generic layers (Input, Dense, Embedding, MeanPool, Reshape,
  * Concatenate, Multiply, Subtract, Add, Lambda); the three Models share them,
@@ -35,6 +36,11 @@ typedef struct ck_fm_config {
     int n_genre;      /* 14 in the notebook */
     int k;            /* latent dimension, 20 */
     ck_genre_pool genre_pool;
+    /* the activation of the last Dense (fm_output, deepfm_output), a Keras
+     * name as for ck_Dense: NULL is linear, the notebook's rating
+     * regression; "sigmoid" makes the output a probability, for a binary
+     * target (binary_crossentropy) */
+    const char *output_activation;
 } ck_fm_config;
 
 typedef struct ck_fm {

@@ -38,7 +38,7 @@ ck_model *ck_deepfm_model(ck_session *s, const ck_fm_config *c, const ck_deepfm_
     if (!embed_2d) return NULL;
     ck_sym *y_dnn = deep_part(s, embed_2d, N_FIELDS, c->k, deep);
     ck_sym *parts[3] = {y_fm_1d, y_fm_2d, y_dnn};
-    ck_sym *y = ck_call(ck_Concatenate(s, -1, NULL), parts, 3); /* (None, 3) */
-    y = ck_call1(ck_Dense(s, 1, NULL, "deepfm_output"), y);     /* (None, 1) */
+    ck_sym *y = ck_call(ck_Concatenate(s, -1, NULL), parts, 3);             /* (None, 3) */
+    y = ck_call1(ck_Dense(s, 1, c->output_activation, "deepfm_output"), y); /* (None, 1) */
     return ck_Model(s, inputs, N_FIELDS, &y, 1, "deepfm_model");
 }

@@ -160,8 +160,9 @@ int ck_fm_model(ck_session *s, const ck_fm_config *c, ck_fm *fm)
     /* y = Concatenate()([y_fm_1d, y_fm_2d])                                     (None, 2) */
     ck_sym *parts[2] = {fm->y_fm_1d, fm->y_fm_2d};
     ck_sym *y = ck_call(ck_Concatenate(s, -1, NULL), parts, 2);
-    /* y = Dense(1, name='fm_output')(y)                                         (None, 1) */
-    fm->y = ck_call1(ck_Dense(s, 1, NULL, "fm_output"), y);
+    /* y = Dense(1, name='fm_output')(y)                                         (None, 1)
+     * (linear in the notebook; a sigmoid for a binary target) */
+    fm->y = ck_call1(ck_Dense(s, 1, c->output_activation, "fm_output"), y);
 
     /* fm_model_1d = Model(inputs, y_fm_1d); fm_model_2d = ...; fm_model = Model(inputs, y) */
     fm->fm_model_1d = ck_Model(s, fm->inputs, 4, &fm->y_fm_1d, 1, "fm_model_1d");

@@ -32,7 +32,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (o.command != FM_HELP) {
         if (o.epochs < 1 || o.batch < 1 || o.k < 1 || o.patience < 0 || o.top < 1 || o.threads < 0 || !(o.lr > 0) ||
             !(o.val_split > 0 && o.val_split < 1) || (o.checkpoint && !*o.checkpoint) ||
-            (o.command == FM_RECOMMEND && o.user < 1) || (o.command == FM_EXPORT && (!o.onnx || !*o.onnx)))
+            (o.command == FM_RECOMMEND && o.user < 1) || (o.command == FM_EXPORT && (!o.onnx || !*o.onnx)) ||
+            o.preset < 0 || o.preset >= FM_N_PRESETS || o.objective < 0 || o.objective >= FM_N_OBJECTIVES ||
+            !(o.l2_embeddings >= 0) || !(o.l2_dense >= 0) || !(o.early_stop_split >= 0 && o.early_stop_split < 1) ||
+            !(o.lr_decay > 0 && o.lr_decay <= 1) || !(o.occupation_scale >= 0))
             abort();
     }
     free(copy);

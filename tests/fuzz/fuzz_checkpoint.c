@@ -68,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     }
     fm_previous prev;
-    fm_previous_checkpoint(path, "fm_model", &meta, &prev);
+    fm_previous_checkpoint(path, "fm_model", "val_loss", &meta, &prev);
     if (!prev.exists || (prev.same && !isfinite(prev.value)) || (!prev.same && !prev.why[0])) abort();
     if (ck_error()) abort(); /* the examples' check leaves no message behind */
     ck_safetensors_free(from_file);

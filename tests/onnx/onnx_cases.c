@@ -58,7 +58,7 @@ static int movielens_case(ck_session *s, built *b, int deep, ck_genre_pool pool)
     ck_movielens_batch train = {0}, val = {0};
     int rc = ck_movielens_synthetic(SEED, ML_USERS, ML_MOVIES, ML_RATINGS, &d);
     if (!rc) rc = ck_movielens_split_rows(&d, 0.2, SEED, &train, &val);
-    ck_fm_config c = {d.n_uid, d.n_mid, d.n_genre, FM_K, pool};
+    ck_fm_config c = {.n_uid = d.n_uid, .n_mid = d.n_mid, .n_genre = d.n_genre, .k = FM_K, .genre_pool = pool};
     ck_fm fm;
     if (!rc) {
         if (deep)
