@@ -126,6 +126,57 @@ Test(fit_edges, plain_literal_zero_is_the_default_and_ck_false_is_off)
     for (int i = 0; i < N_EPOCHS * N_ROWS; i++) cr_assert_eq(o.rows[i], i % N_ROWS);
 }
 
+enum { N_LONG_EPOCHS = 40 };
+
+typedef struct long_order_log {
+    int n;
+    int rows[N_LONG_EPOCHS * N_ROWS];
+} long_order_log;
+
+static int record_long(ck_callback *cb, ck_model *m, int batch, double loss)
+{
+    (void)m;
+    (void)batch;
+    long_order_log *o = cb->state;
+    o->rows[o->n++] = (int)lround(sqrt(loss)) - 1;
+    return 0;
+}
+
+/* A uniform shuffle (Keras: tf.random.shuffle; here Fisher-Yates) leaves a
+ * row in its own place with probability 1 - 1/e per epoch over 8 rows, and
+ * puts every row first now and then. A shuffle drawing j in [0, i) instead
+ * of [0, i] (Sattolo's: one cycle) never leaves a row in place. Over 40
+ * epochs a uniform shuffle has a fixed point in some epoch except with
+ * probability e^-40, and every row comes first except with probability
+ * below 8 (7/8)^40 < 0.01 (and the seed is fixed). */
+Test(fit_edges, shuffles_are_uniform_permutations_with_fixed_points)
+{
+    static float xd[N_ROWS], yd[N_ROWS];
+    for (int i = 0; i < N_ROWS; i++) xd[i] = (float)(i + 1), yd[i] = 0;
+    ck_model *m = identity_model();
+    ck_tensor x = ck_tensor_view(CK_F32, ck_shape_of(2, N_ROWS, 1), xd);
+    ck_tensor y = ck_tensor_view(CK_F32, ck_shape_of(2, N_ROWS, 1), yd);
+    static long_order_log o;
+    memset(&o, 0, sizeof o);
+    ck_callback cb = {.name = "order", .state = &o, .on_batch_end = record_long};
+    ck_callback *cbs[1] = {&cb};
+    ck_history *h =
+        ck_fit(m, &x, 1, &y, CK_FIT_ARGS(.epochs = N_LONG_EPOCHS, .batch_size = 1, CK_CALLBACKS(cbs[0]), .verbose = 0));
+    cr_assert_not_null(h, "%s", ck_error());
+    ck_history_free(h);
+    cr_assert_eq(o.n, N_LONG_EPOCHS * N_ROWS);
+    int epochs_with_fixed_point = 0, first_seen[N_ROWS] = {0};
+    for (int e = 0; e < N_LONG_EPOCHS; e++) {
+        const int *order = &o.rows[e * N_ROWS];
+        int fixed = 0;
+        for (int i = 0; i < N_ROWS; i++) fixed |= order[i] == i;
+        epochs_with_fixed_point += fixed;
+        first_seen[order[0]] = 1;
+    }
+    cr_assert_gt(epochs_with_fixed_point, 0, "no epoch left any row in its place: not a uniform shuffle");
+    for (int r = 0; r < N_ROWS; r++) cr_assert(first_seen[r], "row %d never came first in %d epochs", r, N_LONG_EPOCHS);
+}
+
 /* Five samples x = 1..5, target 0, w = 1: squared errors 1, 4, 9, 16, 25
  * (mean 11), absolute errors 1..5 (mean 3). In batches of 2, 2, 1 the plain
  * mean of the batch means would be (2.5 + 12.5 + 25) / 3 and (1.5 + 3.5 + 5) / 3. */
