@@ -142,13 +142,16 @@ static int record_long(ck_callback *cb, ck_model *m, int batch, double loss)
     return 0;
 }
 
-/* A uniform shuffle (Keras: tf.random.shuffle; here Fisher-Yates) leaves a
- * row in its own place with probability 1 - 1/e per epoch over 8 rows, and
+/* A uniform shuffle (Keras: tf.random.shuffle; here Fisher-Yates) of 8
+ * rows leaves some row where it was with probability 1 - 1/e (0.63), and
  * puts every row first now and then. A shuffle drawing j in [0, i) instead
- * of [0, i] (Sattolo's: one cycle) never leaves a row in place. Over 40
- * epochs a uniform shuffle has a fixed point in some epoch except with
- * probability e^-40, and every row comes first except with probability
- * below 8 (7/8)^40 < 0.01 (and the seed is fixed). */
+ * of [0, i] (Sattolo's algorithm: one 8-cycle) moves every row, so no row
+ * keeps its place from one shuffle to the next: neither its place in the
+ * previous epoch (when each epoch reshuffles the last order) nor its place
+ * in the data (when each epoch shuffles 0..7 anew). Over 40 epochs a
+ * uniform shuffle shows both kinds of fixed point except with probability
+ * about e^-39 each, and every row first except with probability below
+ * 8 (7/8)^40 < 0.01 (and the seed is fixed). */
 Test(fit_edges, shuffles_are_uniform_permutations_with_fixed_points)
 {
     static float xd[N_ROWS], yd[N_ROWS];
@@ -165,15 +168,17 @@ Test(fit_edges, shuffles_are_uniform_permutations_with_fixed_points)
     cr_assert_not_null(h, "%s", ck_error());
     ck_history_free(h);
     cr_assert_eq(o.n, N_LONG_EPOCHS * N_ROWS);
-    int epochs_with_fixed_point = 0, first_seen[N_ROWS] = {0};
+    int kept_from_data = 0, kept_from_last_epoch = 0, first_seen[N_ROWS] = {0};
     for (int e = 0; e < N_LONG_EPOCHS; e++) {
-        const int *order = &o.rows[e * N_ROWS];
-        int fixed = 0;
-        for (int i = 0; i < N_ROWS; i++) fixed |= order[i] == i;
-        epochs_with_fixed_point += fixed;
+        const int *order = &o.rows[e * N_ROWS], *last = e > 0 ? &o.rows[(e - 1) * N_ROWS] : NULL;
+        for (int i = 0; i < N_ROWS; i++) {
+            kept_from_data += order[i] == i;
+            kept_from_last_epoch += last && order[i] == last[i];
+        }
         first_seen[order[0]] = 1;
     }
-    cr_assert_gt(epochs_with_fixed_point, 0, "no epoch left any row in its place: not a uniform shuffle");
+    cr_assert_gt(kept_from_data, 0, "no epoch left any row at its place in the data: not a uniform shuffle");
+    cr_assert_gt(kept_from_last_epoch, 0, "no row ever kept its place of the epoch before: not a uniform shuffle");
     for (int r = 0; r < N_ROWS; r++) cr_assert(first_seen[r], "row %d never came first in %d epochs", r, N_LONG_EPOCHS);
 }
 
