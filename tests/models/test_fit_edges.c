@@ -204,3 +204,31 @@ Test(fit_edges, validation_and_evaluate_weight_a_short_last_batch_by_its_size)
     cr_assert_float_eq(out[0], 11.0, 1e-5);
     cr_assert_float_eq(out[1], 3.0, 1e-6);
 }
+
+static int count_batch(ck_callback *cb, ck_model *m, int batch, double loss)
+{
+    (void)m;
+    (void)batch;
+    (void)loss;
+    ++*(int *)cb->state;
+    return 0;
+}
+
+/* batch_size left out is Keras's 32: 100 samples make ceil(100 / 32) = 4
+ * batches an epoch (32, 32, 32, 4), 8 over 2 epochs. */
+Test(fit_edges, batch_size_left_out_is_32)
+{
+    enum { N = 100 };
+    static float xd[N], yd[N];
+    for (int i = 0; i < N; i++) xd[i] = (float)i / N, yd[i] = 0;
+    ck_model *m = identity_model();
+    ck_tensor x = ck_tensor_view(CK_F32, ck_shape_of(2, N, 1), xd);
+    ck_tensor y = ck_tensor_view(CK_F32, ck_shape_of(2, N, 1), yd);
+    int batches = 0;
+    ck_callback cb = {.name = "count", .state = &batches, .on_batch_end = count_batch};
+    ck_callback *cbs[1] = {&cb};
+    ck_history *h = ck_fit(m, &x, 1, &y, CK_FIT_ARGS(.epochs = 2, CK_CALLBACKS(cbs[0]), .verbose = 0));
+    cr_assert_not_null(h, "%s", ck_error());
+    ck_history_free(h);
+    cr_expect_eq(batches, 8);
+}
