@@ -73,6 +73,13 @@ static int es_epoch_end(ck_callback *cb, ck_model *m, const ck_epoch_log *log)
     early_stopping *es = cb->state;
     double current;
     if (ck_log_value(m, log, es->monitor, &current)) return -1;
+    if (es->restore_best_weights && !es->have_best_weights) {
+        /* Keras 2 (2.5+): the first epoch's weights, kept even when its
+         * value is NaN, so a run that never improves restores them */
+        ck_model_get_weights(m, es->best_weights);
+        es->have_best_weights = 1;
+        es->best_epoch = log->epoch;
+    }
     if (es_improved(es, current)) {
         es->best = current;
         es->best_epoch = log->epoch;
@@ -84,7 +91,7 @@ static int es_epoch_end(ck_callback *cb, ck_model *m, const ck_epoch_log *log)
         return 0;
     }
     es->wait++;
-    if (es->wait >= es->patience) {
+    if (es->wait >= es->patience && log->epoch > 1) { /* Keras: never at the first epoch */
         es->stopped_epoch = log->epoch;
         ck_model_stop_training(m);
         if (es->restore_best_weights && es->have_best_weights) ck_model_set_weights(m, es->best_weights);

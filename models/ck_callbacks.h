@@ -38,15 +38,28 @@ int ck_model_stop_requested(const ck_model *m);
 
 /* Keras's rule: an epoch improves when monitor < best - |min_delta| (or
  * monitor > best + |min_delta| for monitors containing "acc" or "auc":
- * "val_accuracy", "val_auc"); the first epoch always does.
- * Otherwise wait += 1, and training stops when wait >= patience. With
- * restore_best_weights the best epoch's weights are put back at the stop.
+ * "val_accuracy", "val_auc"); the first epoch does unless its value is NaN.
+ * Otherwise wait += 1, and training stops when wait >= patience, never at
+ * the first epoch of a fit. With restore_best_weights the best epoch's
+ * weights are put back at the stop (not when fit ends without a stop, as
+ * tf.keras 2.5 to 2.15). As Keras 2 (tf_keras/callbacks.py, EarlyStopping):
+ * - a NaN value never improves (NaN comparisons are false), so when every
+ *   value is NaN, best stays +-inf, wait grows each epoch and training
+ *   stops at epoch max(patience, 2) (1-based); restore_best_weights
+ *   then puts back the FIRST epoch's weights, which Keras keeps whenever
+ *   no earlier epoch's are kept ("restore the weights after first epoch if
+ *   no progress is ever made").
+ * - every fit starts afresh (on_train_begin resets wait, best and the kept
+ *   weights), so one callback may serve several fits; unlike ModelCheckpoint.
  * monitor NULL: "val_loss". */
 ck_callback *ck_EarlyStopping(const char *monitor, int patience, double min_delta, int restore_best_weights);
 /* path may hold {epoch}, {epoch:02d} or {val_loss:.4f}-style fields, as in
  * Keras. save_best_only: save only after an epoch whose monitor is strictly
  * better than every earlier one (so always after the first); otherwise after
- * every epoch. save_weights_only: ck_save_weights; 0: the whole model,
+ * every epoch. The best value lives as long as the callback, as Keras 2's
+ * self.best (set in __init__, not in on_train_begin): a callback used by a
+ * second fit saves only epochs better than the first fit's best. A NaN
+ * value is never better. save_weights_only: ck_save_weights; 0: the whole model,
  * ck_save_model (ck_load_model reads it, ck_load_weights too). verbose:
  * print "Epoch N: val_loss improved from X to Y, ...". */
 ck_callback *ck_ModelCheckpoint(const char *path, const char *monitor, int save_best_only, int save_weights_only,

@@ -162,7 +162,8 @@ static ck_epoch_log keys_only_log(const ck_model *m)
 static int ckpt_train_begin(ck_callback *cb, ck_model *m)
 {
     checkpoint *c = cb->state;
-    c->best = c->has_threshold ? c->threshold : c->max_mode ? -INFINITY : INFINITY;
+    /* best is NOT reset here: Keras 2 sets self.best in __init__ only, so a
+     * callback reused by a second fit saves only what beats the first fit */
     ck_epoch_log log = keys_only_log(m);
     model_log ml = {m, &log};
     char path[PATH_MAX_BYTES];

@@ -392,3 +392,24 @@ Test(tape, param_and_const_leaves)
     expect_error(ck_param(ck_tensor_from_ids(ck_shape_of(1, 1), (int32_t[]){1}), "ids"),
                  "param 'ids': value must be float32");
 }
+
+/* A parameter as its own root (nothing recorded between them): its gradient
+ * still accumulates across calls, as every parameter's does (ck_autograd.h):
+ * seeds 1, then 2.5, give 3.5; a 3-element root takes ck_backward_seed. */
+Test(tape, parameter_root_accumulates_its_seed)
+{
+    const float w[1] = {7}, v[3] = {1, 2, 3};
+    ck_node *p = param_of(ck_shape_of(1, 1), w), *q = param_of(ck_shape_of(1, 3), v);
+    ck_zero_grad(&p, 1);
+    cr_assert_eq(ck_backward(tape, p), 0, "%s", ck_error());
+    cr_expect_eq(p->grad[0], 1.0f);
+    const float seed[1] = {2.5f};
+    cr_assert_eq(ck_backward_seed(tape, p, seed), 0, "%s", ck_error());
+    cr_expect_eq(p->grad[0], 3.5f);
+    ck_zero_grad(&q, 1);
+    const float seed3[3] = {1, -1, 0.5f};
+    for (int call = 0; call < 2; call++) cr_assert_eq(ck_backward_seed(tape, q, seed3), 0, "%s", ck_error());
+    for (int k = 0; k < 3; k++) cr_expect_eq(q->grad[k], 2 * seed3[k]);
+    ck_param_free(p);
+    ck_param_free(q);
+}

@@ -467,6 +467,9 @@ Test(malformed, ml100k_files)
     write_ml100k();
     write_text("u.genre", "unknown|0\nAction|2\n");
     expect_load_error("movielens: @/u.genre: genre index 1 is missing (found 2 genres)");
+    write_ml100k(); /* 64 genres at most (indices 0..63): 64 is the first refused */
+    write_text("u.genre", "unknown|0\nAction|64\n");
+    expect_load_error("movielens: @/u.genre line 2: field 2 (genre index) '64' is not in 0..63");
     write_ml100k();
     write_text("u.occupation", "artist\nartist\n");
     expect_load_error("movielens: @/u.occupation line 2: occupation 'artist' is listed twice");

@@ -59,6 +59,21 @@ Test(tokenizer, higher_count_first)
     ck_tokenizer_free(t);
 }
 
+/* lower=True lower-cases exactly 'A'..'Z' (both ends), and leaves '@' and
+ * '[' (the bytes just outside) alone */
+Test(tokenizer, lower_covers_a_to_z_inclusive)
+{
+    const char *texts[] = {"AZ|az|Az|aZ", "@[|@["};
+    ck_tokenizer *t = ck_tokenizer_new(0, '|', 1);
+    cr_assert_eq(ck_tokenizer_fit(t, texts, 2), 0);
+    cr_expect_eq(ck_tokenizer_n_words(t), 2);
+    cr_expect_eq(ck_tokenizer_index(t, "az"), 1);
+    cr_expect_eq(ck_tokenizer_count(t, 1), 4);
+    cr_expect_eq(ck_tokenizer_index(t, "@["), 2);
+    cr_expect_eq(ck_tokenizer_count(t, 2), 2);
+    ck_tokenizer_free(t);
+}
+
 Test(tokenizer, lower_and_case_sensitive)
 {
     const char *texts[] = {"Drama|DRAMA|drama", "Sci-Fi"};

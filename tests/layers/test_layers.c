@@ -251,3 +251,26 @@ Test(layers, dropout_only_in_training_and_activation)
     for (int i = 0; i < 4; i++) cr_assert_eq(p->f[i], expect[i]);
     ck_tensor_free(p);
 }
+
+/* Add's output mask is the AND of its inputs' masks (Keras's
+ * _Merge.compute_mask: K.all over the masks): with ids a = (1, 0, 2) and
+ * b = (1, 3, 0), only position 0 is unmasked in both, so the masked mean
+ * is the sum of the two embeddings' rows 1 at position 0 alone. */
+Test(layers, add_ands_its_inputs_masks)
+{
+    ck_sym *a = ck_Input(s, ck_shape_of(1, 3), CK_I32, "a"), *b = ck_Input(s, ck_shape_of(1, 3), CK_I32, "b");
+    ck_layer *ea = ck_Embedding(s, 4, 2, 1, "ea"), *eb = ck_Embedding(s, 4, 2, 1, "eb");
+    ck_sym *sum = ck_call(ck_Add(s, NULL), (ck_sym *[]){ck_call1(ea, a), ck_call1(eb, b)}, 2);
+    cr_assert(ck_sym_has_mask(sum));
+    ck_sym *pooled = ck_call1(ck_MeanPool(s, 1, 0, CK_POOL_AUTO, "pool"), sum);
+    ck_model *m = ck_Model(s, (ck_sym *[]){a, b}, 2, &pooled, 1, NULL);
+    cr_assert_not_null(m, "%s", ck_error());
+    int32_t ad[3] = {1, 0, 2}, bd[3] = {1, 3, 0};
+    ck_tensor xa = ck_tensor_view(CK_I32, ck_shape_of(2, 1, 3), ad),
+              xb = ck_tensor_view(CK_I32, ck_shape_of(2, 1, 3), bd);
+    ck_tensor *p = ck_predict(m, (ck_tensor[]){xa, xb}, 2, 1);
+    cr_assert_not_null(p, "%s", ck_error());
+    const float *wa = ck_layer_weight(ea, 0)->value.f, *wb = ck_layer_weight(eb, 0)->value.f; /* (4, 2) */
+    for (int d = 0; d < 2; d++) cr_expect_float_eq(p->f[d], wa[2 + d] + wb[2 + d], 1e-6);
+    ck_tensor_free(p);
+}

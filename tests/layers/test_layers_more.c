@@ -338,3 +338,37 @@ Test(more, configs_name_each_setting)
     cr_expect_null(ck_layer_get_config(unnamed));
     expect_error("layer 'anon' (Lambda) has a function without a name");
 }
+
+/* Inverted dropout in training (Keras's tf.nn.dropout): each value is kept
+ * with probability 1 - rate and then scaled by 1 / (1 - rate), or zeroed.
+ * With rate 0.25 on 4000 ones, every output is 0 or exactly 4/3, and the
+ * zeroed share is 0.25 give or take 4 standard deviations (sqrt(0.25 *
+ * 0.75 / 4000) = 0.007); the mean stays near 1. Outside training, x. */
+Test(more, dropout_in_training_zeroes_rate_and_scales_the_rest)
+{
+    enum { N = 4000 };
+    static float ones[N];
+    for (int k = 0; k < N; k++) ones[k] = 1.0f;
+    ck_sym *x = ck_Input(s, ck_shape_of(1, N), CK_F32, "x");
+    ck_sym *y = ck_call1(ck_Dropout(s, 0.25f, NULL), x);
+    ck_model *m = ck_Model(s, &x, 1, &y, 1, NULL);
+    cr_assert_not_null(m, "%s", ck_error());
+    ck_tensor v = ck_tensor_view(CK_F32, ck_shape_of(2, 1, N), ones);
+    ck_node *in = ck_const(t, &v);
+    ck_node *out = ck_model_call(m, t, &in, 1, 1);
+    cr_assert_not_null(out, "%s", ck_error());
+    int zeros = 0;
+    double sum = 0;
+    for (int k = 0; k < N; k++) {
+        float o = out->value.f[k];
+        cr_assert(o == 0.0f || o == 1.0f / 0.75f, "[%d] = %.9g: neither 0 nor 1 / (1 - rate)", k, (double)o);
+        zeros += o == 0.0f;
+        sum += o;
+    }
+    double share = (double)zeros / N;
+    cr_expect(share > 0.25 - 4 * 0.007 && share < 0.25 + 4 * 0.007, "zeroed share %g, want 0.25", share);
+    cr_expect(fabs(sum / N - 1.0) < 4 * 0.01, "mean %g, want about 1", sum / N);
+    out = ck_model_call(m, t, &in, 1, 0);
+    cr_assert_not_null(out, "%s", ck_error());
+    for (int k = 0; k < N; k++) cr_assert_eq(out->value.f[k], 1.0f);
+}

@@ -126,6 +126,62 @@ Test(fit_edges, plain_literal_zero_is_the_default_and_ck_false_is_off)
     for (int i = 0; i < N_EPOCHS * N_ROWS; i++) cr_assert_eq(o.rows[i], i % N_ROWS);
 }
 
+enum { N_LONG_EPOCHS = 40 };
+
+typedef struct long_order_log {
+    int n;
+    int rows[N_LONG_EPOCHS * N_ROWS];
+} long_order_log;
+
+static int record_long(ck_callback *cb, ck_model *m, int batch, double loss)
+{
+    (void)m;
+    (void)batch;
+    long_order_log *o = cb->state;
+    o->rows[o->n++] = (int)lround(sqrt(loss)) - 1;
+    return 0;
+}
+
+/* A uniform shuffle (Keras: tf.random.shuffle; here Fisher-Yates) of 8
+ * rows leaves some row where it was with probability 1 - 1/e (0.63), and
+ * puts every row first now and then. A shuffle drawing j in [0, i) instead
+ * of [0, i] (Sattolo's algorithm: one 8-cycle) moves every row, so no row
+ * keeps its place from one shuffle to the next: neither its place in the
+ * previous epoch (when each epoch reshuffles the last order) nor its place
+ * in the data (when each epoch shuffles 0..7 anew). Over 40 epochs a
+ * uniform shuffle shows both kinds of fixed point except with probability
+ * about e^-39 each, and every row first except with probability below
+ * 8 (7/8)^40 < 0.01 (and the seed is fixed). */
+Test(fit_edges, shuffles_are_uniform_permutations_with_fixed_points)
+{
+    static float xd[N_ROWS], yd[N_ROWS];
+    for (int i = 0; i < N_ROWS; i++) xd[i] = (float)(i + 1), yd[i] = 0;
+    ck_model *m = identity_model();
+    ck_tensor x = ck_tensor_view(CK_F32, ck_shape_of(2, N_ROWS, 1), xd);
+    ck_tensor y = ck_tensor_view(CK_F32, ck_shape_of(2, N_ROWS, 1), yd);
+    static long_order_log o;
+    memset(&o, 0, sizeof o);
+    ck_callback cb = {.name = "order", .state = &o, .on_batch_end = record_long};
+    ck_callback *cbs[1] = {&cb};
+    ck_history *h =
+        ck_fit(m, &x, 1, &y, CK_FIT_ARGS(.epochs = N_LONG_EPOCHS, .batch_size = 1, CK_CALLBACKS(cbs[0]), .verbose = 0));
+    cr_assert_not_null(h, "%s", ck_error());
+    ck_history_free(h);
+    cr_assert_eq(o.n, N_LONG_EPOCHS * N_ROWS);
+    int kept_from_data = 0, kept_from_last_epoch = 0, first_seen[N_ROWS] = {0};
+    for (int e = 0; e < N_LONG_EPOCHS; e++) {
+        const int *order = &o.rows[e * N_ROWS], *last = e > 0 ? &o.rows[(e - 1) * N_ROWS] : NULL;
+        for (int i = 0; i < N_ROWS; i++) {
+            kept_from_data += order[i] == i;
+            kept_from_last_epoch += last && order[i] == last[i];
+        }
+        first_seen[order[0]] = 1;
+    }
+    cr_assert_gt(kept_from_data, 0, "no epoch left any row at its place in the data: not a uniform shuffle");
+    cr_assert_gt(kept_from_last_epoch, 0, "no row ever kept its place of the epoch before: not a uniform shuffle");
+    for (int r = 0; r < N_ROWS; r++) cr_assert(first_seen[r], "row %d never came first in %d epochs", r, N_LONG_EPOCHS);
+}
+
 /* Five samples x = 1..5, target 0, w = 1: squared errors 1, 4, 9, 16, 25
  * (mean 11), absolute errors 1..5 (mean 3). In batches of 2, 2, 1 the plain
  * mean of the batch means would be (2.5 + 12.5 + 25) / 3 and (1.5 + 3.5 + 5) / 3. */
@@ -147,4 +203,32 @@ Test(fit_edges, validation_and_evaluate_weight_a_short_last_batch_by_its_size)
     cr_assert_eq(ck_evaluate(m, &x, 1, &y, 2, out), 0, "%s", ck_error());
     cr_assert_float_eq(out[0], 11.0, 1e-5);
     cr_assert_float_eq(out[1], 3.0, 1e-6);
+}
+
+static int count_batch(ck_callback *cb, ck_model *m, int batch, double loss)
+{
+    (void)m;
+    (void)batch;
+    (void)loss;
+    ++*(int *)cb->state;
+    return 0;
+}
+
+/* batch_size left out is Keras's 32: 100 samples make ceil(100 / 32) = 4
+ * batches an epoch (32, 32, 32, 4), 8 over 2 epochs. */
+Test(fit_edges, batch_size_left_out_is_32)
+{
+    enum { N = 100 };
+    static float xd[N], yd[N];
+    for (int i = 0; i < N; i++) xd[i] = (float)i / N, yd[i] = 0;
+    ck_model *m = identity_model();
+    ck_tensor x = ck_tensor_view(CK_F32, ck_shape_of(2, N, 1), xd);
+    ck_tensor y = ck_tensor_view(CK_F32, ck_shape_of(2, N, 1), yd);
+    int batches = 0;
+    ck_callback cb = {.name = "count", .state = &batches, .on_batch_end = count_batch};
+    ck_callback *cbs[1] = {&cb};
+    ck_history *h = ck_fit(m, &x, 1, &y, CK_FIT_ARGS(.epochs = 2, CK_CALLBACKS(cbs[0]), .verbose = 0));
+    cr_assert_not_null(h, "%s", ck_error());
+    ck_history_free(h);
+    cr_expect_eq(batches, 8);
 }

@@ -105,6 +105,79 @@ Test(callbacks, early_stopping_first_epoch_counts_even_if_nan_later_and_restores
     ck_callback_free(es);
 }
 
+/* Runs scripted epochs first..last of one fit: weights set to 10 e + i
+ * before each epoch end (so restored weights name their epoch); returns the
+ * epoch training stopped at, 0 when it did not stop. */
+static int scripted_fit(ck_callback *cb, const double *val_loss, int epochs)
+{
+    clear_stop();
+    cr_assert_eq(cb->on_train_begin(cb, m), 0, "%s", ck_error() ? ck_error() : "");
+    int n = (int)ck_count_params(m);
+    float w[3];
+    for (int e = 1; e <= epochs; e++) {
+        for (int i = 0; i < n; i++) w[i] = (float)(10 * e + i);
+        ck_model_set_weights(m, w);
+        ck_epoch_log log = {.epoch = e, .loss = 1, .val_loss = val_loss[e - 1]};
+        cr_assert_eq(cb->on_epoch_end(cb, m, &log), 0, "%s", ck_error() ? ck_error() : "");
+        if (ck_model_stop_requested(m)) return e;
+    }
+    return 0;
+}
+
+/* The epoch whose weights the model holds (10 e + i, see scripted_fit). */
+static int weights_epoch(void)
+{
+    float w[3];
+    ck_model_get_weights(m, w);
+    int e = (int)(w[0] / 10);
+    for (int i = 0; i < (int)ck_count_params(m); i++) cr_assert_eq(w[i], (float)(10 * e + i));
+    return e;
+}
+
+Test(callbacks, early_stopping_all_nan_restores_the_first_epoch_as_keras)
+{
+    /* tf.keras 2.5-2.15 EarlyStopping.on_epoch_end: best_weights is None at
+     * epoch 0, so it keeps epoch 0's weights; NaN - min_delta < inf is
+     * False, so wait = epoch + 1 and the stop comes when wait >= patience
+     * and epoch > 0; the stop restores those first weights */
+    double nan4[] = {NAN, NAN, NAN, NAN, NAN};
+    ck_callback *es = ck_EarlyStopping("val_loss", 3, 0, 1);
+    cr_assert_eq(scripted_fit(es, nan4, 5), 3);
+    cr_assert_eq(weights_epoch(), 1);
+    ck_callback_free(es);
+    /* patience 0 and 1: never at the first epoch, so at the second */
+    for (int patience = 0; patience <= 1; patience++) {
+        es = ck_EarlyStopping("val_loss", patience, 0, 1);
+        cr_assert_eq(scripted_fit(es, nan4, 5), 2, "patience %d", patience);
+        cr_assert_eq(weights_epoch(), 1, "patience %d", patience);
+        ck_callback_free(es);
+    }
+    /* without restore_best_weights the last epoch's weights stay */
+    es = ck_EarlyStopping("val_loss", 2, 0, 0);
+    cr_assert_eq(scripted_fit(es, nan4, 5), 2);
+    cr_assert_eq(weights_epoch(), 2);
+    ck_callback_free(es);
+    /* a NaN first epoch, then real values: the first real one is the best */
+    double late[] = {NAN, 0.5, 0.6, 0.7};
+    es = ck_EarlyStopping("val_loss", 2, 0, 1);
+    cr_assert_eq(scripted_fit(es, late, 4), 4);
+    cr_assert_eq(weights_epoch(), 2);
+    ck_callback_free(es);
+}
+
+Test(callbacks, early_stopping_starts_afresh_in_every_fit)
+{
+    /* Keras resets wait, best and best_weights in on_train_begin: the second
+     * fit's 0.9 improves on inf (not on the first fit's 0.5), so with
+     * patience 2 it stops at its epoch 3 and restores its own epoch 1 */
+    ck_callback *es = ck_EarlyStopping("val_loss", 2, 0, 1);
+    double first[] = {0.5, 0.4}, second[] = {0.9, 0.95, 0.97, 0.99};
+    cr_assert_eq(scripted_fit(es, first, 2), 0);
+    cr_assert_eq(scripted_fit(es, second, 4), 3);
+    cr_assert_eq(weights_epoch(), 1);
+    ck_callback_free(es);
+}
+
 Test(callbacks, early_stopping_unknown_monitor_is_an_error)
 {
     ck_callback *es = ck_EarlyStopping("val_acc", 2, 0, 0);
@@ -140,6 +213,30 @@ Test(callbacks, checkpoint_saves_first_and_improving_epochs)
     char cmd[200];
     snprintf(cmd, sizeof cmd, "ls -A %s | grep -q '\\.tmp\\.'", dir);
     cr_assert_neq(system(cmd), 0, "a temporary file was left in %s", dir);
+    ck_callback_free(ck);
+}
+
+Test(callbacks, checkpoint_best_persists_across_fits)
+{
+    /* Keras 2 sets ModelCheckpoint.best in __init__ only: the second fit on
+     * the same callback saves only what beats the first fit's best 0.4, so
+     * its epochs 1 (NaN: never better) and 2 (0.45) are not saved, 3 (0.3) is */
+    char tmpl[128], path[160];
+    snprintf(tmpl, sizeof tmpl, "%s/w_{epoch:02d}.safetensors", dir);
+    ck_callback *ck = ck_ModelCheckpoint(tmpl, "val_loss", 1, 1, 0);
+    double first[] = {0.5, 0.4}, second[] = {NAN, 0.45, 0.3};
+    cr_assert_eq(scripted_fit(ck, first, 2), 0);
+    for (int e = 1; e <= 2; e++) {
+        snprintf(path, sizeof path, "%s/w_%02d.safetensors", dir, e);
+        cr_assert(exists(path), "first fit, epoch %d", e);
+        cr_assert_eq(unlink(path), 0);
+    }
+    cr_assert_eq(scripted_fit(ck, second, 3), 0);
+    int saved[4] = {0, 0, 0, 1};
+    for (int e = 1; e <= 3; e++) {
+        snprintf(path, sizeof path, "%s/w_%02d.safetensors", dir, e);
+        cr_assert_eq(exists(path), saved[e], "second fit, epoch %d", e);
+    }
     ck_callback_free(ck);
 }
 

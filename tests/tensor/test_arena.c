@@ -53,3 +53,21 @@ Test(arena, reset_merges_chain_into_one_block)
     cr_expect_eq(a.reserved, reserved);
     ck_arena_free(&a);
 }
+
+/* The limit bounds used_total, which counts every request rounded up to the
+ * 64-byte alignment: with a limit of 1000 and 960 bytes used, 30 more bytes
+ * take 64 (1024 > 1000) and fail although 30 < 40 remain. */
+Test(arena, limit_counts_requests_rounded_to_the_alignment)
+{
+    ck_arena a;
+    ck_arena_init(&a);
+    a.limit = 1000;
+    cr_assert_not_null(ck_arena_alloc(&a, 960));
+    cr_expect_eq(a.used_total, 960u);
+    cr_expect_null(ck_arena_alloc(&a, 30));
+    cr_expect_eq(a.used_total, 960u, "a refused request uses nothing");
+    a.limit = 1024;
+    cr_expect_not_null(ck_arena_alloc(&a, 30), "960 + 64 = 1024 is within a limit of 1024");
+    cr_expect_eq(a.used_total, 1024u);
+    ck_arena_free(&a);
+}
