@@ -3,7 +3,7 @@
 # onnx.checker (full check), run it in ONNX Runtime and compare with
 # ck_predict (compare.js). Exit 77 (skipped) when the checkers are missing:
 # python3-onnx for /usr/bin/python3, or tests/onnx/node_modules (.ci/run
-# installs them: `npm install --ignore-scripts` in tests/onnx).
+# installs them: `npm ci --ignore-scripts` in tests/onnx).
 # usage: verify.sh ONNX_CASES CASE
 set -u
 cases=$1 name=$2
@@ -16,7 +16,7 @@ if ! "$python" -c 'import onnx' 2>/dev/null; then
   echo "skipped: python3-onnx is not installed (apt-get install python3-onnx)"; exit "$skip"
 fi
 if ! command -v node >/dev/null || [ ! -d "$here/node_modules/onnxruntime-node" ]; then
-  echo "skipped: no onnxruntime-node in $here/node_modules (cd tests/onnx && npm install --ignore-scripts)"; exit "$skip"
+  echo "skipped: no onnxruntime-node in $here/node_modules (cd tests/onnx && npm ci --ignore-scripts)"; exit "$skip"
 fi
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
