@@ -25,7 +25,7 @@ typedef enum opt_kind {
 } opt_kind;
 
 /* Which commands take an option (bits). */
-enum { ON_TRAIN = 1, ON_RECOMMEND = 2, ON_EXPORT = 4, ON_BOTH = ON_TRAIN | ON_RECOMMEND, ON_ALL = 7 };
+enum { ON_TRAIN = 1, ON_RECOMMEND = 2, ON_EXPORT = 4, ON_ALL = ON_TRAIN | ON_RECOMMEND | ON_EXPORT };
 
 typedef struct opt_spec {
     const char *name; /* "--epochs" */
