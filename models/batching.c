@@ -118,20 +118,6 @@ int ck_check_weights(const ck_tensor *w, int64_t n, const char *who)
     return 0;
 }
 
-/* Copy rows idx[0..count) of a (rows, width) table of 4-byte elements.
- * Rows are a few values (an id, 3 genres): element loops, not a memcpy
- * call per row. */
-#define GATHER_ROWS(type, to, from, idx, count, width)                                \
-    do {                                                                              \
-        if ((width) == 1)                                                             \
-            for (int64_t r = 0; r < (count); r++) (to)[r] = (from)[(idx)[r]];         \
-        else                                                                          \
-            for (int64_t r = 0; r < (count); r++) {                                   \
-                const type *row = (from) + (idx)[r] * (width);                        \
-                for (int64_t j = 0; j < (width); j++) (to)[r * (width) + j] = row[j]; \
-            }                                                                         \
-    } while (0)
-
 /* Rows [start, start + count) of t, or rows idx[start..] gathered into tape
  * memory when idx is given (a shuffled epoch). */
 static int batch_rows(ck_tape *tape, const ck_tensor *t, const int64_t *idx, int64_t start, int64_t count,
@@ -144,10 +130,7 @@ static int batch_rows(ck_tape *tape, const ck_tensor *t, const int64_t *idx, int
     const int64_t width = t->shape.d[0] ? t->size / t->shape.d[0] : 0;
     void *dst = ck_tape_alloc(tape, sizeof(float) * (size_t)(width * count) + 1);
     if (!dst) return -1;
-    if (t->dtype == CK_F32)
-        GATHER_ROWS(float, (float *)dst, t->f, idx + start, count, width);
-    else
-        GATHER_ROWS(int32_t, (int32_t *)dst, t->i, idx + start, count, width);
+    ck_k_take_rows32(dst, t->data, idx + start, count, width);
     ck_shape s = t->shape;
     s.d[0] = (int)count;
     *out = ck_tensor_view(t->dtype, s, dst);
@@ -190,7 +173,6 @@ const float *ck_bind_weights(ck_tape *t, const float *w, const int64_t *idx, int
 {
     if (!w || !idx) return w ? w + start : NULL;
     float *rows = ck_tape_alloc(t, sizeof(float) * (size_t)count + 1);
-    if (rows)
-        for (int64_t r = 0; r < count; r++) rows[r] = w[idx[start + r]];
+    if (rows) ck_k_take_rows32(rows, w, idx + start, count, 1);
     return rows;
 }

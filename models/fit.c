@@ -19,17 +19,6 @@ void ck_model_stop_training(ck_model *m)
 }
 int ck_model_stop_requested(const ck_model *m) { return m ? m->stop_training : 0; }
 
-static void shuffle(int64_t *idx, int64_t n, ck_rng *rng)
-{
-    /* Fisher-Yates */
-    for (int64_t i = n - 1; i > 0; i--) {
-        int64_t j = (int64_t)ck_rng_below(rng, (uint32_t)(i + 1));
-        int64_t t = idx[i];
-        idx[i] = idx[j];
-        idx[j] = t;
-    }
-}
-
 static int callback_failed(const ck_callback *cb)
 {
     if (!ck_error()) ck_fail("callback returned -1");
@@ -221,7 +210,7 @@ static int run_epoch(fit_run *r, int epoch)
     log->val_loss = NAN;
     if (run_epoch_begin(r->cbs, r->n_cbs, m, epoch - 1)) return -1;
     ck_progbar_start(&r->bar, epoch, r->epochs);
-    if (r->idx) shuffle(r->idx, r->data.train.n, &m->rng);
+    if (r->idx) ck_rng_shuffle(&m->rng, r->idx, r->data.train.n);
     double values[CK_MAX_LOGS / 2], val_out[1 + CK_MAX_LOGS / 2];
     if (train_epoch(r, epoch, &log->loss, values)) return -1;
     log->train_seconds = ck_now_seconds() - r->bar.start;

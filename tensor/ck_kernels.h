@@ -151,6 +151,11 @@ void ck_k_gather_rows(float *restrict out, const float *restrict table, const in
 /* grad_table[ids[r]] += g[r] for r in order */
 void ck_k_scatter_add_rows(float *restrict grad_table, const float *restrict g, const int32_t *restrict ids, int64_t n,
                            int64_t dim);
+/* out[r] = rows[idx[r]] for r < n, of a (rows, width) table of 4-byte
+ * elements (float or int32, copied as bits): a shuffled batch of a
+ * dataset, whose rows are a few values each and far apart. */
+void ck_k_take_rows32(void *restrict out, const void *restrict rows, const int64_t *restrict idx, int64_t n,
+                      int64_t width);
 /* dst[r * dst_stride + j] = src[r * src_stride + j] for r < rows, j < cols */
 void ck_k_copy_rows(float *restrict dst, int64_t dst_stride, const float *restrict src, int64_t src_stride,
                     int64_t rows, int64_t cols);

@@ -19,5 +19,8 @@ uint32_t ck_rng_below(ck_rng *r, uint32_t n);
 float ck_rng_uniform(ck_rng *r);
 /* Standard normal (Box-Muller). */
 float ck_rng_normal(ck_rng *r);
+/* Shuffle idx[0..n) in place (Fisher-Yates, swap i with a uniform j <= i
+ * for i from n - 1 down): the permutation depends only on r's state. */
+void ck_rng_shuffle(ck_rng *r, int64_t *idx, int64_t n);
 
 #endif

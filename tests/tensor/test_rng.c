@@ -121,3 +121,43 @@ Test(rng, normal_mean_and_std)
     cr_expect(fabs(mean) < 0.02, "mean %g", mean);
     cr_expect(fabs(std - 1.0) < 0.02, "std %g", std);
 }
+
+/* The shuffle draws its swap partners ahead of the swaps (to prefetch
+ * them): the permutation must be plain Fisher-Yates's with the same draws,
+ * written out here with ck_rng_below on a second generator of that seed. */
+static void plain_fisher_yates(int64_t *idx, int64_t n, uint64_t seed)
+{
+    ck_rng r;
+    ck_rng_seed(&r, seed);
+    for (int64_t i = n - 1; i > 0; i--) {
+        int64_t j = (int64_t)ck_rng_below(&r, (uint32_t)(i + 1));
+        int64_t t = idx[i];
+        idx[i] = idx[j];
+        idx[j] = t;
+    }
+}
+
+Test(rng, shuffle_is_plain_fisher_yates_and_leaves_the_rng_where_it_would)
+{
+    static int64_t got[5000], want[5000];
+    const int64_t sizes[] = {0, 1, 2, 15, 16, 17, 40, 5000};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        int64_t n = sizes[k];
+        for (int64_t i = 0; i < n; i++) got[i] = want[i] = i * 3 + 1;
+        ck_rng r;
+        ck_rng_seed(&r, 42);
+        ck_rng_shuffle(&r, got, n);
+        plain_fisher_yates(want, n, 42);
+        for (int64_t i = 0; i < n; i++)
+            cr_assert_eq(got[i], want[i], "n = %lld, slot %lld", (long long)n, (long long)i);
+        /* as many draws as the plain loop: the next number is the same */
+        ck_rng after;
+        ck_rng_seed(&after, 42);
+        for (int64_t i = n - 1; i > 0; i--) ck_rng_below(&after, (uint32_t)(i + 1));
+        cr_assert_eq(ck_rng_u32(&r), ck_rng_u32(&after), "n = %lld: the generator moved differently", (long long)n);
+    }
+    /* and it does permute: a shuffle of 5000 leaves few slots in place */
+    int fixed = 0;
+    for (int64_t i = 0; i < 5000; i++) fixed += got[i] == i * 3 + 1;
+    cr_assert_lt(fixed, 20);
+}

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "ck_kernels.h"
 #include "ck_tensor.h"
 
 static const char *shape_text(ck_shape s)
@@ -181,4 +182,26 @@ Test(tensor, print)
     fclose(f);
     cr_expect_str_eq(text, "w float32 (2, 2):\n  1 2.5\n  -3 4\n");
     free(text);
+}
+
+/* fit's shuffled batches: rows idx[r] of a (rows, width) table of 4-byte
+ * values, copied as bits (ids and floats alike), past the prefetch
+ * distance and at its edges. */
+Test(tensor, take_rows32_copies_the_indexed_rows_bit_for_bit)
+{
+    enum { ROWS = 300, N = 200 };
+    static uint32_t table[ROWS * 3], out[N * 3];
+    static int64_t idx[N];
+    for (int i = 0; i < ROWS * 3; i++) table[i] = 0x7fc00000u + (uint32_t)i * 2654435761u; /* NaN patterns too */
+    for (int r = 0; r < N; r++) idx[r] = (r * 37 + 11) % ROWS;
+    for (int64_t width = 1; width <= 3; width += 2)
+        for (int64_t n = 0; n <= N; n += N / 4 + (n == 0)) {
+            memset(out, 0xab, sizeof out);
+            ck_k_take_rows32(out, table, idx, n, width);
+            for (int64_t r = 0; r < n; r++)
+                for (int64_t j = 0; j < width; j++)
+                    cr_assert_eq(out[r * width + j], table[idx[r] * width + j], "width %lld, n %lld, row %lld",
+                                 (long long)width, (long long)n, (long long)r);
+            cr_assert_eq(out[n * width], 0xababababu, "wrote past row %lld", (long long)n);
+        }
 }
