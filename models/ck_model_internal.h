@@ -155,7 +155,9 @@ typedef struct ck_optimizer_class {
     /* once per step, after iterations += 1, before the weights (Adam's
      * bias-corrected step size); may be NULL */
     void (*begin_step)(ck_optimizer *o);
-    /* update w (n) from its gradient g, consuming g (zeroing it) */
+    /* update w (n) from its gradient g, consuming g (zeroing it); element
+     * by element, so a span of a weight may be updated on its own (fit
+     * splits the weights over its threads) */
     void (*update)(const ck_optimizer *o, float *w, float *g, float *const *slots, int64_t n);
 } ck_optimizer_class;
 
@@ -198,8 +200,20 @@ struct ck_optimizer {
 ck_optimizer *ck_optimizer_new(const ck_optimizer_class *cls, float learning_rate);
 /* Make the per-weight state for params (n of them). -1 (message) on failure. */
 int ck_optimizer_attach(ck_optimizer *o, ck_node *const *params, int n);
-/* One update of every parameter with a gradient. */
+/* One update of every parameter with a gradient: ck_optimizer_begin, then
+ * ck_optimizer_update_span over each whole weight. */
 void ck_optimizer_apply(ck_optimizer *o, ck_node *const *params);
+/* A step's shared part, before any weight is updated: the scheduled
+ * learning rate, the clipping (which reads every gradient), the weight
+ * decay, the step count, the class's per-step constants. */
+void ck_optimizer_begin(ck_optimizer *o, ck_node *const *params);
+/* Whether ck_optimizer_begin reads the gradients (clipping): then every
+ * gradient must be complete before it, not only the span updated next. */
+int ck_optimizer_reads_gradients(const ck_optimizer *o);
+/* The update of elements [begin, end) of weight i (of params, as attached),
+ * after ck_optimizer_begin: spans of the weights may be updated in any
+ * order or on different threads, with the same result. */
+void ck_optimizer_update_span(const ck_optimizer *o, ck_node *const *params, int i, int64_t begin, int64_t end);
 /* The shortest decimal form that reads back as the same value, as Python
  * prints it: of a float32 (numpy's "0.001") when as_float, else of v. */
 void ck_format_shortest(double v, int as_float, char *buf, size_t n);

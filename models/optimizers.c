@@ -188,7 +188,12 @@ static void clip_gradients(const ck_optimizer *o, ck_node *const *params)
     }
 }
 
-void ck_optimizer_apply(ck_optimizer *o, ck_node *const *params)
+int ck_optimizer_reads_gradients(const ck_optimizer *o)
+{
+    return o->clipnorm > 0.0f || o->global_clipnorm > 0.0f || o->clipvalue > 0.0f;
+}
+
+void ck_optimizer_begin(ck_optimizer *o, ck_node *const *params)
 {
     /* Keras evaluates the schedule at the step count before this step */
     if (o->schedule) o->learning_rate = ck_lr_schedule_value(o->schedule, o->iterations);
@@ -199,8 +204,18 @@ void ck_optimizer_apply(ck_optimizer *o, ck_node *const *params)
                 ck_k_weight_decay(params[i]->value.f, params[i]->value.size, o->weight_decay, o->learning_rate);
     o->iterations++;
     if (o->cls->begin_step) o->cls->begin_step(o);
-    int n_slots = o->n_slots;
+}
+
+void ck_optimizer_update_span(const ck_optimizer *o, ck_node *const *params, int i, int64_t begin, int64_t end)
+{
+    float *slots[CK_OPTIMIZER_MAX_SLOTS];
+    for (int s = 0; s < o->n_slots; s++) slots[s] = o->slots[i * o->n_slots + s] + begin;
+    o->cls->update(o, params[i]->value.f + begin, params[i]->grad + begin, slots, end - begin);
+}
+
+void ck_optimizer_apply(ck_optimizer *o, ck_node *const *params)
+{
+    ck_optimizer_begin(o, params);
     for (int i = 0; i < o->n_weights; i++)
-        if (params[i]->grad)
-            o->cls->update(o, params[i]->value.f, params[i]->grad, o->slots + i * n_slots, params[i]->value.size);
+        if (params[i]->grad) ck_optimizer_update_span(o, params, i, 0, params[i]->value.size);
 }

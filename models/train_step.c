@@ -243,11 +243,15 @@ static void worker_tiles(void *ctx, int k)
 }
 
 /* Parameters' gradients += the other workers' (zeroed as they are read),
- * split by range over the flat run of all parameters. */
+ * split by range over the flat run of all parameters; with `update`, each
+ * range's optimizer update follows its sums at once, on the same thread,
+ * while the range is still in cache: one parallel pass for the merge and
+ * the update, none of it serial. */
 typedef struct reduce_job {
     ck_model *m;
     int n_workers;
     long total; /* values over all parameters */
+    int update;
 } reduce_job;
 
 static void reduce_range(void *ctx, int part)
@@ -255,12 +259,14 @@ static void reduce_range(void *ctx, int part)
     reduce_job *job = ctx;
     ck_model *m = job->m;
     long lo = job->total * part / job->n_workers, hi = job->total * (part + 1) / job->n_workers, at = 0;
-    for (int i = 0; i < m->n_params && at < hi; i++) {
+    for (int i = 0, trained = 0; i < m->n_params && at < hi; i++) {
         long size = (long)m->params[i]->value.size, begin = lo > at ? lo - at : 0,
              end = hi - at < size ? hi - at : size;
         at += size;
         float *g = m->params[i]->grad;
-        if (begin >= end || !g) continue; /* nothing here, or a frozen weight */
+        if (!g) continue;  /* a frozen weight */
+        int t = trained++; /* its index in train_params: the trained weights in order */
+        if (begin >= end) continue;
         for (int k = 1; k < job->n_workers; k++) {
             float *gk = m->workers[k].shadows[i]->grad;
             for (long e = begin; e < end; e++) {
@@ -268,7 +274,19 @@ static void reduce_range(void *ctx, int part)
                 gk[e] = 0.0f;
             }
         }
+        if (job->update) ck_optimizer_update_span(m->opt, m->train_params, t, begin, end);
     }
+}
+
+/* Whether the optimizer's update can follow each range's merge: nothing
+ * between them needs all the gradients (clipping) or adds to them
+ * (regularizers' gradients, added after the merge). */
+static int update_in_ranges(const ck_model *m)
+{
+    if (ck_optimizer_reads_gradients(m->opt)) return 0;
+    for (int i = 0; i < m->n_params; i++)
+        if (m->regularizers[i].l1 != 0.0f || m->regularizers[i].l2 != 0.0f) return 0;
+    return 1;
 }
 
 static int step_tiled(ck_model *m, const ck_data *d, const int64_t *idx, int64_t start, int64_t count, double *loss,
@@ -285,9 +303,12 @@ static int step_tiled(ck_model *m, const ck_data *d, const int64_t *idx, int64_t
     ck_run_threads(job.n_workers, worker_tiles, &job);
     for (int k = 0; k < job.n_workers; k++)
         if (m->workers[k].failed) return ck_fail("%s", m->workers[k].message);
+    int updated = 0;
     if (job.n_workers > 1) {
-        reduce_job r = {m, job.n_workers, m->n_param_values};
+        reduce_job r = {m, job.n_workers, m->n_param_values, update_in_ranges(m)};
+        if (r.update) ck_optimizer_begin(m->opt, m->train_params);
         ck_run_threads(job.n_workers, reduce_range, &r);
+        updated = r.update;
     }
     /* the batch's loss and metrics from its predictions, as a whole batch's */
     if (bind_predictions(m, count, job.preds)) return -1;
@@ -295,8 +316,10 @@ static int step_tiled(ck_model *m, const ck_data *d, const int64_t *idx, int64_t
     ck_node *batch_loss = ck_batch_losses(m, d, idx, start, count, 0, reported);
     ck_tape_set_grad(m->tape, was);
     if (!batch_loss) return -1;
-    *loss = (double)batch_loss->value.f[0] + ck_regularization_penalty(m, 1);
-    ck_optimizer_apply(m->opt, m->train_params);
+    /* the predictions were copied out before any update: the loss and the
+     * metrics are the step's, as in a whole batch */
+    *loss = (double)batch_loss->value.f[0] + ck_regularization_penalty(m, !updated);
+    if (!updated) ck_optimizer_apply(m->opt, m->train_params);
     return ck_metrics_update(m, count);
 }
 
