@@ -18,30 +18,57 @@ static int blas_shape(int64_t m, int64_t k, int64_t n)
 {
     return m > 1 && k > 1 && n > 1 && m <= INT32_MAX && k <= INT32_MAX && n <= INT32_MAX;
 }
-
-/* The calling thread's count (ck_run_threads's workers keep the count
- * their caller set, 1: see kernels_threads.c). */
-static void blas_set_threads(void)
-{
-#ifdef _OPENMP
-    if (omp_in_parallel()) return;
-#endif
-    ck_blas_threads(ck_get_num_threads());
-}
 #endif
 
+/* One pool of threads: ours. OpenBLAS's pthreads build has a pool of its
+ * own, and two pools that each spin while waiting for work take the same
+ * two cores from each other (measured: the MLP at 2 threads took 3.76 s an
+ * epoch against 2.54 s at 1). So sgemm always runs on one thread, and a
+ * product big enough to share is cut into blocks of output rows, one per
+ * thread of our team (each block's elements are summed exactly as in the
+ * whole product's call; the split depends only on the thread count). */
 #ifdef CK_HAVE_OPENBLAS
-/* OpenBLAS starts one thread per core unless told: it gets ours. */
-static _Atomic int blas_threads;
+static _Atomic int blas_one_thread;
 void ck_blas_threads(int n)
 {
-    if (n != blas_threads) {
-        openblas_set_num_threads(n);
-        blas_threads = n;
+    (void)n; /* always 1: see above */
+    if (!blas_one_thread) {
+        openblas_set_num_threads(1);
+        blas_one_thread = 1;
     }
 }
 #else
 void ck_blas_threads(int n) { (void)n; }
+#endif
+
+/* Multiply-adds below which a product stays on one thread. */
+#define BLAS_PARALLEL_MIN (1 << 20)
+
+/* Run BLOCK(first_row, rows) over the `rows` output rows of a product of
+ * `work` multiply-adds: whole, or in one block per thread. */
+#ifdef _OPENMP
+#define BLAS_SPLIT(rows, work, BLOCK)                                                               \
+    do {                                                                                            \
+        const int64_t rows_ = (rows);                                                               \
+        const int threads_ = (work) >= BLAS_PARALLEL_MIN && rows_ > 1 ? ck_get_num_threads() : 1;   \
+        ck_blas_threads(1);                                                                         \
+        if (threads_ > 1) {                                                                         \
+            _Pragma("omp parallel num_threads(threads_)")                                           \
+            {                                                                                       \
+                const int64_t parts_ = omp_get_num_threads(), per_ = (rows_ + parts_ - 1) / parts_; \
+                const int64_t first_ = per_ * omp_get_thread_num();                                 \
+                if (first_ < rows_) BLOCK(first_, (first_ + per_ < rows_ ? per_ : rows_ - first_)); \
+            }                                                                                       \
+        } else {                                                                                    \
+            BLOCK(0, rows_);                                                                        \
+        }                                                                                           \
+    } while (0)
+#else
+#define BLAS_SPLIT(rows, work, BLOCK) \
+    do {                              \
+        ck_blas_threads(1);           \
+        BLOCK(0, (rows));             \
+    } while (0)
 #endif
 
 /* ---- matrix products ---- */
@@ -50,10 +77,12 @@ CK_VECTOR_CLONES
 void ck_k_matmul(float *restrict c, const float *restrict a, const float *restrict b, int64_t m, int64_t k, int64_t n)
 {
 #ifdef CK_HAVE_CBLAS
-    if (blas_shape(m, k, n)) {
-        blas_set_threads();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, a, (int)k, b, (int)n, 0.0f,
-                    c, (int)n);
+    if (blas_shape(m, k, n)) { /* rows [i, i + rows) of c = those of a @ b */
+#define C_ROWS(i, rows)                                                                                             \
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(rows), (int)n, (int)k, 1.0f, a + (i)*k, (int)k, b, \
+                (int)n, 0.0f, c + (i)*n, (int)n)
+        BLAS_SPLIT(m, m * k * n, C_ROWS);
+#undef C_ROWS
         return;
     }
 #endif
@@ -91,10 +120,12 @@ void ck_k_matmul_backward_a(float *restrict da, const float *restrict dc, const 
                             int64_t k, int64_t n)
 {
 #ifdef CK_HAVE_CBLAS
-    if (blas_shape(m, k, n)) { /* da (m, k) += dc (m, n) @ bt (n, k) */
-        blas_set_threads();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)k, (int)n, 1.0f, dc, (int)n, bt, (int)k,
-                    1.0f, da, (int)k);
+    if (blas_shape(m, k, n)) { /* da (m, k) += dc (m, n) @ bt (n, k), by rows of da */
+#define DA_ROWS(i, rows)                                                                                              \
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(rows), (int)k, (int)n, 1.0f, dc + (i)*n, (int)n, bt, \
+                (int)k, 1.0f, da + (i)*k, (int)k)
+        BLAS_SPLIT(m, m * k * n, DA_ROWS);
+#undef DA_ROWS
         return;
     }
 #endif
@@ -111,10 +142,12 @@ void ck_k_matmul_backward_b(float *restrict db, const float *restrict a, const f
                             int64_t n)
 {
 #ifdef CK_HAVE_CBLAS
-    if (blas_shape(m, k, n)) { /* db (k, n) += a^T (k, m) @ dc (m, n) */
-        blas_set_threads();
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)k, (int)n, (int)m, 1.0f, a, (int)k, dc, (int)n, 1.0f,
-                    db, (int)n);
+    if (blas_shape(m, k, n)) { /* db (k, n) += a^T (k, m) @ dc (m, n), by rows of db (columns of a) */
+#define DB_ROWS(p, rows)                                                                                         \
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(rows), (int)n, (int)m, 1.0f, a + (p), (int)k, dc, \
+                (int)n, 1.0f, db + (p)*n, (int)n)
+        BLAS_SPLIT(k, m * k * n, DB_ROWS);
+#undef DB_ROWS
         return;
     }
 #endif
