@@ -22,13 +22,20 @@ void ck_k_gather_rows(float *restrict out, const float *restrict table, const in
 
 /* Rows a few steps ahead are prefetched: in a shuffled dataset of a
  * million rows nearly every row is a cache miss, and the misses of the
- * coming rows can then overlap instead of waiting one after another. */
+ * coming rows can then overlap instead of waiting one after another. The
+ * first AHEAD rows are prefetched before the loop: a tile takes only 256
+ * rows per call, a quarter of which would otherwise get no head start
+ * (0.030-0.039 -> 0.024-0.027 s an epoch for five columns in 256-row
+ * calls, measured here). */
 #define TAKE_AHEAD 64
 void ck_k_take_rows32(void *restrict out, const void *restrict rows, const int64_t *restrict idx, int64_t n,
                       int64_t width)
 {
     uint32_t *restrict to = out;
     const uint32_t *restrict from = rows;
+#if defined(__GNUC__)
+    for (int64_t r = 0; r < n && r < TAKE_AHEAD; r++) __builtin_prefetch(from + idx[r] * width);
+#endif
     for (int64_t r = 0; r < n; r++) {
 #if defined(__GNUC__)
         if (r + TAKE_AHEAD < n) __builtin_prefetch(from + idx[r + TAKE_AHEAD] * width);
