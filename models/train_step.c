@@ -254,6 +254,7 @@ typedef struct reduce_job {
     int update;
 } reduce_job;
 
+#define REDUCE_PIECE 2048 /* floats */
 static void reduce_range(void *ctx, int part)
 {
     reduce_job *job = ctx;
@@ -266,15 +267,18 @@ static void reduce_range(void *ctx, int part)
         float *g = m->params[i]->grad;
         if (!g) continue;  /* a frozen weight */
         int t = trained++; /* its index in train_params: the trained weights in order */
-        if (begin >= end) continue;
-        for (int k = 1; k < job->n_workers; k++) {
-            float *gk = m->workers[k].shadows[i]->grad;
-            for (long e = begin; e < end; e++) {
-                g[e] += gk[e];
-                gk[e] = 0.0f;
+        /* in pieces that stay in L1 from their merge to their update */
+        for (long piece = begin; piece < end; piece += REDUCE_PIECE) {
+            long piece_end = piece + REDUCE_PIECE < end ? piece + REDUCE_PIECE : end;
+            for (int k = 1; k < job->n_workers; k++) {
+                float *gk = m->workers[k].shadows[i]->grad;
+                for (long e = piece; e < piece_end; e++) {
+                    g[e] += gk[e];
+                    gk[e] = 0.0f;
+                }
             }
+            if (job->update) ck_optimizer_update_span(m->opt, m->train_params, t, piece, piece_end);
         }
-        if (job->update) ck_optimizer_update_span(m->opt, m->train_params, t, begin, end);
     }
 }
 
