@@ -210,13 +210,63 @@ static int bind_predictions(ck_model *m, int64_t count, float *const *preds)
 /* One step's tiles, shared by the workers. */
 typedef struct tile_job {
     ck_model *m;
-    const ck_data *d;
+    const ck_data *d; /* the batch's rows: rows [start, start + count) of d, or rows idx[start..] */
     const int64_t *idx;
     int64_t start, count;
+    ck_data *gathered; /* when idx is given: the batch's rows of every column, gathered here */
     float *preds[CK_MAX_OUTPUTS];
     int64_t n_tiles;
     int n_workers;
 } tile_job;
+
+/* ---- a shuffled batch, gathered once ----
+ * The rows of a shuffled batch are far apart in memory; they are gathered
+ * once per step, each worker the rows of its own tiles, into contiguous
+ * columns on the model's tape: the tiles then read neighbouring rows, and
+ * the batch's loss reads the same targets without gathering them again. */
+
+static int64_t row_width(const ck_tensor *t) { return t->shape.d[0] ? t->size / t->shape.d[0] : 0; }
+
+/* A column of count rows shaped like t, on tape (-1 when out of memory). */
+static int column_like(ck_tape *tape, const ck_tensor *t, int64_t count, ck_tensor *out)
+{
+    void *rows = ck_tape_alloc(tape, sizeof(float) * (size_t)(row_width(t) * count) + 1);
+    if (!rows) return -1;
+    ck_shape s = t->shape;
+    s.d[0] = (int)count;
+    *out = ck_tensor_view(t->dtype, s, rows);
+    return 0;
+}
+
+/* Columns for the batch's count rows of every column of d, on the tape. */
+static int gathered_columns(ck_model *m, const ck_data *d, int64_t count, ck_data *out)
+{
+    ck_tensor *x = ck_tape_alloc(m->tape, sizeof *x * (size_t)m->n_in);
+    ck_tensor *y = ck_tape_alloc(m->tape, sizeof *y * (size_t)m->n_out);
+    float *weights = d->weights ? ck_tape_alloc(m->tape, sizeof(float) * (size_t)count) : NULL;
+    if (!x || !y || (d->weights && !weights)) return -1;
+    for (int i = 0; i < m->n_in; i++)
+        if (column_like(m->tape, &d->x[i], count, &x[i])) return -1;
+    for (int o = 0; o < m->n_out; o++)
+        if (column_like(m->tape, &d->y[o], count, &y[o])) return -1;
+    *out = (ck_data){.x = x, .y = y, .weights = weights, .n = count};
+    return 0;
+}
+
+/* Rows [first, first + n) of the batch: from d at idx[start + first..]
+ * into the gathered columns. */
+static void gather_rows(const ck_model *m, const ck_data *d, const int64_t *idx, int64_t first, int64_t n, ck_data *to)
+{
+    for (int i = 0; i < m->n_in; i++) {
+        int64_t width = row_width(&d->x[i]);
+        ck_k_take_rows32((uint32_t *)to->x[i].data + first * width, d->x[i].data, idx + first, n, width);
+    }
+    for (int o = 0; o < m->n_out; o++) {
+        int64_t width = row_width(&d->y[o]);
+        ck_k_take_rows32((uint32_t *)to->y[o].data + first * width, d->y[o].data, idx + first, n, width);
+    }
+    if (d->weights) ck_k_take_rows32((float *)to->weights + first, d->weights, idx + first, n, 1);
+}
 
 /* Worker k runs its share of the tiles, a contiguous run of them, in
  * order: which tiles go to which worker depends only on the worker count,
@@ -229,9 +279,20 @@ static void worker_tiles(void *ctx, int k)
     int64_t done = 0, tile = 0;
     for (; tile < first; tile++) done += tile_size(done, job->count, job->m->tile_rows);
     w->failed = 0;
+    const ck_data *d = job->d;
+    const int64_t *idx = job->idx;
+    int64_t start = job->start;
+    if (job->gathered) { /* this worker's rows, then its tiles on them */
+        int64_t end = done;
+        for (int64_t t = tile; t < last; t++) end += tile_size(end, job->count, job->m->tile_rows);
+        gather_rows(job->m, job->d, job->idx + job->start, done, end - done, job->gathered);
+        d = job->gathered;
+        idx = NULL;
+        start = 0;
+    }
     for (; tile < last; tile++) {
         int64_t n = tile_size(done, job->count, job->m->tile_rows);
-        if (run_tile(job->m, w, job->d, job->idx, job->start, done, n, job->count, job->preds)) {
+        if (run_tile(job->m, w, d, idx, start, done, n, job->count, job->preds)) {
             /* the message is this thread's: keep it for the caller's */
             snprintf(w->message, sizeof w->message, "%s", ck_error() ? ck_error() : "a tile failed");
             ck_error_clear();
@@ -296,10 +357,12 @@ static int update_in_ranges(const ck_model *m)
 static int step_tiled(ck_model *m, const ck_data *d, const int64_t *idx, int64_t start, int64_t count, double *loss,
                       double *reported)
 {
-    tile_job job = {m, d, idx, start, count, {0}, 0, ck_get_num_threads()};
+    ck_data gathered;
+    tile_job job = {m, d, idx, start, count, idx ? &gathered : NULL, {0}, 0, ck_get_num_threads()};
     for (int64_t done = 0; done < count; job.n_tiles++) done += tile_size(done, count, m->tile_rows);
     if (job.n_workers > job.n_tiles) job.n_workers = (int)job.n_tiles;
     ck_tape_reset(m->tape);
+    if (idx && gathered_columns(m, d, count, &gathered)) return -1;
     for (int o = 0; o < m->n_out; o++)
         if (!(job.preds[o] = ck_tape_alloc(m->tape, sizeof(float) * (size_t)(count * output_per_sample(m, o)))))
             return -1;
@@ -317,7 +380,8 @@ static int step_tiled(ck_model *m, const ck_data *d, const int64_t *idx, int64_t
     /* the batch's loss and metrics from its predictions, as a whole batch's */
     if (bind_predictions(m, count, job.preds)) return -1;
     int was = ck_tape_set_grad(m->tape, 0);
-    ck_node *batch_loss = ck_batch_losses(m, d, idx, start, count, 0, reported);
+    ck_node *batch_loss = idx ? ck_batch_losses(m, &gathered, NULL, 0, count, 0, reported)
+                              : ck_batch_losses(m, d, NULL, start, count, 0, reported);
     ck_tape_set_grad(m->tape, was);
     if (!batch_loss) return -1;
     /* the predictions were copied out before any update: the loss and the
