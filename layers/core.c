@@ -247,7 +247,8 @@ static ck_node *dropout_call(ck_layer *l, const ck_call_ctx *c, ck_node *const *
     float *keep = ck_tape_alloc(c->tape, (size_t)size * sizeof(float));
     if (!keep) return NULL;
     float scale = 1.0f / (1.0f - cfg->rate);
-    for (int64_t i = 0; i < size; i++) keep[i] = ck_rng_uniform(c->rng) >= cfg->rate ? scale : 0.0f;
+    ck_rng_uniform_fill(c->rng, keep, size); /* then each draw becomes its keep factor */
+    for (int64_t i = 0; i < size; i++) keep[i] = keep[i] >= cfg->rate ? scale : 0.0f;
     ck_tensor keep_t = ck_tensor_view(CK_F32, in[0]->value.shape, keep);
     return ck_mul(c->tape, in[0], ck_const(c->tape, &keep_t));
 }

@@ -17,6 +17,9 @@ uint32_t ck_rng_u32(ck_rng *r);
 uint32_t ck_rng_below(ck_rng *r, uint32_t n);
 /* Uniform float in [0, 1). */
 float ck_rng_uniform(ck_rng *r);
+/* out[0..n) = n uniforms, the same as n calls of ck_rng_uniform (one call:
+ * the generator stays in registers, e.g. for a Dropout mask). */
+void ck_rng_uniform_fill(ck_rng *r, float *out, int64_t n);
 /* Standard normal (Box-Muller). */
 float ck_rng_normal(ck_rng *r);
 /* Shuffle idx[0..n) in place (Fisher-Yates, swap i with a uniform j <= i

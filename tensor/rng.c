@@ -18,15 +18,6 @@ void ck_rng_seed(ck_rng *r, uint64_t seed)
     ck_rng_u32(r);
 }
 
-uint32_t ck_rng_u32(ck_rng *r)
-{
-    uint64_t old = r->state;
-    r->state = old * PCG32_MULTIPLIER + r->inc;
-    uint32_t xorshifted = (uint32_t)(((old >> 18) ^ old) >> 27);
-    uint32_t rot = (uint32_t)(old >> 59);
-    return (xorshifted >> rot) | (xorshifted << ((32u - rot) & 31u));
-}
-
 uint32_t ck_rng_below(ck_rng *r, uint32_t n)
 {
     if (n == 0) return 0;
@@ -39,10 +30,28 @@ uint32_t ck_rng_below(ck_rng *r, uint32_t n)
     }
 }
 
-float ck_rng_uniform(ck_rng *r)
+/* The next 32 bits, inlined where many are drawn in a row. */
+static inline uint32_t next_u32(ck_rng *r)
 {
-    /* 24 random bits: every value is exactly representable and < 1. */
-    return (float)(ck_rng_u32(r) >> 8) * (1.0f / 16777216.0f);
+    uint64_t old = r->state;
+    r->state = old * PCG32_MULTIPLIER + r->inc;
+    uint32_t xorshifted = (uint32_t)(((old >> 18) ^ old) >> 27);
+    uint32_t rot = (uint32_t)(old >> 59);
+    return (xorshifted >> rot) | (xorshifted << ((32u - rot) & 31u));
+}
+
+uint32_t ck_rng_u32(ck_rng *r) { return next_u32(r); }
+
+/* 24 random bits: every value is exactly representable and < 1. */
+static inline float bits_to_uniform(uint32_t bits) { return (float)(bits >> 8) * (1.0f / 16777216.0f); }
+
+float ck_rng_uniform(ck_rng *r) { return bits_to_uniform(next_u32(r)); }
+
+void ck_rng_uniform_fill(ck_rng *r, float *out, int64_t n)
+{
+    ck_rng local = *r;
+    for (int64_t i = 0; i < n; i++) out[i] = bits_to_uniform(next_u32(&local));
+    *r = local;
 }
 
 float ck_rng_normal(ck_rng *r)

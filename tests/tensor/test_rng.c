@@ -161,3 +161,19 @@ Test(rng, shuffle_is_plain_fisher_yates_and_leaves_the_rng_where_it_would)
     for (int64_t i = 0; i < 5000; i++) fixed += got[i] == i * 3 + 1;
     cr_assert_lt(fixed, 20);
 }
+
+Test(rng, uniform_fill_is_the_same_draws_as_one_call_each)
+{
+    float filled[1000];
+    for (int n = 0; n <= 1000; n += 333) {
+        ck_rng a, b;
+        ck_rng_seed(&a, 9);
+        ck_rng_seed(&b, 9);
+        ck_rng_uniform_fill(&a, filled, n);
+        for (int i = 0; i < n; i++) {
+            float one = ck_rng_uniform(&b);
+            cr_assert_eq(filled[i], one, "n = %d, draw %d: %.9g vs %.9g", n, i, (double)filled[i], (double)one);
+        }
+        cr_assert_eq(ck_rng_u32(&a), ck_rng_u32(&b), "n = %d: the generators moved differently", n);
+    }
+}
