@@ -28,8 +28,9 @@ int ck_matmul_forward(ck_tape *t, ck_node *n)
     int64_t k = b->shape.d[0], cols = b->shape.d[1];
     int64_t rows = k ? a->size / k : 0;
     ck_k_matmul(n->value.f, a->f, b->f, rows, k, cols);
-    /* dA = dC b^T walks b^T row by row: keep a transposed copy for backward. */
-    if (n->in[0]->grad && ck_tape_grad_enabled(t) && cols > 1) {
+    /* dA = dC b^T: the built-in loops walk b^T row by row, so they get a
+     * transposed copy (sgemm reads b transposed as it is). */
+    if (n->in[0]->grad && ck_tape_grad_enabled(t) && ck_k_matmul_backward_a_needs_bt(rows, k, cols)) {
         float *bt = ck_tape_alloc(t, (size_t)(k * cols) * sizeof(float));
         if (!bt) return -1;
         ck_k_transpose(bt, b->f, k, cols);
@@ -45,10 +46,8 @@ void ck_matmul_backward(ck_node *n)
     int64_t k = b->shape.d[0], cols = b->shape.d[1];
     int64_t rows = k ? a->size / k : 0;
     if (n->in[0]->grad) {
-        /* With one column, b (k, 1) already has the layout of b^T (1, k). */
-        const float *bt = cols == 1 ? b->f : n->saved;
-        if (bt) {
-            ck_k_matmul_backward_a(n->in[0]->grad, n->grad, bt, rows, k, cols);
+        if (n->saved || !ck_k_matmul_backward_a_needs_bt(rows, k, cols)) {
+            ck_k_matmul_backward_a(n->in[0]->grad, n->grad, b->f, n->saved, rows, k, cols);
         } else { /* no saved transpose: slower dot products, equal up to rounding */
             for (int64_t i = 0; i < rows; i++)
                 for (int64_t p = 0; p < k; p++) {

@@ -135,9 +135,12 @@ void ck_k_log_softmax_axis_backward_assign(float *restrict gx, const float *rest
 /* ---- matrix products, row-major (kernels_matmul.c) ---- */
 /* c (m, n) = a (m, k) @ b (k, n) */
 void ck_k_matmul(float *restrict c, const float *restrict a, const float *restrict b, int64_t m, int64_t k, int64_t n);
-/* da (m, k) += dc (m, n) @ b^T, given bt = b^T (n, k) */
-void ck_k_matmul_backward_a(float *restrict da, const float *restrict dc, const float *restrict bt, int64_t m,
-                            int64_t k, int64_t n);
+/* da (m, k) += dc (m, n) @ b^T, for b (k, n). The built-in loops walk b^T
+ * row by row and need bt = b^T (n, k); sgemm reads b itself, and bt may be
+ * NULL whenever ck_k_matmul_backward_a_needs_bt(m, k, n) is 0. */
+void ck_k_matmul_backward_a(float *restrict da, const float *restrict dc, const float *restrict b,
+                            const float *restrict bt, int64_t m, int64_t k, int64_t n);
+int ck_k_matmul_backward_a_needs_bt(int64_t m, int64_t k, int64_t n);
 /* db (k, n) += a^T (k, m) @ dc (m, n) */
 void ck_k_matmul_backward_b(float *restrict db, const float *restrict a, const float *restrict dc, int64_t m, int64_t k,
                             int64_t n);

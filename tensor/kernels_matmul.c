@@ -116,19 +116,30 @@ void ck_k_matmul(float *restrict c, const float *restrict a, const float *restri
 }
 
 CK_VECTOR_CLONES
-void ck_k_matmul_backward_a(float *restrict da, const float *restrict dc, const float *restrict bt, int64_t m,
-                            int64_t k, int64_t n)
+int ck_k_matmul_backward_a_needs_bt(int64_t m, int64_t k, int64_t n)
 {
 #ifdef CK_HAVE_CBLAS
-    if (blas_shape(m, k, n)) { /* da (m, k) += dc (m, n) @ bt (n, k), by rows of da */
-#define DA_ROWS(i, rows)                                                                                              \
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(rows), (int)k, (int)n, 1.0f, dc + (i)*n, (int)n, bt, \
-                (int)k, 1.0f, da + (i)*k, (int)k)
+    if (blas_shape(m, k, n)) return 0; /* sgemm reads b transposed in place */
+#endif
+    (void)m;
+    (void)k;
+    return n > 1; /* with one column, b (k, 1) already is b^T's layout */
+}
+
+void ck_k_matmul_backward_a(float *restrict da, const float *restrict dc, const float *restrict b,
+                            const float *restrict bt, int64_t m, int64_t k, int64_t n)
+{
+#ifdef CK_HAVE_CBLAS
+    if (blas_shape(m, k, n)) { /* da (m, k) += dc (m, n) @ b^T, b (k, n) read transposed; by rows of da */
+#define DA_ROWS(i, rows)                                                                                           \
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(rows), (int)k, (int)n, 1.0f, dc + (i)*n, (int)n, b, \
+                (int)n, 1.0f, da + (i)*k, (int)k)
         BLAS_SPLIT(m, m * k * n, DA_ROWS);
 #undef DA_ROWS
         return;
     }
 #endif
+    if (n == 1) bt = b; /* b (k, 1) is b^T (1, k) */
     /* da[i, :] += sum_j dc[i, j] * bt[j, :]: unit stride along k. */
     for (int64_t i = 0; i < m; i++) {
         float *restrict da_row = da + i * k;

@@ -49,7 +49,7 @@ static void products(int threads, float *c, float *da, float *db)
     cr_assert_eq(ck_set_num_threads(threads), 0);
     ck_k_matmul(c, a, b, M, K, N);
     for (int i = 0; i < M * K; i++) da[i] = 0.5f; /* the backward kernels accumulate */
-    ck_k_matmul_backward_a(da, dc, bt, M, K, N);
+    ck_k_matmul_backward_a(da, dc, b, bt, M, K, N);
     for (int i = 0; i < K * N; i++) db[i] = 0.25f;
     ck_k_matmul_backward_b(db, a, dc, M, K, N);
     ck_set_num_threads(1);
