@@ -253,7 +253,7 @@ static int gathered_columns(ck_model *m, const ck_data *d, int64_t count, ck_dat
     return 0;
 }
 
-/* Rows [first, first + n) of the batch: from d at idx[start + first..]
+/* Rows [first, first + n) of the batch whose rows are d's rows idx[0..],
  * into the gathered columns. */
 static void gather_rows(const ck_model *m, const ck_data *d, const int64_t *idx, int64_t first, int64_t n, ck_data *to)
 {
