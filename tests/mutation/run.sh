@@ -19,6 +19,7 @@
 # (killed / valid mutants).
 #
 # usage: tests/mutation/run.sh [MUTANT_ID ...]      (default: all)
+#        tests/mutation/run.sh --check-list        (only: is every pattern found once?)
 # env:   MUTATION_SKIP_SUITES   suites not run (default: docs fuzz-smoke
 #                               layout: the docs' long runs, the fuzzers, and
 #                               the include-layering check no one-line bug
@@ -78,6 +79,18 @@ for b in blocks:
 PY
 }
 tsv=$(parse_list) || exit 2
+# --check-list: only whether every mutant's text still occurs exactly once
+# in its file (meson test mutants_list runs it, so a refactor that moves a
+# pattern is caught at once, not at the next mutation run).
+if [ "${1:-}" = --check-list ]; then
+  stale=0
+  while IFS=$'\t' read -r id file what find replace; do
+    n=$(python3 -c 'import sys; print(open(sys.argv[1], encoding="utf-8").read().count(sys.argv[2]))' "$root/$file" "$find" 2>/dev/null || echo "no file")
+    [ "$n" = 1 ] || { echo "mutant $id: '$find' occurs $n times in $file (must be once)"; stale=1; }
+  done <<<"$tsv"
+  [ $stale = 0 ] && echo "$(wc -l <<<"$tsv") mutants, every pattern found once"
+  exit $stale
+fi
 if [ $# -gt 0 ]; then # every requested id must exist
   for id in "$@"; do
     cut -f1 <<<"$tsv" | grep -qxF "$id" || { echo "no mutant '$id' in $list"; exit 2; }
