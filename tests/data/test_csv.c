@@ -11,20 +11,18 @@
 #include "ck_csv.h"
 #include "ck_error.h"
 #include "ck_split.h"
+#include "ck_test_dir.h"
 
 static char dir[64];
 
 static void setup(void)
 {
     ck_error_clear();
-    snprintf(dir, sizeof dir, "/tmp/ck_csv_XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
+    ck_test_dir_make(dir, sizeof dir, NULL, "ck_csv");
 }
 static void teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
+    ck_test_dir_remove(dir);
     ck_error_clear();
 }
 TestSuite(csv, .init = setup, .fini = teardown);

@@ -3,7 +3,6 @@
  * dataset into a fresh temporary directory; expected rows are worked out by
  * hand in the comments. */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,31 +10,15 @@
 
 #include "ck_error.h"
 #include "ck_movielens.h"
+#include "ck_test_dir.h"
 
 /* ---- a temporary directory per test ---- */
 
 static char dir[64];
 
-static void make_dir(void)
-{
-    strcpy(dir, "/tmp/ck_movielens_XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-}
+static void make_dir(void) { ck_test_dir_make(dir, sizeof dir, NULL, "ck_movielens"); }
 
-static void remove_dir(void)
-{
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    char path[512];
-    while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    rmdir(dir);
-}
+static void remove_dir(void) { ck_test_dir_remove(dir); }
 
 TestSuite(ml1m, .init = make_dir, .fini = remove_dir);
 TestSuite(ml100k, .init = make_dir, .fini = remove_dir);

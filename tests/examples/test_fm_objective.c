@@ -6,7 +6,6 @@
  * checkpoint names, and recommend's ranking by the model's output. Each
  * test that needs MovieLens writes a tiny ml-1m directory of its own. */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include "fm_driver.h"
 #include "fm_objective.h"
 #include "fm_presets.h"
+#include "ck_test_dir.h"
 
 /* ---- a tiny ml-1m directory ---- */
 
@@ -37,8 +37,7 @@ static void write_text(const char *name, const char *text)
  * and 3, so recommend's candidates for user 1 are movies 4..8. */
 static void make_fixture(void)
 {
-    strcpy(dir, "/tmp/ck_fm_objective_XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
+    ck_test_dir_make(dir, sizeof dir, NULL, "ck_fm_objective");
     write_text("ratings.dat", "1::1::5::1\n1::2::3::2\n1::3::4::3\n2::1::2::4\n2::4::5::5\n"
                               "2::5::1::6\n3::2::4::7\n3::3::3::8\n3::5::5::9\n2::6::2::10\n");
     write_text("users.dat", "1::F::1::10::48067\n2::M::25::3::55117\n3::M::45::0::02460\n");
@@ -49,17 +48,7 @@ static void make_fixture(void)
 
 static void remove_fixture(void)
 {
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    char path[512];
-    while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    rmdir(dir);
+    ck_test_dir_remove(dir);
     ck_error_clear();
 }
 

@@ -12,23 +12,21 @@
 
 #include "ck_error.h"
 #include "learning_curve.h"
+#include "ck_test_dir.h"
 
 /* Every test writes in a directory of its own. */
 static char dir[64], path[128];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/ck_plot_XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
+    ck_test_dir_make(dir, sizeof dir, NULL, "ck_plot");
     snprintf(path, sizeof path, "%s/curve.svg", dir);
     ck_error_clear();
 }
 
 static void teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
+    ck_test_dir_remove(dir);
     ck_error_clear();
 }
 TestSuite(plot, .init = setup, .fini = teardown);

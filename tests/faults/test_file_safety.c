@@ -17,22 +17,20 @@
 #include "ck_error.h"
 #include "ck_io.h"
 #include "ck_safetensors.h"
+#include "ck_test_dir.h"
 
 static char dir[64], path[128];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/ck_fs_XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
+    ck_test_dir_make(dir, sizeof dir, NULL, "ck_fs");
     snprintf(path, sizeof path, "%s/w.safetensors", dir);
     ck_error_clear();
 }
 
 static void teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
+    ck_test_dir_remove(dir);
     ck_error_clear();
 }
 TestSuite(files, .init = setup, .fini = teardown, .timeout = 60);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ck_model.h"
+#include "ck_test_dir.h"
 
 static ck_session *s;
 static void setup(void)
@@ -444,7 +445,5 @@ Test(fit_options, callbacks_monitor_and_log_every_metric)
     ck_callback_free(logger);
     ck_callback_free(best);
     ck_callback_free(early);
-    char cmd[96];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
+    ck_test_dir_remove(dir);
 }

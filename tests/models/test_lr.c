@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ck_model_internal.h"
+#include "ck_test_dir.h"
 
 static ck_session *s;
 static char dir[64];
@@ -20,15 +21,12 @@ static void setup(void)
 {
     ck_error_clear();
     s = ck_session_new(3);
-    snprintf(dir, sizeof dir, "/tmp/ck_lr_XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
+    ck_test_dir_make(dir, sizeof dir, NULL, "ck_lr");
 }
 
 static void teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
+    ck_test_dir_remove(dir);
     ck_session_free(s);
     ck_error_clear();
 }

@@ -9,6 +9,7 @@
 
 #include "ck_model.h"
 #include "ck_safetensors.h"
+#include "ck_test_dir.h"
 
 static ck_session *s;
 static ck_model *m;
@@ -22,15 +23,12 @@ static void setup(void)
     ck_sym *y = ck_call1(ck_Dense(s, 1, NULL, "d"), x);
     m = ck_Model(s, &x, 1, &y, 1, NULL);
     ck_compile(m, "mse", ck_SGD(0.1f, 0), (const char *[]){"mae"}, 1);
-    snprintf(dir, sizeof dir, "/tmp/ck_cb_XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
+    ck_test_dir_make(dir, sizeof dir, NULL, "ck_cb");
 }
 
 static void teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
+    ck_test_dir_remove(dir);
     ck_session_free(s);
     ck_error_clear();
 }

@@ -13,6 +13,7 @@
 
 #include "ck_safetensors.h"
 #include "saved_models.h"
+#include "ck_test_dir.h"
 
 static ck_session *s;
 static char dir[64];
@@ -20,15 +21,12 @@ static void setup(void)
 {
     s = ck_session_new(21);
     /* memory-backed when there is one: the damage test writes thousands of small files */
-    snprintf(dir, sizeof dir, "%s/ck_save_XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-    cr_assert_not_null(mkdtemp(dir));
+    ck_test_dir_make(dir, sizeof dir, access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", "ck_save");
     ck_error_clear();
 }
 static void teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_expect_eq(system(cmd), 0);
+    ck_test_dir_remove(dir);
     ck_session_free(s);
     ck_error_clear();
 }

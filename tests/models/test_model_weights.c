@@ -8,6 +8,7 @@
 
 #include "ck_model.h"
 #include "ck_safetensors.h"
+#include "ck_test_dir.h"
 
 /* Each test writes in a directory of its own (the atomic save puts its
  * temporary file next to the target). */
@@ -15,15 +16,12 @@ static char dir[64], path[96];
 static void setup(void)
 {
     ck_error_clear();
-    snprintf(dir, sizeof dir, "/tmp/ck_w_XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
+    ck_test_dir_make(dir, sizeof dir, NULL, "ck_w");
     snprintf(path, sizeof path, "%s/w.safetensors", dir);
 }
 static void teardown(void)
 {
-    char cmd[96];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
+    ck_test_dir_remove(dir);
     ck_error_clear();
 }
 TestSuite(weights, .init = setup, .fini = teardown);

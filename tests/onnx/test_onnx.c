@@ -16,6 +16,7 @@
 #include "ck_onnx.h"
 #include "every_op.h"
 #include "onnx.pb-c.h"
+#include "ck_test_dir.h"
 
 static ck_session *s;
 static char dir[] = "/tmp/ck_onnx_test_XXXXXX";
@@ -32,9 +33,7 @@ static void teardown(void)
 {
     ck_session_free(s);
     ck_error_clear();
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
+    ck_test_dir_remove(dir);
     strcpy(dir, "/tmp/ck_onnx_test_XXXXXX");
 }
 TestSuite(onnx, .init = setup, .fini = teardown);

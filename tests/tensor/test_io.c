@@ -21,21 +21,19 @@
 
 #include "ck_error.h"
 #include "ck_io.h"
+#include "ck_test_dir.h"
 
 static char dir[64];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/ck_io_XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
+    ck_test_dir_make(dir, sizeof dir, NULL, "ck_io");
     ck_error_clear();
 }
 
 static void teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
+    ck_test_dir_remove(dir);
     ck_error_clear();
 }
 TestSuite(io, .init = setup, .fini = teardown, .timeout = 20);
