@@ -115,7 +115,6 @@ void ck_k_matmul(float *restrict c, const float *restrict a, const float *restri
     }
 }
 
-CK_VECTOR_CLONES
 int ck_k_matmul_backward_a_needs_bt(int64_t m, int64_t k, int64_t n)
 {
 #ifdef CK_HAVE_CBLAS
@@ -126,6 +125,7 @@ int ck_k_matmul_backward_a_needs_bt(int64_t m, int64_t k, int64_t n)
     return n > 1; /* with one column, b (k, 1) already is b^T's layout */
 }
 
+CK_VECTOR_CLONES
 void ck_k_matmul_backward_a(float *restrict da, const float *restrict dc, const float *restrict b,
                             const float *restrict bt, int64_t m, int64_t k, int64_t n)
 {
