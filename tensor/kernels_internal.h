@@ -31,10 +31,6 @@
 
 /* ---- threads ---- */
 
-/* Threads the BLAS library may start per call (kernels_matmul.c; nothing
- * without OpenBLAS). */
-void ck_blas_threads(int n);
-
 /* Loops shorter than this stay on one thread: waking the team costs more. */
 #define CK_PARALLEL_MIN 32768
 

@@ -18,7 +18,6 @@ static int blas_shape(int64_t m, int64_t k, int64_t n)
 {
     return m > 1 && k > 1 && n > 1 && m <= INT32_MAX && k <= INT32_MAX && n <= INT32_MAX;
 }
-#endif
 
 /* One pool of threads: ours. OpenBLAS's pthreads build has a pool of its
  * own, and two pools that each spin while waiting for work take the same
@@ -29,16 +28,15 @@ static int blas_shape(int64_t m, int64_t k, int64_t n)
  * whole product's call; the split depends only on the thread count). */
 #ifdef CK_HAVE_OPENBLAS
 static _Atomic int blas_one_thread;
-void ck_blas_threads(int n)
+static void blas_single_thread(void)
 {
-    (void)n; /* always 1: see above */
     if (!blas_one_thread) {
         openblas_set_num_threads(1);
         blas_one_thread = 1;
     }
 }
 #else
-void ck_blas_threads(int n) { (void)n; }
+static void blas_single_thread(void) {}
 #endif
 
 /* Multiply-adds below which a product stays on one thread. */
@@ -51,7 +49,7 @@ void ck_blas_threads(int n) { (void)n; }
     do {                                                                                            \
         const int64_t rows_ = (rows);                                                               \
         const int threads_ = (work) >= BLAS_PARALLEL_MIN && rows_ > 1 ? ck_get_num_threads() : 1;   \
-        ck_blas_threads(1);                                                                         \
+        blas_single_thread();                                                                       \
         if (threads_ > 1) {                                                                         \
             _Pragma("omp parallel num_threads(threads_)")                                           \
             {                                                                                       \
@@ -66,10 +64,11 @@ void ck_blas_threads(int n) { (void)n; }
 #else
 #define BLAS_SPLIT(rows, work, BLOCK) \
     do {                              \
-        ck_blas_threads(1);           \
+        blas_single_thread();         \
         BLOCK(0, (rows));             \
     } while (0)
 #endif
+#endif /* CK_HAVE_CBLAS */
 
 /* ---- matrix products ---- */
 

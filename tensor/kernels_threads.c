@@ -38,7 +38,6 @@ void ck_run_threads(int n, void (*fn)(void *ctx, int i), void *ctx)
 {
 #ifdef _OPENMP
     if (n > 1) {
-        ck_blas_threads(1); /* sgemm never starts threads of its own (kernels_matmul.c) */
 #pragma omp parallel num_threads(n)
         {
             /* the team may be smaller than asked: its threads share the indices */
