@@ -335,6 +335,13 @@ int ck_check_weights(const ck_tensor *w, int64_t n, const char *who);
 /* Resolve "accuracy" for these targets and check each metric can read
  * them. */
 int ck_metrics_prepare(ck_model *m, const ck_tensor *y, const char *who);
+/* Columns for count rows of every column of d (inputs, targets, weights)
+ * on tape, not filled yet. -1 when out of memory. */
+int ck_batch_columns(ck_model *m, ck_tape *tape, const ck_data *d, int64_t count, ck_data *out);
+/* Rows [first, first + n) of a shuffled batch whose rows are d's rows
+ * idx[0..], gathered into the columns `to` (ck_batch_columns). */
+void ck_gather_batch_rows(const ck_model *m, const ck_data *d, const int64_t *idx, int64_t first, int64_t n,
+                          ck_data *to);
 /* Bind rows [start, start + count) of x (or rows idx[start..], gathered
  * into tape memory, for a shuffled epoch) to the model's input slots. */
 int ck_bind_inputs(ck_model *m, const ck_tensor *x, const int64_t *idx, int64_t start, int64_t count);

@@ -219,54 +219,11 @@ typedef struct tile_job {
     int n_workers;
 } tile_job;
 
-/* ---- a shuffled batch, gathered once ----
- * The rows of a shuffled batch are far apart in memory; they are gathered
- * once per step, each worker the rows of its own tiles, into contiguous
- * columns on the model's tape: the tiles then read neighbouring rows, and
- * the batch's loss reads the same targets without gathering them again. */
-
-static int64_t row_width(const ck_tensor *t) { return t->shape.d[0] ? t->size / t->shape.d[0] : 0; }
-
-/* A column of count rows shaped like t, on tape (-1 when out of memory). */
-static int column_like(ck_tape *tape, const ck_tensor *t, int64_t count, ck_tensor *out)
-{
-    void *rows = ck_tape_alloc(tape, sizeof(float) * (size_t)(row_width(t) * count) + 1);
-    if (!rows) return -1;
-    ck_shape s = t->shape;
-    s.d[0] = (int)count;
-    *out = ck_tensor_view(t->dtype, s, rows);
-    return 0;
-}
-
-/* Columns for the batch's count rows of every column of d, on the tape. */
-static int gathered_columns(ck_model *m, const ck_data *d, int64_t count, ck_data *out)
-{
-    ck_tensor *x = ck_tape_alloc(m->tape, sizeof *x * (size_t)m->n_in);
-    ck_tensor *y = ck_tape_alloc(m->tape, sizeof *y * (size_t)m->n_out);
-    float *weights = d->weights ? ck_tape_alloc(m->tape, sizeof(float) * (size_t)count) : NULL;
-    if (!x || !y || (d->weights && !weights)) return -1;
-    for (int i = 0; i < m->n_in; i++)
-        if (column_like(m->tape, &d->x[i], count, &x[i])) return -1;
-    for (int o = 0; o < m->n_out; o++)
-        if (column_like(m->tape, &d->y[o], count, &y[o])) return -1;
-    *out = (ck_data){.x = x, .y = y, .weights = weights, .n = count};
-    return 0;
-}
-
-/* Rows [first, first + n) of the batch whose rows are d's rows idx[0..],
- * into the gathered columns. */
-static void gather_rows(const ck_model *m, const ck_data *d, const int64_t *idx, int64_t first, int64_t n, ck_data *to)
-{
-    for (int i = 0; i < m->n_in; i++) {
-        int64_t width = row_width(&d->x[i]);
-        ck_k_take_rows32((uint32_t *)to->x[i].data + first * width, d->x[i].data, idx + first, n, width);
-    }
-    for (int o = 0; o < m->n_out; o++) {
-        int64_t width = row_width(&d->y[o]);
-        ck_k_take_rows32((uint32_t *)to->y[o].data + first * width, d->y[o].data, idx + first, n, width);
-    }
-    if (d->weights) ck_k_take_rows32((float *)to->weights + first, d->weights, idx + first, n, 1);
-}
+/* A shuffled batch's rows are far apart in memory: they are gathered once
+ * per step (ck_batch_columns, ck_gather_batch_rows), each worker the rows
+ * of its own tiles, into contiguous columns on the model's tape; the tiles
+ * then read neighbouring rows, and the batch's loss reads the same targets
+ * without gathering them again. */
 
 /* Worker k runs its share of the tiles, a contiguous run of them, in
  * order: which tiles go to which worker depends only on the worker count,
@@ -285,7 +242,7 @@ static void worker_tiles(void *ctx, int k)
     if (job->gathered) { /* this worker's rows, then its tiles on them */
         int64_t end = done;
         for (int64_t t = tile; t < last; t++) end += tile_size(end, job->count, job->m->tile_rows);
-        gather_rows(job->m, job->d, job->idx + job->start, done, end - done, job->gathered);
+        ck_gather_batch_rows(job->m, job->d, job->idx + job->start, done, end - done, job->gathered);
         d = job->gathered;
         idx = NULL;
         start = 0;
@@ -362,7 +319,7 @@ static int step_tiled(ck_model *m, const ck_data *d, const int64_t *idx, int64_t
     for (int64_t done = 0; done < count; job.n_tiles++) done += tile_size(done, count, m->tile_rows);
     if (job.n_workers > job.n_tiles) job.n_workers = (int)job.n_tiles;
     ck_tape_reset(m->tape);
-    if (idx && gathered_columns(m, d, count, &gathered)) return -1;
+    if (idx && ck_batch_columns(m, m->tape, d, count, &gathered)) return -1;
     for (int o = 0; o < m->n_out; o++)
         if (!(job.preds[o] = ck_tape_alloc(m->tape, sizeof(float) * (size_t)(count * output_per_sample(m, o)))))
             return -1;
