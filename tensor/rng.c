@@ -68,27 +68,27 @@ float ck_rng_normal(ck_rng *r)
  * swaps early and its slot prefetched: the same draws in the same order,
  * hence the same permutation as the plain loop. */
 #define SHUFFLE_AHEAD 16
-/* Swap i's partner: uniform in [0, i] (i itself included: an element may stay). */
-static int64_t draw_partner(ck_rng *r, int64_t i) { return (int64_t)ck_rng_below(r, (uint32_t)(i + 1)); }
+/* Swap i's partner, uniform in [0, i] (i itself included: an element may
+ * stay), its slot of idx prefetched for the swap to come. */
+static int64_t draw_partner(ck_rng *r, int64_t *idx, int64_t i)
+{
+    int64_t j = (int64_t)ck_rng_below(r, (uint32_t)(i + 1));
+#if defined(__GNUC__)
+    __builtin_prefetch(&idx[j], 1);
+#endif
+    return j;
+}
 
 void ck_rng_shuffle(ck_rng *r, int64_t *idx, int64_t n)
 {
     int64_t partner[SHUFFLE_AHEAD]; /* ring: partner of swap i, for the next AHEAD values of i */
     int64_t next = n - 1;           /* the next i whose partner is drawn */
-    for (int a = 0; a < SHUFFLE_AHEAD && next > 0; a++, next--) {
-        partner[a] = draw_partner(r, next);
-#if defined(__GNUC__)
-        __builtin_prefetch(&idx[partner[a]], 1);
-#endif
-    }
+    for (int a = 0; a < SHUFFLE_AHEAD && next > 0; a++, next--) partner[a] = draw_partner(r, idx, next);
     int slot = 0;
     for (int64_t i = n - 1; i > 0; i--) {
         int64_t j = partner[slot];
         if (next > 0) {
-            partner[slot] = draw_partner(r, next);
-#if defined(__GNUC__)
-            __builtin_prefetch(&idx[partner[slot]], 1);
-#endif
+            partner[slot] = draw_partner(r, idx, next);
             next--;
         }
         slot = slot + 1 == SHUFFLE_AHEAD ? 0 : slot + 1;
