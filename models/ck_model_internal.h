@@ -355,6 +355,30 @@ ck_node *ck_bind_targets(const ck_model *m, ck_tape *t, int output, const ck_ten
  * gathered), or NULL if w is NULL. */
 const float *ck_bind_weights(ck_tape *t, const float *w, const int64_t *idx, int64_t start, int64_t count);
 
+/* ---- fit's training rows packed for shuffled epochs (packed_rows.c) ----
+ * Every column's value of a row side by side, each column in the narrowest
+ * type that holds all its values exactly; shuffled in place each epoch
+ * (ck_rng_shuffle_rows), so a batch is a run of neighbouring rows. */
+struct ck_packed_column;
+typedef struct ck_packed_rows {
+    unsigned char *rows; /* (n, stride) bytes */
+    int64_t n;
+    int stride; /* bytes per row, a multiple of 4 */
+    int n_cols; /* inputs, targets, then the weights if any */
+    struct ck_packed_column *cols;
+    ck_tensor *x;  /* a batch's columns: the inputs, then the targets (batch.y) */
+    ck_data batch; /* a batch unpacked (ck_packed_rows_batch) */
+    float *storage;
+} ck_packed_rows;
+/* Pack d's rows, with room to unpack batches of up to batch_size rows.
+ * Returns 1 when packed, 0 when the rows are too wide to be worth it (p
+ * left empty: gather by index), -1 on error (out of memory). */
+int ck_packed_rows_build(const ck_model *m, const ck_data *d, int64_t batch_size, ck_packed_rows *p);
+/* Rows [start, start + count) as columns of 32-bit values (valid until the
+ * next call). */
+const ck_data *ck_packed_rows_batch(ck_packed_rows *p, int64_t start, int64_t count);
+void ck_packed_rows_free(ck_packed_rows *p);
+
 /* ---- a training step (train_step.c) ---- */
 /* One step on rows [start, start + count) (idx[start..] when shuffled):
  * forward, loss, backward, the optimizer's update and the metrics. The

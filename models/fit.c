@@ -159,7 +159,8 @@ static void log_values(const ck_model *m, const ck_history *h, ck_epoch_log *log
 typedef struct fit_run {
     ck_model *m;
     ck_fit_data data;
-    int64_t *idx; /* the shuffled row order, or NULL */
+    int64_t *idx;        /* the shuffled row order, or NULL */
+    ck_packed_rows rows; /* or the training rows packed and shuffled in place (rows.rows not NULL) */
     int epochs, batch_size;
     ck_callback *const *cbs;
     int n_cbs;
@@ -179,7 +180,10 @@ static int train_epoch(fit_run *r, int epoch, double *loss, double *values)
     for (int64_t start = 0; start < d->n; start += r->batch_size, batch++) {
         int64_t count = d->n - start < r->batch_size ? d->n - start : r->batch_size;
         double batch_loss;
-        if (ck_train_step(m, d, r->idx, start, count, &batch_loss, reported)) {
+        int failed = r->rows.rows ? ck_train_step(m, ck_packed_rows_batch(&r->rows, start, count), NULL, 0, count,
+                                                  &batch_loss, reported)
+                                  : ck_train_step(m, d, r->idx, start, count, &batch_loss, reported);
+        if (failed) {
             ck_error_prefix("fit: epoch %d, batch %lld: ", epoch, (long long)batch);
             return -1;
         }
@@ -210,6 +214,7 @@ static int run_epoch(fit_run *r, int epoch)
     log->val_loss = NAN;
     if (run_epoch_begin(r->cbs, r->n_cbs, m, epoch - 1)) return -1;
     ck_progbar_start(&r->bar, epoch, r->epochs);
+    if (r->rows.rows) ck_rng_shuffle_rows(&m->rng, r->rows.rows, r->rows.n, (size_t)r->rows.stride);
     if (r->idx) ck_rng_shuffle(&m->rng, r->idx, r->data.train.n);
     double values[CK_MAX_LOGS / 2], val_out[1 + CK_MAX_LOGS / 2];
     if (train_epoch(r, epoch, &log->loss, values)) return -1;
@@ -248,8 +253,14 @@ static int fit_begin(fit_run *r, ck_model *m, const ck_tensor *x, int n_x, const
     r->cbs = args->callbacks;
     r->n_cbs = args->n_callbacks;
     r->h = history_new(m, r->epochs);
-    if (fit_shuffles(args) && !(r->idx = malloc(sizeof(int64_t) * (size_t)n))) return ck_fail("fit: out of memory");
     if (!r->h) return ck_fail("fit: out of memory");
+    /* a shuffled epoch takes its batches from the packed rows, or gathers them by index */
+    int packed = fit_shuffles(args)
+                     ? ck_packed_rows_build(m, &r->data.train, r->batch_size < n ? r->batch_size : n, &r->rows)
+                     : 0;
+    if (packed < 0) return -1;
+    if (fit_shuffles(args) && !packed && !(r->idx = malloc(sizeof(int64_t) * (size_t)n)))
+        return ck_fail("fit: out of memory");
     if (ck_metrics_reserve(m, n > r->data.val.n ? n : r->data.val.n)) return -1;
     for (int64_t i = 0; r->idx && i < n; i++) r->idx[i] = i;
     m->stop_training = 0;
@@ -289,6 +300,7 @@ ck_history *ck_fit(ck_model *m, const ck_tensor *x, int n_x, const ck_tensor *y,
             if (r.cbs[i]->on_train_end && r.cbs[i]->on_train_end(r.cbs[i], m) && !rc) rc = -1;
     }
     free(r.idx);
+    ck_packed_rows_free(&r.rows);
     ck_fit_data_free(&r.data);
     if (rc) {
         if (!ck_error()) ck_fail("fit: a callback failed");

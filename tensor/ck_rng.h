@@ -3,6 +3,7 @@
 #ifndef CK_RNG_H
 #define CK_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct ck_rng {
@@ -25,5 +26,10 @@ float ck_rng_normal(ck_rng *r);
 /* Shuffle idx[0..n) in place (Fisher-Yates, swap i with a uniform j <= i
  * for i from n - 1 down): the permutation depends only on r's state. */
 void ck_rng_shuffle(ck_rng *r, int64_t *idx, int64_t n);
+/* The same shuffle of n rows of `stride` bytes each (a multiple of 4,
+ * 4-byte aligned): the same draws, so rows[p] after it is the row
+ * idx[p] names after ck_rng_shuffle from the same state on idx = 0..n-1,
+ * and after any number of such shuffles, each of both. */
+void ck_rng_shuffle_rows(ck_rng *r, void *rows, int64_t n, size_t stride);
 
 #endif

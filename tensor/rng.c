@@ -65,35 +65,53 @@ float ck_rng_normal(ck_rng *r)
 
 /* A shuffle of a million rows misses the cache at nearly every swap
  * partner. The partners depend only on the RNG, so each is drawn AHEAD
- * swaps early and its slot prefetched: the same draws in the same order,
+ * swaps early and its row prefetched: the same draws in the same order,
  * hence the same permutation as the plain loop. */
 #define SHUFFLE_AHEAD 16
 /* Swap i's partner, uniform in [0, i] (i itself included: an element may
- * stay), its slot of idx prefetched for the swap to come. */
-static int64_t draw_partner(ck_rng *r, int64_t *idx, int64_t i)
+ * stay), its row (both ends: a row may straddle two cache lines)
+ * prefetched for the swap to come. */
+static inline int64_t draw_partner(ck_rng *r, const unsigned char *rows, size_t stride, int64_t i)
 {
     int64_t j = (int64_t)ck_rng_below(r, (uint32_t)(i + 1));
 #if defined(__GNUC__)
-    __builtin_prefetch(&idx[j], 1);
+    __builtin_prefetch(rows + (size_t)j * stride, 1);
+    __builtin_prefetch(rows + (size_t)j * stride + stride - 1, 1);
 #endif
     return j;
 }
 
-void ck_rng_shuffle(ck_rng *r, int64_t *idx, int64_t n)
+/* Fisher-Yates on n rows of `stride` bytes (a multiple of 4), moved as
+ * 32-bit words; inlined, a constant stride unrolls the swap. */
+#if defined(__GNUC__)
+#define SHUFFLE_INLINE static inline __attribute__((always_inline))
+#else
+#define SHUFFLE_INLINE static inline
+#endif
+SHUFFLE_INLINE void shuffle_rows(ck_rng *r, void *rows_, int64_t n, size_t stride)
 {
+    unsigned char *rows = rows_;
+    const size_t words = stride / sizeof(uint32_t);
     int64_t partner[SHUFFLE_AHEAD]; /* ring: partner of swap i, for the next AHEAD values of i */
     int64_t next = n - 1;           /* the next i whose partner is drawn */
-    for (int a = 0; a < SHUFFLE_AHEAD && next > 0; a++, next--) partner[a] = draw_partner(r, idx, next);
+    for (int a = 0; a < SHUFFLE_AHEAD && next > 0; a++, next--) partner[a] = draw_partner(r, rows, stride, next);
     int slot = 0;
     for (int64_t i = n - 1; i > 0; i--) {
         int64_t j = partner[slot];
         if (next > 0) {
-            partner[slot] = draw_partner(r, idx, next);
+            partner[slot] = draw_partner(r, rows, stride, next);
             next--;
         }
         slot = slot + 1 == SHUFFLE_AHEAD ? 0 : slot + 1;
-        int64_t t = idx[i];
-        idx[i] = idx[j];
-        idx[j] = t;
+        uint32_t *a = (uint32_t *)(rows + (size_t)i * stride), *b = (uint32_t *)(rows + (size_t)j * stride);
+        for (size_t w = 0; w < words; w++) {
+            uint32_t t = a[w];
+            a[w] = b[w];
+            b[w] = t;
+        }
     }
 }
+
+void ck_rng_shuffle(ck_rng *r, int64_t *idx, int64_t n) { shuffle_rows(r, idx, n, sizeof *idx); }
+
+void ck_rng_shuffle_rows(ck_rng *r, void *rows, int64_t n, size_t stride) { shuffle_rows(r, rows, n, stride); }

@@ -232,3 +232,47 @@ Test(fit_edges, batch_size_left_out_is_32)
     ck_history_free(h);
     cr_expect_eq(batches, 8);
 }
+
+/* Narrow rows are shuffled packed (models/packed_rows.c), wide ones through
+ * an index: both see the rows in the same order. y = x[0] through a Dense
+ * whose other eight weights are 0, on rows whose other eight values are
+ * whole (0: packed, 10 bytes a row) or not (0.5: 37 bytes, by index). */
+static void record_nine_wide(float rest, order_log *o)
+{
+    static float xd[N_ROWS * 9], yd[N_ROWS];
+    for (int i = 0; i < N_ROWS; i++) {
+        xd[i * 9] = (float)(i + 1);
+        for (int j = 1; j < 9; j++) xd[i * 9 + j] = rest;
+        yd[i] = 0;
+    }
+    ck_session *own = ck_session_new(21);
+    ck_sym *in = ck_Input(own, ck_shape_of(1, 9), CK_F32, "x");
+    ck_layer *d = ck_Dense(own, 1, NULL, "w");
+    ck_layer_set_use_bias(d, 0);
+    ck_sym *out = ck_call1(d, in);
+    ck_model *m = ck_Model(own, &in, 1, &out, 1, NULL);
+    cr_assert_not_null(m, "%s", ck_error());
+    for (int j = 0; j < 9; j++) ck_layer_weight(d, 0)->value.f[j] = j == 0 ? 1.0f : 0.0f;
+    cr_assert_eq(ck_compile(m, "mse", ck_SGD(1e-30f, 0), NULL, 0), 0, "%s", ck_error());
+    ck_tensor x = ck_tensor_view(CK_F32, ck_shape_of(2, N_ROWS, 9), xd);
+    ck_tensor y = ck_tensor_view(CK_F32, ck_shape_of(2, N_ROWS, 1), yd);
+    ck_callback cb = {.name = "order", .state = o, .on_batch_end = record_row};
+    ck_callback *cbs[1] = {&cb};
+    memset(o, 0, sizeof *o);
+    ck_history *h =
+        ck_fit(m, &x, 1, &y, CK_FIT_ARGS(.epochs = N_EPOCHS, .batch_size = 1, CK_CALLBACKS(cbs[0]), .verbose = 0));
+    cr_assert_not_null(h, "%s", ck_error());
+    ck_history_free(h);
+    ck_session_free(own);
+}
+
+Test(fit_edges, packed_and_indexed_rows_come_in_the_same_order)
+{
+    order_log packed, indexed;
+    record_nine_wide(0.0f, &packed);
+    record_nine_wide(0.5f, &indexed);
+    check_permutations(&packed);
+    for (int i = 0; i < N_EPOCHS * N_ROWS; i++)
+        cr_assert_eq(packed.rows[i], indexed.rows[i], "batch %d: row %d packed, row %d by index", i, packed.rows[i],
+                     indexed.rows[i]);
+}

@@ -177,3 +177,33 @@ Test(rng, uniform_fill_is_the_same_draws_as_one_call_each)
         cr_assert_eq(ck_rng_u32(&a), ck_rng_u32(&b), "n = %d: the generators moved differently", n);
     }
 }
+
+/* Rows of 4, 12 and 32 bytes shuffled as rows go where ck_rng_shuffle
+ * sends the index of each row, shuffle after shuffle, with the same draws. */
+Test(rng, shuffle_rows_moves_whole_rows_as_the_index_shuffle_moves_indices)
+{
+    enum { N = 3001, MAX_WORDS = 8 };
+    static uint32_t rows[N * MAX_WORDS];
+    static int64_t idx[N];
+    const int word_counts[] = {1, 3, 8};
+    for (size_t k = 0; k < sizeof word_counts / sizeof word_counts[0]; k++) {
+        int words = word_counts[k];
+        for (int64_t i = 0; i < N; i++) {
+            idx[i] = i;
+            for (int w = 0; w < words; w++) rows[i * words + w] = (uint32_t)(i * 100 + w);
+        }
+        ck_rng a, b;
+        ck_rng_seed(&a, 5);
+        ck_rng_seed(&b, 5);
+        for (int round = 0; round < 3; round++) {
+            ck_rng_shuffle_rows(&a, rows, N, sizeof(uint32_t) * (size_t)words);
+            ck_rng_shuffle(&b, idx, N);
+            for (int64_t p = 0; p < N; p++)
+                for (int w = 0; w < words; w++)
+                    cr_assert_eq(rows[p * words + w], (uint32_t)(idx[p] * 100 + w),
+                                 "%d-word rows, shuffle %d: slot %lld word %d holds %u, the index says row %lld", words,
+                                 round + 1, (long long)p, w, rows[p * words + w], (long long)idx[p]);
+        }
+        cr_assert_eq(ck_rng_u32(&a), ck_rng_u32(&b), "%d-word rows: the generators drew differently", words);
+    }
+}
