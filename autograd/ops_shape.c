@@ -161,12 +161,10 @@ int ck_gather_forward(ck_tape *t, ck_node *n)
     (void)t;
     const ck_tensor *table = &n->in[0]->value, *ids = &n->in[1]->value;
     int64_t vocab = table->shape.d[0], dim = table->shape.d[1];
-    for (int64_t pos = 0; pos < ids->size; pos++) {
-        int32_t id = ids->i[pos];
-        if (id < 0 || id >= vocab)
-            return ck_fail("gather: id %d out of range [0, %lld) at position %lld", (int)id, (long long)vocab,
-                           (long long)pos);
-    }
+    int64_t bad = ck_k_find_id_outside(ids->i, ids->size, vocab);
+    if (bad >= 0)
+        return ck_fail("gather: id %d out of range [0, %lld) at position %lld", (int)ids->i[bad], (long long)vocab,
+                       (long long)bad);
     ck_k_gather_rows(n->value.f, table->f, ids->i, ids->size, dim);
     return 0;
 }

@@ -86,7 +86,22 @@ static void pack_column(unsigned char *rows, int stride, const struct ck_packed_
 }
 
 /* Rows [start, start + count) of the packed rows into the column `to`
- * (count rows, 32-bit values). */
+ * (count rows, 32-bit values): one loop per kind of store, none of them
+ * deciding anything per value. */
+#define UNPACK(TYPE, LOAD)                                               \
+    do {                                                                 \
+        TYPE *out = to;                                                  \
+        for (int64_t r = 0; r < count; r++, row += stride, out += w)     \
+            for (int64_t j = 0; j < w; j++) out[j] = (TYPE)LOAD(row, j); \
+    } while (0)
+#define LOAD_U8(p, j) ((p)[j])
+static inline int16_t load_i16(const unsigned char *p, int64_t j)
+{
+    int16_t h;
+    memcpy(&h, p + 2 * j, 2);
+    return h;
+}
+
 static void unpack_column(void *to, const unsigned char *rows, int stride, const struct ck_packed_column *c,
                           int64_t start, int64_t count)
 {
@@ -94,25 +109,20 @@ static void unpack_column(void *to, const unsigned char *rows, int stride, const
     const unsigned char *row = rows + start * stride + c->offset;
     if (c->store == STORE_RAW32) {
         for (int64_t r = 0; r < count; r++, row += stride) memcpy((uint32_t *)to + r * w, row, 4 * (size_t)w);
-        return;
-    }
-    for (int64_t r = 0; r < count; r++, row += stride) {
-        for (int64_t j = 0; j < w; j++) {
-            int v;
-            if (c->store == STORE_U8) {
-                v = row[j];
-            } else {
-                int16_t h;
-                memcpy(&h, row + 2 * j, 2);
-                v = h;
-            }
-            if (c->is_int)
-                ((int32_t *)to)[r * w + j] = v;
-            else
-                ((float *)to)[r * w + j] = (float)v;
-        }
+    } else if (c->store == STORE_U8) {
+        if (c->is_int)
+            UNPACK(int32_t, LOAD_U8);
+        else
+            UNPACK(float, LOAD_U8);
+    } else {
+        if (c->is_int)
+            UNPACK(int32_t, load_i16);
+        else
+            UNPACK(float, load_i16);
     }
 }
+#undef UNPACK
+#undef LOAD_U8
 
 /* A column of batch_size rows shaped like t, in p's batch storage. */
 static ck_tensor batch_column(const ck_tensor *t, int64_t batch_size, float **storage)

@@ -148,6 +148,8 @@ void ck_k_matmul_backward_b(float *restrict db, const float *restrict a, const f
 void ck_k_transpose(float *restrict dst, const float *restrict src, int64_t rows, int64_t cols);
 
 /* ---- rows (kernels_rows.c) ---- */
+/* The first position whose id is outside [0, vocab), or -1 when all are in. */
+int64_t ck_k_find_id_outside(const int32_t *restrict ids, int64_t n, int64_t vocab);
 /* out (n, dim) = table[ids] (ids already checked to be in range) */
 void ck_k_gather_rows(float *restrict out, const float *restrict table, const int32_t *restrict ids, int64_t n,
                       int64_t dim);

@@ -6,6 +6,28 @@
  * Rows here are short (an embedding of 1 to a few dozen floats), so the
  * copies are inline loops, not a memcpy call per row. */
 
+/* Ids are checked before every gather, so the check is one pass of vector
+ * maxima: the largest id as unsigned (a negative id is a huge one), eight
+ * lanes at a time, instead of two compares and a branch per id; the
+ * culprit is searched for only when there is one. */
+CK_VECTOR_CLONES
+int64_t ck_k_find_id_outside(const int32_t *restrict ids, int64_t n, int64_t vocab)
+{
+    uint32_t lane_max[8] = {0}, largest = 0;
+    int64_t pos = 0;
+    for (; pos + 8 <= n; pos += 8)
+        for (int l = 0; l < 8; l++) {
+            uint32_t id = (uint32_t)ids[pos + l];
+            lane_max[l] = id > lane_max[l] ? id : lane_max[l];
+        }
+    for (; pos < n; pos++) largest = (uint32_t)ids[pos] > largest ? (uint32_t)ids[pos] : largest;
+    for (int l = 0; l < 8; l++) largest = lane_max[l] > largest ? lane_max[l] : largest;
+    if ((int64_t)largest < vocab) return -1;
+    for (pos = 0; pos < n; pos++)
+        if (ids[pos] < 0 || ids[pos] >= vocab) return pos;
+    return -1;
+}
+
 CK_VECTOR_CLONES
 void ck_k_gather_rows(float *restrict out, const float *restrict table, const int32_t *restrict ids, int64_t n,
                       int64_t dim)

@@ -205,3 +205,25 @@ Test(tensor, take_rows32_copies_the_indexed_rows_bit_for_bit)
             cr_assert_eq(out[n * width], 0xababababu, "wrote past row %lld", (long long)n);
         }
 }
+
+/* The id check before a gather: the first id outside [0, vocab), wherever
+ * it sits (in the eight-lane body or the tail), negative or too large. */
+Test(tensor, find_id_outside_names_the_first_bad_position)
+{
+    enum { N = 37, VOCAB = 10 };
+    int32_t ids[N];
+    for (int n = 0; n <= N; n++) {
+        for (int i = 0; i < n; i++) ids[i] = (i * 7) % VOCAB;
+        cr_assert_eq(ck_k_find_id_outside(ids, n, VOCAB), -1, "n %d: all ids are in range", n);
+        for (int bad = 0; bad < n; bad++) {
+            const int32_t culprits[] = {-1, VOCAB, INT32_MIN, INT32_MAX};
+            for (int c = 0; c < 4; c++) {
+                ids[bad] = culprits[c];
+                if (bad + 3 < n) ids[bad + 3] = VOCAB + 5; /* a later one is not the first */
+                cr_assert_eq(ck_k_find_id_outside(ids, n, VOCAB), bad, "n %d, id %d at %d", n, (int)culprits[c], bad);
+                ids[bad] = 0;
+                if (bad + 3 < n) ids[bad + 3] = 0;
+            }
+        }
+    }
+}
