@@ -15,12 +15,12 @@ static int32_t small_ids[N * 3], wide_ids[N];
 static float whole[N], fractions[N], signed_zero[N], weights[N];
 static ck_tensor x[3], y[1];
 
-/* Column 0: ids 0..300, 3 a row (two bytes each); column 1: whole floats
+/* Column 0: whole numbers -150..150, 3 a row (two bytes each); column 1: whole floats
  * 1..5 (one byte); column 2 below; target: whole numbers or not. */
 static void make_columns(const int32_t *ids, int ids_width, const float *third, const float *target)
 {
     for (int i = 0; i < N; i++) {
-        for (int j = 0; j < 3; j++) small_ids[i * 3 + j] = (i * 7 + j * 13) % 301;
+        for (int j = 0; j < 3; j++) small_ids[i * 3 + j] = (i * 7 + j * 13) % 301 - 150;
         wide_ids[i] = i % 2 ? -40000 - i : 70000 + i;
         whole[i] = (float)(1 + i % 5);
         fractions[i] = (float)i * 0.25f - 3.1f;
