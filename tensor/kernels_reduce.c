@@ -122,30 +122,69 @@ void ck_k_sum_axis(float *restrict out, const float *restrict x, int64_t outer, 
 #undef SUM_RANGE
 }
 
-/* Columns of scale * g computed at a time in the backward below (on the
- * stack, then written into each of the len rows). */
-#define BACKWARD_COLUMNS 64
-
 /* One outer row: gx (len, inner) += scale * g (inner), or = when not
- * accumulating; each scale * g computed once. */
+ * accumulating. A block of columns at a time: the block of scale * g is
+ * computed once, kept in a vector register, and written (or added) into
+ * each of the len rows, so the row's branches and loads are paid once per
+ * block, not once per row of gx. */
+#if defined(__GNUC__)
+#define BACKWARD_PUT(T, l, ACC)                            \
+    do {                                                   \
+        float *restrict to_ = gx_rows + (l)*inner + (j_c); \
+        if (ACC) {                                         \
+            VLOAD(T, have_, to_);                          \
+            have_ += g_;                                   \
+            VSTORE(to_, have_);                            \
+        } else {                                           \
+            VSTORE(to_, g_);                               \
+        }                                                  \
+    } while (0)
+#define BACKWARD_BLOCK(j, T, ACC)                                                 \
+    do {                                                                          \
+        const int64_t j_c = (j);                                                  \
+        VLOAD(T, g_, g_row + j_c);                                                \
+        if (scale != 1.0f) g_ = scale * g_; /* 1 g is g */                        \
+        if (len <= SHORT_AXIS) {            /* unrolled: no loop per row of gx */ \
+            if (len > 0) BACKWARD_PUT(T, 0, ACC);                                 \
+            if (len > 1) BACKWARD_PUT(T, 1, ACC);                                 \
+            if (len > 2) BACKWARD_PUT(T, 2, ACC);                                 \
+            if (len > 3) BACKWARD_PUT(T, 3, ACC);                                 \
+        } else {                                                                  \
+            for (int64_t l = 0; l < len; l++) BACKWARD_PUT(T, l, ACC);            \
+        }                                                                         \
+    } while (0)
+#define BACKWARD_BLOCK_ADD(j, T) BACKWARD_BLOCK(j, T, 1)
+#define BACKWARD_BLOCK_SET(j, T) BACKWARD_BLOCK(j, T, 0)
+#endif
+#define BACKWARD_ONE(j, ACC)                                           \
+    do {                                                               \
+        const float sg_ = scale != 1.0f ? scale * g_row[j] : g_row[j]; \
+        for (int64_t l = 0; l < len; l++) {                            \
+            if (ACC)                                                   \
+                gx_rows[l * inner + (j)] += sg_;                       \
+            else                                                       \
+                gx_rows[l * inner + (j)] = sg_;                        \
+        }                                                              \
+    } while (0)
+#define BACKWARD_ONE_ADD(j) BACKWARD_ONE(j, 1)
+#define BACKWARD_ONE_SET(j) BACKWARD_ONE(j, 0)
+
 CK_ROW_INLINE void sum_rows_backward(float *restrict gx_rows, const float *restrict g_row, int64_t len, int64_t inner,
                                      float scale, int accumulate)
 {
-    for (int64_t j = 0; j < inner; j += BACKWARD_COLUMNS) {
-        const int64_t width = inner - j < BACKWARD_COLUMNS ? inner - j : BACKWARD_COLUMNS;
-        float sg[BACKWARD_COLUMNS];
-        const float *restrict terms = g_row + j;
-        if (scale != 1.0f) { /* a sum's terms are g itself (1 g is g) */
-            row_scale(sg, g_row + j, width, scale);
-            terms = sg;
-        }
-        for (int64_t l = 0; l < len; l++) {
-            if (accumulate)
-                row_add(gx_rows + l * inner + j, terms, width);
-            else
-                row_copy(gx_rows + l * inner + j, terms, width);
-        }
+#if defined(__GNUC__)
+    if (accumulate)
+        ROW(inner, BACKWARD_BLOCK_ADD, BACKWARD_BLOCK_ADD, BACKWARD_ONE_ADD);
+    else
+        ROW(inner, BACKWARD_BLOCK_SET, BACKWARD_BLOCK_SET, BACKWARD_ONE_SET);
+#else
+    for (int64_t j = 0; j < inner; j++) {
+        if (accumulate)
+            BACKWARD_ONE_ADD(j);
+        else
+            BACKWARD_ONE_SET(j);
     }
+#endif
 }
 
 CK_ROW_INLINE void sum_axis_backward(float *restrict gx, const float *restrict g, int64_t outer, int64_t len,
