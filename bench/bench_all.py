@@ -56,7 +56,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--fm-epochs", type=int, default=6)
     ap.add_argument("--mlp-epochs", type=int, default=3)
-    ap.add_argument("--digits-epochs", type=int, default=11)
+    ap.add_argument("--digits-epochs", type=int, default=41)
     ap.add_argument("--only", nargs="+", choices=["fm", "mlp", "digits"], default=["fm", "mlp", "digits"])
     ap.add_argument("--json")
     args = ap.parse_args()

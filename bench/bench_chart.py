@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Write a small SVG bar chart of bench_fm.py's --json output (no matplotlib).
+"""Write a small SVG bar chart of bench_fm.py's or bench_all.py's --json output
+(no matplotlib; of bench_all's, the FM rows).
 
     python3 bench/bench_chart.py results.json docs/benchmarks.svg
 
@@ -15,6 +16,9 @@ def main():
         raise SystemExit(__doc__)
     with open(sys.argv[1]) as f:
         rows = json.load(f)
+    if isinstance(rows, dict):  # bench_all.py: {"rows": [{model, threads, ours_s, torch_s, ...}], ...}
+        rows = [dict(data="synthetic ml-1m", threads=r["threads"], ours_epoch_s=r["ours_s"],
+                     torch_epoch_s=r["torch_s"]) for r in rows["rows"] if r["model"] == "fm"]
     bars = []  # (group label, series, seconds)
     for r in rows:
         group = "%s, %d thread%s" % (r["data"], r["threads"], "" if r["threads"] == 1 else "s")
