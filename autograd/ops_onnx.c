@@ -33,13 +33,25 @@ const char *ck_onnx_ints(ck_onnx_emitter *e, const char *hint, const int64_t *va
 
 const char *ck_onnx_scalar(ck_onnx_emitter *e, const char *hint, ck_onnx_type type, double value)
 {
-    float f = (float)value;
-    int32_t i32 = (int32_t)value;
-    int64_t i64 = (int64_t)value;
+    /* each conversion only for its own type: (int) of -inf (a float
+     * constant's value) is undefined, even unused */
     switch (type) {
-    case CK_ONNX_FLOAT: return e->constant(e, hint, type, NULL, 0, &f);
-    case CK_ONNX_INT32: return e->constant(e, hint, type, NULL, 0, &i32);
-    case CK_ONNX_INT64: return e->constant(e, hint, type, NULL, 0, &i64);
+    case CK_ONNX_FLOAT: {
+        float f = (float)value;
+        return e->constant(e, hint, type, NULL, 0, &f);
+    }
+    case CK_ONNX_INT32:
+    case CK_ONNX_INT64: {
+        int wide = type == CK_ONNX_INT64;
+        double lo = wide ? -9223372036854775808.0 : -2147483648.0, hi = -lo; /* [lo, hi) */
+        if (!(value >= lo && value < hi) || value != floor(value)) {
+            ck_fail("onnx_scalar: %g is not an int%d", value, wide ? 64 : 32);
+            return NULL;
+        }
+        int32_t i32 = (int32_t)value;
+        int64_t i64 = (int64_t)value;
+        return e->constant(e, hint, type, NULL, 0, wide ? (const void *)&i64 : (const void *)&i32);
+    }
     case CK_ONNX_DOUBLE: return e->constant(e, hint, type, NULL, 0, &value);
     case CK_ONNX_BOOL: break;
     }

@@ -36,6 +36,7 @@ int ck_train_test_split_order(int64_t n, int64_t n_test, uint32_t seed, int64_t 
         return ck_fail("train_test_split_order: n_test = %lld is not in 0..%lld", (long long)n_test, (long long)n);
     if (n > 0 && !order) return ck_fail("train_test_split_order: output array is NULL");
     if (ck_numpy_permutation(n, seed, order) < 0) return -1;
+    if (n == 0) return 0; /* nothing to rotate (and order may be NULL: no offsets from it) */
     /* p = [test rows | training rows]; rotate it left by n_test (three
      * reversals, no second array) so that order = [training rows | test rows] */
     reverse_indices(order, n_test);
