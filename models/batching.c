@@ -48,8 +48,7 @@ static int64_t output_width(const ck_model *m, int o)
     const ck_shape s = m->outputs[o]->shape;
     return s.ndim >= 2 ? s.d[s.ndim - 1] : 1;
 }
-/* Values per sample (per row) of a data tensor: x, y. */
-static int64_t per_sample(const ck_tensor *t)
+int64_t ck_values_per_sample(const ck_tensor *t)
 {
     int64_t per = 1;
     for (int d = 1; d < t->shape.ndim; d++) per *= t->shape.d[d];
@@ -59,7 +58,7 @@ static int64_t per_sample(const ck_tensor *t)
 int ck_target_is_ids(const ck_model *m, int o, const ck_tensor *y)
 {
     int64_t width = output_width(m, o);
-    return y->dtype == CK_I32 || (width > 1 && per_sample(y) * width == output_per_sample(m, o));
+    return y->dtype == CK_I32 || (width > 1 && ck_values_per_sample(y) * width == output_per_sample(m, o));
 }
 
 /* Class ids for a sparse loss: whole numbers in [0, classes). */
@@ -82,7 +81,7 @@ int ck_check_targets(const ck_model *m, const ck_tensor *y, int64_t n, const cha
     for (int o = 0; o < m->n_out; o++) {
         const ck_tensor *t = &y[o];
         const ck_output_loss *loss = &m->losses[o];
-        int64_t per = output_per_sample(m, o), width = output_width(m, o), y_per = per_sample(t);
+        int64_t per = output_per_sample(m, o), width = output_width(m, o), y_per = ck_values_per_sample(t);
         int sparse = loss->spec && (loss->spec->flags & CK_LOSS_SPARSE);
         const char *out = m->outputs[o]->layer->name;
         if (!t->data || t->shape.ndim < 1 || t->shape.d[0] != n)
@@ -123,7 +122,7 @@ int ck_check_weights(const ck_tensor *w, int64_t n, const char *who)
  * out of memory). */
 static int column_like(ck_tape *tape, const ck_tensor *t, int64_t count, ck_tensor *out)
 {
-    void *rows = ck_tape_alloc(tape, sizeof(float) * (size_t)(per_sample(t) * count) + 1);
+    void *rows = ck_tape_alloc(tape, sizeof(float) * (size_t)(ck_values_per_sample(t) * count) + 1);
     if (!rows) return -1;
     ck_shape s = t->shape;
     s.d[0] = (int)count;
@@ -141,7 +140,7 @@ static int batch_rows(ck_tape *tape, const ck_tensor *t, const int64_t *idx, int
         return 0;
     }
     if (column_like(tape, t, count, out)) return -1;
-    ck_k_take_rows32(out->data, t->data, idx + start, count, per_sample(t));
+    ck_k_take_rows32(out->data, t->data, idx + start, count, ck_values_per_sample(t));
     return 0;
 }
 
@@ -163,11 +162,11 @@ void ck_gather_batch_rows(const ck_model *m, const ck_data *d, const int64_t *id
                           ck_data *to)
 {
     for (int i = 0; i < m->n_in; i++) {
-        int64_t width = per_sample(&d->x[i]);
+        int64_t width = ck_values_per_sample(&d->x[i]);
         ck_k_take_rows32((uint32_t *)to->x[i].data + first * width, d->x[i].data, idx + first, n, width);
     }
     for (int o = 0; o < m->n_out; o++) {
-        int64_t width = per_sample(&d->y[o]);
+        int64_t width = ck_values_per_sample(&d->y[o]);
         ck_k_take_rows32((uint32_t *)to->y[o].data + first * width, d->y[o].data, idx + first, n, width);
     }
     if (d->weights) ck_k_take_rows32((float *)to->weights + first, d->weights, idx + first, n, 1);
@@ -198,7 +197,7 @@ ck_node *ck_bind_targets(const ck_model *m, ck_tape *t, int output, const ck_ten
     ck_tensor rows;
     if (batch_rows(t, y, idx, start, count, &rows)) return NULL;
     ck_shape s = pred->value.shape;
-    if (ck_target_is_ids(m, output, y) && per_sample(y) != output_per_sample(m, output)) {
+    if (ck_target_is_ids(m, output, y) && ck_values_per_sample(y) != output_per_sample(m, output)) {
         s.ndim--; /* one class id per row of the last axis */
     }
     ck_tensor shaped = ck_tensor_view(y->dtype, s, rows.data);

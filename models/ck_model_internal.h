@@ -335,6 +335,9 @@ int ck_check_weights(const ck_tensor *w, int64_t n, const char *who);
 /* Resolve "accuracy" for these targets and check each metric can read
  * them. */
 int ck_metrics_prepare(ck_model *m, const ck_tensor *y, const char *who);
+/* Values per sample (per row) of a data tensor (x, y): the product of its
+ * dims after the first. */
+int64_t ck_values_per_sample(const ck_tensor *t);
 /* Columns for count rows of every column of d (inputs, targets, weights)
  * on tape, not filled yet. -1 when out of memory. */
 int ck_batch_columns(ck_model *m, ck_tape *tape, const ck_data *d, int64_t count, ck_data *out);

@@ -34,13 +34,6 @@ struct ck_packed_column {
     int64_t width; /* values per row */
 };
 
-static int64_t values_per_row(const ck_tensor *t)
-{
-    int64_t per = 1;
-    for (int d = 1; d < t->shape.ndim; d++) per *= t->shape.d[d];
-    return per;
-}
-
 /* The narrowest store that gives back every value exactly: whole numbers
  * in [0, 255] or [-32768, 32767] (not -0.0, which would come back +0.0),
  * otherwise the 32 bits as they are. */
@@ -130,7 +123,7 @@ static ck_tensor batch_column(const ck_tensor *t, int64_t batch_size, float **st
     ck_shape s = t->shape;
     s.d[0] = (int)batch_size;
     ck_tensor out = ck_tensor_view(t->dtype, s, *storage);
-    *storage += batch_size * values_per_row(t);
+    *storage += batch_size * ck_values_per_sample(t);
     return out;
 }
 
@@ -146,7 +139,7 @@ int ck_packed_rows_build(const ck_model *m, const ck_data *d, int64_t batch_size
         if (c < m->n_in + m->n_out) {
             col->from = c < m->n_in ? &d->x[c] : &d->y[c - m->n_in];
             col->is_int = col->from->dtype == CK_I32;
-            col->width = values_per_row(col->from);
+            col->width = ck_values_per_sample(col->from);
             col->store = narrowest(col->from->data, d->n * col->width, col->is_int);
         } else {
             col->weights = d->weights;
@@ -162,7 +155,6 @@ int ck_packed_rows_build(const ck_model *m, const ck_data *d, int64_t batch_size
             if (cols[c].store == store) {
                 cols[c].offset = offset;
                 offset += store_bytes[store] * (int)cols[c].width;
-                if (offset > PACKED_ROW_MAX_BYTES) break;
             }
     int stride = (offset + 3) & ~3;
     if (offset > PACKED_ROW_MAX_BYTES) {
@@ -192,11 +184,12 @@ const ck_data *ck_packed_rows_batch(ck_packed_rows *p, int64_t start, int64_t co
 {
     for (int c = 0; c < p->n_cols; c++) {
         const struct ck_packed_column *col = &p->cols[c];
-        void *to = col->from ? p->x[c].data : (void *)p->batch.weights;
-        unpack_column(to, p->rows, p->stride, col, start, count);
-    }
-    for (int c = 0; c < p->n_cols && p->cols[c].from; c++) { /* the batch's rows, count of them */
-        ck_shape s = p->x[c].shape;
+        if (!col->from) { /* the weights */
+            unpack_column((void *)p->batch.weights, p->rows, p->stride, col, start, count);
+            continue;
+        }
+        unpack_column(p->x[c].data, p->rows, p->stride, col, start, count);
+        ck_shape s = p->x[c].shape; /* the batch's rows, count of them */
         s.d[0] = (int)count;
         p->x[c] = ck_tensor_view(p->x[c].dtype, s, p->x[c].data);
     }

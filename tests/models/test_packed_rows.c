@@ -66,30 +66,29 @@ static void check_batches_follow_the_index(ck_packed_rows *p, const ck_data *d, 
     }
 }
 
+/* Pack x (3 inputs) and y with the given weights: the row takes `stride`
+ * bytes, and every batch comes back as the index's rows. */
+static void pack_and_check(const float *w, int stride)
+{
+    ck_model m = {.n_in = 3, .n_out = 1};
+    ck_data d = {.x = x, .y = y, .weights = w, .n = N};
+    ck_packed_rows p;
+    cr_assert_eq(ck_packed_rows_build(&m, &d, 64, &p), 1, "%s", ck_error());
+    cr_assert_eq(p.stride, stride);
+    check_batches_follow_the_index(&p, &d, 3);
+    ck_packed_rows_free(&p);
+}
+
 Test(packed_rows, narrow_columns_pack_into_a_few_bytes_and_come_back_exactly)
 {
     make_columns(small_ids, 3, fractions, whole);
-    ck_model m = {.n_in = 3, .n_out = 1};
-    ck_data d = {.x = x, .y = y, .n = N};
-    ck_packed_rows p;
-    cr_assert_eq(ck_packed_rows_build(&m, &d, 64, &p), 1, "%s", ck_error());
-    /* fractions 4 bytes + ids 3 x 2 + whole 1 + target 1 = 12 */
-    cr_assert_eq(p.stride, 12);
-    check_batches_follow_the_index(&p, &d, 3);
-    ck_packed_rows_free(&p);
+    pack_and_check(NULL, 12); /* fractions 4 bytes + ids 3 x 2 + whole 1 + target 1 = 12 */
 }
 
 Test(packed_rows, wide_ids_negative_zero_and_weights_keep_their_bits)
 {
     make_columns(wide_ids, 1, signed_zero, fractions);
-    ck_model m = {.n_in = 3, .n_out = 1};
-    ck_data d = {.x = x, .y = y, .weights = weights, .n = N};
-    ck_packed_rows p;
-    cr_assert_eq(ck_packed_rows_build(&m, &d, 64, &p), 1, "%s", ck_error());
-    /* ids past 16 bits 4 + -0.0 column 4 + target 4 + whole 1 + weights 1 = 14 -> 16 */
-    cr_assert_eq(p.stride, 16);
-    check_batches_follow_the_index(&p, &d, 3);
-    ck_packed_rows_free(&p);
+    pack_and_check(weights, 16); /* ids past 16 bits 4 + -0.0 column 4 + target 4 + whole 1 + weights 1 = 14 -> 16 */
 }
 
 Test(packed_rows, rows_wider_than_half_a_cache_line_are_left_to_the_index)
