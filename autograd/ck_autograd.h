@@ -104,7 +104,12 @@ struct ck_node {
      * zeros). An op sees it set only if flagged CK_OP_ASSIGNS_GRAD, and then
      * must write every element of this gradient. */
     int grad_unset;
+    /* With the tape's fusion on (ck_tape_set_fusion): nonzero while the
+     * value is not computed yet (CK_DEFERRED, | CK_DEFERRED_GRAD when it
+     * will need a gradient), for a consumer that reads it without it. */
+    int deferred;
 };
+enum { CK_DEFERRED = 1, CK_DEFERRED_GRAD = 2 };
 
 /* ---- tape ---- */
 /* An empty tape with gradients on; NULL (message) if out of memory. */
@@ -122,6 +127,21 @@ int ck_tape_grad_enabled(const ck_tape *t);
  * order (ck_tape_node). Backward skips nodes without a gradient. Returns the
  * previous setting; off by default. */
 int ck_tape_set_record_all(ck_tape *t, int enabled);
+/* Fusion (off by default): ck_apply defers the value of a concat and of a
+ * square, and a sum or mean over it (along the concat's axis) reads the
+ * parts in place instead (sum_concat, sum_square_concat): no copy, no
+ * squared tensor, and one backward pass into the parts' gradients. Any
+ * other consumer makes the deferred value the moment it needs it. Values
+ * do not change, nor gradients, but one: a part that has other consumers
+ * gets the fused sums' gradient terms added one by one instead of as their
+ * sum (float rounding; the FM's parts have none). With fusion on, a deferred node's value.data is
+ * NULL until then: code that reads a node's values outside ck_apply calls
+ * ck_tape_compute first (fit turns fusion on for its row tiles only, and
+ * does). Returns the previous setting. */
+int ck_tape_set_fusion(ck_tape *t, int enabled);
+/* Make n's value now if the tape deferred it (and what it was deferred
+ * on); 0, or -1 (message). Nothing to do, and 0, for any other node. */
+int ck_tape_compute(ck_tape *t, ck_node *n);
 /* The i-th node recorded since the reset (0 <= i < ck_tape_size), or NULL
  * (message). */
 ck_node *ck_tape_node(const ck_tape *t, int i);
@@ -307,6 +327,16 @@ ck_node *ck_max(ck_tape *t, ck_node *x, int axis, int keepdims);
  * into the mask. */
 ck_node *ck_masked_max(ck_tape *t, ck_node *x, ck_node *mask, int axis, int keepdims);
 
+/* ---- sums over a concatenation, without it (ops_reduce.c) ----
+ * sum(concat(xs, axis), axis, keepdims) and sum(square(concat(xs, axis)),
+ * axis, keepdims), each term times scale (1 for a sum, 1 / the
+ * concatenation's length for a mean), read from the parts in place: the
+ * same floats as the three ops, in one pass. Every part alike but along
+ * axis, where none is empty. The tape makes these itself when its fusion
+ * is on (ck_tape_set_fusion); they are ops of their own too. */
+ck_node *ck_sum_concat(ck_tape *t, ck_node *const *xs, int n, int axis, int keepdims, float scale);
+ck_node *ck_sum_square_concat(ck_tape *t, ck_node *const *xs, int n, int axis, int keepdims, float scale);
+
 /* The built-in op table (op_table.c), one row per op, in this order. */
 typedef enum ck_op_id {
     CK_OP_ADD,
@@ -354,6 +384,8 @@ typedef enum ck_op_id {
     CK_OP_PERMUTE,
     CK_OP_REPEAT,
     CK_OP_MASKED_MAX,
+    CK_OP_SUM_CONCAT,        /* what fusion makes of sum(concat(...)) (ck_tape_set_fusion) */
+    CK_OP_SUM_SQUARE_CONCAT, /* ... and of sum(square(concat(...))), or of sum(square(x)) */
     CK_OP_COUNT
 } ck_op_id;
 extern const ck_op ck_ops[CK_OP_COUNT];

@@ -101,4 +101,9 @@ const ck_op ck_ops[CK_OP_COUNT] = {
                       ck_repeat_onnx},
     [CK_OP_MASKED_MAX] = {"masked_max", ck_masked_mean_shape, ck_masked_max_forward, ck_masked_max_backward,
                           WRITES | ROWS | AXIS, ck_masked_max_onnx},
+    [CK_OP_SUM_CONCAT] = {"sum_concat", ck_sum_parts_shape, ck_sum_concat_forward, ck_sum_concat_backward,
+                          WRITES | ASSIGNS | ROWS | AXIS, ck_sum_concat_onnx},
+    [CK_OP_SUM_SQUARE_CONCAT] = {"sum_square_concat", ck_sum_parts_shape, ck_sum_square_concat_forward,
+                                 ck_sum_square_concat_backward, WRITES | ASSIGNS | ROWS | AXIS,
+                                 ck_sum_square_concat_onnx},
 };

@@ -150,6 +150,15 @@ int ck_max_forward(ck_tape *t, ck_node *n);
 void ck_max_backward(ck_node *n);
 int ck_masked_max_forward(ck_tape *t, ck_node *n);
 void ck_masked_max_backward(ck_node *n);
+int ck_sum_parts_shape(ck_node *n); /* sum_concat, sum_square_concat */
+int ck_sum_concat_forward(ck_tape *t, ck_node *n);
+void ck_sum_concat_backward(ck_node *n);
+int ck_sum_square_concat_forward(ck_tape *t, ck_node *n);
+void ck_sum_square_concat_backward(ck_node *n);
+
+/* fusion.c: what ck_apply defers and rewrites when the tape's fusion is on */
+int ck_fusion_defers(const ck_node *n);
+int ck_fusion_rewrite(ck_node *n);
 
 /* ops_shape.c */
 int ck_reshape_shape(ck_node *n);
@@ -244,6 +253,8 @@ int ck_reshape_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in,
 int ck_concat_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
 int ck_gather_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
 int ck_max_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_sum_concat_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_sum_square_concat_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
 int ck_masked_max_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
 int ck_permute_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
 int ck_repeat_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);

@@ -161,6 +161,36 @@ int ck_mean_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, co
     return reduce(e, "ReduceMean", in[0], n->args.axis, n->args.keepdims, out);
 }
 
+/* sum_concat, sum_square_concat: Concat (one part: none), Mul(x, x) when
+ * squared, ReduceSum, then Mul by alpha unless it is 1. */
+static int sum_parts_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out, int squared)
+{
+    const char *x = in[0];
+    if (n->n_in > 1) {
+        ck_onnx_attr axis = ck_onnx_attr_int("axis", n->args.axis);
+        if (!(x = tmp(e, "concat")) || ck_onnx_node(e, "Concat", in, n->n_in, x, &axis, 1) < 0) return -1;
+    }
+    if (squared) {
+        const char *sq = tmp(e, "square");
+        if (!sq || ck_onnx_node(e, "Mul", (const char *[]){x, x}, 2, sq, NULL, 0) < 0) return -1;
+        x = sq;
+    }
+    if (n->args.alpha == 1.0f) return reduce(e, "ReduceSum", x, n->args.axis, n->args.keepdims, out);
+    const char *sum = tmp(e, "sum"), *alpha = ck_onnx_scalar(e, "alpha", CK_ONNX_FLOAT, n->args.alpha);
+    if (!sum || !alpha || reduce(e, "ReduceSum", x, n->args.axis, n->args.keepdims, sum) < 0) return -1;
+    return ck_onnx_node(e, "Mul", (const char *[]){sum, alpha}, 2, out, NULL, 0);
+}
+
+int ck_sum_concat_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out)
+{
+    return sum_parts_onnx(e, n, in, out, 0);
+}
+
+int ck_sum_square_concat_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out)
+{
+    return sum_parts_onnx(e, n, in, out, 1);
+}
+
 int ck_max_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out)
 {
     return reduce(e, "ReduceMax", in[0], n->args.axis, n->args.keepdims, out);

@@ -73,6 +73,18 @@ ck_node *ck_mean(ck_tape *t, ck_node *x, int axis, int keepdims)
     return apply1(t, CK_OP_MEAN, x, &args);
 }
 
+ck_node *ck_sum_concat(ck_tape *t, ck_node *const *xs, int n, int axis, int keepdims, float scale)
+{
+    ck_op_args args = {.axis = axis, .keepdims = keepdims, .alpha = scale};
+    return ck_apply(t, &ck_ops[CK_OP_SUM_CONCAT], xs, n, &args);
+}
+
+ck_node *ck_sum_square_concat(ck_tape *t, ck_node *const *xs, int n, int axis, int keepdims, float scale)
+{
+    ck_op_args args = {.axis = axis, .keepdims = keepdims, .alpha = scale};
+    return ck_apply(t, &ck_ops[CK_OP_SUM_SQUARE_CONCAT], xs, n, &args);
+}
+
 /* ---- mask_nonzero: ids (...) -> (...) float, 1 where id != 0; no gradient ---- */
 
 int ck_mask_nonzero_shape(ck_node *n)
@@ -280,3 +292,97 @@ ck_node *ck_masked_max(ck_tape *t, ck_node *x, ck_node *mask, int axis, int keep
     args.keepdims = keepdims;
     return apply2(t, CK_OP_MASKED_MAX, x, mask, &args);
 }
+
+/* ---- sum_concat, sum_square_concat: parts p (O, L_p, I) viewed around axis,
+ * alike but for L_p >= 1 -> (O, I), or (O, 1, I) with keepdims ----
+ * out = alpha * the sum along axis of concat(parts, axis), or of its square,
+ * without the concatenation: what the tape's fusion (fusion.c) makes of a
+ * sum or mean over a deferred concat or square. Each term is added in the
+ * order the sum of the concatenation adds it: the same floats. */
+
+int ck_sum_parts_shape(ck_node *n)
+{
+    char s0[SHAPE_BUF], sk[SHAPE_BUF];
+    if (n->n_in < 1) return ck_fail("%s: needs at least 1 input, got %d", n->op->name, n->n_in);
+    for (int k = 0; k < n->n_in; k++)
+        if (require_f32(n, k) < 0) return -1;
+    ck_shape first = n->in[0]->value.shape;
+    if (normalise_axis(n, first, &n->args.axis) < 0) return -1;
+    int axis = n->args.axis;
+    ck_shape whole = first;
+    for (int k = 0; k < n->n_in; k++) {
+        ck_shape s = n->in[k]->value.shape;
+        int agree = s.ndim == first.ndim && s.d[axis] >= 1;
+        for (int d = 0; agree && d < s.ndim; d++)
+            if (d != axis && s.d[d] != first.d[d]) agree = 0;
+        if (!agree)
+            return ck_fail("%s: input %d has shape %s and input 0 %s: all dims but axis %d must agree, "
+                           "and axis %d must not be empty",
+                           n->op->name, k, ck_shape_str(s, sk, sizeof sk), ck_shape_str(first, s0, sizeof s0), axis,
+                           axis);
+        if (k > 0) whole.d[axis] += s.d[axis];
+    }
+    n->value.dtype = CK_F32;
+    n->value.shape = reduce_shape(whole, axis, n->args.keepdims);
+    return 0;
+}
+
+#define PARTS_ON_STACK 8
+static int sum_parts_forward(ck_tape *t, ck_node *n, int squared)
+{
+    const float *stack_parts[PARTS_ON_STACK];
+    int64_t stack_lens[PARTS_ON_STACK];
+    const float **parts = stack_parts;
+    int64_t *lens = stack_lens, outer = 0, inner = 0;
+    if (n->n_in > PARTS_ON_STACK) { /* from the step's arena, never malloc */
+        parts = ck_tape_alloc(t, sizeof *parts * (size_t)n->n_in);
+        lens = ck_tape_alloc(t, sizeof *lens * (size_t)n->n_in);
+        if (!parts || !lens) return -1;
+    }
+    for (int k = 0; k < n->n_in; k++) {
+        split_at_axis(n->in[k]->value.shape, n->args.axis, &outer, &lens[k], &inner);
+        parts[k] = n->in[k]->value.f;
+    }
+    ck_k_sum_parts(n->value.f, parts, lens, n->n_in, outer, inner, n->args.alpha, squared);
+    return 0;
+}
+
+/* Each part's gradient (+)= alpha g broadcast over its rows (sum_concat),
+ * or 2 x (alpha g) (sum_square_concat): the sum's, the square's and the
+ * concat's backward in one pass over the parts' rows. */
+#define BACKWARD_ROWS_ON_STACK 32
+static void sum_parts_backward(ck_node *n, int squared)
+{
+    float *gx[BACKWARD_ROWS_ON_STACK];
+    const float *x[BACKWARD_ROWS_ON_STACK];
+    int64_t strides[BACKWARD_ROWS_ON_STACK], n_rows = 0, outer = 0, len = 0, inner = 0;
+    int accumulate[BACKWARD_ROWS_ON_STACK];
+    for (int k = 0; k < n->n_in; k++) {
+        ck_node *part = n->in[k];
+        split_at_axis(part->value.shape, n->args.axis, &outer, &len, &inner);
+        if (!part->grad) continue;
+        if (n_rows + len > BACKWARD_ROWS_ON_STACK) { /* a long axis: what is gathered so far, then anew */
+            ck_k_sum_parts_backward(gx, x, strides, accumulate, n_rows, n->grad, outer, inner, n->args.alpha, squared);
+            n_rows = 0;
+        }
+        for (int64_t l = 0; l < len; l++) {
+            if (n_rows == BACKWARD_ROWS_ON_STACK) { /* one part longer than the stack holds */
+                ck_k_sum_parts_backward(gx, x, strides, accumulate, n_rows, n->grad, outer, inner, n->args.alpha,
+                                        squared);
+                n_rows = 0;
+            }
+            gx[n_rows] = part->grad + l * inner;
+            x[n_rows] = part->value.f + l * inner;
+            strides[n_rows] = len * inner;
+            accumulate[n_rows] = !part->grad_unset;
+            n_rows++;
+        }
+    }
+    if (n_rows > 0)
+        ck_k_sum_parts_backward(gx, x, strides, accumulate, n_rows, n->grad, outer, inner, n->args.alpha, squared);
+}
+
+int ck_sum_concat_forward(ck_tape *t, ck_node *n) { return sum_parts_forward(t, n, 0); }
+void ck_sum_concat_backward(ck_node *n) { sum_parts_backward(n, 0); }
+int ck_sum_square_concat_forward(ck_tape *t, ck_node *n) { return sum_parts_forward(t, n, 1); }
+void ck_sum_square_concat_backward(ck_node *n) { sum_parts_backward(n, 1); }

@@ -1,5 +1,6 @@
 /* tape.c - the tape, leaves, ck_apply and backward (see ck_autograd.h). */
 #include "ck_autograd.h"
+#include "ops_internal.h" /* the fusion rules */
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@ struct ck_tape {
     int capacity; /* kept across resets: no realloc after warm-up */
     int grad_enabled;
     int record_all;             /* record every op node, with or without a gradient (tracing) */
+    int fusion;                 /* ck_tape_set_fusion (fusion.c) */
     int check_rows, rows_mixed; /* ck_tape_check_rows */
     ck_node *const *params;     /* ck_tape_set_shadows */
     ck_node *const *shadows;
@@ -75,6 +77,14 @@ int ck_tape_set_record_all(ck_tape *t, int enabled)
     if (!t) return 0;
     int previous = t->record_all;
     t->record_all = enabled != 0;
+    return previous;
+}
+
+int ck_tape_set_fusion(ck_tape *t, int enabled)
+{
+    if (!t) return 0;
+    int previous = t->fusion;
+    t->fusion = enabled != 0;
     return previous;
 }
 
@@ -256,6 +266,37 @@ static int make_value(ck_tape *t, const ck_op *op, ck_node *n, const char *name)
     return ck_tensor_arena(&t->arena, dtype, shape, &n->value);
 }
 
+/* Whether x's gradient will be wanted: it has one, or will when made. */
+static int wants_grad(const ck_node *x) { return x->grad || (x->deferred & CK_DEFERRED_GRAD); }
+
+/* n is shaped: give it its value, run its forward, and record it (with a
+ * gradient when needs_grad). */
+static int compute(ck_tape *t, ck_node *n, int needs_grad)
+{
+    const char *name = n->op->name ? n->op->name : "op";
+    if (make_value(t, n->op, n, name) < 0) return -1;
+    if (n->op->forward(t, n) < 0) return ck_fail("%s: forward failed", name);
+    if (t->check_rows && !keeps_rows(n, t->check_rows)) t->rows_mixed++;
+    if (needs_grad) {
+        /* Not zeroed here: backward clears each gradient before its first use. */
+        n->grad = ck_arena_alloc(&t->arena, (size_t)n->value.size * sizeof(float));
+        if (!n->grad) return -1;
+    }
+    if ((needs_grad || t->record_all) && record(t, n) < 0) return -1;
+    return 0;
+}
+
+int ck_tape_compute(ck_tape *t, ck_node *n)
+{
+    if (!t || !n) return ck_fail("tape_compute: NULL %s", t ? "node" : "tape");
+    if (!n->deferred) return 0;
+    for (int k = 0; k < n->n_in; k++) /* a square of a deferred concat: the concat first */
+        if (ck_tape_compute(t, n->in[k]) < 0) return -1;
+    int needs_grad = (n->deferred & CK_DEFERRED_GRAD) != 0;
+    n->deferred = 0;
+    return compute(t, n, needs_grad);
+}
+
 ck_node *ck_apply(ck_tape *t, const ck_op *op, ck_node *const *in, int n_in, const ck_op_args *args)
 {
     const char *name = op && op->name ? op->name : "op";
@@ -271,16 +312,12 @@ ck_node *ck_apply(ck_tape *t, const ck_op *op, ck_node *const *in, int n_in, con
         ck_fail("%s: bad input list (%d inputs)", name, n_in);
         return NULL;
     }
-    int needs_grad = 0;
-    for (int k = 0; k < n_in; k++) {
+    for (int k = 0; k < n_in; k++)
         if (!in[k]) {
             /* An earlier failure: keep its message (ck_fail does not overwrite). */
             ck_fail("%s: input %d is NULL", name, k);
             return NULL;
         }
-        if (in[k]->grad) needs_grad = 1;
-    }
-    needs_grad = needs_grad && t->grad_enabled && op->backward;
 
     ck_node *n = ck_tape_alloc(t, sizeof *n);
     ck_node **inputs = ck_tape_alloc(t, sizeof *inputs * (size_t)(n_in > 0 ? n_in : 1));
@@ -298,19 +335,20 @@ ck_node *ck_apply(ck_tape *t, const ck_op *op, ck_node *const *in, int n_in, con
         return NULL;
     }
     if (ck_shape_check(n->value.shape, 0, name) < 0) return NULL;
-    if (make_value(t, op, n, name) < 0) return NULL;
-    if (op->forward(t, n) < 0) {
-        ck_fail("%s: forward failed", name);
+    if (t->fusion && ck_fusion_rewrite(n) && n->op->shape(n) < 0) { /* the fused op checks its parts */
+        ck_fail("%s: shape rule failed", n->op->name);
         return NULL;
     }
-    if (t->check_rows && !keeps_rows(n, t->check_rows)) t->rows_mixed++;
-    if (needs_grad) {
-        /* Not zeroed here: backward clears each gradient before its first use. */
-        n->grad = ck_arena_alloc(&t->arena, (size_t)n->value.size * sizeof(float));
-        if (!n->grad) return NULL;
+    int needs_grad = 0;
+    for (int k = 0; k < n->n_in; k++) needs_grad |= wants_grad(n->in[k]);
+    needs_grad = needs_grad && t->grad_enabled && n->op->backward;
+    if (t->fusion && ck_fusion_defers(n)) {
+        n->deferred = CK_DEFERRED | (needs_grad ? CK_DEFERRED_GRAD : 0);
+        return n;
     }
-    if ((needs_grad || t->record_all) && record(t, n) < 0) return NULL;
-    return n;
+    for (int k = 0; k < n->n_in; k++)
+        if (ck_tape_compute(t, n->in[k]) < 0) return NULL;
+    return compute(t, n, needs_grad) < 0 ? NULL : n;
 }
 
 /* ---- backward ---- */
@@ -337,6 +375,7 @@ int ck_backward_seed(ck_tape *t, ck_node *root, const float *seed)
     if (!t) return ck_fail("backward: tape is NULL");
     if (!root) return ck_fail("backward: root is NULL");
     if (!seed) return ck_fail("backward: seed is NULL");
+    if (ck_tape_compute(t, root) < 0) return -1; /* a deferred root: made (and recorded) now */
     if (!root->grad) return ck_fail("backward: root has no gradient (no input needs one, or gradients are off)");
     int64_t size = root->value.size;
 

@@ -86,6 +86,12 @@ int ck_model_set_weights(ck_model *m, const float *src);
 #define CK_DEFAULT_TILE_ROWS 256
 int ck_model_set_tile_rows(ck_model *m, int rows);
 int ck_model_tile_rows(const ck_model *m);
+/* Fusion in the row tiles (on by default): each tile's tape fuses a sum or
+ * mean over a Concatenate or a square into one op that reads the parts in
+ * place (ck_tape_set_fusion): the same results (to float rounding when a
+ * summed part has other consumers), fewer passes. 0 turns it
+ * off (to measure it, or to rule it out). */
+int ck_model_set_fusion(ck_model *m, int on);
 
 /* Keras's model(x, training=...): run the model's layers on input nodes
  * (one per model input, batch first) recording on tape t, and return the

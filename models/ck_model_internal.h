@@ -285,6 +285,7 @@ struct ck_model {
 
     /* training steps in row tiles (train_step.c) */
     int tile_rows;    /* rows per tile, a power of two; 0: whole batches */
+    int no_fusion;    /* ck_model_set_fusion(m, 0): tiles' tapes do not fuse */
     int rows_checked; /* this fit's first step checked the model... */
     int rows_apart;   /* ... and found its rows independent: tiles allowed */
     int n_workers;    /* workers made so far, one per thread */

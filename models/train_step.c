@@ -41,6 +41,13 @@ int ck_model_set_tile_rows(ck_model *m, int rows)
 
 int ck_model_tile_rows(const ck_model *m) { return m ? m->tile_rows : 0; }
 
+int ck_model_set_fusion(ck_model *m, int on)
+{
+    if (!m) return ck_fail("set_fusion: model is NULL");
+    m->no_fusion = !on;
+    return 0;
+}
+
 /* ---- workers ---- */
 
 static void worker_free(ck_worker *w, int n_params)
@@ -184,7 +191,10 @@ static int run_tile(ck_model *m, ck_worker *w, const ck_data *d, const int64_t *
                     int64_t n, int64_t count, float *const *preds)
 {
     ck_tape_reset(w->tape);
+    ck_tape_set_fusion(w->tape, !m->no_fusion); /* the tiles read only outputs and losses */
     if (ck_bind_inputs_to(m, w, d->x, idx, start + done, n) || ck_model_run(m, w, 1)) return -1;
+    for (int o = 0; o < m->n_out; o++) /* an output the tape deferred (a Concatenate) is made now */
+        if (ck_tape_compute(w->tape, w->values[m->output_slots[o]])) return -1;
     ck_node *tile_loss = ck_worker_losses(m, w, d, idx, start + done, n);
     const float share = (float)n / (float)count;
     if (!tile_loss || ck_backward_seed(w->tape, tile_loss, &share)) return -1;

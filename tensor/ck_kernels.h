@@ -113,6 +113,20 @@ void ck_k_sum_axis_backward(float *restrict gx, const float *restrict g, int64_t
 /* gx (outer, len, inner) = scale * g (outer, inner): the same, assigning */
 void ck_k_sum_axis_backward_assign(float *restrict gx, const float *restrict g, int64_t outer, int64_t len,
                                    int64_t inner, float scale);
+/* The same sums over the concatenation along the summed axis of n_parts
+ * parts, read in place: part p is (outer, lens[p], inner), lens[p] >= 1;
+ * out (outer, inner) = sum over the parts' rows, in order, of scale * x (or
+ * of scale * x^2 when squared). Float for float the sum of the
+ * concatenation (of its square). */
+void ck_k_sum_parts(float *restrict out, const float *const *parts, const int64_t *lens, int n_parts, int64_t outer,
+                    int64_t inner, float scale, int squared);
+/* Its backward, rows of the concatenation given one by one: row r at
+ * outer row o is gx[r] + o strides[r] (its values x[r] + o strides[r],
+ * read when squared); gx (+)= scale g (outer, inner), or 2 x (scale g) when
+ * squared; added where accumulate[r], else assigned. */
+void ck_k_sum_parts_backward(float *const *gx, const float *const *x, const int64_t *strides, const int *accumulate,
+                             int64_t n_rows, const float *restrict g, int64_t outer, int64_t inner, float scale,
+                             int squared);
 
 /* ---- softmax along the middle axis of (outer, len, inner) (kernels_softmax.c) ---- */
 /* y = e^(x - max) / sum e^(x - max) along len: no overflow for any finite x */

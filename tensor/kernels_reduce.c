@@ -221,3 +221,157 @@ void ck_k_sum_axis_backward_assign(float *restrict gx, const float *restrict g, 
 {
     sum_axis_backward(gx, g, outer, len, inner, scale, 0);
 }
+
+/* ---- sums over a concatenation, read part by part (the tape's fusion) ----
+ * x is the concatenation along the summed axis of n_parts parts, part p
+ * (outer, lens[p], inner); each term is TERM(v) as the sum of the
+ * concatenation (or of its square) would add it, in the same order: part 0's
+ * rows, then part 1's, ..., so the result is the same float for float. */
+#define SQUARE_TERM(v) ((v) * (v))
+#define SQUARE_SCALED_TERM(v) (scale * ((v) * (v)))
+/* Row r of the concatenation, for outer row o: rows[r] + o * strides[r]
+ * (part p's row l at o = parts[p] + (o lens[p] + l) inner). The sum is then
+ * sum_rows's over those rows: a block of columns summed in a register. */
+#define PARTS_ROWS_ON_STACK 32
+#if defined(__GNUC__)
+#define PARTS_BLOCK(j, T, TERM)                                 \
+    do {                                                        \
+        VLOAD(T, acc_, rows[0] + o * strides[0] + (j));         \
+        acc_ = TERM(acc_);                                      \
+        for (int64_t r_ = 1; r_ < n_rows; r_++) {               \
+            VLOAD(T, v_, rows[r_] + o * strides[r_] + (j));     \
+            acc_ += TERM(v_);                                   \
+        }                                                       \
+        VSTORE(out_row + (j), acc_);                            \
+    } while (0)
+#define PARTS_BLOCK_PLAIN(j, T) PARTS_BLOCK(j, T, PLAIN_TERM)
+#define PARTS_BLOCK_SCALED(j, T) PARTS_BLOCK(j, T, SCALED_TERM)
+#define PARTS_BLOCK_SQUARE(j, T) PARTS_BLOCK(j, T, SQUARE_TERM)
+#define PARTS_BLOCK_SQUARE_SCALED(j, T) PARTS_BLOCK(j, T, SQUARE_SCALED_TERM)
+#endif
+#define PARTS_ONE(j, TERM)                                                                       \
+    do {                                                                                         \
+        float total_ = TERM(rows[0][o * strides[0] + (j)]);                                      \
+        for (int64_t r_ = 1; r_ < n_rows; r_++) total_ += TERM(rows[r_][o * strides[r_] + (j)]); \
+        out_row[j] = total_;                                                                     \
+    } while (0)
+#define PARTS_ONE_PLAIN(j) PARTS_ONE(j, PLAIN_TERM)
+#define PARTS_ONE_SCALED(j) PARTS_ONE(j, SCALED_TERM)
+#define PARTS_ONE_SQUARE(j) PARTS_ONE(j, SQUARE_TERM)
+#define PARTS_ONE_SQUARE_SCALED(j) PARTS_ONE(j, SQUARE_SCALED_TERM)
+
+#if defined(__GNUC__)
+#define PARTS_ROWS(KIND)                                                                   \
+    for (int64_t o = 0; o < outer; o++) {                                                  \
+        float *restrict out_row = out + o * inner;                                         \
+        ROW(inner, PARTS_BLOCK_##KIND, PARTS_BLOCK_##KIND, PARTS_ONE_##KIND);              \
+    }
+#else
+#define PARTS_ROWS(KIND)                                                                   \
+    for (int64_t o = 0; o < outer; o++) {                                                  \
+        float *restrict out_row = out + o * inner;                                         \
+        for (int64_t j = 0; j < inner; j++) PARTS_ONE_##KIND(j);                           \
+    }
+#endif
+
+/* The sum over n_rows rows (rows[r] + o strides[r]), each kind of term in
+ * its own loop. */
+CK_ROW_INLINE void sum_rows_at(float *restrict out, const float *const *rows, const int64_t *strides, int64_t n_rows,
+                               int64_t outer, int64_t inner, float scale, int squared)
+{
+    if (squared && scale != 1.0f) {
+        PARTS_ROWS(SQUARE_SCALED)
+    } else if (squared) {
+        PARTS_ROWS(SQUARE)
+    } else if (scale != 1.0f) {
+        PARTS_ROWS(SCALED)
+    } else {
+        PARTS_ROWS(PLAIN)
+    }
+}
+#undef PARTS_ROWS
+
+CK_VECTOR_CLONES
+void ck_k_sum_parts(float *restrict out, const float *const *parts, const int64_t *lens, int n_parts, int64_t outer,
+                    int64_t inner, float scale, int squared)
+{
+    const float *stack_rows[PARTS_ROWS_ON_STACK];
+    int64_t stack_strides[PARTS_ROWS_ON_STACK], n_rows = 0;
+    for (int p = 0; p < n_parts; p++) n_rows += lens[p];
+    if (n_rows <= PARTS_ROWS_ON_STACK) {
+        int64_t r = 0;
+        for (int p = 0; p < n_parts; p++)
+            for (int64_t l = 0; l < lens[p]; l++, r++) {
+                stack_rows[r] = parts[p] + l * inner;
+                stack_strides[r] = lens[p] * inner;
+            }
+        sum_rows_at(out, stack_rows, stack_strides, n_rows, outer, inner, scale, squared);
+        return;
+    }
+    /* a long axis: part by part into out, each row's terms still in order */
+    for (int64_t o = 0; o < outer; o++) {
+        float *restrict out_row = out + o * inner;
+        int first = 1;
+        for (int p = 0; p < n_parts; p++)
+            for (int64_t l = 0; l < lens[p]; l++) {
+                const float *restrict x_row = parts[p] + (o * lens[p] + l) * inner;
+                for (int64_t j = 0; j < inner; j++) {
+                    float v = x_row[j];
+                    float term = squared ? v * v : v;
+                    if (scale != 1.0f) term = scale * term;
+                    out_row[j] = first ? term : out_row[j] + term;
+                }
+                first = 0;
+            }
+    }
+}
+
+/* The backward of ck_k_sum_parts into the parts' gradients, all parts in
+ * one pass: row r of the concatenation (gx[r] + o strides[r], x likewise)
+ * gets scale g, or 2 x (scale g) when squared, as the sum's, the square's
+ * and the concat's backward would give it; added when accumulate[r], else
+ * assigned. g's block is loaded (and scaled) once for all the rows. */
+#if defined(__GNUC__)
+#define PARTS_BACK_BLOCK(j, T)                                                 \
+    do {                                                                       \
+        VLOAD(T, g_, g_row + (j));                                             \
+        if (scale != 1.0f) g_ = scale * g_;                                    \
+        for (int64_t r_ = 0; r_ < n_rows; r_++) {                              \
+            float *to_ = gx[r_] + o * strides[r_] + (j); /* rows may share a gradient */ \
+            T d_ = g_;                                                         \
+            if (squared) {                                                     \
+                VLOAD(T, x_, x[r_] + o * strides[r_] + (j));                   \
+                d_ = 2.0f * x_ * g_;                                           \
+            }                                                                  \
+            if (accumulate[r_]) {                                              \
+                VLOAD(T, have_, to_);                                          \
+                d_ = have_ + d_;                                               \
+            }                                                                  \
+            VSTORE(to_, d_);                                                   \
+        }                                                                      \
+    } while (0)
+#endif
+#define PARTS_BACK_ONE(j)                                                        \
+    do {                                                                         \
+        const float sg_ = scale != 1.0f ? scale * g_row[j] : g_row[j];           \
+        for (int64_t r_ = 0; r_ < n_rows; r_++) {                                \
+            float *to_ = gx[r_] + o * strides[r_] + (j);                         \
+            const float d_ = squared ? 2.0f * x[r_][o * strides[r_] + (j)] * sg_ : sg_; \
+            *to_ = accumulate[r_] ? *to_ + d_ : d_;                              \
+        }                                                                        \
+    } while (0)
+
+CK_VECTOR_CLONES
+void ck_k_sum_parts_backward(float *const *gx, const float *const *x, const int64_t *strides, const int *accumulate,
+                             int64_t n_rows, const float *restrict g, int64_t outer, int64_t inner, float scale,
+                             int squared)
+{
+    for (int64_t o = 0; o < outer; o++) {
+        const float *restrict g_row = g + o * inner;
+#if defined(__GNUC__)
+        ROW(inner, PARTS_BACK_BLOCK, PARTS_BACK_BLOCK, PARTS_BACK_ONE);
+#else
+        for (int64_t j = 0; j < inner; j++) PARTS_BACK_ONE(j);
+#endif
+    }
+}

@@ -294,6 +294,9 @@ Test(gradcheck_twice, every_differentiable_op)
     perm.shape = ck_shape_of(3, 2, 0, 1);
     rep.axis = 1;
     rep.shape = ck_shape_of(4, 2, 2, 3, 4);
+    ck_op_args sum_half = {0}; /* sum_concat's: along axis 1, each term times 0.5 */
+    sum_half.axis = 1;
+    sum_half.alpha = 0.5f;
     static const float var_data[4] = {0.5f, 1, 1.5f, 2};
     ck_tensor var = ck_tensor_view(CK_F32, s4, (void *)var_data);
     twice_case cases[] = {
@@ -355,6 +358,15 @@ Test(gradcheck_twice, every_differentiable_op)
         {.op = CK_OP_PERMUTE, .n_params = 1, .shapes = {s234}, .args = perm},
         {.op = CK_OP_REPEAT, .n_params = 1, .shapes = {s234}, .args = rep},
         {.op = CK_OP_MASKED_MAX, .n_params = 1, .shapes = {ck_shape_of(3, 3, 4, 2)}, .args = axis1, .constant = &mask},
+        {.op = CK_OP_SUM_CONCAT,
+         .n_params = 2,
+         .args = sum_half,
+         .shapes = {ck_shape_of(3, 2, 1, 2), ck_shape_of(3, 2, 3, 2)}},
+        {.op = CK_OP_SUM_SQUARE_CONCAT,
+         .n_params = 2,
+         .args = sum_half,
+         .shapes = {ck_shape_of(3, 2, 1, 2), ck_shape_of(3, 2, 3, 2)}},
+        {.op = CK_OP_SUM_SQUARE_CONCAT, .n_params = 1, .shapes = {s234}, .args = sum_half, .same_input_twice = 1},
     };
     int covered[CK_OP_COUNT] = {0};
     ck_rng r;

@@ -189,6 +189,32 @@ Test(gradcheck, concat_axes_and_counts)
         }
 }
 
+/* The tape's fused sums over a concatenation: parts of different lengths
+ * along each axis, sums (scale 1) and means (1 / the whole length), with
+ * and without keepdims, squared and not, one part to four. */
+Test(gradcheck, sum_concat_and_sum_square_concat)
+{
+    ck_rng r;
+    ck_rng_seed(&r, 650);
+    for (int axis = 0; axis < 3; axis++)
+        for (int count = 1; count <= 4; count += 3)
+            for (int variant = 0; variant < 4; variant++) {
+                ck_node *p[4];
+                int total = 0;
+                for (int k = 0; k < count; k++) {
+                    int dims[3] = {2, 3, 2};
+                    dims[axis] = k + 1;
+                    total += k + 1;
+                    p[k] = random_param(&r, ck_shape_make(3, dims));
+                }
+                case_spec c = {.op = variant & 1 ? CK_OP_SUM_SQUARE_CONCAT : CK_OP_SUM_CONCAT};
+                c.args.axis = axis - 3 * (variant >> 1); /* a negative axis for half the cases */
+                c.args.keepdims = variant >> 1;
+                c.args.alpha = variant & 2 ? 1.0f / (float)total : 1.0f;
+                check(&c, p, count);
+            }
+}
+
 Test(gradcheck, gather_with_repeated_ids)
 {
     ck_rng r;

@@ -107,6 +107,10 @@ OP(layer_norm_axis1,
 OP(l2_normalize, ck_l2_normalize(t, x, -1))
 OP(permute, ck_permute(t, x, (const int[]){0, 2, 1}, 3))
 OP(repeat, ck_repeat(t, x, 1, 3))
+/* the parts (x and its square) along the last axis; means: 1 / the whole length */
+OP(sum_concat, ck_sum_concat(t, (ck_node *[]){x, ck_square(t, x)}, 2, 2, 0, 1.0f))
+OP(sum_square_concat, ck_sum_square_concat(t, (ck_node *[]){x, ck_scale(t, x, 0.5f)}, 2, -1, 1,
+                                           1.0f / (float)(2 * x->value.shape.d[2])))
 OP(masked_max, ck_masked_max(t, ck_gather(t, table(t), x), ck_mask_nonzero(t, x), 1, 0))
 
 typedef enum { ON_X, ON_IDS } input_kind;
@@ -170,6 +174,8 @@ static const struct {
     ROW_X(permute),
     ROW_X(repeat),
     ROW_IDS(masked_max),
+    ROW_X(sum_concat),
+    ROW_X(sum_square_concat),
 #undef ROW_X
 #undef ROW_IDS
 };

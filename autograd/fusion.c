@@ -1,0 +1,58 @@
+/* fusion.c - what ck_apply fuses when the tape's fusion is on
+ * (ck_tape_set_fusion): the FM's K.sum(x, axis=1) and
+ * K.sum(K.square(x), axis=1) over a Concatenate, in general any sum or mean
+ * over a concatenation along the summed axis, or over a square.
+ *
+ * The tape defers a concat's and a square's value: their node is made and
+ * shaped, but not computed or recorded. A sum or mean over a deferred
+ * value is rewritten, while it is being applied, into one op that reads
+ * the parts in place (sum_concat, sum_square_concat): the sum of the
+ * concatenation is the parts' rows added in the same order, float for
+ * float, and its backward writes each part's gradient directly, instead
+ * of a concatenated copy, a squared copy, a broadcast gradient through
+ * both and the concat's slices back. Any other consumer (ck_apply for
+ * any other op, ck_tape_compute, backward from a deferred root) computes
+ * the deferred value first, and it is recorded then, before its
+ * consumer: nothing changes but the passes saved. */
+#include "ops_internal.h"
+
+/* A deferrable node: a concat (float parts, none empty along the axis:
+ * what sum_concat takes) or a square. */
+int ck_fusion_defers(const ck_node *n)
+{
+    if (n->op == &ck_ops[CK_OP_SQUARE]) return 1;
+    if (n->op != &ck_ops[CK_OP_CONCAT]) return 0;
+    for (int k = 0; k < n->n_in; k++)
+        if (n->in[k]->value.shape.d[n->args.axis] < 1) return 0;
+    return 1;
+}
+
+/* n, shaped (its axis normalised) but not computed: if it is a sum or mean
+ * along axis a over
+ *   a deferred concat along a            -> sum_concat of its parts,
+ *   a deferred square of such a concat   -> sum_square_concat of its parts,
+ *   a deferred square of a computed x    -> sum_square_concat of x,
+ * rewrite it so and return 1; 0 leaves n as it is. */
+int ck_fusion_rewrite(ck_node *n)
+{
+    int is_mean = n->op == &ck_ops[CK_OP_MEAN];
+    if ((n->op != &ck_ops[CK_OP_SUM] && !is_mean) || n->n_in != 1 || !n->in[0]->deferred) return 0;
+    ck_node *x = n->in[0];
+    int squared = x->op == &ck_ops[CK_OP_SQUARE];
+    ck_node *whole = squared ? x->in[0] : x; /* the concatenation, or the squared value */
+    ck_node **parts = &x->in[0];
+    int n_parts = 1;
+    if (whole->deferred && whole->op == &ck_ops[CK_OP_CONCAT]) {
+        if (whole->args.axis != n->args.axis) return 0;
+        parts = whole->in;
+        n_parts = whole->n_in;
+    } else if (!squared || whole->deferred || whole->value.shape.d[n->args.axis] < 1) {
+        return 0; /* a square of a square, or a sum over an empty axis: computed as they are */
+    }
+    int64_t len = x->value.shape.d[n->args.axis];
+    n->op = &ck_ops[squared ? CK_OP_SUM_SQUARE_CONCAT : CK_OP_SUM_CONCAT];
+    n->in = parts; /* the concat's own list: arena memory, alive until the reset */
+    n->n_in = n_parts;
+    n->args.alpha = is_mean ? 1.0f / (float)len : 1.0f; /* the mean's scale: 1 / the whole axis */
+    return 1;
+}

@@ -1,0 +1,172 @@
+/* The tape's fusion (ck_tape_set_fusion, autograd/fusion.c): sums over a
+ * deferred concat or square read the parts in place, with the same values
+ * and gradients, bit for bit, as the unfused ops (a part with other
+ * consumers: its gradient to float rounding); a deferred value any
+ * other consumer needs is made then; sum_concat's values by hand. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
+
+#include "ck_autograd.h"
+
+static ck_node *param(ck_shape s, float base)
+{
+    ck_tensor *v = ck_tensor_zeros(s);
+    cr_assert_not_null(v);
+    /* varied values, not round: sums of them round differently by order */
+    for (int64_t k = 0; k < v->size; k++) v->f[k] = base + 0.1f * (float)((k * 7) % 13) - 0.37f * (float)(k % 3);
+    return ck_param(v, "p");
+}
+
+Test(fusion, sum_concat_values_by_hand)
+{
+    ck_tape *t = ck_tape_new();
+    /* a (2, 1, 2) = [[1, 2]], [[3, 4]]; b (2, 2, 2) = [[5, 6], [7, 8]], [[9, 10], [11, 12]] */
+    float a_data[4] = {1, 2, 3, 4}, b_data[8] = {5, 6, 7, 8, 9, 10, 11, 12};
+    ck_tensor a = ck_tensor_view(CK_F32, ck_shape_of(3, 2, 1, 2), a_data);
+    ck_tensor b = ck_tensor_view(CK_F32, ck_shape_of(3, 2, 2, 2), b_data);
+    ck_node *parts[2] = {ck_const(t, &a), ck_const(t, &b)};
+    ck_node *s = ck_sum_concat(t, parts, 2, 1, 0, 1.0f);
+    cr_assert_not_null(s, "%s", ck_error());
+    /* row 0: 1 + 5 + 7, 2 + 6 + 8; row 1: 3 + 9 + 11, 4 + 10 + 12 */
+    const float sums[4] = {13, 16, 23, 26};
+    for (int k = 0; k < 4; k++) cr_expect_eq(s->value.f[k], sums[k], "sum %d: %g", k, (double)s->value.f[k]);
+    ck_node *q = ck_sum_square_concat(t, parts, 2, -2, 1, 1.0f / 3.0f);
+    cr_assert_not_null(q, "%s", ck_error());
+    cr_assert_eq(q->value.shape.ndim, 3);
+    cr_assert_eq(q->value.shape.d[1], 1);
+    /* (1 + 25 + 49) / 3 = 25, (4 + 36 + 64) / 3, (9 + 81 + 121) / 3, (16 + 100 + 144) / 3, each term / 3 */
+    const float means[4] = {25.0f, 104.0f / 3.0f, 211.0f / 3.0f, 260.0f / 3.0f};
+    for (int k = 0; k < 4; k++) cr_expect_float_eq(q->value.f[k], means[k], 1e-5f, "mean of squares %d", k);
+    /* parts that differ in another dim are refused, with the shapes */
+    ck_tensor c = ck_tensor_view(CK_F32, ck_shape_of(3, 2, 1, 1), a_data);
+    ck_node *bad[2] = {parts[0], ck_const(t, &c)};
+    ck_error_clear();
+    cr_expect_null(ck_sum_concat(t, bad, 2, 1, 0, 1.0f));
+    cr_expect(ck_error() && strstr(ck_error(), "sum_concat: input 1 has shape (2, 1, 1)"), "%s", ck_error());
+    ck_error_clear();
+    ck_tape_free(t);
+}
+
+/* The FM's interaction on four fields of (rows, 1, k), fused or not:
+ * 0.5 * sum_k((sum_i x_ik)^2 - sum_i x_ik^2); when asked, a use of the
+ * concatenation that needs it made (a mul), or a second consumer of a field
+ * (a mean of its square: the field's gradient then adds the fused sums'
+ * terms one by one instead of as their sum, so it may differ in the last
+ * bit). */
+typedef struct run {
+    float value[8], grads[4][16];
+    int recorded;
+} run;
+
+enum { FIELD_USED_TWICE = 1, CONCAT_NEEDED = 2 };
+static run interaction(int fusion, int extra)
+{
+    enum { ROWS = 2, K = 8 };
+    ck_node *fields[4];
+    for (int f = 0; f < 4; f++) fields[f] = param(ck_shape_of(3, ROWS, 1, K), 0.3f * (float)f - 0.5f);
+    ck_tape *t = ck_tape_new();
+    ck_tape_set_fusion(t, fusion);
+    ck_node *scaled[4];
+    for (int f = 0; f < 4; f++) scaled[f] = ck_scale(t, fields[f], 1.5f); /* values made on the tape */
+    ck_node *embed = ck_concat(t, scaled, 4, 1);                          /* (ROWS, 4, K) */
+    ck_node *sum_of_embed = ck_sum(t, embed, 1, 0);                       /* (ROWS, K) */
+    ck_node *sum_of_square = ck_sum(t, ck_square(t, embed), 1, 0);
+    ck_node *sub = ck_sub(t, ck_mul(t, sum_of_embed, sum_of_embed), sum_of_square);
+    ck_node *y = ck_sum(t, ck_scale(t, sub, 0.5f), 1, 0); /* (ROWS) */
+    if (extra & FIELD_USED_TWICE) y = ck_add(t, y, ck_mean(t, ck_square(t, scaled[2]), 2, 1)); /* (ROWS, 1) */
+    if (extra & CONCAT_NEEDED) y = ck_add(t, y, ck_sum(t, ck_sum(t, ck_mul(t, embed, embed), 2, 0), 1, 0));
+    cr_assert_not_null(y, "%s", ck_error());
+    if (fusion && !(extra & CONCAT_NEEDED)) cr_assert_null(embed->value.data, "the concatenation is never made");
+    if (extra & CONCAT_NEEDED) cr_assert_not_null(embed->value.data, "a mul needs the concatenation: it is made");
+    run r = {.recorded = ck_tape_size(t)};
+    cr_assert_eq(ck_backward_seed(t, y, (const float[]){1.0f, 1.0f}), 0, "%s", ck_error());
+    for (int k = 0; k < ROWS; k++) r.value[k] = y->value.f[k];
+    for (int f = 0; f < 4; f++) {
+        memcpy(r.grads[f], fields[f]->grad, sizeof(float) * ROWS * K);
+        ck_param_free(fields[f]);
+    }
+    ck_tape_free(t);
+    return r;
+}
+
+/* Values bit for bit; gradients too, but field `rounded`'s (-1: none),
+ * equal to float rounding. */
+static void assert_same(const run *a, const run *b, int rounded)
+{
+    for (int k = 0; k < 2; k++)
+        cr_assert_eq(a->value[k], b->value[k], "value %d: %.9g vs %.9g", k, (double)a->value[k], (double)b->value[k]);
+    for (int f = 0; f < 4; f++)
+        for (int k = 0; k < 16; k++) {
+            float x = a->grads[f][k], y = b->grads[f][k];
+            if (f == rounded)
+                cr_assert_float_eq(x, y, 1e-6f * (1.0f + fabsf(x)), "field %d gradient %d: %.9g vs %.9g", f, k,
+                                   (double)x, (double)y);
+            else
+                cr_assert_eq(x, y, "field %d gradient %d: %.9g vs %.9g", f, k, (double)x, (double)y);
+        }
+}
+
+Test(fusion, the_fm_interaction_fused_is_bit_for_bit_the_unfused)
+{
+    run plain = interaction(0, 0), fused = interaction(1, 0);
+    assert_same(&plain, &fused, -1);
+    /* the concat, both squares and two sums' worth of nodes are gone */
+    cr_expect_lt(fused.recorded, plain.recorded, "%d nodes fused vs %d", fused.recorded, plain.recorded);
+}
+
+Test(fusion, a_consumer_that_needs_the_value_gets_it_made)
+{
+    run plain = interaction(0, CONCAT_NEEDED), fused = interaction(1, CONCAT_NEEDED);
+    assert_same(&plain, &fused, -1);
+}
+
+Test(fusion, a_field_used_twice_gets_its_gradient_to_float_rounding)
+{
+    run plain = interaction(0, FIELD_USED_TWICE), fused = interaction(1, FIELD_USED_TWICE);
+    assert_same(&plain, &fused, 2);
+}
+
+Test(fusion, a_sum_along_another_axis_is_not_fused)
+{
+    ck_node *a = param(ck_shape_of(3, 2, 1, 3), 0.2f), *b = param(ck_shape_of(3, 2, 2, 3), -0.4f);
+    float values[2][6];
+    for (int fusion = 0; fusion < 2; fusion++) {
+        ck_tape *t = ck_tape_new();
+        ck_tape_set_fusion(t, fusion);
+        ck_node *c = ck_concat(t, (ck_node *[]){a, b}, 2, 1);
+        ck_node *s = ck_sum(t, ck_square(t, c), 2, 0); /* (2, 3): along k, not the fields */
+        cr_assert_not_null(s, "%s", ck_error());
+        cr_expect_eq(s->op, &ck_ops[CK_OP_SUM], "a plain sum");
+        cr_expect_not_null(c->value.data, "the concatenation was made for it");
+        memcpy(values[fusion], s->value.f, sizeof values[fusion]);
+        ck_tape_free(t);
+    }
+    cr_expect_eq(memcmp(values[0], values[1], sizeof values[0]), 0);
+    ck_param_free(a);
+    ck_param_free(b);
+}
+
+Test(fusion, a_deferred_root_and_ck_tape_compute)
+{
+    ck_node *a = param(ck_shape_of(2, 1, 3), 0.2f), *b = param(ck_shape_of(2, 1, 3), -0.4f);
+    ck_tape *t = ck_tape_new();
+    ck_tape_set_fusion(t, 1);
+    ck_node *c = ck_concat(t, (ck_node *[]){a, b}, 2, 0); /* (2, 3) */
+    cr_assert_not_null(c);
+    cr_assert(c->deferred && !c->value.data, "deferred until needed");
+    /* backward from it: made, recorded, differentiated */
+    cr_assert_eq(ck_backward_seed(t, c, (const float[]){1, 2, 3, 4, 5, 6}), 0, "%s", ck_error());
+    cr_expect_eq(c->deferred, 0);
+    cr_expect_eq(c->value.f[4], b->value.f[1]);
+    cr_expect_eq(a->grad[2], 3.0f);
+    cr_expect_eq(b->grad[0], 4.0f);
+    ck_node *sq = ck_square(t, a);
+    cr_assert(sq->deferred);
+    cr_assert_eq(ck_tape_compute(t, sq), 0);
+    cr_expect_eq(sq->value.f[1], a->value.f[1] * a->value.f[1]);
+    cr_expect_eq(ck_tape_compute(t, sq), 0, "nothing left to do");
+    ck_tape_free(t);
+    ck_param_free(a);
+    ck_param_free(b);
+}
