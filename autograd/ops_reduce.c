@@ -349,37 +349,34 @@ static int sum_parts_forward(ck_tape *t, ck_node *n, int squared)
 
 /* Each part's gradient (+)= alpha g broadcast over its rows (sum_concat),
  * or 2 x (alpha g) (sum_square_concat): the sum's, the square's and the
- * concat's backward in one pass over the parts' rows. */
+ * concat's backward in one pass over the parts' rows, those the tape left
+ * unset (assigned) in one, the others (added) in another. */
 #define BACKWARD_ROWS_ON_STACK 32
 static void sum_parts_backward(ck_node *n, int squared)
 {
-    float *gx[BACKWARD_ROWS_ON_STACK];
-    const float *x[BACKWARD_ROWS_ON_STACK];
-    int64_t strides[BACKWARD_ROWS_ON_STACK], n_rows = 0, outer = 0, len = 0, inner = 0;
-    int accumulate[BACKWARD_ROWS_ON_STACK];
-    for (int k = 0; k < n->n_in; k++) {
-        ck_node *part = n->in[k];
-        split_at_axis(part->value.shape, n->args.axis, &outer, &len, &inner);
-        if (!part->grad) continue;
-        if (n_rows + len > BACKWARD_ROWS_ON_STACK) { /* a long axis: what is gathered so far, then anew */
-            ck_k_sum_parts_backward(gx, x, strides, accumulate, n_rows, n->grad, outer, inner, n->args.alpha, squared);
-            n_rows = 0;
-        }
-        for (int64_t l = 0; l < len; l++) {
-            if (n_rows == BACKWARD_ROWS_ON_STACK) { /* one part longer than the stack holds */
-                ck_k_sum_parts_backward(gx, x, strides, accumulate, n_rows, n->grad, outer, inner, n->args.alpha,
-                                        squared);
-                n_rows = 0;
+    for (int accumulate = 0; accumulate < 2; accumulate++) {
+        float *gx[BACKWARD_ROWS_ON_STACK];
+        const float *x[BACKWARD_ROWS_ON_STACK];
+        int64_t strides[BACKWARD_ROWS_ON_STACK], n_rows = 0, outer = 0, len = 0, inner = 0;
+        for (int k = 0; k < n->n_in; k++) {
+            ck_node *part = n->in[k];
+            split_at_axis(part->value.shape, n->args.axis, &outer, &len, &inner);
+            if (!part->grad || part->grad_unset == accumulate) continue; /* not in this pass */
+            for (int64_t l = 0; l < len; l++) {
+                if (n_rows == BACKWARD_ROWS_ON_STACK) { /* a long axis: the rows so far, then on */
+                    ck_k_sum_parts_backward(gx, x, strides, n_rows, n->grad, outer, inner, n->args.alpha, squared,
+                                            accumulate);
+                    n_rows = 0;
+                }
+                gx[n_rows] = part->grad + l * inner;
+                x[n_rows] = part->value.f + l * inner;
+                strides[n_rows] = len * inner;
+                n_rows++;
             }
-            gx[n_rows] = part->grad + l * inner;
-            x[n_rows] = part->value.f + l * inner;
-            strides[n_rows] = len * inner;
-            accumulate[n_rows] = !part->grad_unset;
-            n_rows++;
         }
+        if (n_rows > 0)
+            ck_k_sum_parts_backward(gx, x, strides, n_rows, n->grad, outer, inner, n->args.alpha, squared, accumulate);
     }
-    if (n_rows > 0)
-        ck_k_sum_parts_backward(gx, x, strides, accumulate, n_rows, n->grad, outer, inner, n->args.alpha, squared);
 }
 
 int ck_sum_concat_forward(ck_tape *t, ck_node *n) { return sum_parts_forward(t, n, 0); }

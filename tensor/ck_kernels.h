@@ -123,10 +123,10 @@ void ck_k_sum_parts(float *restrict out, const float *const *parts, const int64_
 /* Its backward, rows of the concatenation given one by one: row r at
  * outer row o is gx[r] + o strides[r] (its values x[r] + o strides[r],
  * read when squared); gx (+)= scale g (outer, inner), or 2 x (scale g) when
- * squared; added where accumulate[r], else assigned. */
-void ck_k_sum_parts_backward(float *const *gx, const float *const *x, const int64_t *strides, const int *accumulate,
-                             int64_t n_rows, const float *restrict g, int64_t outer, int64_t inner, float scale,
-                             int squared);
+ * squared; added when accumulating, else assigned. */
+void ck_k_sum_parts_backward(float *const *gx, const float *const *x, const int64_t *strides, int64_t n_rows,
+                             const float *restrict g, int64_t outer, int64_t inner, float scale, int squared,
+                             int accumulate);
 
 /* ---- softmax along the middle axis of (outer, len, inner) (kernels_softmax.c) ---- */
 /* y = e^(x - max) / sum e^(x - max) along len: no overflow for any finite x */

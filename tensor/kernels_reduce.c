@@ -329,49 +329,106 @@ void ck_k_sum_parts(float *restrict out, const float *const *parts, const int64_
 /* The backward of ck_k_sum_parts into the parts' gradients, all parts in
  * one pass: row r of the concatenation (gx[r] + o strides[r], x likewise)
  * gets scale g, or 2 x (scale g) when squared, as the sum's, the square's
- * and the concat's backward would give it; added when accumulate[r], else
+ * and the concat's backward would give it; added when accumulating, else
  * assigned. g's block is loaded (and scaled) once for all the rows. */
+#define PLAIN_GRAD(r) g_
+#define SQUARE_GRAD(r) (2.0f * xv_##r * g_)
+/* Rows go four at a time, their pointers and strides in registers (row i
+ * of the group at outer row o: gx_i + o stride_i): loads of pointer arrays
+ * and multiplies per row and block cost as much as the arithmetic. */
+#define PARTS_BACK_GROUP 4
 #if defined(__GNUC__)
-#define PARTS_BACK_BLOCK(j, T)                                                 \
-    do {                                                                       \
-        VLOAD(T, g_, g_row + (j));                                             \
-        if (scale != 1.0f) g_ = scale * g_;                                    \
-        for (int64_t r_ = 0; r_ < n_rows; r_++) {                              \
-            float *to_ = gx[r_] + o * strides[r_] + (j); /* rows may share a gradient */ \
-            T d_ = g_;                                                         \
-            if (squared) {                                                     \
-                VLOAD(T, x_, x[r_] + o * strides[r_] + (j));                   \
-                d_ = 2.0f * x_ * g_;                                           \
-            }                                                                  \
-            if (accumulate[r_]) {                                              \
-                VLOAD(T, have_, to_);                                          \
-                d_ = have_ + d_;                                               \
-            }                                                                  \
-            VSTORE(to_, d_);                                                   \
-        }                                                                      \
+#define PARTS_BACK_PUT(i, T, SQUARED, ACC)                                   \
+    do {                                                                     \
+        float *to_ = gx_##i + o * stride_##i + (j_c); /* rows may share */   \
+        T d_ = g_;                                                           \
+        if (SQUARED) {                                                       \
+            VLOAD(T, x_, x_##i + o * stride_##i + (j_c));                    \
+            d_ = 2.0f * x_ * g_;                                             \
+        }                                                                    \
+        if (ACC) {                                                           \
+            VLOAD(T, have_, to_);                                            \
+            d_ = have_ + d_;                                                 \
+        }                                                                    \
+        VSTORE(to_, d_);                                                     \
     } while (0)
+#define PARTS_BACK_BLOCK(j, T, SQUARED, ACC)                  \
+    do {                                                      \
+        const int64_t j_c = (j);                              \
+        VLOAD(T, g_, g_row + j_c);                            \
+        if (scale != 1.0f) g_ = scale * g_;                   \
+        PARTS_BACK_PUT(0, T, SQUARED, ACC);                   \
+        if (rows > 1) PARTS_BACK_PUT(1, T, SQUARED, ACC);     \
+        if (rows > 2) PARTS_BACK_PUT(2, T, SQUARED, ACC);     \
+        if (rows > 3) PARTS_BACK_PUT(3, T, SQUARED, ACC);     \
+    } while (0)
+#define PARTS_BACK_SET(j, T) PARTS_BACK_BLOCK(j, T, 0, 0)
+#define PARTS_BACK_ADD(j, T) PARTS_BACK_BLOCK(j, T, 0, 1)
+#define PARTS_BACK_SQUARE_SET(j, T) PARTS_BACK_BLOCK(j, T, 1, 0)
+#define PARTS_BACK_SQUARE_ADD(j, T) PARTS_BACK_BLOCK(j, T, 1, 1)
 #endif
-#define PARTS_BACK_ONE(j)                                                        \
-    do {                                                                         \
-        const float sg_ = scale != 1.0f ? scale * g_row[j] : g_row[j];           \
-        for (int64_t r_ = 0; r_ < n_rows; r_++) {                                \
-            float *to_ = gx[r_] + o * strides[r_] + (j);                         \
-            const float d_ = squared ? 2.0f * x[r_][o * strides[r_] + (j)] * sg_ : sg_; \
-            *to_ = accumulate[r_] ? *to_ + d_ : d_;                              \
-        }                                                                        \
+#define PARTS_BACK_PUT_ONE(i, j, SQUARED, ACC)                                     \
+    do {                                                                           \
+        float *to_ = gx_##i + o * stride_##i + (j);                                \
+        const float d_ = SQUARED ? 2.0f * x_##i[o * stride_##i + (j)] * sg_ : sg_; \
+        *to_ = ACC ? *to_ + d_ : d_;                                               \
     } while (0)
+#define PARTS_BACK_ONE(j, SQUARED, ACC)                                         \
+    do {                                                                        \
+        const float sg_ = scale != 1.0f ? scale * g_row[j] : g_row[j];          \
+        PARTS_BACK_PUT_ONE(0, j, SQUARED, ACC);                                 \
+        if (rows > 1) PARTS_BACK_PUT_ONE(1, j, SQUARED, ACC);                   \
+        if (rows > 2) PARTS_BACK_PUT_ONE(2, j, SQUARED, ACC);                   \
+        if (rows > 3) PARTS_BACK_PUT_ONE(3, j, SQUARED, ACC);                   \
+    } while (0)
+#define PARTS_BACK_ONE_SET(j) PARTS_BACK_ONE(j, 0, 0)
+#define PARTS_BACK_ONE_ADD(j) PARTS_BACK_ONE(j, 0, 1)
+#define PARTS_BACK_ONE_SQUARE_SET(j) PARTS_BACK_ONE(j, 1, 0)
+#define PARTS_BACK_ONE_SQUARE_ADD(j) PARTS_BACK_ONE(j, 1, 1)
+
+#if defined(__GNUC__)
+#define PARTS_BACK_ROWS(KIND)                                                    \
+    for (int64_t o = 0; o < outer; o++) {                                        \
+        const float *restrict g_row = g + o * inner;                             \
+        ROW(inner, PARTS_BACK_##KIND, PARTS_BACK_##KIND, PARTS_BACK_ONE_##KIND); \
+    }
+#else
+#define PARTS_BACK_ROWS(KIND)                                             \
+    for (int64_t o = 0; o < outer; o++) {                                 \
+        const float *restrict g_row = g + o * inner;                      \
+        for (int64_t j = 0; j < inner; j++) PARTS_BACK_ONE_##KIND(j);     \
+    }
+#endif
+
+/* One group of 1 to 4 rows: first..first + rows. */
+CK_ROW_INLINE void sum_parts_backward_group(float *const *gx, const float *const *x, const int64_t *strides,
+                                            int64_t first, int rows, const float *restrict g, int64_t outer,
+                                            int64_t inner, float scale, int squared, int accumulate)
+{
+    float *gx_0 = gx[first], *gx_1 = rows > 1 ? gx[first + 1] : gx_0, *gx_2 = rows > 2 ? gx[first + 2] : gx_0,
+          *gx_3 = rows > 3 ? gx[first + 3] : gx_0;
+    const float *x_0 = x[first], *x_1 = rows > 1 ? x[first + 1] : x_0, *x_2 = rows > 2 ? x[first + 2] : x_0,
+                *x_3 = rows > 3 ? x[first + 3] : x_0;
+    const int64_t stride_0 = strides[first], stride_1 = rows > 1 ? strides[first + 1] : 0,
+                  stride_2 = rows > 2 ? strides[first + 2] : 0, stride_3 = rows > 3 ? strides[first + 3] : 0;
+    if (squared && accumulate) {
+        PARTS_BACK_ROWS(SQUARE_ADD)
+    } else if (squared) {
+        PARTS_BACK_ROWS(SQUARE_SET)
+    } else if (accumulate) {
+        PARTS_BACK_ROWS(ADD)
+    } else {
+        PARTS_BACK_ROWS(SET)
+    }
+}
 
 CK_VECTOR_CLONES
-void ck_k_sum_parts_backward(float *const *gx, const float *const *x, const int64_t *strides, const int *accumulate,
-                             int64_t n_rows, const float *restrict g, int64_t outer, int64_t inner, float scale,
-                             int squared)
+void ck_k_sum_parts_backward(float *const *gx, const float *const *x, const int64_t *strides, int64_t n_rows,
+                             const float *restrict g, int64_t outer, int64_t inner, float scale, int squared,
+                             int accumulate)
 {
-    for (int64_t o = 0; o < outer; o++) {
-        const float *restrict g_row = g + o * inner;
-#if defined(__GNUC__)
-        ROW(inner, PARTS_BACK_BLOCK, PARTS_BACK_BLOCK, PARTS_BACK_ONE);
-#else
-        for (int64_t j = 0; j < inner; j++) PARTS_BACK_ONE(j);
-#endif
+    for (int64_t first = 0; first < n_rows; first += PARTS_BACK_GROUP) {
+        int rows = n_rows - first < PARTS_BACK_GROUP ? (int)(n_rows - first) : PARTS_BACK_GROUP;
+        sum_parts_backward_group(gx, x, strides, first, rows, g, outer, inner, scale, squared, accumulate);
     }
 }
