@@ -10,6 +10,7 @@
 #include <string.h>
 
 #define CK_ARENA_ALIGN 64
+#define CK_ARENA_PAGE 4096
 #define CK_ARENA_MIN_BLOCK ((size_t)64 * 1024)
 
 struct ck_arena_block {
@@ -50,6 +51,11 @@ void *ck_arena_alloc(ck_arena *a, size_t bytes)
 {
     /* Zero-byte requests still get a distinct, valid pointer. */
     size_t need = round_up(bytes ? bytes : 1);
+    /* A whole number of 4 KB pages: one line more, so that buffers of the
+     * same size (a tile's (256, 20) values and gradients) do not all start
+     * at the same offset in a page, where a store to one delays the loads
+     * of the others (4K aliasing) and they compete for the same cache sets. */
+    if (need >= CK_ARENA_PAGE && need % CK_ARENA_PAGE == 0) need += CK_ARENA_ALIGN;
     if (need < bytes) {
         ck_fail("arena: request of %zu bytes is too large", bytes);
         return NULL;
