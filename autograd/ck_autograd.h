@@ -336,6 +336,10 @@ ck_node *ck_masked_max(ck_tape *t, ck_node *x, ck_node *mask, int axis, int keep
  * is on (ck_tape_set_fusion); they are ops of their own too. */
 ck_node *ck_sum_concat(ck_tape *t, ck_node *const *xs, int n, int axis, int keepdims, float scale);
 ck_node *ck_sum_square_concat(ck_tape *t, ck_node *const *xs, int n, int axis, int keepdims, float scale);
+/* sum(gather(table, ids), axis = the ids' last, keepdims), each row times
+ * scale (1 / that axis's length for a mean): an embedding bag, the same
+ * floats as the two ops, without the gathered rows. ids (..., L), L >= 1. */
+ck_node *ck_sum_gather(ck_tape *t, ck_node *table, ck_node *ids, int keepdims, float scale);
 
 /* The built-in op table (op_table.c), one row per op, in this order. */
 typedef enum ck_op_id {
@@ -386,6 +390,7 @@ typedef enum ck_op_id {
     CK_OP_MASKED_MAX,
     CK_OP_SUM_CONCAT,        /* what fusion makes of sum(concat(...)) (ck_tape_set_fusion) */
     CK_OP_SUM_SQUARE_CONCAT, /* ... and of sum(square(concat(...))), or of sum(square(x)) */
+    CK_OP_SUM_GATHER,        /* ... and of a sum or mean over a gather's last ids axis */
     CK_OP_COUNT
 } ck_op_id;
 extern const ck_op ck_ops[CK_OP_COUNT];

@@ -1,12 +1,14 @@
 /* fusion.c - what ck_apply fuses when the tape's fusion is on
  * (ck_tape_set_fusion): the FM's K.sum(x, axis=1) and
- * K.sum(K.square(x), axis=1) over a Concatenate, in general any sum or mean
- * over a concatenation along the summed axis, or over a square.
+ * K.sum(K.square(x), axis=1) over a Concatenate and its K.mean(x, axis=1)
+ * over a genre Embedding; in general any sum or mean over a concatenation
+ * along the summed axis, over a square, or over a gather along the ids'
+ * last axis (an embedding bag).
  *
- * The tape defers a concat's and a square's value: their node is made and
+ * The tape defers a concat's, a square's and a gather's value: their node is made and
  * shaped, but not computed or recorded. A sum or mean over a deferred
  * value is rewritten, while it is being applied, into one op that reads
- * the parts in place (sum_concat, sum_square_concat): the sum of the
+ * the parts in place (sum_concat, sum_square_concat, sum_gather): the sum of the
  * concatenation is the parts' rows added in the same order, float for
  * float, and its backward writes each part's gradient directly, instead
  * of a concatenated copy, a squared copy, a broadcast gradient through
@@ -17,10 +19,10 @@
 #include "ops_internal.h"
 
 /* A deferrable node: a concat (float parts, none empty along the axis:
- * what sum_concat takes) or a square. */
+ * what sum_concat takes), a square, or a gather. */
 int ck_fusion_defers(const ck_node *n)
 {
-    if (n->op == &ck_ops[CK_OP_SQUARE]) return 1;
+    if (n->op == &ck_ops[CK_OP_SQUARE] || n->op == &ck_ops[CK_OP_GATHER]) return 1;
     if (n->op != &ck_ops[CK_OP_CONCAT]) return 0;
     for (int k = 0; k < n->n_in; k++)
         if (n->in[k]->value.shape.d[n->args.axis] < 1) return 0;
@@ -32,12 +34,22 @@ int ck_fusion_defers(const ck_node *n)
  *   a deferred concat along a            -> sum_concat of its parts,
  *   a deferred square of such a concat   -> sum_square_concat of its parts,
  *   a deferred square of a computed x    -> sum_square_concat of x,
+ *   a deferred gather, along the ids' last axis -> sum_gather of its table and ids,
  * rewrite it so and return 1; 0 leaves n as it is. */
 int ck_fusion_rewrite(ck_node *n)
 {
     int is_mean = n->op == &ck_ops[CK_OP_MEAN];
     if ((n->op != &ck_ops[CK_OP_SUM] && !is_mean) || n->n_in != 1 || !n->in[0]->deferred) return 0;
     ck_node *x = n->in[0];
+    if (x->op == &ck_ops[CK_OP_GATHER]) { /* an embedding bag, over the ids' last axis */
+        int64_t len = x->value.shape.d[n->args.axis];
+        if (n->args.axis != x->value.shape.ndim - 2 || len < 1) return 0;
+        n->op = &ck_ops[CK_OP_SUM_GATHER];
+        n->in = x->in; /* table, ids */
+        n->n_in = 2;
+        n->args.alpha = is_mean ? 1.0f / (float)len : 1.0f;
+        return 1;
+    }
     int squared = x->op == &ck_ops[CK_OP_SQUARE];
     ck_node *whole = squared ? x->in[0] : x; /* the concatenation, or the squared value */
     ck_node **parts = &x->in[0];

@@ -106,4 +106,6 @@ const ck_op ck_ops[CK_OP_COUNT] = {
     [CK_OP_SUM_SQUARE_CONCAT] = {"sum_square_concat", ck_sum_parts_shape, ck_sum_square_concat_forward,
                                  ck_sum_square_concat_backward, WRITES | ASSIGNS | ROWS | AXIS,
                                  ck_sum_square_concat_onnx},
+    [CK_OP_SUM_GATHER] = {"sum_gather", ck_sum_gather_shape, ck_sum_gather_forward, ck_sum_gather_backward,
+                          WRITES | ROWS | AXIS, ck_sum_gather_onnx},
 };

@@ -170,6 +170,9 @@ void ck_concat_backward(ck_node *n);
 int ck_gather_shape(ck_node *n);
 int ck_gather_forward(ck_tape *t, ck_node *n);
 void ck_gather_backward(ck_node *n);
+int ck_sum_gather_shape(ck_node *n);
+int ck_sum_gather_forward(ck_tape *t, ck_node *n);
+void ck_sum_gather_backward(ck_node *n);
 int ck_permute_shape(ck_node *n);
 int ck_permute_forward(ck_tape *t, ck_node *n);
 void ck_permute_backward(ck_node *n);
@@ -255,6 +258,7 @@ int ck_gather_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, 
 int ck_max_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
 int ck_sum_concat_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
 int ck_sum_square_concat_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
+int ck_sum_gather_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
 int ck_masked_max_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
 int ck_permute_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);
 int ck_repeat_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out);

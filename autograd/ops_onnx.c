@@ -191,6 +191,19 @@ int ck_sum_square_concat_onnx(ck_onnx_emitter *e, const ck_node *n, const char *
     return sum_parts_onnx(e, n, in, out, 1);
 }
 
+/* sum_gather: Gather on axis 0, ReduceSum over the ids' last axis, Mul by
+ * alpha unless it is 1. */
+int ck_sum_gather_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out)
+{
+    ck_onnx_attr axis0 = ck_onnx_attr_int("axis", 0);
+    const char *rows = tmp(e, "rows");
+    if (!rows || ck_onnx_node(e, "Gather", in, 2, rows, &axis0, 1) < 0) return -1;
+    if (n->args.alpha == 1.0f) return reduce(e, "ReduceSum", rows, n->args.axis, n->args.keepdims, out);
+    const char *sum = tmp(e, "sum"), *alpha = ck_onnx_scalar(e, "alpha", CK_ONNX_FLOAT, n->args.alpha);
+    if (!sum || !alpha || reduce(e, "ReduceSum", rows, n->args.axis, n->args.keepdims, sum) < 0) return -1;
+    return ck_onnx_node(e, "Mul", (const char *[]){sum, alpha}, 2, out, NULL, 0);
+}
+
 int ck_max_onnx(ck_onnx_emitter *e, const ck_node *n, const char *const *in, const char *out)
 {
     return reduce(e, "ReduceMax", in[0], n->args.axis, n->args.keepdims, out);

@@ -181,6 +181,56 @@ void ck_gather_backward(ck_node *n)
 
 ck_node *ck_gather(ck_tape *t, ck_node *table, ck_node *ids) { return apply2(t, CK_OP_GATHER, table, ids, NULL); }
 
+/* ---- sum_gather: table (V, D), ids (..., L) int32 -> (..., D), or (..., 1, D)
+ * with keepdims ----
+ * alpha * the sum over the ids' last axis of gather(table, ids): an embedding
+ * bag, what the tape's fusion makes of a sum or mean over a deferred gather.
+ * The rows are added in the order the sum of the gathered rows adds them,
+ * and the backward scatters alpha g in the order gather's would: the same
+ * floats, without the (..., L, D) rows or their gradient. */
+
+int ck_sum_gather_shape(ck_node *n)
+{
+    char si[SHAPE_BUF];
+    if (require_inputs(n, 2) < 0 || ck_gather_shape(n) < 0) return -1; /* the gathered rows' shape, checked */
+    ck_shape gathered = n->value.shape;
+    int last_id = gathered.ndim - 2; /* the ids' last axis */
+    if (last_id < 0 || gathered.d[last_id] < 1)
+        return ck_fail("sum_gather: ids %s must have an axis to sum, not empty",
+                       ck_shape_str(n->in[1]->value.shape, si, sizeof si));
+    n->args.axis = last_id;
+    n->value.shape = reduce_shape(gathered, last_id, n->args.keepdims);
+    return 0;
+}
+
+int ck_sum_gather_forward(ck_tape *t, ck_node *n)
+{
+    (void)t;
+    const ck_tensor *table = &n->in[0]->value, *ids = &n->in[1]->value;
+    int64_t vocab = table->shape.d[0], dim = table->shape.d[1], len = ids->shape.d[ids->shape.ndim - 1];
+    int64_t bad = ck_k_find_id_outside(ids->i, ids->size, vocab);
+    if (bad >= 0) /* the gather's message: its ids are the user's */
+        return ck_fail("gather: id %d out of range [0, %lld) at position %lld", (int)ids->i[bad], (long long)vocab,
+                       (long long)bad);
+    ck_k_sum_gathered(n->value.f, table->f, ids->i, ids->size / len, len, dim, n->args.alpha);
+    return 0;
+}
+
+void ck_sum_gather_backward(ck_node *n)
+{
+    float *grad_table = n->in[0]->grad;
+    if (!grad_table) return;
+    const ck_tensor *ids = &n->in[1]->value;
+    int64_t len = ids->shape.d[ids->shape.ndim - 1];
+    ck_k_scatter_add_bag(grad_table, n->grad, ids->i, ids->size / len, len, n->in[0]->value.shape.d[1], n->args.alpha);
+}
+
+ck_node *ck_sum_gather(ck_tape *t, ck_node *table, ck_node *ids, int keepdims, float scale)
+{
+    ck_op_args args = {.keepdims = keepdims, .alpha = scale};
+    return apply2(t, CK_OP_SUM_GATHER, table, ids, &args);
+}
+
 /* ---- permute: x (d_0, ..., d_k) -> (d_perm[0], ..., d_perm[k]); args.shape holds perm ---- */
 
 int ck_permute_shape(ck_node *n)

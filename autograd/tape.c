@@ -344,6 +344,7 @@ ck_node *ck_apply(ck_tape *t, const ck_op *op, ck_node *const *in, int n_in, con
     needs_grad = needs_grad && t->grad_enabled && n->op->backward;
     if (t->fusion && ck_fusion_defers(n)) {
         n->deferred = CK_DEFERRED | (needs_grad ? CK_DEFERRED_GRAD : 0);
+        n->value.size = ck_shape_size(n->value.shape); /* for shape rules; the data is NULL until made */
         return n;
     }
     for (int k = 0; k < n->n_in; k++)

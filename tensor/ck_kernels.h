@@ -170,6 +170,14 @@ void ck_k_gather_rows(float *restrict out, const float *restrict table, const in
 /* grad_table[ids[r]] += g[r] for r in order */
 void ck_k_scatter_add_rows(float *restrict grad_table, const float *restrict g, const int32_t *restrict ids, int64_t n,
                            int64_t dim);
+/* out (outer, dim) = sum over l < len of scale * table[ids[o len + l]]: the
+ * sum (mean) over the gathered rows without gathering them, the same floats
+ * (an embedding bag); and its backward, grad_table[ids[o len + l]] +=
+ * scale g[o], in the order the gathered rows' scatter-add would add them. */
+void ck_k_sum_gathered(float *restrict out, const float *restrict table, const int32_t *restrict ids, int64_t outer,
+                       int64_t len, int64_t dim, float scale);
+void ck_k_scatter_add_bag(float *restrict grad_table, const float *restrict g, const int32_t *restrict ids,
+                          int64_t outer, int64_t len, int64_t dim, float scale);
 /* out[r] = rows[idx[r]] for r < n, of a (rows, width) table of 4-byte
  * elements (float or int32, copied as bits): a shuffled batch of a
  * dataset, whose rows are a few values each and far apart. */

@@ -234,15 +234,15 @@ void ck_k_sum_axis_backward_assign(float *restrict gx, const float *restrict g, 
  * sum_rows's over those rows: a block of columns summed in a register. */
 #define PARTS_ROWS_ON_STACK 32
 #if defined(__GNUC__)
-#define PARTS_BLOCK(j, T, TERM)                                 \
-    do {                                                        \
-        VLOAD(T, acc_, rows[0] + o * strides[0] + (j));         \
-        acc_ = TERM(acc_);                                      \
-        for (int64_t r_ = 1; r_ < n_rows; r_++) {               \
-            VLOAD(T, v_, rows[r_] + o * strides[r_] + (j));     \
-            acc_ += TERM(v_);                                   \
-        }                                                       \
-        VSTORE(out_row + (j), acc_);                            \
+#define PARTS_BLOCK(j, T, TERM)                             \
+    do {                                                    \
+        VLOAD(T, acc_, rows[0] + o * strides[0] + (j));     \
+        acc_ = TERM(acc_);                                  \
+        for (int64_t r_ = 1; r_ < n_rows; r_++) {           \
+            VLOAD(T, v_, rows[r_] + o * strides[r_] + (j)); \
+            acc_ += TERM(v_);                               \
+        }                                                   \
+        VSTORE(out_row + (j), acc_);                        \
     } while (0)
 #define PARTS_BLOCK_PLAIN(j, T) PARTS_BLOCK(j, T, PLAIN_TERM)
 #define PARTS_BLOCK_SCALED(j, T) PARTS_BLOCK(j, T, SCALED_TERM)
@@ -261,16 +261,16 @@ void ck_k_sum_axis_backward_assign(float *restrict gx, const float *restrict g, 
 #define PARTS_ONE_SQUARE_SCALED(j) PARTS_ONE(j, SQUARE_SCALED_TERM)
 
 #if defined(__GNUC__)
-#define PARTS_ROWS(KIND)                                                                   \
-    for (int64_t o = 0; o < outer; o++) {                                                  \
-        float *restrict out_row = out + o * inner;                                         \
-        ROW(inner, PARTS_BLOCK_##KIND, PARTS_BLOCK_##KIND, PARTS_ONE_##KIND);              \
+#define PARTS_ROWS(KIND)                                                      \
+    for (int64_t o = 0; o < outer; o++) {                                     \
+        float *restrict out_row = out + o * inner;                            \
+        ROW(inner, PARTS_BLOCK_##KIND, PARTS_BLOCK_##KIND, PARTS_ONE_##KIND); \
     }
 #else
-#define PARTS_ROWS(KIND)                                                                   \
-    for (int64_t o = 0; o < outer; o++) {                                                  \
-        float *restrict out_row = out + o * inner;                                         \
-        for (int64_t j = 0; j < inner; j++) PARTS_ONE_##KIND(j);                           \
+#define PARTS_ROWS(KIND)                                         \
+    for (int64_t o = 0; o < outer; o++) {                        \
+        float *restrict out_row = out + o * inner;               \
+        for (int64_t j = 0; j < inner; j++) PARTS_ONE_##KIND(j); \
     }
 #endif
 
@@ -298,7 +298,7 @@ void ck_k_sum_parts(float *restrict out, const float *const *parts, const int64_
     const float *stack_rows[PARTS_ROWS_ON_STACK];
     int64_t stack_strides[PARTS_ROWS_ON_STACK], n_rows = 0;
     for (int p = 0; p < n_parts; p++) n_rows += lens[p];
-    if (n_rows <= PARTS_ROWS_ON_STACK) {
+    if (n_rows <= PARTS_ROWS_ON_STACK && inner > 1) {
         int64_t r = 0;
         for (int p = 0; p < n_parts; p++)
             for (int64_t l = 0; l < lens[p]; l++, r++) {
@@ -308,10 +308,13 @@ void ck_k_sum_parts(float *restrict out, const float *const *parts, const int64_
         sum_rows_at(out, stack_rows, stack_strides, n_rows, outer, inner, scale, squared);
         return;
     }
-    /* a long axis: part by part into out, each row's terms still in order */
+    /* a long axis, or the last (inner 1): part by part into out, each row's
+     * terms still in order; from 0 for the last axis, as sum_last_axis adds
+     * (0 + -0 is +0), from the first term otherwise, as sum_rows */
     for (int64_t o = 0; o < outer; o++) {
         float *restrict out_row = out + o * inner;
-        int first = 1;
+        int first = inner > 1;
+        if (!first) out_row[0] = 0.0f;
         for (int p = 0; p < n_parts; p++)
             for (int64_t l = 0; l < lens[p]; l++) {
                 const float *restrict x_row = parts[p] + (o * lens[p] + l) * inner;
@@ -338,29 +341,29 @@ void ck_k_sum_parts(float *restrict out, const float *const *parts, const int64_
  * and multiplies per row and block cost as much as the arithmetic. */
 #define PARTS_BACK_GROUP 4
 #if defined(__GNUC__)
-#define PARTS_BACK_PUT(i, T, SQUARED, ACC)                                   \
-    do {                                                                     \
-        float *to_ = gx_##i + o * stride_##i + (j_c); /* rows may share */   \
-        T d_ = g_;                                                           \
-        if (SQUARED) {                                                       \
-            VLOAD(T, x_, x_##i + o * stride_##i + (j_c));                    \
-            d_ = 2.0f * x_ * g_;                                             \
-        }                                                                    \
-        if (ACC) {                                                           \
-            VLOAD(T, have_, to_);                                            \
-            d_ = have_ + d_;                                                 \
-        }                                                                    \
-        VSTORE(to_, d_);                                                     \
+#define PARTS_BACK_PUT(i, T, SQUARED, ACC)                                 \
+    do {                                                                   \
+        float *to_ = gx_##i + o * stride_##i + (j_c); /* rows may share */ \
+        T d_ = g_;                                                         \
+        if (SQUARED) {                                                     \
+            VLOAD(T, x_, x_##i + o * stride_##i + (j_c));                  \
+            d_ = 2.0f * x_ * g_;                                           \
+        }                                                                  \
+        if (ACC) {                                                         \
+            VLOAD(T, have_, to_);                                          \
+            d_ = have_ + d_;                                               \
+        }                                                                  \
+        VSTORE(to_, d_);                                                   \
     } while (0)
-#define PARTS_BACK_BLOCK(j, T, SQUARED, ACC)                  \
-    do {                                                      \
-        const int64_t j_c = (j);                              \
-        VLOAD(T, g_, g_row + j_c);                            \
-        if (scale != 1.0f) g_ = scale * g_;                   \
-        PARTS_BACK_PUT(0, T, SQUARED, ACC);                   \
-        if (rows > 1) PARTS_BACK_PUT(1, T, SQUARED, ACC);     \
-        if (rows > 2) PARTS_BACK_PUT(2, T, SQUARED, ACC);     \
-        if (rows > 3) PARTS_BACK_PUT(3, T, SQUARED, ACC);     \
+#define PARTS_BACK_BLOCK(j, T, SQUARED, ACC)              \
+    do {                                                  \
+        const int64_t j_c = (j);                          \
+        VLOAD(T, g_, g_row + j_c);                        \
+        if (scale != 1.0f) g_ = scale * g_;               \
+        PARTS_BACK_PUT(0, T, SQUARED, ACC);               \
+        if (rows > 1) PARTS_BACK_PUT(1, T, SQUARED, ACC); \
+        if (rows > 2) PARTS_BACK_PUT(2, T, SQUARED, ACC); \
+        if (rows > 3) PARTS_BACK_PUT(3, T, SQUARED, ACC); \
     } while (0)
 #define PARTS_BACK_SET(j, T) PARTS_BACK_BLOCK(j, T, 0, 0)
 #define PARTS_BACK_ADD(j, T) PARTS_BACK_BLOCK(j, T, 0, 1)
@@ -373,13 +376,13 @@ void ck_k_sum_parts(float *restrict out, const float *const *parts, const int64_
         const float d_ = SQUARED ? 2.0f * x_##i[o * stride_##i + (j)] * sg_ : sg_; \
         *to_ = ACC ? *to_ + d_ : d_;                                               \
     } while (0)
-#define PARTS_BACK_ONE(j, SQUARED, ACC)                                         \
-    do {                                                                        \
-        const float sg_ = scale != 1.0f ? scale * g_row[j] : g_row[j];          \
-        PARTS_BACK_PUT_ONE(0, j, SQUARED, ACC);                                 \
-        if (rows > 1) PARTS_BACK_PUT_ONE(1, j, SQUARED, ACC);                   \
-        if (rows > 2) PARTS_BACK_PUT_ONE(2, j, SQUARED, ACC);                   \
-        if (rows > 3) PARTS_BACK_PUT_ONE(3, j, SQUARED, ACC);                   \
+#define PARTS_BACK_ONE(j, SQUARED, ACC)                                \
+    do {                                                               \
+        const float sg_ = scale != 1.0f ? scale * g_row[j] : g_row[j]; \
+        PARTS_BACK_PUT_ONE(0, j, SQUARED, ACC);                        \
+        if (rows > 1) PARTS_BACK_PUT_ONE(1, j, SQUARED, ACC);          \
+        if (rows > 2) PARTS_BACK_PUT_ONE(2, j, SQUARED, ACC);          \
+        if (rows > 3) PARTS_BACK_PUT_ONE(3, j, SQUARED, ACC);          \
     } while (0)
 #define PARTS_BACK_ONE_SET(j) PARTS_BACK_ONE(j, 0, 0)
 #define PARTS_BACK_ONE_ADD(j) PARTS_BACK_ONE(j, 0, 1)
@@ -393,10 +396,10 @@ void ck_k_sum_parts(float *restrict out, const float *const *parts, const int64_
         ROW(inner, PARTS_BACK_##KIND, PARTS_BACK_##KIND, PARTS_BACK_ONE_##KIND); \
     }
 #else
-#define PARTS_BACK_ROWS(KIND)                                             \
-    for (int64_t o = 0; o < outer; o++) {                                 \
-        const float *restrict g_row = g + o * inner;                      \
-        for (int64_t j = 0; j < inner; j++) PARTS_BACK_ONE_##KIND(j);     \
+#define PARTS_BACK_ROWS(KIND)                                         \
+    for (int64_t o = 0; o < outer; o++) {                             \
+        const float *restrict g_row = g + o * inner;                  \
+        for (int64_t j = 0; j < inner; j++) PARTS_BACK_ONE_##KIND(j); \
     }
 #endif
 

@@ -106,3 +106,75 @@ void ck_k_add_rows(float *restrict dst, int64_t dst_stride, const float *restric
     SPLIT_RANGE(rows, rows * cols, ADD_RANGE);
 #undef ADD_RANGE
 }
+
+/* ---- a sum over gathered rows (an embedding bag): the tape's fusion ----
+ * out (outer, dim) = sum over l < len of scale * table[ids[o len + l]], in
+ * order of l: the sum (or mean) over the gathered (outer, len, dim) rows,
+ * float for float, without them. */
+#if defined(__GNUC__)
+#define BAG_BLOCK(j, T)                                         \
+    do {                                                        \
+        VLOAD(T, acc_, first_ + (j));                           \
+        if (scale != 1.0f) acc_ = scale * acc_;                 \
+        for (int64_t l = 1; l < len; l++) {                     \
+            VLOAD(T, v_, table + (int64_t)ids_[l] * dim + (j)); \
+            if (scale != 1.0f) v_ = scale * v_;                 \
+            acc_ += v_;                                         \
+        }                                                       \
+        VSTORE(out_row + (j), acc_);                            \
+    } while (0)
+#endif
+#define BAG_ONE(j)                                                    \
+    do {                                                              \
+        float total_ = scale != 1.0f ? scale * first_[j] : first_[j]; \
+        for (int64_t l = 1; l < len; l++) {                           \
+            const float v_ = table[(int64_t)ids_[l] * dim + (j)];     \
+            total_ += scale != 1.0f ? scale * v_ : v_;                \
+        }                                                             \
+        out_row[j] = total_;                                          \
+    } while (0)
+
+CK_VECTOR_CLONES
+void ck_k_sum_gathered(float *restrict out, const float *restrict table, const int32_t *restrict ids, int64_t outer,
+                       int64_t len, int64_t dim, float scale)
+{
+    if (dim == 1) { /* as the sum over a last axis adds: from 0 (so -0 terms give +0, as there) */
+        for (int64_t o = 0; o < outer; o++) {
+            float total = 0.0f;
+            for (int64_t l = 0; l < len; l++) {
+                const float v = table[ids[o * len + l]];
+                total += scale != 1.0f ? scale * v : v;
+            }
+            out[o] = total;
+        }
+        return;
+    }
+    for (int64_t o = 0; o < outer; o++) {
+        const int32_t *restrict ids_ = ids + o * len;
+        const float *restrict first_ = table + (int64_t)ids_[0] * dim;
+        float *restrict out_row = out + o * dim;
+#if defined(__GNUC__)
+        ROW(dim, BAG_BLOCK, BAG_BLOCK, BAG_ONE);
+#else
+        for (int64_t j = 0; j < dim; j++) BAG_ONE(j);
+#endif
+    }
+}
+
+/* Its backward: grad_table[ids[o len + l]] += scale * g[o], rows in the
+ * order of (o, l), as the sum's broadcast gradient scattered by gather's
+ * backward adds them. */
+CK_VECTOR_CLONES
+void ck_k_scatter_add_bag(float *restrict grad_table, const float *restrict g, const int32_t *restrict ids,
+                          int64_t outer, int64_t len, int64_t dim, float scale)
+{
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t l = 0; l < len; l++) {
+            float *restrict to = grad_table + (int64_t)ids[o * len + l] * dim;
+            const float *restrict g_row = g + o * dim;
+            if (scale == 1.0f)
+                row_add(to, g_row, dim);
+            else
+                for (int64_t j = 0; j < dim; j++) to[j] += scale * g_row[j];
+        }
+}

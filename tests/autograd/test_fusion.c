@@ -73,9 +73,12 @@ static run interaction(int fusion, int extra)
     ck_node *sum_of_embed = ck_sum(t, embed, 1, 0);                       /* (ROWS, K) */
     ck_node *sum_of_square = ck_sum(t, ck_square(t, embed), 1, 0);
     ck_node *sub = ck_sub(t, ck_mul(t, sum_of_embed, sum_of_embed), sum_of_square);
-    ck_node *y = ck_sum(t, ck_scale(t, sub, 0.5f), 1, 0); /* (ROWS) */
+    ck_node *y = ck_sum(t, ck_scale(t, sub, 0.5f), 1, 0);                                      /* (ROWS) */
     if (extra & FIELD_USED_TWICE) y = ck_add(t, y, ck_mean(t, ck_square(t, scaled[2]), 2, 1)); /* (ROWS, 1) */
-    if (extra & CONCAT_NEEDED) y = ck_add(t, y, ck_sum(t, ck_sum(t, ck_mul(t, embed, embed), 2, 0), 1, 0));
+    if (extra & CONCAT_NEEDED) { /* a view of it (its shape rule reads the size), then a product */
+        ck_node *flat = ck_reshape(t, embed, ck_shape_of(2, ROWS, -1));
+        y = ck_add(t, y, ck_sum(t, ck_mul(t, flat, flat), 1, 0));
+    }
     cr_assert_not_null(y, "%s", ck_error());
     if (fusion && !(extra & CONCAT_NEEDED)) cr_assert_null(embed->value.data, "the concatenation is never made");
     if (extra & CONCAT_NEEDED) cr_assert_not_null(embed->value.data, "a mul needs the concatenation: it is made");
@@ -125,6 +128,38 @@ Test(fusion, a_field_used_twice_gets_its_gradient_to_float_rounding)
 {
     run plain = interaction(0, FIELD_USED_TWICE), fused = interaction(1, FIELD_USED_TWICE);
     assert_same(&plain, &fused, 2);
+}
+
+/* The genre mean: K.mean over an Embedding's (rows, 3, k) output, fused
+ * into an embedding bag; values and the table's gradient bit for bit. */
+Test(fusion, a_mean_over_a_gather_is_an_embedding_bag_bit_for_bit)
+{
+    const int32_t id_data[8] = {3, 0, 3, 1, 2, 2, 0, 4}; /* 4 bags of 2, ids repeated */
+    ck_tensor ids = ck_tensor_view(CK_I32, ck_shape_of(2, 4, 2), (void *)id_data);
+    float values[2][4 * 6], grads[2][5 * 6];
+    for (int fusion = 0; fusion < 2; fusion++) {
+        ck_node *table = param(ck_shape_of(2, 5, 6), 0.1f);
+        ck_tape *t = ck_tape_new();
+        ck_tape_set_fusion(t, fusion);
+        ck_node *rows = ck_gather(t, table, ck_const(t, &ids)); /* (4, 2, 6) */
+        ck_node *mean = ck_mean(t, rows, 1, 1);                  /* (4, 1, 6) */
+        cr_assert_not_null(mean, "%s", ck_error());
+        cr_expect_eq(mean->op, &ck_ops[fusion ? CK_OP_SUM_GATHER : CK_OP_MEAN]);
+        cr_expect_eq(mean->value.shape.ndim, 3);
+        ck_node *y = ck_sum(t, ck_reshape(t, ck_mul(t, mean, mean), ck_shape_of(1, -1)), 0, 0);
+        cr_assert_eq(ck_backward(t, y), 0, "%s", ck_error());
+        memcpy(values[fusion], mean->value.f, sizeof values[fusion]);
+        memcpy(grads[fusion], table->grad, sizeof grads[fusion]);
+        ck_tape_free(t);
+        ck_param_free(table);
+    }
+    cr_expect_eq(memcmp(values[0], values[1], sizeof values[0]), 0, "the same means");
+    cr_expect_eq(memcmp(grads[0], grads[1], sizeof grads[0]), 0, "the same table gradient");
+    /* by hand: bag 0 holds ids 3 and 0, so its mean is their rows' average */
+    ck_node *table = param(ck_shape_of(2, 5, 6), 0.1f);
+    for (int j = 0; j < 6; j++)
+        cr_expect_float_eq(values[1][j], 0.5f * table->value.f[3 * 6 + j] + 0.5f * table->value.f[j], 1e-6f);
+    ck_param_free(table);
 }
 
 Test(fusion, a_sum_along_another_axis_is_not_fused)

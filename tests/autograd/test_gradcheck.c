@@ -367,6 +367,7 @@ Test(gradcheck_twice, every_differentiable_op)
          .args = sum_half,
          .shapes = {ck_shape_of(3, 2, 1, 2), ck_shape_of(3, 2, 3, 2)}},
         {.op = CK_OP_SUM_SQUARE_CONCAT, .n_params = 1, .shapes = {s234}, .args = sum_half, .same_input_twice = 1},
+        {.op = CK_OP_SUM_GATHER, .n_params = 1, .shapes = {ck_shape_of(2, 5, 3)}, .args = sum_half, .constant = &ids},
     };
     int covered[CK_OP_COUNT] = {0};
     ck_rng r;

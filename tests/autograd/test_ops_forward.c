@@ -275,6 +275,7 @@ Test(forward, table_lists_every_op_by_name)
         [CK_OP_MASKED_MAX] = "masked_max",
         [CK_OP_SUM_CONCAT] = "sum_concat",
         [CK_OP_SUM_SQUARE_CONCAT] = "sum_square_concat",
+        [CK_OP_SUM_GATHER] = "sum_gather",
     };
     for (int k = 0; k < CK_OP_COUNT; k++) {
         cr_assert_not_null(names[k], "op %d (%s) has no name in this test", k, ck_ops[k].name);

@@ -231,6 +231,27 @@ Test(gradcheck, gather_with_repeated_ids)
     }
 }
 
+/* The fused embedding bag: repeated ids within a bag and across bags,
+ * dims 1 and 3, sums and means, with and without keepdims. */
+Test(gradcheck, sum_gather_repeated_ids)
+{
+    ck_rng r;
+    ck_rng_seed(&r, 750);
+    const int32_t id_data[6] = {2, 0, 2, 4, 2, 0};
+    ck_tensor bags = ck_tensor_view(CK_I32, ck_shape_of(2, 2, 3), (void *)id_data); /* 2 bags of 3 */
+    ck_tensor one_bag = ck_tensor_view(CK_I32, ck_shape_of(1, 6), (void *)id_data);
+    const ck_tensor *all[2] = {&bags, &one_bag};
+    for (int k = 0; k < 2; k++)
+        for (int dim = 1; dim <= 3; dim += 2)
+            for (int variant = 0; variant < 2; variant++) {
+                case_spec c = {.op = CK_OP_SUM_GATHER, .constant = all[k]};
+                c.args.keepdims = variant;
+                c.args.alpha = variant ? 1.0f / (float)all[k]->shape.d[all[k]->shape.ndim - 1] : 1.0f;
+                ck_node *p[1] = {random_param(&r, ck_shape_of(2, 5, dim))};
+                check(&c, p, 1);
+            }
+}
+
 Test(gradcheck, masked_mean_padded_rows)
 {
     ck_rng r;
