@@ -231,29 +231,47 @@ void ck_k_sum_axis_backward_assign(float *restrict gx, const float *restrict g, 
 #define SQUARE_SCALED_TERM(v) (scale * ((v) * (v)))
 /* Row r of the concatenation, for outer row o: rows[r] + o * strides[r]
  * (part p's row l at o = parts[p] + (o lens[p] + l) inner). The sum is then
- * sum_rows's over those rows: a block of columns summed in a register. */
+ * sum_rows's over those rows: a block of columns summed in a register. The
+ * rows go four at a time, their pointers and strides in registers; a group
+ * after the first goes on from the sum so far, kept in out (the same adds
+ * in the same order). */
 #define PARTS_ROWS_ON_STACK 32
+#define PARTS_GROUP 4
 #if defined(__GNUC__)
-#define PARTS_BLOCK(j, T, TERM)                             \
-    do {                                                    \
-        VLOAD(T, acc_, rows[0] + o * strides[0] + (j));     \
-        acc_ = TERM(acc_);                                  \
-        for (int64_t r_ = 1; r_ < n_rows; r_++) {           \
-            VLOAD(T, v_, rows[r_] + o * strides[r_] + (j)); \
-            acc_ += TERM(v_);                               \
-        }                                                   \
-        VSTORE(out_row + (j), acc_);                        \
+#define PARTS_TERM(i, T, TERM)                        \
+    do {                                              \
+        VLOAD(T, v_, row_##i + o * stride_##i + j_c); \
+        acc_ += TERM(v_);                             \
+    } while (0)
+#define PARTS_BLOCK(j, T, TERM)                        \
+    do {                                               \
+        const int64_t j_c = (j);                       \
+        T acc_;                                        \
+        if (first_group) {                             \
+            VLOAD(T, v0_, row_0 + o * stride_0 + (j)); \
+            acc_ = TERM(v0_);                          \
+        } else {                                       \
+            VLOAD(T, so_far_, out_row + (j));          \
+            acc_ = so_far_;                            \
+            PARTS_TERM(0, T, TERM);                    \
+        }                                              \
+        if (rows > 1) PARTS_TERM(1, T, TERM);          \
+        if (rows > 2) PARTS_TERM(2, T, TERM);          \
+        if (rows > 3) PARTS_TERM(3, T, TERM);          \
+        VSTORE(out_row + (j), acc_);                   \
     } while (0)
 #define PARTS_BLOCK_PLAIN(j, T) PARTS_BLOCK(j, T, PLAIN_TERM)
 #define PARTS_BLOCK_SCALED(j, T) PARTS_BLOCK(j, T, SCALED_TERM)
 #define PARTS_BLOCK_SQUARE(j, T) PARTS_BLOCK(j, T, SQUARE_TERM)
 #define PARTS_BLOCK_SQUARE_SCALED(j, T) PARTS_BLOCK(j, T, SQUARE_SCALED_TERM)
 #endif
-#define PARTS_ONE(j, TERM)                                                                       \
-    do {                                                                                         \
-        float total_ = TERM(rows[0][o * strides[0] + (j)]);                                      \
-        for (int64_t r_ = 1; r_ < n_rows; r_++) total_ += TERM(rows[r_][o * strides[r_] + (j)]); \
-        out_row[j] = total_;                                                                     \
+#define PARTS_ONE(j, TERM)                                                                                           \
+    do {                                                                                                             \
+        float total_ = first_group ? TERM(row_0[o * stride_0 + (j)]) : out_row[j] + TERM(row_0[o * stride_0 + (j)]); \
+        if (rows > 1) total_ += TERM(row_1[o * stride_1 + (j)]);                                                     \
+        if (rows > 2) total_ += TERM(row_2[o * stride_2 + (j)]);                                                     \
+        if (rows > 3) total_ += TERM(row_3[o * stride_3 + (j)]);                                                     \
+        out_row[j] = total_;                                                                                         \
     } while (0)
 #define PARTS_ONE_PLAIN(j) PARTS_ONE(j, PLAIN_TERM)
 #define PARTS_ONE_SCALED(j) PARTS_ONE(j, SCALED_TERM)
@@ -274,11 +292,16 @@ void ck_k_sum_axis_backward_assign(float *restrict gx, const float *restrict g, 
     }
 #endif
 
-/* The sum over n_rows rows (rows[r] + o strides[r]), each kind of term in
- * its own loop. */
-CK_ROW_INLINE void sum_rows_at(float *restrict out, const float *const *rows, const int64_t *strides, int64_t n_rows,
-                               int64_t outer, int64_t inner, float scale, int squared)
+/* Rows first..first + rows (1 to 4) of the sum, each kind of term in its
+ * own loop. */
+CK_ROW_INLINE void sum_rows_group(float *restrict out, const float *const *row_at, const int64_t *strides,
+                                  int64_t first, int rows, int64_t outer, int64_t inner, float scale, int squared)
 {
+    const int first_group = first == 0;
+    const float *row_0 = row_at[first], *row_1 = rows > 1 ? row_at[first + 1] : row_0,
+                *row_2 = rows > 2 ? row_at[first + 2] : row_0, *row_3 = rows > 3 ? row_at[first + 3] : row_0;
+    const int64_t stride_0 = strides[first], stride_1 = rows > 1 ? strides[first + 1] : 0,
+                  stride_2 = rows > 2 ? strides[first + 2] : 0, stride_3 = rows > 3 ? strides[first + 3] : 0;
     if (squared && scale != 1.0f) {
         PARTS_ROWS(SQUARE_SCALED)
     } else if (squared) {
@@ -290,6 +313,15 @@ CK_ROW_INLINE void sum_rows_at(float *restrict out, const float *const *rows, co
     }
 }
 #undef PARTS_ROWS
+
+CK_ROW_INLINE void sum_rows_at(float *restrict out, const float *const *rows, const int64_t *strides, int64_t n_rows,
+                               int64_t outer, int64_t inner, float scale, int squared)
+{
+    for (int64_t first = 0; first < n_rows; first += PARTS_GROUP) {
+        int count = n_rows - first < PARTS_GROUP ? (int)(n_rows - first) : PARTS_GROUP;
+        sum_rows_group(out, rows, strides, first, count, outer, inner, scale, squared);
+    }
+}
 
 CK_VECTOR_CLONES
 void ck_k_sum_parts(float *restrict out, const float *const *parts, const int64_t *lens, int n_parts, int64_t outer,

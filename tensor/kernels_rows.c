@@ -163,18 +163,30 @@ void ck_k_sum_gathered(float *restrict out, const float *restrict table, const i
 
 /* Its backward: grad_table[ids[o len + l]] += scale * g[o], rows in the
  * order of (o, l), as the sum's broadcast gradient scattered by gather's
- * backward adds them. */
+ * backward adds them. scale * g[o] is made once per sample (in pieces of
+ * BAG_PIECE columns) and added into its len rows. */
+#define BAG_PIECE 256
 CK_VECTOR_CLONES
 void ck_k_scatter_add_bag(float *restrict grad_table, const float *restrict g, const int32_t *restrict ids,
                           int64_t outer, int64_t len, int64_t dim, float scale)
 {
+    if (dim == 1) {
+        for (int64_t o = 0; o < outer; o++) {
+            const float s = scale != 1.0f ? scale * g[o] : g[o];
+            for (int64_t l = 0; l < len; l++) grad_table[ids[o * len + l]] += s;
+        }
+        return;
+    }
+    float scaled[BAG_PIECE];
     for (int64_t o = 0; o < outer; o++)
-        for (int64_t l = 0; l < len; l++) {
-            float *restrict to = grad_table + (int64_t)ids[o * len + l] * dim;
-            const float *restrict g_row = g + o * dim;
-            if (scale == 1.0f)
-                row_add(to, g_row, dim);
-            else
-                for (int64_t j = 0; j < dim; j++) to[j] += scale * g_row[j];
+        for (int64_t piece = 0; piece < dim; piece += BAG_PIECE) {
+            const int64_t width = dim - piece < BAG_PIECE ? dim - piece : BAG_PIECE;
+            const float *restrict g_piece = g + o * dim + piece;
+            if (scale != 1.0f) {
+                row_scale(scaled, g_piece, width, scale);
+                g_piece = scaled;
+            }
+            for (int64_t l = 0; l < len; l++)
+                row_add(grad_table + (int64_t)ids[o * len + l] * dim + piece, g_piece, width);
         }
 }
