@@ -144,21 +144,7 @@ int ck_masked_mean_forward(ck_tape *t, ck_node *n)
     (void)t;
     int64_t outer, len, inner;
     split_at_axis(n->in[0]->value.shape, n->args.axis, &outer, &len, &inner);
-    const float *x = n->in[0]->value.f, *mask = n->in[1]->value.f;
-    for (int64_t o = 0; o < outer; o++) {
-        float count = mask_count(mask + o * len, len);
-        float *restrict out_row = n->value.f + o * inner;
-        for (int64_t i = 0; i < inner; i++) out_row[i] = 0.0f;
-        if (count == 0.0f) continue; /* all padding: the output stays 0 */
-        /* rows are short (inner is k, or 1 for the 1st-order genre term): loops
-         * written here, not kernel calls, so no call per row */
-        for (int64_t l = 0; l < len; l++) {
-            float weight = mask[o * len + l] / count;
-            if (weight == 0.0f) continue;
-            const float *restrict x_row = x + (o * len + l) * inner;
-            for (int64_t i = 0; i < inner; i++) out_row[i] += weight * x_row[i];
-        }
-    }
+    ck_k_masked_mean(n->value.f, n->in[0]->value.f, n->in[1]->value.f, outer, len, inner);
     return 0;
 }
 
@@ -170,22 +156,17 @@ void ck_masked_mean_backward(ck_node *n)
     split_at_axis(n->in[0]->value.shape, n->args.axis, &outer, &len, &inner);
     const float *x = n->in[0]->value.f, *mask = n->in[1]->value.f;
     float *grad_x = n->in[0]->grad, *grad_mask = n->in[1]->grad;
+    if (grad_x) ck_k_masked_mean_backward(grad_x, n->grad, mask, outer, len, inner);
+    if (!grad_mask) return;
     for (int64_t o = 0; o < outer; o++) {
         float count = mask_count(mask + o * len, len);
         if (count == 0.0f) continue;
         const float *g_row = n->grad + o * inner, *out_row = n->value.f + o * inner;
-        for (int64_t l = 0; l < len; l++) {
+        for (int64_t l = 0; l < len; l++) { /* d out / d mask[o, l] = (x[o, l, :] - out[o, :]) / count */
             const float *x_row = x + (o * len + l) * inner;
-            if (grad_x) {
-                float weight = mask[o * len + l] / count;
-                float *restrict gx_row = grad_x + (o * len + l) * inner;
-                for (int64_t i = 0; i < inner; i++) gx_row[i] += weight * g_row[i];
-            }
-            if (grad_mask) { /* d out / d mask[o, l] = (x[o, l, :] - out[o, :]) / count */
-                float dot = 0.0f;
-                for (int64_t i = 0; i < inner; i++) dot += g_row[i] * (x_row[i] - out_row[i]);
-                grad_mask[o * len + l] += dot / count;
-            }
+            float dot = 0.0f;
+            for (int64_t i = 0; i < inner; i++) dot += g_row[i] * (x_row[i] - out_row[i]);
+            grad_mask[o * len + l] += dot / count;
         }
     }
 }

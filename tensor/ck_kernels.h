@@ -128,6 +128,14 @@ void ck_k_sum_parts_backward(float *const *gx, const float *const *x, const int6
                              const float *restrict g, int64_t outer, int64_t inner, float scale, int squared,
                              int accumulate);
 
+/* Masked mean over the middle axis, mask (outer, len): out (outer, inner) =
+ * sum over l of (mask / count) x, 0 where the count is 0; and its backward
+ * into x, gx += (mask / count) g (kernels_reduce.c). */
+void ck_k_masked_mean(float *restrict out, const float *restrict x, const float *restrict mask, int64_t outer,
+                      int64_t len, int64_t inner);
+void ck_k_masked_mean_backward(float *restrict gx, const float *restrict g, const float *restrict mask, int64_t outer,
+                               int64_t len, int64_t inner);
+
 /* ---- softmax along the middle axis of (outer, len, inner) (kernels_softmax.c) ---- */
 /* y = e^(x - max) / sum e^(x - max) along len: no overflow for any finite x */
 void ck_k_softmax_axis(float *restrict y, const float *restrict x, int64_t outer, int64_t len, int64_t inner);

@@ -467,3 +467,40 @@ void ck_k_sum_parts_backward(float *const *gx, const float *const *x, const int6
         sum_parts_backward_group(gx, x, strides, first, rows, g, outer, inner, scale, squared, accumulate);
     }
 }
+
+/* ---- masked mean over the middle axis: x (outer, len, inner), mask (outer, len) ----
+ * out[o] = sum over l of (mask[o, l] / count[o]) x[o, l] (0 where count is 0),
+ * added row by row with the vector row helpers (rows are short: an
+ * embedding's k); skipping zero weights as the op always has. */
+CK_VECTOR_CLONES
+void ck_k_masked_mean(float *restrict out, const float *restrict x, const float *restrict mask, int64_t outer,
+                      int64_t len, int64_t inner)
+{
+    for (int64_t o = 0; o < outer; o++) {
+        const float *restrict mask_row = mask + o * len;
+        float count = 0.0f;
+        for (int64_t l = 0; l < len; l++) count += mask_row[l];
+        float *restrict out_row = out + o * inner;
+        for (int64_t i = 0; i < inner; i++) out_row[i] = 0.0f;
+        if (count == 0.0f) continue; /* all padding: the output stays 0 */
+        for (int64_t l = 0; l < len; l++) {
+            const float weight = mask_row[l] / count;
+            if (weight != 0.0f) row_axpy(out_row, x + (o * len + l) * inner, inner, weight);
+        }
+    }
+}
+
+/* gx[o, l] += (mask[o, l] / count[o]) g[o], rows whose count is 0 left alone */
+CK_VECTOR_CLONES
+void ck_k_masked_mean_backward(float *restrict gx, const float *restrict g, const float *restrict mask, int64_t outer,
+                               int64_t len, int64_t inner)
+{
+    for (int64_t o = 0; o < outer; o++) {
+        const float *restrict mask_row = mask + o * len;
+        float count = 0.0f;
+        for (int64_t l = 0; l < len; l++) count += mask_row[l];
+        if (count == 0.0f) continue;
+        for (int64_t l = 0; l < len; l++)
+            row_axpy(gx + (o * len + l) * inner, g + o * inner, inner, mask_row[l] / count);
+    }
+}
