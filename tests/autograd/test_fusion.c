@@ -73,13 +73,15 @@ static run interaction(int fusion, int extra)
     ck_node *sum_of_embed = ck_sum(t, embed, 1, 0);                       /* (ROWS, K) */
     ck_node *sum_of_square = ck_sum(t, ck_square(t, embed), 1, 0);
     ck_node *sub = ck_sub(t, ck_mul(t, sum_of_embed, sum_of_embed), sum_of_square);
-    ck_node *y = ck_sum(t, ck_scale(t, sub, 0.5f), 1, 0);                                      /* (ROWS) */
-    if (extra & FIELD_USED_TWICE) y = ck_add(t, y, ck_mean(t, ck_square(t, scaled[2]), 2, 1)); /* (ROWS, 1) */
+    ck_node *y = ck_sum(t, ck_scale(t, sub, 0.5f), 1, 0); /* (ROWS) */
+    if (extra & FIELD_USED_TWICE)                         /* + the mean of field 2's squares, (ROWS) */
+        y = ck_add(t, y, ck_sum(t, ck_mean(t, ck_square(t, scaled[2]), 2, 0), 1, 0));
     if (extra & CONCAT_NEEDED) { /* a view of it (its shape rule reads the size), then a product */
         ck_node *flat = ck_reshape(t, embed, ck_shape_of(2, ROWS, -1));
         y = ck_add(t, y, ck_sum(t, ck_mul(t, flat, flat), 1, 0));
     }
     cr_assert_not_null(y, "%s", ck_error());
+    cr_assert_eq(y->value.size, ROWS, "one value a row: the seed's size");
     if (fusion && !(extra & CONCAT_NEEDED)) cr_assert_null(embed->value.data, "the concatenation is never made");
     if (extra & CONCAT_NEEDED) cr_assert_not_null(embed->value.data, "a mul needs the concatenation: it is made");
     run r = {.recorded = ck_tape_size(t)};
@@ -142,7 +144,7 @@ Test(fusion, a_mean_over_a_gather_is_an_embedding_bag_bit_for_bit)
         ck_tape *t = ck_tape_new();
         ck_tape_set_fusion(t, fusion);
         ck_node *rows = ck_gather(t, table, ck_const(t, &ids)); /* (4, 2, 6) */
-        ck_node *mean = ck_mean(t, rows, 1, 1);                  /* (4, 1, 6) */
+        ck_node *mean = ck_mean(t, rows, 1, 1);                 /* (4, 1, 6) */
         cr_assert_not_null(mean, "%s", ck_error());
         cr_expect_eq(mean->op, &ck_ops[fusion ? CK_OP_SUM_GATHER : CK_OP_MEAN]);
         cr_expect_eq(mean->value.shape.ndim, 3);

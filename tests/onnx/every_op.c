@@ -109,8 +109,8 @@ OP(permute, ck_permute(t, x, (const int[]){0, 2, 1}, 3))
 OP(repeat, ck_repeat(t, x, 1, 3))
 /* the parts (x and its square) along the last axis; means: 1 / the whole length */
 OP(sum_concat, ck_sum_concat(t, (ck_node *[]){x, ck_square(t, x)}, 2, 2, 0, 1.0f))
-OP(sum_square_concat, ck_sum_square_concat(t, (ck_node *[]){x, ck_scale(t, x, 0.5f)}, 2, -1, 1,
-                                           1.0f / (float)(2 * x->value.shape.d[2])))
+OP(sum_square_concat,
+   ck_sum_square_concat(t, (ck_node *[]){x, ck_scale(t, x, 0.5f)}, 2, -1, 1, 1.0f / (float)(2 * x->value.shape.d[2])))
 /* an embedding bag: the mean of each sample's EVERY_OP_IDS rows */
 OP(sum_gather, ck_sum_gather(t, table(t), x, 0, 1.0f / (float)EVERY_OP_IDS))
 OP(masked_max, ck_masked_max(t, ck_gather(t, table(t), x), ck_mask_nonzero(t, x), 1, 0))
