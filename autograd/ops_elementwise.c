@@ -50,6 +50,10 @@ static void binary_assign_grad(ck_binop op, ck_node *n, int k)
 static void binary_backward(ck_binop op, ck_node *n)
 {
     float *grad[2] = {n->in[0]->grad, n->in[1]->grad};
+    if (op == CK_BIN_MUL && n->in[0] == n->in[1]) { /* x * x: the tape zeroed the shared gradient */
+        if (grad[0]) ck_k_mul_self_backward(grad[0], n->in[0]->value.f, n->grad, n->value.size);
+        return;
+    }
     for (int k = 0; k < 2; k++) {
         ck_node *x = n->in[k];
         if (!x->grad_unset) continue;

@@ -55,6 +55,9 @@ void ck_k_square(float *restrict y, const float *restrict x, int64_t n);
 void ck_k_square_backward(float *restrict gx, const float *restrict x, const float *restrict g, int64_t n);
 /* gx = 2 x g: the same, assigning */
 void ck_k_square_backward_assign(float *restrict gx, const float *restrict x, const float *restrict g, int64_t n);
+/* gx = (gx + g x) + g x: mul(x, x)'s two terms in one pass, added as mul's
+ * backward adds them one input after the other */
+void ck_k_mul_self_backward(float *restrict gx, const float *restrict x, const float *restrict g, int64_t n);
 /* y = max(x, 0) */
 void ck_k_relu(float *restrict y, const float *restrict x, int64_t n);
 /* gx += g where y > 0 (y is relu's output) */

@@ -296,6 +296,15 @@ void ck_k_square_backward_assign(float *restrict gx, const float *restrict x, co
 }
 
 CK_VECTOR_CLONES
+void ck_k_mul_self_backward(float *restrict gx, const float *restrict x, const float *restrict g, int64_t n)
+{
+    for (int64_t j = 0; j < n; j++) {
+        const float term = g[j] * x[j];
+        gx[j] = (gx[j] + term) + term;
+    }
+}
+
+CK_VECTOR_CLONES
 void ck_k_relu(float *restrict y, const float *restrict x, int64_t n)
 {
     for (int64_t j = 0; j < n; j++) y[j] = x[j] > 0.0f ? x[j] : 0.0f;

@@ -133,35 +133,50 @@ Test(fusion, a_field_used_twice_gets_its_gradient_to_float_rounding)
 }
 
 /* The genre mean: K.mean over an Embedding's (rows, 3, k) output, fused
- * into an embedding bag; values and the table's gradient bit for bit. */
-Test(fusion, a_mean_over_a_gather_is_an_embedding_bag_bit_for_bit)
+ * into an embedding bag; values and the table's gradient bit for bit, for
+ * rows of every block the kernels cut (16 + 16 + 4 + 1 columns, 16 + 4, 4 + 2). */
+static void embedding_bag_case(int dim)
 {
     const int32_t id_data[8] = {3, 0, 3, 1, 2, 2, 0, 4}; /* 4 bags of 2, ids repeated */
     ck_tensor ids = ck_tensor_view(CK_I32, ck_shape_of(2, 4, 2), (void *)id_data);
-    float values[2][4 * 6], grads[2][5 * 6];
+    float values[2][4 * 37], grads[2][5 * 37];
     for (int fusion = 0; fusion < 2; fusion++) {
-        ck_node *table = param(ck_shape_of(2, 5, 6), 0.1f);
+        ck_node *table = param(ck_shape_of(2, 5, dim), 0.1f);
         ck_tape *t = ck_tape_new();
         ck_tape_set_fusion(t, fusion);
-        ck_node *rows = ck_gather(t, table, ck_const(t, &ids)); /* (4, 2, 6) */
-        ck_node *mean = ck_mean(t, rows, 1, 1);                 /* (4, 1, 6) */
+        ck_node *rows = ck_gather(t, table, ck_const(t, &ids)); /* (4, 2, dim) */
+        ck_node *mean = ck_mean(t, rows, 1, 1);                 /* (4, 1, dim) */
         cr_assert_not_null(mean, "%s", ck_error());
         cr_expect_eq(mean->op, &ck_ops[fusion ? CK_OP_SUM_GATHER : CK_OP_MEAN]);
         cr_expect_eq(mean->value.shape.ndim, 3);
         ck_node *y = ck_sum(t, ck_reshape(t, ck_mul(t, mean, mean), ck_shape_of(1, -1)), 0, 0);
         cr_assert_eq(ck_backward(t, y), 0, "%s", ck_error());
-        memcpy(values[fusion], mean->value.f, sizeof values[fusion]);
-        memcpy(grads[fusion], table->grad, sizeof grads[fusion]);
+        memcpy(values[fusion], mean->value.f, sizeof(float) * 4 * (size_t)dim);
+        memcpy(grads[fusion], table->grad, sizeof(float) * 5 * (size_t)dim);
         ck_tape_free(t);
         ck_param_free(table);
     }
-    cr_expect_eq(memcmp(values[0], values[1], sizeof values[0]), 0, "the same means");
-    cr_expect_eq(memcmp(grads[0], grads[1], sizeof grads[0]), 0, "the same table gradient");
-    /* by hand: bag 0 holds ids 3 and 0, so its mean is their rows' average */
-    ck_node *table = param(ck_shape_of(2, 5, 6), 0.1f);
-    for (int j = 0; j < 6; j++)
-        cr_expect_float_eq(values[1][j], 0.5f * table->value.f[3 * 6 + j] + 0.5f * table->value.f[j], 1e-6f);
+    cr_expect_eq(memcmp(values[0], values[1], sizeof(float) * 4 * (size_t)dim), 0, "dim %d: the same means", dim);
+    cr_expect_eq(memcmp(grads[0], grads[1], sizeof(float) * 5 * (size_t)dim), 0, "dim %d: the same table gradient",
+                 dim);
+    /* by hand: bag 0 holds ids 3 and 0, so its mean is their rows' average,
+     * and y = sum of squared means gives row 4 (in bag 3 only, with id 0)
+     * 2 mean_3 / 2 */
+    ck_node *table = param(ck_shape_of(2, 5, dim), 0.1f);
+    const float *w = table->value.f;
+    for (int j = 0; j < dim; j++) {
+        cr_expect_float_eq(values[1][j], 0.5f * w[3 * dim + j] + 0.5f * w[j], 1e-6f);
+        float mean_3 = 0.5f * w[j] + 0.5f * w[4 * dim + j];
+        cr_expect_float_eq(grads[1][4 * dim + j], mean_3, 1e-6f, "dim %d column %d: %g vs %g", dim, j,
+                           (double)grads[1][4 * dim + j], (double)mean_3);
+    }
     ck_param_free(table);
+}
+
+Test(fusion, a_mean_over_a_gather_is_an_embedding_bag_bit_for_bit)
+{
+    const int dims[3] = {6, 20, 37};
+    for (int k = 0; k < 3; k++) embedding_bag_case(dims[k]);
 }
 
 Test(fusion, a_sum_along_another_axis_is_not_fused)
