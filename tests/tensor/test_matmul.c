@@ -88,3 +88,40 @@ Test(matmul, dense_sized_products_and_their_backward_on_one_and_two_threads)
     cr_assert_eq(memcmp(again[1], da[1], sizeof da[1]), 0, "da differs between two runs on two threads");
     cr_assert_eq(memcmp(again[2], db[1], sizeof db[1]), 0, "db differs between two runs on two threads");
 }
+
+/* Where sgemm is not called (k or n 1: a Dense layer on one feature, or of
+ * one unit) the built-in kernel keeps column sums in registers (up to 32
+ * columns, blocks of 8 and 4 and single ones): every width that cuts them
+ * differently gives exactly the row-by-row float sums written out here;
+ * and a bias's gradient (add's or sub's backward into a broadcast row, any
+ * width) likewise. */
+Test(matmul, small_weight_and_bias_gradients_are_the_row_by_row_sums)
+{
+    enum { ROWS = 37 };
+    const int cases[][2] = {{1, 1},  {1, 3},  {1, 4},  {1, 5},  {1, 8},  {1, 12}, {1, 20},
+                            {1, 31}, {1, 32}, {1, 37}, {1, 45}, {1, 70}, {2, 1},  {5, 1}}; /* k, n */
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const int inner = cases[c][0], n = cases[c][1];
+        float db[5 * 70], want[5 * 70], bias[70], want_bias[70];
+        for (int q = 0; q < inner * n; q++) db[q] = want[q] = 0.01f * (float)q - 0.2f;
+        for (int i = 0; i < ROWS; i++) /* db[p, j] += a[i, p] dc[i, j], i in order, in floats */
+            for (int p = 0; p < inner; p++)
+                for (int j = 0; j < n; j++) want[p * n + j] += a[i * inner + p] * dc[i * n + j];
+        ck_k_matmul_backward_b(db, a, dc, ROWS, inner, n);
+        for (int q = 0; q < inner * n; q++)
+            cr_assert_eq(db[q], want[q], "k %d n %d: db[%d] %.9g, want %.9g", inner, n, q, (double)db[q],
+                         (double)want[q]);
+
+        /* (ROWS, n) - bias (n): the bias's gradient is minus the column sums of g (here dc) */
+        ck_bcast plan;
+        ck_shape out;
+        cr_assert_eq(ck_bcast_plan(ck_shape_of(2, ROWS, n), ck_shape_of(1, n), &out, &plan), 0);
+        for (int j = 0; j < n; j++) bias[j] = want_bias[j] = 0.5f - 0.03f * (float)j;
+        for (int i = 0; i < ROWS; i++)
+            for (int j = 0; j < n; j++) want_bias[j] += dc[i * n + j] * -1.0f;
+        ck_k_binary_backward(CK_BIN_SUB, &plan, a, b, dc, NULL, bias);
+        for (int j = 0; j < n; j++)
+            cr_assert_eq(bias[j], want_bias[j], "n %d: bias gradient [%d] %.9g, want %.9g", n, j, (double)bias[j],
+                         (double)want_bias[j]);
+    }
+}
