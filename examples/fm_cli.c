@@ -72,7 +72,7 @@ static const opt_spec options[] = {
     {"--history", OPT_PATH, FIELD(history), 0, 0, 0, 0, 0, 0, ON_TRAIN, "[--history FILE.csv]", NULL, 0},
     {"--plot", OPT_PATH, FIELD(plot), 0, 0, 0, 0, 0, 0, ON_TRAIN, "[--plot FILE.svg]", NULL, 0},
     {"--graph", OPT_PATH, FIELD(graph), 0, 0, 0, 0, 0, 0, ON_TRAIN, "[--graph FILE.dot]", NULL, 0},
-    {"--tile-rows", OPT_INT, FIELD(tile_rows), 0, 1 << 20, 0, 0, 0, 0, ON_TRAIN, "[--tile-rows 256]", NULL, 0},
+    {"--tile-rows", OPT_INT, FIELD(tile_rows), 0, 1 << 20, 0, 0, 0, 0, ON_TRAIN, "[--tile-rows 512]", NULL, 0},
     {"--threads", OPT_INT, FIELD(threads), 1, 256, 0, 0, 0, 0, ON_ALL, "[--threads N]", NULL, 0},
     {"--overwrite", OPT_FLAG, FIELD(overwrite), 0, 0, 0, 0, 0, 0, ON_TRAIN, "[--overwrite]", NULL, 0},
     {"--summary-only", OPT_FLAG, FIELD(summary_only), 0, 0, 0, 0, 0, 0, ON_TRAIN, "[--summary-only]", NULL, 0},

@@ -83,7 +83,7 @@ int ck_model_set_weights(ck_model *m, const float *src);
  * no random draws such as Dropout's, built-in losses); the results are
  * those of the whole batch (bit for bit with mse, else up to float
  * rounding). 0: whole batches. Default CK_DEFAULT_TILE_ROWS. */
-#define CK_DEFAULT_TILE_ROWS 256
+#define CK_DEFAULT_TILE_ROWS 512
 int ck_model_set_tile_rows(ck_model *m, int rows);
 int ck_model_tile_rows(const ck_model *m);
 /* Fusion in the row tiles (on by default): each tile's tape fuses a sum or
