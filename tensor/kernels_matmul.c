@@ -138,7 +138,11 @@ void ck_k_matmul_backward_a(float *restrict da, const float *restrict dc, const 
         return;
     }
 #endif
-    if (n == 1) bt = b; /* b (k, 1) is b^T (1, k) */
+    if (n == 1) { /* da[i, p] += dc[i] b[p]: one term each (a Dense of one unit, its input a few values) */
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t p = 0; p < k; p++) da[i * k + p] += dc[i] * b[p];
+        return;
+    }
     /* da[i, :] += sum_j dc[i, j] * bt[j, :]: unit stride along k. */
     for (int64_t i = 0; i < m; i++) {
         float *restrict da_row = da + i * k;

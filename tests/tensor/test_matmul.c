@@ -93,7 +93,7 @@ Test(matmul, dense_sized_products_and_their_backward_on_one_and_two_threads)
  * one unit) the built-in kernel keeps column sums in registers (up to 32
  * columns, blocks of 8 and 4 and single ones): every width that cuts them
  * differently gives exactly the row-by-row float sums written out here;
- * and a bias's gradient (add's or sub's backward into a broadcast row, any
+ * so does the input's gradient of a one-unit layer (n 1); and a bias's gradient (add's or sub's backward into a broadcast row, any
  * width) likewise. */
 Test(matmul, small_weight_and_bias_gradients_are_the_row_by_row_sums)
 {
@@ -112,6 +112,16 @@ Test(matmul, small_weight_and_bias_gradients_are_the_row_by_row_sums)
             cr_assert_eq(db[q], want[q], "k %d n %d: db[%d] %.9g, want %.9g", inner, n, q, (double)db[q],
                          (double)want[q]);
 
+        if (n == 1) { /* da[i, p] += dc[i] b[p]: one term each */
+            float da[ROWS * 5], want_da[ROWS * 5];
+            for (int q = 0; q < ROWS * inner; q++) da[q] = want_da[q] = 0.02f * (float)q;
+            for (int i = 0; i < ROWS; i++)
+                for (int p = 0; p < inner; p++) want_da[i * inner + p] += dc[i] * b[p];
+            ck_k_matmul_backward_a(da, dc, b, b, ROWS, inner, 1);
+            for (int q = 0; q < ROWS * inner; q++)
+                cr_assert_eq(da[q], want_da[q], "k %d: da[%d] %.9g, want %.9g", inner, q, (double)da[q],
+                             (double)want_da[q]);
+        }
         /* (ROWS, n) - bias (n): the bias's gradient is minus the column sums of g (here dc) */
         ck_bcast plan;
         ck_shape out;
