@@ -108,8 +108,18 @@ struct ck_node {
      * value is not computed yet (CK_DEFERRED, | CK_DEFERRED_GRAD when it
      * will need a gradient), for a consumer that reads it without it. */
     int deferred;
+    /* Fusion's folded backward (fusion.c): a sum and a sum of squares over
+     * the same parts (the FM's sum_of_embed and sum_of_square) write the
+     * parts' gradients in one pass, the later node's backward run inside
+     * the earlier one's. fold_partner links the two; folded is CK_FOLD_*. */
+    ck_node *fold_partner;
+    int folded;
 };
 enum { CK_DEFERRED = 1, CK_DEFERRED_GRAD = 2 };
+/* ck_node.folded: the later node of a pair (its backward runs in its
+ * partner's), and once backward has reached its gradient; on the earlier
+ * node, set during backward when its own gradient was not reached. */
+enum { CK_FOLD_INTO_PARTNER = 1, CK_FOLD_REACHED = 2, CK_FOLD_OWN_UNREACHED = 3 };
 
 /* ---- tape ---- */
 /* An empty tape with gradients on; NULL (message) if out of memory. */

@@ -158,7 +158,7 @@ void ck_sum_square_concat_backward(ck_node *n);
 
 /* fusion.c: what ck_apply defers and rewrites when the tape's fusion is on */
 int ck_fusion_defers(const ck_node *n);
-int ck_fusion_rewrite(ck_node *n);
+int ck_fusion_rewrite(ck_tape *t, ck_node *n);
 
 /* ops_shape.c */
 int ck_reshape_shape(ck_node *n);

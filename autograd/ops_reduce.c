@@ -331,8 +331,25 @@ static int sum_parts_forward(ck_tape *t, ck_node *n, int squared)
 /* Each part's gradient (+)= alpha g broadcast over its rows (sum_concat),
  * or 2 x (alpha g) (sum_square_concat): the sum's, the square's and the
  * concat's backward in one pass over the parts' rows, those the tape left
- * unset (assigned) in one, the others (added) in another. */
+ * unset (assigned) in one, the others (added) in another. With a folded
+ * partner (fusion.c), the other kind over the same parts, whose gradient
+ * backward has reached: its terms first, then n's (unless n's own gradient
+ * was not reached), in the same pass. */
 #define BACKWARD_ROWS_ON_STACK 32
+static void parts_backward(float *const *gx, const float *const *x, const int64_t *strides, int64_t n_rows,
+                           const ck_node *n, int squared, int64_t outer, int64_t inner, int accumulate)
+{
+    const ck_node *partner = n->fold_partner;
+    if (!partner || partner->folded != CK_FOLD_REACHED) /* n alone */
+        ck_k_sum_parts_backward(gx, x, strides, n_rows, n->grad, outer, inner, n->args.alpha, squared, accumulate);
+    else if (n->folded == CK_FOLD_OWN_UNREACHED) /* the partner alone */
+        ck_k_sum_parts_backward(gx, x, strides, n_rows, partner->grad, outer, inner, partner->args.alpha, !squared,
+                                accumulate);
+    else
+        ck_k_sum_parts_backward_pair(gx, x, strides, n_rows, partner->grad, partner->args.alpha, !squared, n->grad,
+                                     n->args.alpha, outer, inner, accumulate);
+}
+
 static void sum_parts_backward(ck_node *n, int squared)
 {
     for (int accumulate = 0; accumulate < 2; accumulate++) {
@@ -345,8 +362,7 @@ static void sum_parts_backward(ck_node *n, int squared)
             if (!part->grad || part->grad_unset == accumulate) continue; /* not in this pass */
             for (int64_t l = 0; l < len; l++) {
                 if (n_rows == BACKWARD_ROWS_ON_STACK) { /* a long axis: the rows so far, then on */
-                    ck_k_sum_parts_backward(gx, x, strides, n_rows, n->grad, outer, inner, n->args.alpha, squared,
-                                            accumulate);
+                    parts_backward(gx, x, strides, n_rows, n, squared, outer, inner, accumulate);
                     n_rows = 0;
                 }
                 gx[n_rows] = part->grad + l * inner;
@@ -355,8 +371,7 @@ static void sum_parts_backward(ck_node *n, int squared)
                 n_rows++;
             }
         }
-        if (n_rows > 0)
-            ck_k_sum_parts_backward(gx, x, strides, n_rows, n->grad, outer, inner, n->args.alpha, squared, accumulate);
+        if (n_rows > 0) parts_backward(gx, x, strides, n_rows, n, squared, outer, inner, accumulate);
     }
 }
 

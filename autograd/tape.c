@@ -294,6 +294,7 @@ int ck_tape_compute(ck_tape *t, ck_node *n)
         if (ck_tape_compute(t, n->in[k]) < 0) return -1;
     int needs_grad = (n->deferred & CK_DEFERRED_GRAD) != 0;
     n->deferred = 0;
+    n->fold_partner = NULL; /* fusion's note while deferred (fusion.c) */
     return compute(t, n, needs_grad);
 }
 
@@ -335,7 +336,7 @@ ck_node *ck_apply(ck_tape *t, const ck_op *op, ck_node *const *in, int n_in, con
         return NULL;
     }
     if (ck_shape_check(n->value.shape, 0, name) < 0) return NULL;
-    if (t->fusion && ck_fusion_rewrite(n) && n->op->shape(n) < 0) { /* the fused op checks its parts */
+    if (t->fusion && ck_fusion_rewrite(t, n) && n->op->shape(n) < 0) { /* the fused op checks its parts */
         ck_fail("%s: shape rule failed", n->op->name);
         return NULL;
     }
@@ -404,14 +405,25 @@ int ck_backward_seed(ck_tape *t, ck_node *root, const float *seed)
     for (int k = n_nodes - 1; k > root_index; k--)
         if (t->nodes[k]->grad) clear_grad(t->nodes[k]); /* not reached: zeros */
     for (int k = 0; k < root_index; k++) t->nodes[k]->grad_unset = t->nodes[k]->grad != NULL;
+    for (int k = 0; k < n_nodes; k++) /* folded pairs (fusion.c) start unreached */
+        if (t->nodes[k]->folded)
+            t->nodes[k]->folded = t->nodes[k]->folded == CK_FOLD_OWN_UNREACHED ? 0 : CK_FOLD_INTO_PARTNER;
     memcpy(root->grad, seed, (size_t)size * sizeof(float));
     root->grad_unset = 0;
     for (int k = root_index; k >= 0; k--) {
         ck_node *n = t->nodes[k];
         if (!n->grad) continue;
+        if (n->folded == CK_FOLD_INTO_PARTNER) { /* run by its partner's backward, further down; inputs untouched */
+            if (n->grad_unset)
+                clear_grad(n);
+            else
+                n->folded = CK_FOLD_REACHED;
+            continue;
+        }
         if (n->grad_unset) { /* the root does not depend on n: d root / d n = 0, nothing to pass on */
             clear_grad(n);
-            continue;
+            if (!n->fold_partner || n->fold_partner->folded != CK_FOLD_REACHED) continue;
+            n->folded = CK_FOLD_OWN_UNREACHED; /* but its folded partner's terms are still to write */
         }
         for (int i = 0; i < n->n_in; i++)
             if (n->in[i]->grad_unset && !may_assign(n, i)) clear_grad(n->in[i]);

@@ -130,6 +130,13 @@ void ck_k_sum_parts(float *restrict out, const float *const *parts, const int64_
 void ck_k_sum_parts_backward(float *const *gx, const float *const *x, const int64_t *strides, int64_t n_rows,
                              const float *restrict g, int64_t outer, int64_t inner, float scale, int squared,
                              int accumulate);
+/* Two of those in one pass over the same rows, a sum's and a sum of
+ * squares' (first squared when squared_first, second the other kind): gx
+ * (+)= first, then += second, as the two calls in that order. */
+void ck_k_sum_parts_backward_pair(float *const *gx, const float *const *x, const int64_t *strides, int64_t n_rows,
+                                  const float *restrict g_first, float scale_first, int squared_first,
+                                  const float *restrict g_second, float scale_second, int64_t outer, int64_t inner,
+                                  int accumulate);
 
 /* Masked mean over the middle axis, mask (outer, len): out (outer, inner) =
  * sum over l of (mask / count) x, 0 where the count is 0; and its backward

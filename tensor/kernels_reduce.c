@@ -468,6 +468,117 @@ void ck_k_sum_parts_backward(float *const *gx, const float *const *x, const int6
     }
 }
 
+/* Two such backwards in one pass, a sum's and a sum of squares' over the
+ * same rows (the tape's folded pair): gx = (gx + first) + second, or
+ * first + second when assigning, as the two calls one after the other
+ * would write it; first is the squared term (2 x (scale_first g_first))
+ * when squared_first, else the plain one, and second the other kind. */
+#if defined(__GNUC__)
+#define PAIR_PUT(i, T, SQF, ACC)                                           \
+    do {                                                                   \
+        float *to_ = gx_##i + o * stride_##i + (j_c); /* rows may share */ \
+        VLOAD(T, x_, x_##i + o * stride_##i + (j_c));                      \
+        const T first_ = SQF ? 2.0f * x_ * gf_ : gf_;                      \
+        const T second_ = SQF ? gs_ : 2.0f * x_ * gs_;                     \
+        T d_;                                                              \
+        if (ACC) {                                                         \
+            VLOAD(T, have_, to_);                                          \
+            d_ = (have_ + first_) + second_;                               \
+        } else {                                                           \
+            d_ = first_ + second_;                                         \
+        }                                                                  \
+        VSTORE(to_, d_);                                                   \
+    } while (0)
+#define PAIR_BLOCK(j, T, SQF, ACC)                          \
+    do {                                                    \
+        const int64_t j_c = (j);                            \
+        VLOAD(T, gf_, gf_row + j_c);                        \
+        VLOAD(T, gs_, gs_row + j_c);                        \
+        if (scale_first != 1.0f) gf_ = scale_first * gf_;   \
+        if (scale_second != 1.0f) gs_ = scale_second * gs_; \
+        PAIR_PUT(0, T, SQF, ACC);                           \
+        if (rows > 1) PAIR_PUT(1, T, SQF, ACC);             \
+        if (rows > 2) PAIR_PUT(2, T, SQF, ACC);             \
+        if (rows > 3) PAIR_PUT(3, T, SQF, ACC);             \
+    } while (0)
+#define PAIR_SQUARE_FIRST_SET(j, T) PAIR_BLOCK(j, T, 1, 0)
+#define PAIR_SQUARE_FIRST_ADD(j, T) PAIR_BLOCK(j, T, 1, 1)
+#define PAIR_PLAIN_FIRST_SET(j, T) PAIR_BLOCK(j, T, 0, 0)
+#define PAIR_PLAIN_FIRST_ADD(j, T) PAIR_BLOCK(j, T, 0, 1)
+#endif
+#define PAIR_PUT_ONE(i, j, SQF, ACC)                               \
+    do {                                                           \
+        float *to_ = gx_##i + o * stride_##i + (j);                \
+        const float x_ = x_##i[o * stride_##i + (j)];              \
+        const float first_ = SQF ? 2.0f * x_ * gf_ : gf_;          \
+        const float second_ = SQF ? gs_ : 2.0f * x_ * gs_;         \
+        *to_ = ACC ? (*to_ + first_) + second_ : first_ + second_; \
+    } while (0)
+#define PAIR_ONE(j, SQF, ACC)                                                          \
+    do {                                                                               \
+        const float gf_ = scale_first != 1.0f ? scale_first * gf_row[j] : gf_row[j];   \
+        const float gs_ = scale_second != 1.0f ? scale_second * gs_row[j] : gs_row[j]; \
+        PAIR_PUT_ONE(0, j, SQF, ACC);                                                  \
+        if (rows > 1) PAIR_PUT_ONE(1, j, SQF, ACC);                                    \
+        if (rows > 2) PAIR_PUT_ONE(2, j, SQF, ACC);                                    \
+        if (rows > 3) PAIR_PUT_ONE(3, j, SQF, ACC);                                    \
+    } while (0)
+#define PAIR_ONE_SQUARE_FIRST_SET(j) PAIR_ONE(j, 1, 0)
+#define PAIR_ONE_SQUARE_FIRST_ADD(j) PAIR_ONE(j, 1, 1)
+#define PAIR_ONE_PLAIN_FIRST_SET(j) PAIR_ONE(j, 0, 0)
+#define PAIR_ONE_PLAIN_FIRST_ADD(j) PAIR_ONE(j, 0, 1)
+
+#if defined(__GNUC__)
+#define PAIR_ROWS(KIND)                                        \
+    for (int64_t o = 0; o < outer; o++) {                      \
+        const float *restrict gf_row = g_first + o * inner;    \
+        const float *restrict gs_row = g_second + o * inner;   \
+        ROW(inner, PAIR_##KIND, PAIR_##KIND, PAIR_ONE_##KIND); \
+    }
+#else
+#define PAIR_ROWS(KIND)                                         \
+    for (int64_t o = 0; o < outer; o++) {                       \
+        const float *restrict gf_row = g_first + o * inner;     \
+        const float *restrict gs_row = g_second + o * inner;    \
+        for (int64_t j = 0; j < inner; j++) PAIR_ONE_##KIND(j); \
+    }
+#endif
+
+CK_ROW_INLINE void sum_parts_backward_pair_group(float *const *gx, const float *const *x, const int64_t *strides,
+                                                 int64_t first, int rows, const float *restrict g_first,
+                                                 float scale_first, int squared_first, const float *restrict g_second,
+                                                 float scale_second, int64_t outer, int64_t inner, int accumulate)
+{
+    float *gx_0 = gx[first], *gx_1 = rows > 1 ? gx[first + 1] : gx_0, *gx_2 = rows > 2 ? gx[first + 2] : gx_0,
+          *gx_3 = rows > 3 ? gx[first + 3] : gx_0;
+    const float *x_0 = x[first], *x_1 = rows > 1 ? x[first + 1] : x_0, *x_2 = rows > 2 ? x[first + 2] : x_0,
+                *x_3 = rows > 3 ? x[first + 3] : x_0;
+    const int64_t stride_0 = strides[first], stride_1 = rows > 1 ? strides[first + 1] : 0,
+                  stride_2 = rows > 2 ? strides[first + 2] : 0, stride_3 = rows > 3 ? strides[first + 3] : 0;
+    if (squared_first && accumulate) {
+        PAIR_ROWS(SQUARE_FIRST_ADD)
+    } else if (squared_first) {
+        PAIR_ROWS(SQUARE_FIRST_SET)
+    } else if (accumulate) {
+        PAIR_ROWS(PLAIN_FIRST_ADD)
+    } else {
+        PAIR_ROWS(PLAIN_FIRST_SET)
+    }
+}
+
+CK_VECTOR_CLONES
+void ck_k_sum_parts_backward_pair(float *const *gx, const float *const *x, const int64_t *strides, int64_t n_rows,
+                                  const float *restrict g_first, float scale_first, int squared_first,
+                                  const float *restrict g_second, float scale_second, int64_t outer, int64_t inner,
+                                  int accumulate)
+{
+    for (int64_t first = 0; first < n_rows; first += PARTS_BACK_GROUP) {
+        int rows = n_rows - first < PARTS_BACK_GROUP ? (int)(n_rows - first) : PARTS_BACK_GROUP;
+        sum_parts_backward_pair_group(gx, x, strides, first, rows, g_first, scale_first, squared_first, g_second,
+                                      scale_second, outer, inner, accumulate);
+    }
+}
+
 /* ---- masked mean over the middle axis: x (outer, len, inner), mask (outer, len) ----
  * out[o] = sum over l of (mask[o, l] / count[o]) x[o, l] (0 where count is 0),
  * added row by row with the vector row helpers (rows are short: an

@@ -2,7 +2,8 @@
  * deferred concat or square read the parts in place, with the same values
  * and gradients, bit for bit, as the unfused ops (a part with other
  * consumers: its gradient to float rounding); a deferred value any
- * other consumer needs is made then; sum_concat's values by hand. */
+ * other consumer needs is made then; sum_concat's values by hand; a sum
+ * and a sum of squares over the same parts folded into one backward pass. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <string.h>
@@ -221,4 +222,96 @@ Test(fusion, a_deferred_root_and_ck_tape_compute)
     ck_tape_free(t);
     ck_param_free(a);
     ck_param_free(b);
+}
+
+/* A sum and a sum of squares over one deferred concat: the later one's
+ * backward folded into the earlier one's (one pass over the parts'
+ * gradients), the parts' gradients bit for bit those of the unfused ops
+ * (a -0 among them), in every case the pair can meet: either order, either
+ * sum alone reaching the root, backward run twice, a part read between the
+ * two sums or given twice (not folded then; a part read elsewhere gets its
+ * terms one by one, to float rounding, as with any fused sum). */
+enum {
+    SQUARES_FIRST = 1,  /* the sum of squares made before the sum */
+    ONLY_SUM = 2,       /* only the sum reaches the root */
+    ONLY_SQUARES = 4,   /* only the sum of squares does */
+    READ_BETWEEN = 8,   /* a part is read (scaled) between the two sums */
+    PART_TWICE = 16,    /* the concat holds part 0 twice */
+    BACKWARD_TWICE = 32 /* backward run twice on the tape */
+};
+typedef struct pair_run {
+    float grads[3][2 * 5], part_grads[3][2 * 5]; /* the fields', and the parts' (before the params add them up) */
+    int folded;
+} pair_run;
+
+static pair_run pair_case(int fusion, int how)
+{
+    enum { ROWS = 2, K = 5 };
+    ck_node *fields[3];
+    for (int f = 0; f < 3; f++) fields[f] = param(ck_shape_of(3, ROWS, 1, K), 0.4f - 0.35f * (float)f);
+    fields[0]->value.f[7] = -0.0f; /* a -0 gradient term (row 1: seed -0.75): bit for bit means its sign too */
+    ck_tape *t = ck_tape_new();
+    ck_tape_set_fusion(t, fusion);
+    ck_node *made[3];
+    for (int f = 0; f < 3; f++) made[f] = ck_scale(t, fields[f], 1.25f); /* values on the tape */
+    ck_node *parts[3] = {made[0], how & PART_TWICE ? made[0] : made[1], made[2]};
+    ck_node *embed = ck_concat(t, parts, 3, 1); /* (ROWS, 3, K) */
+    ck_node *sum = NULL, *squares = NULL, *between = NULL;
+    if (how & SQUARES_FIRST) squares = ck_sum(t, ck_square(t, embed), 1, 0);
+    if (!sum) sum = ck_sum(t, embed, 1, 0);
+    if (how & READ_BETWEEN) between = ck_scale(t, made[1], -0.5f);
+    if (!squares) squares = ck_sum(t, ck_square(t, embed), 1, 0);
+    cr_assert(sum && squares, "%s", ck_error());
+    /* y (ROWS) = sum_k (sum_k * sum_k - 0.5 squares_k), or one of the two alone */
+    ck_node *y_sum = ck_sum(t, ck_mul(t, sum, sum), 1, 0), *y_squares = ck_sum(t, ck_scale(t, squares, -0.5f), 1, 0);
+    ck_node *y = how & ONLY_SUM ? y_sum : how & ONLY_SQUARES ? y_squares : ck_add(t, y_sum, y_squares);
+    if (between) y = ck_add(t, y, ck_sum(t, ck_sum(t, between, 2, 0), 1, 0));
+    cr_assert_not_null(y, "%s", ck_error());
+    pair_run r = {.folded = sum->folded || squares->folded};
+    for (int pass = 0; pass < (how & BACKWARD_TWICE ? 2 : 1); pass++) {
+        for (int f = 0; f < 3; f++) memset(fields[f]->grad, 0, sizeof(float) * ROWS * K);
+        cr_assert_eq(ck_backward_seed(t, y, (const float[]){1.0f, -0.75f}), 0, "%s", ck_error());
+    }
+    for (int f = 0; f < 3; f++) {
+        memcpy(r.grads[f], fields[f]->grad, sizeof r.grads[f]);
+        memcpy(r.part_grads[f], made[f]->grad, sizeof r.part_grads[f]);
+        ck_param_free(fields[f]);
+    }
+    ck_tape_free(t);
+    return r;
+}
+
+Test(fusion, a_sum_and_its_sum_of_squares_share_one_backward_pass_bit_for_bit)
+{
+    const int cases[] = {0,
+                         SQUARES_FIRST,
+                         ONLY_SUM,
+                         ONLY_SQUARES,
+                         SQUARES_FIRST | ONLY_SUM,
+                         SQUARES_FIRST | ONLY_SQUARES,
+                         BACKWARD_TWICE,
+                         ONLY_SQUARES | BACKWARD_TWICE,
+                         READ_BETWEEN,
+                         PART_TWICE};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const int how = cases[c];
+        pair_run plain = pair_case(0, how), fused = pair_case(1, how);
+        cr_expect_eq(plain.folded, 0, "case %d: no fusion, no fold", how);
+        cr_expect_eq(fused.folded, !(how & (READ_BETWEEN | PART_TWICE)), "case %d: folded %d", how, fused.folded);
+        for (int f = 0; f < 3; f++)
+            for (int k = 0; k < 10; k++) /* as bits: -0 is not +0 */
+            {
+                cr_expect_eq(memcmp(&plain.grads[f][k], &fused.grads[f][k], sizeof(float)), 0,
+                             "case %d: field %d gradient %d: %.9g vs %.9g", how, f, k, (double)plain.grads[f][k],
+                             (double)fused.grads[f][k]);
+                if ((how & READ_BETWEEN) && f == 1) /* another consumer: its terms added one by one (see above) */
+                    cr_expect_float_eq(plain.part_grads[f][k], fused.part_grads[f][k],
+                                       1e-6f * (1.0f + fabsf(plain.part_grads[f][k])), "case %d: part 1 gradient %d",
+                                       how, k);
+                else
+                    cr_expect_eq(memcmp(&plain.part_grads[f][k], &fused.part_grads[f][k], sizeof(float)), 0,
+                                 "case %d: part %d gradient %d: %.9g vs %.9g", how, f, k,
+                                 (double)plain.part_grads[f][k], (double)fused.part_grads[f][k]);
+            }
+    }
 }
