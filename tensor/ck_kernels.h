@@ -116,7 +116,7 @@ void ck_k_sum_axis_backward(float *restrict gx, const float *restrict g, int64_t
 /* gx (outer, len, inner) = scale * g (outer, inner): the same, assigning */
 void ck_k_sum_axis_backward_assign(float *restrict gx, const float *restrict g, int64_t outer, int64_t len,
                                    int64_t inner, float scale);
-/* The same sums over the concatenation along the summed axis of n_parts
+/* The same sums (kernels_parts.c) over the concatenation along the summed axis of n_parts
  * parts, read in place: part p is (outer, lens[p], inner), lens[p] >= 1;
  * out (outer, inner) = sum over the parts' rows, in order, of scale * x (or
  * of scale * x^2 when squared). Float for float the sum of the

@@ -214,63 +214,6 @@ CK_ROW_INLINE void binary_backward_row_strided(ck_binop op, int64_t n, const flo
     }
 }
 
-/* sums (n) += f * rows (count, n), row by row in order (f 1: the rows
- * themselves): a bias's gradient. Up to 32 columns stay in registers over
- * all rows, independent sums in one loop; the same adds in the same order
- * as accumulate_row's row after row into memory, without each row waiting
- * for the last one's store. */
-CK_ROW_INLINE void add_column_sums(float *restrict sums, const float *restrict rows, int64_t count, int64_t n, float f)
-{
-    int64_t j = 0;
-#if defined(__GNUC__)
-#define TERM_OF(v) (f == 1.0f ? (v) : (v)*f)
-    while (n - j >= 8) {
-        const int64_t blocks = (n - j) / 8 < 4 ? (n - j) / 8 : 4; /* of 8 columns: 1 to 4 */
-        const int tail4 = blocks < 4 && n - j - 8 * blocks >= 4;  /* and 4 more */
-        VLOAD(ck_f8, s0, sums + j);
-        ck_f8 s1 = s0, s2 = s0, s3 = s0;
-        ck_f4 s4 = {0};
-        if (blocks > 1) __builtin_memcpy(&s1, sums + j + 8, sizeof s1);
-        if (blocks > 2) __builtin_memcpy(&s2, sums + j + 16, sizeof s2);
-        if (blocks > 3) __builtin_memcpy(&s3, sums + j + 24, sizeof s3);
-        if (tail4) __builtin_memcpy(&s4, sums + j + 8 * blocks, sizeof s4);
-        for (int64_t i = 0; i < count; i++) {
-            const float *restrict row = rows + i * n + j;
-            VLOAD(ck_f8, d0, row);
-            s0 += TERM_OF(d0);
-            if (blocks > 1) {
-                VLOAD(ck_f8, d1, row + 8);
-                s1 += TERM_OF(d1);
-            }
-            if (blocks > 2) {
-                VLOAD(ck_f8, d2, row + 16);
-                s2 += TERM_OF(d2);
-            }
-            if (blocks > 3) {
-                VLOAD(ck_f8, d3, row + 24);
-                s3 += TERM_OF(d3);
-            }
-            if (tail4) {
-                VLOAD(ck_f4, d4, row + 8 * blocks);
-                s4 += TERM_OF(d4);
-            }
-        }
-        VSTORE(sums + j, s0);
-        if (blocks > 1) VSTORE(sums + j + 8, s1);
-        if (blocks > 2) VSTORE(sums + j + 16, s2);
-        if (blocks > 3) VSTORE(sums + j + 24, s3);
-        if (tail4) VSTORE(sums + j + 8 * blocks, s4);
-        j += 8 * blocks + 4 * tail4;
-    }
-#undef TERM_OF
-#endif
-    for (; j < n; j++) {
-        float total = sums[j];
-        for (int64_t i = 0; i < count; i++) total += f == 1.0f ? rows[i * n + j] : rows[i * n + j] * f;
-        sums[j] = total;
-    }
-}
-
 CK_VECTOR_CLONES
 void ck_k_binary_backward(ck_binop op, const ck_bcast *p, const float *a, const float *b, const float *g, float *grad_a,
                           float *grad_b)
@@ -279,7 +222,7 @@ void ck_k_binary_backward(ck_binop op, const ck_bcast *p, const float *a, const 
     const int64_t n = p->d[3];
     if (grad_b && (op == CK_BIN_ADD || op == CK_BIN_SUB) && !p->stride_b[0] && !p->stride_b[1] && !p->stride_b[2] &&
         p->stride_b[3] == 1 && n > 1) { /* b one row under every row of a: a bias */
-        add_column_sums(grad_b, g, p->d[0] * p->d[1] * p->d[2], n, op == CK_BIN_SUB ? -1.0f : 1.0f);
+        add_column_sums(grad_b, g, n, p->d[0] * p->d[1] * p->d[2], n, op == CK_BIN_SUB ? &minus_one : NULL, 0);
         if (!grad_a) return;
         grad_b = NULL;
     }

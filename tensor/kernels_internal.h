@@ -245,4 +245,70 @@ CK_ROW_INLINE void row_mul_add(float *restrict y, const float *restrict a, const
 #endif
 }
 
+/* sums (n) += f_i rows[i] for i < count, in row order (rows row_stride
+ * apart; f_i = factors[i factor_stride], or 1 when factors is NULL: the
+ * row itself). A weight's or a bias's gradient. Up to 32 columns stay in
+ * registers over all rows, as independent sums in one loop: the same adds
+ * in the same order as adding row after row into memory, without each
+ * row waiting for the last one's store, or one column block's chain of
+ * adds for another's. */
+CK_ROW_INLINE void add_column_sums(float *restrict sums, const float *restrict rows, int64_t row_stride, int64_t count,
+                                   int64_t n, const float *restrict factors, int64_t factor_stride)
+{
+    int64_t j = 0;
+#if defined(__GNUC__)
+#define TERM_OF(i, v) (factors ? factors[(i)*factor_stride] * (v) : (v))
+    while (n - j >= 8) {
+        const int64_t blocks = (n - j) / 8 < 4 ? (n - j) / 8 : 4; /* of 8 columns: 1 to 4 */
+        const int tail4 = blocks < 4 && n - j - 8 * blocks >= 4;  /* and 4 more */
+        VLOAD(ck_f8, s0, sums + j);
+        ck_f8 s1 = s0, s2 = s0, s3 = s0;
+        ck_f4 s4 = {0};
+        if (blocks > 1) __builtin_memcpy(&s1, sums + j + 8, sizeof s1);
+        if (blocks > 2) __builtin_memcpy(&s2, sums + j + 16, sizeof s2);
+        if (blocks > 3) __builtin_memcpy(&s3, sums + j + 24, sizeof s3);
+        if (tail4) __builtin_memcpy(&s4, sums + j + 8 * blocks, sizeof s4);
+        for (int64_t i = 0; i < count; i++) {
+            const float *restrict row = rows + i * row_stride + j;
+            VLOAD(ck_f8, d0, row);
+            s0 += TERM_OF(i, d0);
+            if (blocks > 1) {
+                VLOAD(ck_f8, d1, row + 8);
+                s1 += TERM_OF(i, d1);
+            }
+            if (blocks > 2) {
+                VLOAD(ck_f8, d2, row + 16);
+                s2 += TERM_OF(i, d2);
+            }
+            if (blocks > 3) {
+                VLOAD(ck_f8, d3, row + 24);
+                s3 += TERM_OF(i, d3);
+            }
+            if (tail4) {
+                VLOAD(ck_f4, d4, row + 8 * blocks);
+                s4 += TERM_OF(i, d4);
+            }
+        }
+        VSTORE(sums + j, s0);
+        if (blocks > 1) VSTORE(sums + j + 8, s1);
+        if (blocks > 2) VSTORE(sums + j + 16, s2);
+        if (blocks > 3) VSTORE(sums + j + 24, s3);
+        if (tail4) VSTORE(sums + j + 8 * blocks, s4);
+        j += 8 * blocks + 4 * tail4;
+    }
+#undef TERM_OF
+#endif
+    for (; j < n; j += 8) { /* the last columns (all of them without vectors), 8 sums at a time */
+        const int64_t w = n - j < 8 ? n - j : 8;
+        float t[8];
+        for (int64_t c = 0; c < w; c++) t[c] = sums[j + c];
+        for (int64_t i = 0; i < count; i++)
+            for (int64_t c = 0; c < w; c++) {
+                const float v = rows[i * row_stride + j + c];
+                t[c] += factors ? factors[i * factor_stride] * v : v;
+            }
+        for (int64_t c = 0; c < w; c++) sums[j + c] = t[c];
+    }
+}
+
 #endif

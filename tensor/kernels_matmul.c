@@ -165,71 +165,9 @@ void ck_k_matmul_backward_b(float *restrict db, const float *restrict a, const f
         return;
     }
 #endif
-    /* db[p, j] += a[i, p] * dc[i, j], i in order. Up to 32 columns of db
-     * stay in registers over all m rows, as independent sums in one loop
-     * (the same sums in the same order as adding into memory row by row,
-     * without the store-to-load round trip per row, and without one
-     * column block's chain of m dependent adds waiting for another's). */
-    for (int64_t p = 0; p < k; p++) {
-        float *restrict db_row = db + p * n;
-        int64_t j = 0;
-#if defined(__GNUC__)
-        while (n - j >= 8) {
-            const int64_t blocks = (n - j) / 8 < 4 ? (n - j) / 8 : 4; /* of 8 columns: 1 to 4 */
-            const int tail4 = blocks < 4 && n - j - 8 * blocks >= 4;  /* and 4 more */
-            VLOAD(ck_f8, s0, db_row + j);
-            ck_f8 s1 = s0, s2 = s0, s3 = s0;
-            ck_f4 s4 = {0};
-            if (blocks > 1) __builtin_memcpy(&s1, db_row + j + 8, sizeof s1);
-            if (blocks > 2) __builtin_memcpy(&s2, db_row + j + 16, sizeof s2);
-            if (blocks > 3) __builtin_memcpy(&s3, db_row + j + 24, sizeof s3);
-            if (tail4) __builtin_memcpy(&s4, db_row + j + 8 * blocks, sizeof s4);
-            for (int64_t i = 0; i < m; i++) {
-                const float a_ip = a[i * k + p];
-                const float *restrict dc_cols = dc + i * n + j;
-                VLOAD(ck_f8, d0, dc_cols);
-                s0 += a_ip * d0;
-                if (blocks > 1) {
-                    VLOAD(ck_f8, d1, dc_cols + 8);
-                    s1 += a_ip * d1;
-                }
-                if (blocks > 2) {
-                    VLOAD(ck_f8, d2, dc_cols + 16);
-                    s2 += a_ip * d2;
-                }
-                if (blocks > 3) {
-                    VLOAD(ck_f8, d3, dc_cols + 24);
-                    s3 += a_ip * d3;
-                }
-                if (tail4) {
-                    VLOAD(ck_f4, d4, dc_cols + 8 * blocks);
-                    s4 += a_ip * d4;
-                }
-            }
-            VSTORE(db_row + j, s0);
-            if (blocks > 1) VSTORE(db_row + j + 8, s1);
-            if (blocks > 2) VSTORE(db_row + j + 16, s2);
-            if (blocks > 3) VSTORE(db_row + j + 24, s3);
-            if (tail4) VSTORE(db_row + j + 8 * blocks, s4);
-            j += 8 * blocks + 4 * tail4;
-        }
-#endif
-        for (; j + 4 <= n; j += 4) {
-            float acc[4];
-            for (int t = 0; t < 4; t++) acc[t] = db_row[j + t];
-            for (int64_t i = 0; i < m; i++) {
-                const float a_ip = a[i * k + p];
-                const float *restrict dc_cols = dc + i * n + j;
-                for (int t = 0; t < 4; t++) acc[t] += a_ip * dc_cols[t];
-            }
-            for (int t = 0; t < 4; t++) db_row[j + t] = acc[t];
-        }
-        for (; j < n; j++) {
-            float acc = db_row[j];
-            for (int64_t i = 0; i < m; i++) acc += a[i * k + p] * dc[i * n + j];
-            db_row[j] = acc;
-        }
-    }
+    /* db[p, j] += a[i, p] * dc[i, j], i in order: row p of db is the
+     * column sums of dc weighted by a's column p. */
+    for (int64_t p = 0; p < k; p++) add_column_sums(db + p * n, dc, n, m, n, a + p, k);
 }
 
 void ck_k_transpose(float *restrict dst, const float *restrict src, int64_t rows, int64_t cols)
